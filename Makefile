@@ -1,0 +1,43 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi:app
+
+.PHONY: run test install install-dev migrate seed bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/registry db upgrade
+
+seed: migrate
+	$(BIN)/registry seed --demo
+
+## Install, migrate the SQLite database, load reference and demo data, serve on 127.0.0.1:$(PORT).
+run: seed
+	$(BIN)/registry run --host 127.0.0.1 --port $(PORT)
+
+## Install the dev dependencies and run the whole suite (PostgreSQL too when TEST_DATABASE_URL is set).
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-dev
+	$(BIN)/python -m bench.coverage
+
+clean:
+	rm -rf $(VENV) instance/registry.db*

@@ -1,0 +1,133 @@
+"""Configuration: the only module that reads the environment.
+
+Every setting the registry uses is declared here with its default. Values the
+domain could not confirm (certificate validity, re-examination lead time, the
+plan's start date) are settings, not constants: see README, "Unconfirmed
+facts".
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import date
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("REGISTRY_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _development_secret_key() -> str:
+    """Return the instance's random key, creating it on first use.
+
+    A fixed string would let anyone forge sessions on every installation;
+    a key per process would log everybody out on each restart.
+    """
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{INSTANCE_DIR / 'registry.db'}"
+
+
+class Config:
+    """Production and development settings."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+    SQLITE_BUSY_TIMEOUT_MS = _env_int("SQLITE_BUSY_TIMEOUT_MS", 5000)
+
+    # Upload and import limits.
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 50 * 1024 * 1024)
+    IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 200_000)
+
+    # Domain settings whose official values were not confirmed (domain.md).
+    CERTIFICATE_VALIDITY_YEARS = _env_int("CERTIFICATE_VALIDITY_YEARS", 4)
+    REEXAMINATION_LEAD_MONTHS = _env_int("REEXAMINATION_LEAD_MONTHS", 6)
+    REGISTRATION_VALIDITY_YEARS = _env_int("REGISTRATION_VALIDITY_YEARS", 5)
+    PROVINCE_CODE = os.environ.get("PROVINCE_CODE", "360000")
+    PROVINCE_ABBREVIATION = os.environ.get("PROVINCE_ABBREVIATION", "赣")
+    PLAN_START_DATE = date.fromisoformat(os.environ.get("PLAN_START_DATE", "2021-01-01"))
+
+    # Keyed hash for national ID numbers; falls back to SECRET_KEY.
+    ID_NUMBER_HASH_KEY = os.environ.get("ID_NUMBER_HASH_KEY") or None
+
+    # Sessions and cookies.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+
+    # Languages: Chinese first, English alongside.
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    LANGUAGES = ("zh_Hans_CN", "en")
+
+    # API (flask-smorest).
+    API_TITLE = "Metrology Standards Registry API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_PAGE_SIZE_MAX = 200
+
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    def __init__(self) -> None:
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = _development_secret_key()
+
+
+class DevelopmentConfig(Config):
+    """Local development: plain-HTTP cookies on 127.0.0.1."""
+
+    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+
+class TestingConfig(Config):
+    """The test suite: a throwaway database, no secret on disk."""
+
+    TESTING = True
+    SECRET_KEY = "test-only-" + secrets.token_hex(8)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+CONFIGS = {
+    "production": Config,
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+}
+
+
+def get_config(name: str | None = None) -> Config:
+    """Return an instance of the named configuration (``REGISTRY_ENV`` by default)."""
+    name = name or os.environ.get("REGISTRY_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"unknown REGISTRY_ENV {name!r}; expected one of {sorted(CONFIGS)}") from None

@@ -1,0 +1,51 @@
+"""The metrology standards registry (计量标准注册管理系统)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+
+def create_app(config: object | str | None = None) -> Flask:
+    """Build the application: configuration, extensions, features, commands."""
+    from config import get_config
+
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config if config is not None and not isinstance(config, str) else get_config(config))
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    _init_extensions(app)
+    _register_features(app)
+    _register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from registry import database
+    from registry.extensions import db, login_manager, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    login_manager.init_app(app)
+
+    import registry.models  # noqa: F401  (every model on the metadata)
+    from registry.auth import loader  # noqa: F401  (flask-login user loader)
+
+
+def _register_features(app: Flask) -> None:
+    from registry.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from registry import cli
+
+    cli.init_app(app)
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

@@ -1,0 +1,63 @@
+"""Write audit rows beside the change they record."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import g, has_request_context
+
+from registry.audit.models import AuditEvent
+from registry.extensions import db
+
+SYSTEM_ACTOR = "system"
+
+
+def snapshot(obj: Any, *, exclude: tuple[str, ...] = ("created_at", "updated_at")) -> dict[str, Any]:
+    """Return the column values of a mapped object as JSON-safe data."""
+    data: dict[str, Any] = {}
+    for column in sa.inspect(obj).mapper.column_attrs:
+        if column.key in exclude:
+            continue
+        data[column.key] = _jsonable(getattr(obj, column.key))
+    return data
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def record(
+    action: str,
+    obj: Any,
+    *,
+    actor: Any = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str | None = None,
+) -> AuditEvent:
+    """Add an audit row for ``obj`` to the current transaction.
+
+    ``actor`` is a :class:`User` or ``None`` for the system (CLI, seeding).
+    The caller commits; a rollback takes the audit row with it.
+    """
+    db.session.flush()
+    identity = sa.inspect(obj).identity
+    event = AuditEvent(
+        actor_id=getattr(actor, "id", None),
+        actor_label=getattr(actor, "email", None) or SYSTEM_ACTOR,
+        action=action,
+        entity_type=obj.__tablename__,
+        entity_id=":".join(str(part) for part in identity) if identity else "",
+        before=before,
+        after=after if after is not None else (snapshot(obj) if action != "delete" else None),
+        note=note,
+        request_id=g.get("request_id") if has_request_context() else None,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,85 @@
+"""The ``registry`` command: Flask's CLI with the registry's own commands.
+
+``registry db upgrade`` comes from Flask-Migrate; each feature adds its
+commands in ``init_app`` so this module stays a list.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from registry.errors import DomainError
+from registry.extensions import db
+
+
+def _create_app() -> Flask:
+    from registry import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """计量标准注册管理系统 — Metrology standards registry."""
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(seed_command)
+    app.cli.add_command(users_group)
+
+
+@click.command("seed")
+@click.option("--demo", is_flag=True, help="Also load the demo province when the registry is empty.")
+@with_appcontext
+def seed_command(demo: bool) -> None:
+    """Load reference data (idempotent) and, with --demo, the demo province."""
+    from registry.institutions.models import Institution
+    from registry.seed.demo import load_demo_data
+    from registry.seed.reference import load_reference_data
+
+    try:
+        added = load_reference_data(plan_start=current_app.config["PLAN_START_DATE"])
+        click.echo("reference data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+        if demo:
+            if db.session.scalar(sa.select(sa.func.count()).select_from(Institution)):
+                click.echo("demo data: skipped (the registry already holds institutions)")
+            else:
+                counts = load_demo_data(validity_years=current_app.config["CERTIFICATE_VALIDITY_YEARS"])
+                click.echo("demo data (演示): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+@click.group("users")
+def users_group() -> None:
+    """Manage accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "regulator", "institution"]), required=True)
+@click.option("--institution", "credit_code", help="Credit code of the user's institution (role institution).")
+@click.option("--password", envvar="REGISTRY_PASSWORD", help="Read from stdin or a prompt when not given.")
+@with_appcontext
+def users_create(email: str, role: str, credit_code: str | None, password: str | None) -> None:
+    """Create an account; the password comes from stdin or a prompt."""
+    from registry.auth.services import create_user
+
+    if password is None:
+        if sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+    try:
+        user = create_user(email=email, password=password, role=role, credit_code=credit_code, actor=None)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    click.echo(f"created {user.email} ({user.role})")

@@ -1,0 +1,30 @@
+"""Figures for the front page."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from registry.catalog.models import CatalogLine
+from registry.extensions import db
+from registry.institutions.models import Institution
+from registry.personnel.models import Person
+from registry.regulations.models import Regulation
+from registry.standards.models import MeasurementStandard
+
+
+def registry_summary() -> dict:
+    """Count the records in each registry, and whether demo data is loaded."""
+    counts = {}
+    for key, model in (
+        ("institutions", Institution),
+        ("standards", MeasurementStandard),
+        ("regulations", Regulation),
+        ("personnel", Person),
+        ("catalog_lines", CatalogLine),
+    ):
+        counts[key] = db.session.scalar(
+            sa.select(sa.func.count()).select_from(model).where(model.withdrawn_at.is_(None))
+        )
+    has_demo = db.session.scalar(
+        sa.select(sa.exists().where(Institution.is_demo.is_(True)))
+    )
+    return {"counts": counts, "has_demo": bool(has_demo)}

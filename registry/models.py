@@ -1,0 +1,28 @@
+"""Import every model so the metadata (and Alembic) sees the whole schema."""
+from registry.audit.models import AuditEvent
+from registry.auth.models import User
+from registry.catalog.models import CatalogLine, CatalogVersion
+from registry.indicators.models import Indicator, RecordedValue
+from registry.institutions.models import Institution
+from registry.personnel.models import Person
+from registry.reference.models import Discipline, ReferenceDataset, Region
+from registry.regulations.models import Regulation
+from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
+
+__all__ = [
+    "AuditEvent",
+    "CatalogLine",
+    "CatalogVersion",
+    "Discipline",
+    "Indicator",
+    "Institution",
+    "MeasurementStandard",
+    "Person",
+    "RecordedValue",
+    "ReferenceDataset",
+    "Region",
+    "Regulation",
+    "User",
+    "standard_catalog_lines",
+    "standard_regulations",
+]

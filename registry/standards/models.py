@@ -1,0 +1,105 @@
+"""Measurement standards (计量标准) and their examination certificates."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.catalog.models import CatalogLine
+from registry.db import DemoMixin, TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
+from registry.extensions import db
+from registry.institutions.models import Institution
+from registry.reference.models import Discipline
+from registry.regulations.models import Regulation
+
+# Metrology Law art. 9.  Only social public standards count for coverage.
+STANDARD_CATEGORIES = ("social_public", "department_highest", "enterprise_highest")
+CATEGORY_LABELS = {
+    "social_public": ("社会公用计量标准", "Social public standard"),
+    "department_highest": ("部门最高计量标准", "Department highest standard"),
+    "enterprise_highest": ("企事业单位最高计量标准", "Enterprise or institution highest standard"),
+}
+# "Expired" is never stored: it follows from valid_until.
+STANDARD_STATUSES = ("in_use", "sealed", "revoked", "changing")
+STATUS_LABELS = {
+    "in_use": ("在用", "In use"),
+    "sealed": ("封存", "Sealed"),
+    "revoked": ("撤销", "Revoked"),
+    "changing": ("变更中", "Under change"),
+}
+BUILD_KINDS = ("new", "renovated")
+UNCERTAINTY_KINDS = ("uncertainty", "accuracy_class", "mpe")
+
+standard_catalog_lines = sa.Table(
+    "standard_catalog_lines",
+    db.metadata,
+    sa.Column("standard_id", sa.ForeignKey("measurement_standards.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("catalog_line_id", sa.ForeignKey("catalog_lines.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_standard_catalog_lines_catalog_line_id", "catalog_line_id", "standard_id"),
+)
+
+standard_regulations = sa.Table(
+    "standard_regulations",
+    db.metadata,
+    sa.Column("standard_id", sa.ForeignKey("measurement_standards.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("regulation_id", sa.ForeignKey("regulations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Index("ix_standard_regulations_regulation_id", "regulation_id"),
+)
+
+
+class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, DemoMixin, db.Model):
+    """A standard held by an institution, with its 计量标准考核证书.
+
+    ``status`` is the current status and ``status_since`` the date it took
+    effect; before that date the standard counts as in use, so an indicator
+    computed for an earlier date still sees it.  The audit trail keeps every
+    change.
+    """
+
+    __tablename__ = "measurement_standards"
+    __table_args__ = (
+        sa.CheckConstraint("valid_until >= issued_on", name="validity_order"),
+        sa.Index("ix_measurement_standards_coverage", "category", "status", "valid_until", "issued_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_no: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(300), index=True)
+    code: Mapped[str | None] = mapped_column(sa.String(8), index=True)
+    category: Mapped[str] = mapped_column(enum_column(STANDARD_CATEGORIES, "standard_category"))
+    discipline_code: Mapped[str | None] = mapped_column(sa.ForeignKey("disciplines.code"), index=True)
+    institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
+
+    range_text: Mapped[str | None] = mapped_column(sa.String(300))
+    range_lower: Mapped[float | None] = mapped_column(sa.Float)
+    range_upper: Mapped[float | None] = mapped_column(sa.Float)
+    range_unit: Mapped[str | None] = mapped_column(sa.String(30))
+
+    uncertainty_text: Mapped[str | None] = mapped_column(sa.String(300))
+    uncertainty_kind: Mapped[str | None] = mapped_column(enum_column(UNCERTAINTY_KINDS, "uncertainty_kind"))
+    uncertainty_value: Mapped[float | None] = mapped_column(sa.Float)
+    uncertainty_unit: Mapped[str | None] = mapped_column(sa.String(30))
+    coverage_factor: Mapped[float | None] = mapped_column(sa.Float)
+
+    issuer: Mapped[str | None] = mapped_column(sa.String(200))
+    issued_on: Mapped[date] = mapped_column(sa.Date)
+    valid_until: Mapped[date] = mapped_column(sa.Date, index=True)
+    responsible_person: Mapped[str | None] = mapped_column(sa.String(100))
+    status: Mapped[str] = mapped_column(enum_column(STANDARD_STATUSES, "standard_status"), default="in_use")
+    status_since: Mapped[date | None] = mapped_column(sa.Date)
+
+    is_carbon: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    build_kind: Mapped[str | None] = mapped_column(enum_column(BUILD_KINDS, "build_kind"))
+    built_on: Mapped[date | None] = mapped_column(sa.Date)
+
+    institution: Mapped[Institution] = relationship()
+    discipline: Mapped[Discipline | None] = relationship()
+    catalog_lines: Mapped[list[CatalogLine]] = relationship(secondary=standard_catalog_lines)
+    regulations: Mapped[list[Regulation]] = relationship(secondary=standard_regulations)
+
+    def is_expired(self, on: date) -> bool:
+        return self.valid_until < on
+
+    def __repr__(self) -> str:
+        return f"<MeasurementStandard {self.certificate_no}>"

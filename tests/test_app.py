@@ -1,0 +1,61 @@
+import sqlalchemy as sa
+
+import config
+from config import DevelopmentConfig
+from registry.extensions import db
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_front_page_counts_the_registries(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "计量标准注册管理系统" in body and "Metrology Standards Registry" in body
+    assert "演示数据" not in body  # no demo data loaded in the test database
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_wal(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            return
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == app.config["SQLITE_BUSY_TIMEOUT_MS"]
+
+
+def test_default_database_is_sqlite_in_the_instance_folder():
+    assert config._default_database_url() == f"sqlite:///{config.INSTANCE_DIR / 'registry.db'}"
+
+
+def test_development_secret_key_is_random_and_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path)
+    monkeypatch.setattr(DevelopmentConfig, "SECRET_KEY", None)
+    first = DevelopmentConfig().SECRET_KEY
+    second = DevelopmentConfig().SECRET_KEY
+    assert first == second and len(first) == 64
+    assert (tmp_path / "secret_key").read_text() == first
+    other = tmp_path / "other"
+    monkeypatch.setattr(config, "INSTANCE_DIR", other)
+    assert DevelopmentConfig().SECRET_KEY != first
+
+
+def test_testing_config_never_writes_a_key_file():
+    assert config.TestingConfig().SECRET_KEY.startswith("test-only-")
+
+
+def test_foreign_keys_are_enforced(app, session):
+    from registry.institutions.models import Institution
+
+    session.add(Institution(credit_code="91350100M000100Y43", name="x", region_code="999999", kind="other"))
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        session.rollback()
+    else:
+        raise AssertionError("an institution in an unknown region was accepted")

@@ -1,0 +1,68 @@
+"""Migrations: one head, up and down from empty, and agreement with the models."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import downgrade, upgrade
+
+import config
+
+from registry import _migrations_dir, create_app
+from registry.extensions import db
+
+
+def test_one_head():
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig(str(_migrations_dir() / "alembic.ini"))
+    cfg.set_main_option("script_location", str(_migrations_dir()))
+    assert len(ScriptDirectory.from_config(cfg).get_heads()) == 1
+
+
+def test_models_and_migrations_agree(app):
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == []
+
+
+@pytest.fixture
+def scratch_app(app, tmp_path):
+    """An app on a separate empty database (a schema of its own on PostgreSQL)."""
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "postgresql":
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS migration_check CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA migration_check")
+            conn.commit()
+        url = url.update_query_dict({"options": "-csearch_path=migration_check"})
+    else:
+        url = sa.engine.make_url(f"sqlite:///{tmp_path / 'scratch.db'}")
+    cfg = config.TestingConfig()
+    cfg.SQLALCHEMY_DATABASE_URI = url.render_as_string(hide_password=False)
+    scratch = create_app(cfg)
+    yield scratch
+    with scratch.app_context():
+        db.engine.dispose()
+    if url.get_backend_name() == "postgresql":
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS migration_check CASCADE")
+            conn.commit()
+
+
+def _tables(engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_upgrade_from_empty_and_downgrade_to_empty(scratch_app):
+    with scratch_app.app_context():
+        assert _tables(db.engine) == set()
+        upgrade()
+        assert _tables(db.engine) == set(db.metadata.tables)
+        downgrade(revision="base")
+        assert _tables(db.engine) == set()
+        upgrade()  # and up again: the downgrade left nothing behind
+        assert _tables(db.engine) == set(db.metadata.tables)
