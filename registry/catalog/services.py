@@ -1,0 +1,92 @@
+"""Catalog actions: versions and their lines (regulators and admins)."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from registry.auth.policy import ensure_can_write
+from registry.catalog.models import SUPERVISION_MODES, VERIFICATION_FORMS, CatalogLine, CatalogVersion
+from registry.codes import to_halfwidth
+from registry.errors import Conflict, ValidationError
+from registry.extensions import db
+from registry.fields import Cleaner, a_date, boolean, choice, number, optional_text, required_text
+from registry.services import apply_changes, audited_create, audited_update, ensure_unique
+
+VERSION_FIELDS = ("name", "source_document", "effective_from", "declared_line_count", "is_partial", "description")
+LINE_FIELDS = ("code", "name", "sub_name", "mode", "verification_form", "scope_note", "effective_from")
+
+
+def _count(value: Any) -> int:
+    result = number(optional=False, minimum=0)(value)
+    if not float(result).is_integer():
+        raise ValidationError("应为整数 / must be a whole number")
+    return int(result)
+
+
+def clean_version(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    c = Cleaner(data, required=("name", "source_document", "effective_from", "declared_line_count"), partial=partial)
+    c.field("name", required_text(200))
+    c.field("source_document", required_text(300))
+    c.field("effective_from", a_date())
+    c.field("declared_line_count", _count)
+    c.field("is_partial", boolean)
+    c.field("description", optional_text(5000))
+    return c.result("目录版本 catalog version")
+
+
+def create_version(data: dict[str, Any], *, actor: Any) -> CatalogVersion:
+    ensure_can_write(actor, CatalogVersion)
+    values = clean_version(data)
+    ensure_unique(CatalogVersion, CatalogVersion.name, values["name"], field="name", label="目录名称")
+    return audited_create(CatalogVersion(is_partial=False, **values), actor=actor)
+
+
+def update_version(version: CatalogVersion, data: dict[str, Any], *, actor: Any,
+                   expected_version: int | None) -> CatalogVersion:
+    values = clean_version(data, partial=True)
+    if "name" in values:
+        ensure_unique(CatalogVersion, CatalogVersion.name, values["name"], field="name", exclude_id=version.id,
+                      label="目录名称")
+    return audited_update(version, lambda obj: apply_changes(obj, values, fields=VERSION_FIELDS),
+                          actor=actor, expected_version=expected_version)
+
+
+def normalize_mode(value: Any) -> str:
+    """``P``, ``V`` or ``P+V`` however typed (``p + v``, ``Ｐ＋Ｖ``)."""
+    text = "".join(to_halfwidth(str(value or "")).split()).upper()
+    return choice(SUPERVISION_MODES)(text)
+
+
+def clean_line(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    c = Cleaner(data, required=("code", "name", "mode"), partial=partial)
+    c.field("code", required_text(20))
+    c.field("name", required_text(200))
+    c.field("sub_name", optional_text(200))
+    c.field("mode", normalize_mode)
+    c.field("verification_form", choice(VERIFICATION_FORMS, optional=True))
+    c.field("scope_note", optional_text(5000))
+    c.field("effective_from", a_date(optional=True))
+    return c.result("目录条目 catalog line")
+
+
+def add_line(version: CatalogVersion, data: dict[str, Any], *, actor: Any) -> CatalogLine:
+    ensure_can_write(actor, CatalogLine)
+    values = clean_line(data)
+    _ensure_line_code_free(version.id, values["code"])
+    return audited_create(CatalogLine(catalog_version_id=version.id, **values), actor=actor)
+
+
+def update_line(line: CatalogLine, data: dict[str, Any], *, actor: Any, expected_version: int | None) -> CatalogLine:
+    values = clean_line(data, partial=True)
+    if "code" in values and values["code"] != line.code:
+        _ensure_line_code_free(line.catalog_version_id, values["code"])
+    return audited_update(line, lambda obj: apply_changes(obj, values, fields=LINE_FIELDS),
+                          actor=actor, expected_version=expected_version)
+
+
+def _ensure_line_code_free(version_id: int, code: str) -> None:
+    taken = db.session.scalar(sa.select(CatalogLine.id).where(
+        CatalogLine.catalog_version_id == version_id, CatalogLine.code == code))
+    if taken is not None:
+        raise Conflict(f"该目录已有序号 {code} / line code {code} already exists in this catalog", field="code")

@@ -1,0 +1,124 @@
+"""Field cleaners shared by every record service.
+
+Each cleaner takes a raw value (from a form, JSON or a spreadsheet cell
+already converted to Python) and returns the stored value or raises
+:class:`ValidationError` with a bilingual message.  :class:`Cleaner` runs them
+over a dict and reports every field error at once.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Callable, Iterable
+
+from registry.errors import ValidationError
+
+
+class Cleaner:
+    """Collect cleaned values and field errors for one record."""
+
+    def __init__(self, data: dict[str, Any], *, required: Iterable[str] = (), partial: bool = False):
+        self.data = data
+        self.required = set(required)
+        self.partial = partial
+        self.out: dict[str, Any] = {}
+        self.errors: dict[str, list[str]] = {}
+
+    def field(self, name: str, fn: Callable[[Any], Any]) -> None:
+        if name not in self.data:
+            if not self.partial and name in self.required:
+                self.errors[name] = ["必填 / required"]
+            return
+        try:
+            self.out[name] = fn(self.data[name])
+        except ValidationError as exc:
+            self.errors[name] = [exc.message]
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+    def result(self, what: str) -> dict[str, Any]:
+        if self.errors:
+            raise ValidationError(f"{what}有误 / invalid {what}", errors=self.errors)
+        return self.out
+
+
+def required_text(length: int) -> Callable[[Any], str]:
+    def clean(value: Any) -> str:
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            raise ValidationError("必填 / required")
+        if len(text) > length:
+            raise ValidationError(f"不超过{length}字 / at most {length} characters")
+        return text
+
+    return clean
+
+
+def optional_text(length: int) -> Callable[[Any], str | None]:
+    def clean(value: Any) -> str | None:
+        text = str(value).strip() if value is not None else ""
+        if len(text) > length:
+            raise ValidationError(f"不超过{length}字 / at most {length} characters")
+        return text or None
+
+    return clean
+
+
+def choice(choices: tuple[str, ...], *, optional: bool = False) -> Callable[[Any], str | None]:
+    def clean(value: Any) -> str | None:
+        if optional and value in (None, ""):
+            return None
+        if value not in choices:
+            raise ValidationError(f"取值应为 {' / '.join(choices)} / must be one of {', '.join(choices)}")
+        return value
+
+    return clean
+
+
+def a_date(*, optional: bool = False) -> Callable[[Any], date | None]:
+    def clean(value: Any) -> date | None:
+        if value in (None, ""):
+            if optional:
+                return None
+            raise ValidationError("必填 / required")
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationError(f"日期无效：{value} / not a date (YYYY-MM-DD): {value!r}") from None
+
+    return clean
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValidationError("应为是或否 / must be true or false")
+
+
+def number(*, optional: bool = True, minimum: float | None = None) -> Callable[[Any], float | None]:
+    def clean(value: Any) -> float | None:
+        if value in (None, ""):
+            if optional:
+                return None
+            raise ValidationError("必填 / required")
+        try:
+            result = float(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"应为数字 / must be a number: {value!r}") from None
+        if minimum is not None and result < minimum:
+            raise ValidationError(f"不小于{minimum} / at least {minimum}")
+        return result
+
+    return clean
+
+
+def date_order(cleaner: Cleaner, earlier: str, later: str, current: Any = None) -> None:
+    """Add an error when ``later`` comes before ``earlier`` (using stored values for a partial edit)."""
+    first = cleaner.out.get(earlier, getattr(current, earlier, None) if current is not None else None)
+    second = cleaner.out.get(later, getattr(current, later, None) if current is not None else None)
+    if first and second and second < first:
+        cleaner.error(later, f"不能早于 {earlier}（{first}）/ cannot be before {earlier} ({first})")

@@ -1,0 +1,164 @@
+"""Measurement standard actions: register, update (incl. status), withdraw."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from registry.auth.policy import ensure_can_write, ensure_own_institution
+from registry.catalog.models import CatalogLine
+from registry.codes import normalize_certificate_no, normalize_standard_code
+from registry.dates import add_months
+from registry.errors import ValidationError
+from registry.extensions import db
+from registry.fields import Cleaner, a_date, boolean, choice, date_order, optional_text, required_text
+from registry.institutions.services import institution_id
+from registry.reference.models import Discipline
+from registry.regulations.models import Regulation
+from registry.services import apply_changes, audited_create, audited_update, ensure_unique
+from registry.standards.models import (
+    BUILD_KINDS,
+    STANDARD_CATEGORIES,
+    STANDARD_STATUSES,
+    MeasurementStandard,
+)
+from registry.standards.parsing import parse_range, parse_uncertainty
+
+FIELDS = (
+    "certificate_no", "name", "code", "category", "discipline_code", "institution_id", "range_text",
+    "uncertainty_text", "issuer", "issued_on", "valid_until", "responsible_person", "status", "status_since",
+    "is_carbon", "build_kind", "built_on", "is_demo",
+)
+DERIVED = ("range_lower", "range_upper", "range_unit", "uncertainty_kind", "uncertainty_value",
+           "uncertainty_unit", "coverage_factor")
+REQUIRED = ("certificate_no", "name", "category", "institution_id", "issued_on")
+
+
+def default_valid_until(issued_on: date) -> date:
+    """Certificates run ``CERTIFICATE_VALIDITY_YEARS`` (4 by default) less a day."""
+    return add_months(issued_on, 12 * current_app.config["CERTIFICATE_VALIDITY_YEARS"]) - timedelta(days=1)
+
+
+def clean_standard(data: dict[str, Any], *, partial: bool = False,
+                   current: MeasurementStandard | None = None) -> dict[str, Any]:
+    c = Cleaner(data, required=REQUIRED, partial=partial)
+    c.field("certificate_no", normalize_certificate_no)
+    c.field("name", required_text(300))
+    c.field("code", lambda v: None if v in (None, "") else normalize_standard_code(v))
+    c.field("category", choice(STANDARD_CATEGORIES))
+    c.field("discipline_code", _discipline)
+    c.field("institution_id", institution_id)
+    c.field("range_text", optional_text(300))
+    c.field("uncertainty_text", optional_text(300))
+    c.field("issuer", optional_text(200))
+    c.field("issued_on", a_date())
+    c.field("valid_until", a_date(optional=True))
+    c.field("responsible_person", optional_text(100))
+    c.field("status", choice(STANDARD_STATUSES))
+    c.field("status_since", a_date(optional=True))
+    c.field("is_carbon", boolean)
+    c.field("build_kind", choice(BUILD_KINDS, optional=True))
+    c.field("built_on", a_date(optional=True))
+    c.field("is_demo", boolean)
+    c.field("catalog_line_ids", _catalog_lines)
+    c.field("regulation_ids", _regulations)
+
+    if not partial and c.out.get("valid_until") is None and "issued_on" in c.out:
+        c.out["valid_until"] = default_valid_until(c.out["issued_on"])
+    date_order(c, "issued_on", "valid_until", current)
+    if c.out.get("code") and "discipline_code" not in data and (current is None or current.discipline_code is None):
+        if db.session.get(Discipline, c.out["code"][:2]) is not None:
+            c.out["discipline_code"] = c.out["code"][:2]
+    if "build_kind" in c.out and c.out["build_kind"] and not c.out.get("built_on") and not getattr(current, "built_on", None):
+        issued = c.out.get("issued_on") or getattr(current, "issued_on", None)
+        c.out["built_on"] = issued
+    values = c.result("计量标准 standard")
+    for given, stored in (("catalog_line_ids", "catalog_lines"), ("regulation_ids", "regulations")):
+        if given in values:
+            values[stored] = values.pop(given)
+    return values
+
+
+def _derive(standard: MeasurementStandard) -> None:
+    parsed_range = parse_range(standard.range_text)
+    standard.range_lower, standard.range_upper, standard.range_unit = (
+        parsed_range.lower, parsed_range.upper, parsed_range.unit)
+    parsed = parse_uncertainty(standard.uncertainty_text)
+    standard.uncertainty_kind, standard.uncertainty_value = parsed.kind, parsed.value
+    standard.uncertainty_unit, standard.coverage_factor = parsed.unit, parsed.k
+
+
+def _links(standard: MeasurementStandard) -> dict[str, list[int]]:
+    return {
+        "catalog_line_ids": sorted(line.id for line in standard.catalog_lines),
+        "regulation_ids": sorted(reg.id for reg in standard.regulations),
+    }
+
+
+def _apply(standard: MeasurementStandard, values: dict[str, Any]) -> None:
+    values = dict(values)
+    lines = values.pop("catalog_lines", None)
+    regulations = values.pop("regulations", None)
+    changes = apply_changes(standard, values, fields=FIELDS)
+    if "status" in changes and "status_since" not in values:
+        # A status change takes effect today unless the caller dates it.
+        standard.status_since = date.today()
+    if lines is not None:
+        standard.catalog_lines = lines
+    if regulations is not None:
+        standard.regulations = regulations
+    _derive(standard)
+
+
+def register_standard(data: dict[str, Any], *, actor: Any) -> MeasurementStandard:
+    """Register a standard and its certificate (计量标准考核证书)."""
+    ensure_can_write(actor, MeasurementStandard)
+    values = clean_standard(data)
+    ensure_own_institution(actor, values["institution_id"])
+    ensure_unique(MeasurementStandard, MeasurementStandard.certificate_no, values["certificate_no"],
+                  field="certificate_no", label="证书编号")
+    standard = MeasurementStandard(status="in_use", is_carbon=False)
+    _apply(standard, values)
+    return audited_create(standard, actor=actor, extra_snapshot=_links)
+
+
+def update_standard(standard: MeasurementStandard, data: dict[str, Any], *, actor: Any,
+                    expected_version: int | None) -> MeasurementStandard:
+    values = clean_standard(data, partial=True, current=standard)
+    if "institution_id" in values:
+        ensure_own_institution(actor, values["institution_id"])
+    if "certificate_no" in values:
+        ensure_unique(MeasurementStandard, MeasurementStandard.certificate_no, values["certificate_no"],
+                      field="certificate_no", exclude_id=standard.id, label="证书编号")
+    return audited_update(standard, lambda obj: _apply(obj, values), actor=actor,
+                          expected_version=expected_version, extra_snapshot=_links)
+
+
+def _discipline(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    code = str(value).strip()
+    if db.session.get(Discipline, code) is None:
+        raise ValidationError(f"未知专业代码：{code} / unknown discipline {code!r}")
+    return code
+
+
+def _by_ids(model: type, value: Any, label: str) -> list:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) for v in value):
+        raise ValidationError(f"应为{label}编号列表 / must be a list of ids")
+    ids = sorted(set(value))
+    found = list(db.session.scalars(sa.select(model).where(model.id.in_(ids)))) if ids else []
+    missing = sorted(set(ids) - {obj.id for obj in found})
+    if missing:
+        raise ValidationError(f"{label}不存在：{missing} / unknown ids {missing}")
+    return found
+
+
+def _catalog_lines(value: Any) -> list[CatalogLine]:
+    return _by_ids(CatalogLine, value, "强检目录条目")
+
+
+def _regulations(value: Any) -> list[Regulation]:
+    return _by_ids(Regulation, value, "规程")
