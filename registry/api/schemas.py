@@ -25,8 +25,9 @@ class IdConverter(IntegerConverter):
 ID_CONVERTER_DOC = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
-def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)
+    """A record id: strictly an integer in JSON; query strings are text, so there it is parsed."""
+    return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 def Text(max_length: int, **kwargs) -> fields.String:  # noqa: N802

@@ -34,7 +34,7 @@ class AuditEventSchema(ma.Schema):
 class AuditQueryArgs(QueryArgs):
     entity_type = Text(50)
     entity_id = Text(50)
-    actor_id = Id()
+    actor_id = Id(strict=False)
     actor = Text(254, metadata={"description": "Actor email (exact)"})
     action = Text(30)
     since = fields.DateTime(metadata={"description": "Occurred at or after (ISO 8601)"})

@@ -68,5 +68,5 @@ class PasswordResetSchema(InputSchema):
 class UserQueryArgs(QueryArgs):
     role = fields.String(validate=validate.OneOf(ROLES))
     active = fields.Boolean()
-    institution_id = Id()
+    institution_id = Id(strict=False)
     sort = sort_field("email", "id", "last_login_at", default="email")

@@ -64,6 +64,6 @@ class CatalogLineUpdateSchema(CatalogLineCreateSchema):
 
 
 class CatalogLineQueryArgs(QueryArgs):
-    catalog_version_id = Id()
+    catalog_version_id = Id(strict=False)
     mode = fields.String(validate=validate.OneOf(SUPERVISION_MODES))
     sort = sort_field("code", "name", "id", default="code")

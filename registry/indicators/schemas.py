@@ -16,7 +16,7 @@ from registry.indicators.models import COMPARATORS, INDICATOR_KINDS, INDICATOR_S
 
 
 def Amount(**kwargs) -> fields.Decimal:  # noqa: N802
-    return fields.Decimal(as_string=True, allow_nan=False, **kwargs)
+    return fields.Decimal(places=4, as_string=True, allow_nan=False, **kwargs)
 
 
 class IndicatorSchema(RecordSchema):

@@ -45,7 +45,7 @@ class PersonUpdateSchema(PersonCreateSchema):
 
 
 class PersonQueryArgs(QueryArgs):
-    institution_id = Id()
+    institution_id = Id(strict=False)
     region = Text(6)
     registered = fields.Boolean(metadata={"description": "Holds a registration number"})
     sort = sort_field("name", "registration_valid_until", "id", default="id")

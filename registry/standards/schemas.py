@@ -76,11 +76,11 @@ class StandardUpdateSchema(StandardCreateSchema):
 
 class StandardQueryArgs(QueryArgs):
     region = Text(6, metadata={"description": "Region of the holding institution (a city, or the province)"})
-    institution_id = Id()
+    institution_id = Id(strict=False)
     category = fields.String(validate=validate.OneOf(STANDARD_CATEGORIES))
     discipline = Text(2)
     status = fields.String(validate=validate.OneOf(STANDARD_STATUSES))
     expiring_before = fields.Date(metadata={"description": "Valid until before this date"})
-    covers_line = Id(metadata={"description": "Serves this catalog line"})
+    covers_line = Id(strict=False, metadata={"description": "Serves this catalog line"})
     is_carbon = fields.Boolean()
     sort = sort_field("name", "certificate_no", "valid_until", "issued_on", "id", default="id")
