@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask import g, request_started
 from flask_sqlalchemy.session import Session as FlaskSession
 from flask_migrate import upgrade
 
@@ -55,10 +56,20 @@ def _add_test_routes(app) -> None:
     app.add_url_rule("/_test/boom", "test_page_boom", boom)
 
 
+def _fresh_g(sender, **extra) -> None:
+    """Give each test request an empty ``g``, as in production.
+
+    Tests hold one app context open, so without this ``g`` (and the user
+    flask-login caches there) would carry over from one request to the next.
+    """
+    g.__dict__.clear()
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     app = create_app(_testing_config(tmp_path_factory))
     _add_test_routes(app)
+    request_started.connect(_fresh_g, app)
     with app.app_context():
         reset_database(db.engine)
         upgrade()

@@ -65,6 +65,7 @@ def _authenticate() -> None:
     from registry.auth.services import user_for_token
     from registry.security import bearer_token
 
+    g.api_user = g.auth_method = None
     raw = bearer_token()
     if raw is not None:
         user = user_for_token(raw)
