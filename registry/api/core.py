@@ -6,6 +6,7 @@ only the feature's services.
 """
 from __future__ import annotations
 
+import http
 import json
 import re
 from functools import wraps
@@ -17,8 +18,9 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app, g, request
 from flask.views import MethodView
+from flask_smorest.utils import prepare_response
 
-from registry.errors import PreconditionRequired, StaleEdit, Unauthenticated, handle_http_exception
+from registry.errors import PROBLEM_JSON, PreconditionRequired, StaleEdit, Unauthenticated, handle_http_exception
 
 
 class ProblemSchema(ma.Schema):
@@ -42,6 +44,18 @@ class Api(flask_smorest.Api):
 
     def handle_http_exception(self, error):
         return handle_http_exception(error)
+
+    def _register_responses(self):
+        """Document every error response as a problem, with its real content type."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 # --- The request boundary owns the transaction --------------------------------
@@ -109,6 +123,8 @@ def paginate(stmt: sa.Select, pagination_parameters) -> list:
     params = pagination_parameters
     params.page_size = min(params.page_size, current_app.config["API_PAGE_SIZE_MAX"])
     params.item_count = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    if params.first_item >= params.item_count:
+        return []  # past the end (and no OFFSET too large for the database)
     return list(db.session.scalars(stmt.limit(params.page_size).offset(params.first_item)))
 
 

@@ -87,8 +87,8 @@ class RecordSchema(ma.Schema):
     version = fields.Integer(dump_only=True, metadata={"description": "Also the ETag; send it as If-Match"})
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
-    withdrawn_at = fields.DateTime(dump_only=True)
-    withdrawn_reason = fields.String(dump_only=True)
+    withdrawn_at = fields.DateTime(dump_only=True, allow_none=True)
+    withdrawn_reason = fields.String(dump_only=True, allow_none=True)
 
 
 class WithdrawSchema(InputSchema):
