@@ -16,7 +16,9 @@ from registry.indicators.models import COMPARATORS, INDICATOR_KINDS, INDICATOR_S
 
 
 def Amount(**kwargs) -> fields.Decimal:  # noqa: N802
-    return fields.Decimal(places=4, as_string=True, allow_nan=False, **kwargs)
+    """A Numeric(14, 4) value, exchanged as a decimal string so no digit is lost to floats."""
+    metadata = {"type": "string", "format": "decimal", "example": "1800.0000"}
+    return fields.Decimal(places=4, as_string=True, allow_nan=False, metadata=metadata, **kwargs)
 
 
 class IndicatorSchema(RecordSchema):
