@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     from registry.extensions import api
 
     app.url_map.converters["id"] = IdConverter
+    app.json.ensure_ascii = False  # Chinese names stay readable in responses
     api.init_app(app)
     api.register_converter(IdConverter, lambda converter: dict(ID_CONVERTER_DOC))
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
