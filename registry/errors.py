@@ -148,6 +148,13 @@ def handle_integrity_error(error: Exception):
                    detail="与已有记录冲突 / the change conflicts with an existing record")
 
 
+def handle_data_error(error: Exception):
+    """A value the database cannot hold (out of range, NUL character): the client's data, not a crash."""
+    _log.warning("data error (request %s): %s", g.get("request_id"), error)
+    return problem(422, title=ValidationError.title, kind="validation-error",
+                   detail="数据超出数据库可存储的范围 / a value cannot be stored (out of range or invalid characters)")
+
+
 def handle_unexpected(error: Exception):
     """Log the traceback under the request id; tell the client only the id."""
     from flask import current_app
@@ -168,4 +175,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(sqlalchemy.orm.exc.StaleDataError, handle_stale_data)
     app.register_error_handler(sqlalchemy.exc.IntegrityError, handle_integrity_error)
+    app.register_error_handler(sqlalchemy.exc.DataError, handle_data_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -104,3 +104,16 @@ def test_stale_and_missing_if_match(client, auth, users, session):
     weak = client.patch(f"/api/v1/regulations/{regulation.id}", headers={**headers, "If-Match": 'W/"1"'},
                         json={"title": "新"})
     _is_problem(weak, 412)
+
+
+def test_values_the_database_cannot_hold_are_not_server_errors(client, auth, users):
+    headers = auth.token(users.regulator)
+    assert client.get("/api/v1/indicators/%00", headers=headers).status_code in (404, 422)
+    response = client.get("/api/v1/standards/99999999999", headers=headers)
+    assert response.status_code == 404  # beyond the id range: no lookup at all
+    response = client.get("/api/v1/standards?q=a%00b", headers=headers)
+    assert _is_problem(response, 422)["errors"]
+    response = client.post("/api/v1/indicators", headers=headers, json={
+        "key": "huge_target", "name": "x", "name_en": "x", "kind": "count", "source": "recorded",
+        "comparator": ">=", "target": "1e30"})
+    assert "target" in _is_problem(response, 422)["errors"]
