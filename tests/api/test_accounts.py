@@ -21,7 +21,6 @@ from registry.auth.services import (
 from registry.db import utcnow
 from registry.errors import ValidationError
 from registry.extensions import db
-from tests import factories
 from tests.factories import PASSWORD
 
 
