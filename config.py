@@ -78,6 +78,13 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Login throttling (Flask-Limiter syntax), per account and per remote address.
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
+    LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
+    # CSRF is checked by registry.security (pages always; API only on cookie auth).
+    WTF_CSRF_CHECK_DEFAULT = False
+    # Strict-Transport-Security max-age; 0 turns the header off (development, tests).
+    HSTS_SECONDS = _env_int("HSTS_SECONDS", 365 * 24 * 3600)
 
     # Languages: Chinese first, English alongside.
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
@@ -90,6 +97,7 @@ class Config:
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
     API_PAGE_SIZE_MAX = 200
+    API_TOKEN_TTL_HOURS = _env_int("API_TOKEN_TTL_HOURS", 12)
 
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
@@ -103,6 +111,7 @@ class DevelopmentConfig(Config):
 
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    HSTS_SECONDS = 0
 
 
 class TestingConfig(Config):
@@ -115,6 +124,7 @@ class TestingConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    HSTS_SECONDS = 0
 
 
 CONFIGS = {

@@ -28,15 +28,21 @@ def _init_extensions(app: Flask) -> None:
     database.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     login_manager.init_app(app)
+    from registry import security
+
+    security.init_app(app)
 
     import registry.models  # noqa: F401  (every model on the metadata)
     from registry.auth import loader  # noqa: F401  (flask-login user loader)
 
 
 def _register_features(app: Flask) -> None:
+    from registry import api, errors
     from registry.main.views import bp as main_bp
 
     app.register_blueprint(main_bp)
+    api.init_app(app)
+    errors.init_app(app)  # after the API: problem+json replaces flask-smorest's error body
 
 
 def _register_commands(app: Flask) -> None:

@@ -5,6 +5,12 @@ messages; the CLI prints them and exits non-zero.
 """
 from __future__ import annotations
 
+import logging
+
+from flask import Flask, g, has_request_context, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
 
 class DomainError(Exception):
     """Base of every error a user can cause and be told about."""
@@ -42,3 +48,132 @@ class Conflict(DomainError):
 class StaleEdit(DomainError):
     status = 412
     title = "Precondition failed"
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+    title = "Precondition required"
+
+
+# --- Answering errors: problem+json for the API, a page for the browser ------
+#
+# RFC 9457 problem details: ``type``, ``title``, ``status``, ``detail`` and
+# ``instance``, plus ``request_id`` (also in the log and the X-Request-ID
+# header) and, for invalid input, ``errors`` mapping each field to messages.
+
+PROBLEM_JSON = "application/problem+json"
+_log = logging.getLogger("registry.errors")
+
+
+def is_api_request() -> bool:
+    return has_request_context() and (request.path == "/api" or request.path.startswith("/api/"))
+
+
+def problem_type(status: int, kind: str | None = None) -> str:
+    """``about:blank`` for a plain HTTP status, a registry URN for a domain error."""
+    return f"urn:registry:problem:{kind}" if kind else "about:blank"
+
+
+def problem(status: int, *, title: str | None = None, detail: str | None = None, kind: str | None = None,
+            errors: dict | None = None, headers: dict | None = None, **extra):
+    """Build the response for one problem: JSON under /api, a page elsewhere."""
+    from registry.extensions import db
+
+    db.session.rollback()
+    title = title or HTTP_STATUS_CODES.get(status, "Error")
+    request_id = g.get("request_id") if has_request_context() else None
+    if not is_api_request():
+        body = render_template("error.html", status=status, title=title, detail=detail, request_id=request_id)
+        return body, status, headers or {}
+    payload = {"type": problem_type(status, kind), "title": title, "status": status}
+    if detail:
+        payload["detail"] = detail
+    payload["instance"] = request.path
+    if request_id:
+        payload["request_id"] = request_id
+    if errors:
+        payload["errors"] = errors
+    payload.update(extra)
+    response = jsonify(payload)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    response.headers.update(headers or {})
+    return response
+
+
+def _kebab(name: str) -> str:
+    return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
+
+
+def handle_domain_error(error: DomainError):
+    headers = {"WWW-Authenticate": 'Bearer realm="registry"'} if error.status == 401 else None
+    return problem(error.status, title=error.title, detail=error.message, kind=_kebab(type(error).__name__),
+                   errors=error.errors or None, headers=headers)
+
+
+def handle_http_exception(error: HTTPException):
+    """Answer werkzeug's and webargs's HTTP errors (422 carries the field messages)."""
+    data = getattr(error, "data", None) or {}
+    errors = None
+    if "messages" in data:  # webargs: {location: {field: [messages]}}
+        errors = {}
+        for fields in data["messages"].values():
+            errors.update(fields if isinstance(fields, dict) else {"_schema": fields})
+    headers = dict(data.get("headers") or {})
+    if error.code == 405 and getattr(error, "valid_methods", None):
+        headers["Allow"] = ", ".join(error.valid_methods)
+    if error.code == 429:
+        detail = "登录尝试过于频繁，请稍后再试 / too many attempts, try again later"
+    elif error.code == 422 and errors:
+        detail = "输入有误 / the request has invalid fields"
+    else:
+        detail = data.get("message") or error.description
+    return problem(error.code or 500, detail=detail, errors=errors or None, headers=headers,
+                   kind="validation-error" if error.code == 422 else None)
+
+
+def handle_stale_data(error: Exception):
+    return problem(412, title=StaleEdit.title, kind="stale-edit",
+                   detail="记录已被他人修改，请刷新后重试 / the record changed since you read it; reload and retry")
+
+
+def handle_integrity_error(error: Exception):
+    _log.warning("integrity error (request %s): %s", g.get("request_id"), error)
+    return problem(409, title=Conflict.title, kind="conflict",
+                   detail="与已有记录冲突 / the change conflicts with an existing record")
+
+
+def handle_data_error(error: Exception):
+    """A value the database cannot hold (out of range, NUL character): the client's data, not a crash."""
+    _log.warning("data error (request %s): %s", g.get("request_id"), error)
+    return problem(422, title=ValidationError.title, kind="validation-error",
+                   detail="数据超出数据库可存储的范围 / a value cannot be stored (out of range or invalid characters)")
+
+
+def handle_unexpected(error: Exception):
+    """Log the traceback under the request id; tell the client only the id."""
+    from flask import current_app
+
+    request_id = g.get("request_id") if has_request_context() else None
+    current_app.logger.exception("unhandled error, request_id=%s", request_id)
+    return problem(500, detail=f"服务器内部错误，请联系管理员并提供编号 {request_id} / "
+                               f"internal error; quote id {request_id} when reporting it",
+                   error_id=request_id)
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers; later registrations override flask-smorest's JSON errors."""
+    import sqlalchemy.exc
+    import sqlalchemy.orm.exc
+
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(sqlalchemy.orm.exc.StaleDataError, handle_stale_data)
+    app.register_error_handler(sqlalchemy.exc.IntegrityError, handle_integrity_error)
+    app.register_error_handler(sqlalchemy.exc.DataError, handle_data_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,6 +1,6 @@
 """Import every model so the metadata (and Alembic) sees the whole schema."""
 from registry.audit.models import AuditEvent
-from registry.auth.models import User
+from registry.auth.models import ApiToken, User
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.indicators.models import Indicator, RecordedValue
 from registry.institutions.models import Institution
@@ -10,6 +10,7 @@ from registry.regulations.models import Regulation
 from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "CatalogLine",
     "CatalogVersion",

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from registry.audit.services import record, snapshot
-from registry.auth.policy import ensure_can_read, ensure_can_write
+from registry.auth.policy import ensure_can_read, ensure_can_withdraw, ensure_can_write
 from registry.db import utcnow
 from registry.errors import Conflict, NotFound, StaleEdit, ValidationError
 from registry.extensions import db
@@ -86,7 +86,7 @@ def audited_create(obj: Any, *, actor: Any, extra_snapshot: callable | None = No
 
 def withdraw(obj: Any, reason: str, *, actor: Any, expected_version: int | None = None) -> Any:
     """Take a record out of the lists and counts; its history stays."""
-    ensure_can_write(actor, obj)
+    ensure_can_withdraw(actor, obj)
     ensure_not_withdrawn(obj)
     check_version(obj, expected_version)
     reason = (reason or "").strip()

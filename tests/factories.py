@@ -81,3 +81,24 @@ def person(employer: Institution, **fields) -> Person:
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+# A fixed password for test accounts, hashed once per run (scrypt is slow on purpose).
+PASSWORD = "correct horse battery staple"
+_password_hash: list[str] = []
+
+
+def user(role: str, institution: Institution | None = None, **fields):
+    from werkzeug.security import generate_password_hash
+
+    from registry.auth.models import User
+
+    if not _password_hash:
+        _password_hash.append(generate_password_hash(PASSWORD, method="scrypt"))
+    values = dict(email=f"{role}{next(_serial)}@example.org", role=role, password_hash=_password_hash[0],
+                  institution_id=institution.id if institution else None, active=True, session_epoch=0)
+    values.update(fields)
+    obj = User(**values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from registry.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column
+from registry.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column, utcnow
 from registry.extensions import db
 from registry.institutions.models import Institution
 
@@ -52,3 +52,29 @@ class User(UserMixin, TimestampMixin, VersionedMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for scripts; only its SHA-256 hash is stored.
+
+    ``session_epoch`` is the user's epoch at issue: bumping the user's epoch
+    (logout everywhere, password change, deactivation) ends the token too.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str | None] = mapped_column(sa.String(100))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    session_epoch: Mapped[int] = mapped_column(sa.Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def is_valid(self, now: datetime) -> bool:
+        return (self.revoked_at is None and now < self.expires_at and self.user.active
+                and self.session_epoch == self.user.session_epoch)

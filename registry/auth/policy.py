@@ -78,3 +78,16 @@ def ensure_own_institution(actor: Any, institution_id: int | None, *, field: str
 def ensure_admin(actor: Any) -> None:
     if actor is not None and actor.role != "admin":
         raise Forbidden("仅管理员可操作 / admins only")
+
+
+def ensure_can_read_audit(actor: Any) -> None:
+    """The whole audit trail is for regulators and admins."""
+    if not is_staff(actor):
+        raise Forbidden("仅监管人员和管理员可查看审计记录 / the audit trail is for regulators and admins")
+
+
+def ensure_can_withdraw(actor: Any, obj: Any) -> None:
+    """Withdrawing is an edit, and an institution's own record is withdrawn only by staff."""
+    ensure_can_write(actor, obj)
+    if not is_staff(actor) and isinstance(obj, Institution):
+        raise Forbidden("机构用户不能撤回机构 / institution users cannot withdraw an institution")

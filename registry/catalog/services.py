@@ -39,7 +39,7 @@ def create_version(data: dict[str, Any], *, actor: Any) -> CatalogVersion:
     ensure_can_write(actor, CatalogVersion)
     values = clean_version(data)
     ensure_unique(CatalogVersion, CatalogVersion.name, values["name"], field="name", label="目录名称")
-    return audited_create(CatalogVersion(is_partial=False, **values), actor=actor)
+    return audited_create(CatalogVersion(**{"is_partial": False, **values}), actor=actor)
 
 
 def update_version(version: CatalogVersion, data: dict[str, Any], *, actor: Any,

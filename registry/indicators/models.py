@@ -34,8 +34,8 @@ class Indicator(TimestampMixin, VersionedMixin, WithdrawableMixin, db.Model):
     position: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
-class RecordedValue(db.Model):
-    """A value entered for an indicator no registry here counts."""
+class RecordedValue(VersionedMixin, db.Model):
+    """A value entered for an indicator no registry here counts (versioned: corrections are edits)."""
 
     __tablename__ = "recorded_values"
     __table_args__ = (sa.Index("ix_recorded_values_lookup", "indicator_key", "region_code", "as_of"),)

@@ -13,6 +13,8 @@ from registry.indicators.models import COMPARATORS, INDICATOR_KINDS, INDICATOR_S
 from registry.institutions.services import region_code
 from registry.services import apply_changes, audited_create, audited_update, ensure_unique
 
+# Numeric(14, 4): ten digits before the point.
+MAX_VALUE = Decimal(10) ** 10
 FIELDS = ("key", "name", "name_en", "kind", "source", "comparator", "target", "target_max", "deadline",
           "counts_from", "source_document", "description", "position")
 
@@ -24,6 +26,8 @@ def decimal_value(value: Any) -> Decimal:
         raise ValidationError(f"应为数字 / must be a number: {value!r}") from None
     if not result.is_finite() or result < 0:
         raise ValidationError("应为非负数 / must be a non-negative number")
+    if result >= MAX_VALUE:
+        raise ValidationError(f"数值过大 / must be less than {MAX_VALUE}")
     return result
 
 
@@ -80,7 +84,15 @@ def update_indicator(indicator: Indicator, data: dict[str, Any], *, actor: Any,
 def record_value(data: dict[str, Any], *, actor: Any) -> RecordedValue:
     """Enter a value for an indicator that no registry here counts."""
     ensure_can_write(actor, RecordedValue)
-    c = Cleaner(data, required=("indicator_key", "region_code", "as_of", "value", "source"))
+    values = clean_recorded_value(data)
+    return audited_create(RecordedValue(recorded_by_id=getattr(actor, "id", None), **values), actor=actor)
+
+
+RECORDED_FIELDS = ("region_code", "as_of", "value", "source", "note", "is_demo")
+
+
+def clean_recorded_value(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    c = Cleaner(data, required=("indicator_key", "region_code", "as_of", "value", "source"), partial=partial)
     c.field("indicator_key", _recorded_indicator)
     c.field("region_code", region_code)
     c.field("as_of", a_date())
@@ -88,8 +100,17 @@ def record_value(data: dict[str, Any], *, actor: Any) -> RecordedValue:
     c.field("source", required_text(300))
     c.field("note", optional_text(5000))
     c.field("is_demo", boolean)
-    values = c.result("指标值 recorded value")
-    return audited_create(RecordedValue(recorded_by_id=getattr(actor, "id", None), **values), actor=actor)
+    return c.result("指标值 recorded value")
+
+
+def update_recorded_value(recorded: RecordedValue, data: dict[str, Any], *, actor: Any,
+                          expected_version: int | None) -> RecordedValue:
+    """Correct a recorded value; the indicator it belongs to cannot change."""
+    if "indicator_key" in data:
+        raise ValidationError("所属指标不可修改 / the indicator cannot change", field="indicator_key")
+    values = clean_recorded_value(data, partial=True)
+    return audited_update(recorded, lambda obj: apply_changes(obj, values, fields=RECORDED_FIELDS),
+                          actor=actor, expected_version=expected_version)
 
 
 def _recorded_indicator(value: Any) -> str:

@@ -60,7 +60,7 @@ def create_regulation(data: dict[str, Any], *, actor: Any) -> Regulation:
     ensure_can_write(actor, Regulation)
     values = clean_regulation(data)
     ensure_unique(Regulation, Regulation.code, values["code"], field="code", label="规程编号")
-    return audited_create(Regulation(is_urgent=False, is_carbon=False, **values), actor=actor)
+    return audited_create(Regulation(**{"is_urgent": False, "is_carbon": False, **values}), actor=actor)
 
 
 def update_regulation(regulation: Regulation, data: dict[str, Any], *, actor: Any,

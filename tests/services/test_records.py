@@ -225,3 +225,13 @@ def test_recorded_values_only_for_recorded_indicators():
     with pytest.raises(ValidationError):
         create_indicator({"key": "pilots", "name": "试点", "name_en": "Pilots", "kind": "count",
                           "source": "recorded", "comparator": "between", "target": 3}, actor=None)
+
+
+def test_flags_given_on_creation_are_kept():
+    """Found by the API fuzz run: a flag in the data clashed with its default (TypeError)."""
+    version = create_version({"name": "标志测试", "source_document": "x", "effective_from": date(2020, 1, 1),
+                              "declared_line_count": 1, "is_partial": True}, actor=None)
+    assert version.is_partial is True
+    regulation = create_regulation({"code": "JJG(赣) 977-2024", "title": "标志测试", "is_urgent": True,
+                                    "is_carbon": True}, actor=None)
+    assert (regulation.is_urgent, regulation.is_carbon) == (True, True)

@@ -1,0 +1,165 @@
+"""flask-smorest, shaped for the registry: problem+json, SQL paging, one commit per request.
+
+Each feature's ``api.py`` builds its blueprint from :class:`Blueprint` here;
+views call :func:`actor`, :func:`if_match` and :func:`tagged` and otherwise
+only the feature's services.
+"""
+from __future__ import annotations
+
+import http
+import json
+import re
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+import flask_smorest
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import current_app, g, request
+from flask.views import MethodView
+from flask_smorest.utils import prepare_response
+
+from registry.errors import PROBLEM_JSON, PreconditionRequired, StaleEdit, Unauthenticated, handle_http_exception
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, as every API error is answered."""
+
+    type = ma.fields.String(metadata={"description": "URI naming the kind of problem, or about:blank"})
+    title = ma.fields.String()
+    status = ma.fields.Integer()
+    detail = ma.fields.String()
+    instance = ma.fields.String(metadata={"description": "The request path"})
+    request_id = ma.fields.String(metadata={"description": "Also in the X-Request-ID header and the server log"})
+    error_id = ma.fields.String()
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(), metadata={"description": "Field name → messages (invalid input)"})
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api answering errors as ``application/problem+json``."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error):
+        return handle_http_exception(error)
+
+    def _register_responses(self):
+        """Document every error response as a problem, with its real content type."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+# --- The request boundary owns the transaction --------------------------------
+
+
+def transactional(view):
+    """Commit once after the view returns; roll back on any error."""
+    from registry.extensions import db
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            response = current_app.ensure_sync(view)(*args, **kwargs)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return response
+
+    return wrapper
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A resource blueprint: every view runs in one transaction; lists page in SQL."""
+
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 200}
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
+        if isinstance(view_func, type) and issubclass(view_func, MethodView):
+            if transactional not in view_func.decorators:
+                view_func.decorators = [*view_func.decorators, transactional]
+        elif view_func is not None:
+            view_func = transactional(view_func)
+        return super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+    def paginate(self, pager=None, *, page=None, page_size=None, max_page_size=None):
+        from config import Config
+
+        return super().paginate(pager, page=page, page_size=page_size,
+                                max_page_size=max_page_size or Config.API_PAGE_SIZE_MAX)
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        result, headers = super()._set_pagination_metadata(page_params, result, headers)
+        meta = json.loads(headers[self.PAGINATION_HEADER_NAME])
+        links = []
+        for rel, key in (("first", "first_page"), ("prev", "previous_page"), ("next", "next_page"),
+                         ("last", "last_page")):
+            if key in meta:
+                links.append(f'<{_page_url(meta[key], page_params.page_size)}>; rel="{rel}"')
+        if links:
+            headers["Link"] = ", ".join(links)
+        return result, headers
+
+
+def _page_url(page: int, page_size: int) -> str:
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "page_size")]
+    args += [("page", page), ("page_size", page_size)]
+    return f"{request.base_url}?{urlencode(args)}"
+
+
+def paginate(stmt: sa.Select, pagination_parameters) -> list:
+    """Count and fetch one page in SQL; the cap follows ``API_PAGE_SIZE_MAX``."""
+    from registry.extensions import db
+
+    params = pagination_parameters
+    params.page_size = min(params.page_size, current_app.config["API_PAGE_SIZE_MAX"])
+    params.item_count = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    if params.first_item >= params.item_count:
+        return []  # past the end (and no OFFSET too large for the database)
+    return list(db.session.scalars(stmt.limit(params.page_size).offset(params.first_item)))
+
+
+# --- Who is asking, and which version they edit -------------------------------
+
+
+def actor():
+    """The authenticated user of this API request (never ``None``: that is the system)."""
+    user = g.get("api_user")
+    if user is None:
+        raise Unauthenticated("需要登录或 API 令牌 / authentication required (Bearer token or session)")
+    return user
+
+
+_ETAG_RE = re.compile(r'^\s*"(\d{1,18})"\s*$')
+
+
+def if_match() -> int:
+    """The version named by ``If-Match``: required (428); anything but one strong ETag is stale (412)."""
+    header = request.headers.get("If-Match")
+    if header is None or not header.strip():
+        raise PreconditionRequired(
+            '修改须附 If-Match 头（记录的 ETag）/ send If-Match with the ETag you read, e.g. If-Match: "3"')
+    match = _ETAG_RE.match(header)
+    if match is None:
+        raise StaleEdit("If-Match 与当前版本不符 / If-Match does not name the current version")
+    return int(match.group(1))
+
+
+def tagged(obj: Any, status: int | None = None):
+    """Return ``obj`` with its version as a strong ETag."""
+    headers = {"ETag": f'"{obj.version}"'}
+    return (obj, status, headers) if status else (obj, headers)
+
+
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True,
+            "description": 'The ETag of the version being changed, e.g. "3" (428 if missing, 412 if stale)',
+            "schema": {"type": "string"}}

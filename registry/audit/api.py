@@ -1,0 +1,18 @@
+"""``/api/v1/audit``: the audit trail (regulators and admins)."""
+from __future__ import annotations
+
+from registry.api.core import Blueprint, actor, paginate
+from registry.audit.queries import audit_query
+from registry.audit.schemas import AuditEventSchema, AuditQueryArgs
+
+bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
+               description="The audit trail (审计记录): who changed what, when, from what to what")
+
+
+@bp.route("")
+@bp.arguments(AuditQueryArgs, location="query")
+@bp.response(200, AuditEventSchema(many=True))
+@bp.paginate()
+def audit_events(args, pagination_parameters):
+    """List audit events, newest first"""
+    return paginate(audit_query(args, actor=actor()), pagination_parameters)

@@ -1,0 +1,68 @@
+"""``/api/v1/standards``: measurement standards (计量标准) and their certificates."""
+from __future__ import annotations
+
+from flask.views import MethodView
+
+from registry.api.core import IF_MATCH, Blueprint, actor, if_match, paginate, tagged
+from registry.api.schemas import WithdrawSchema
+from registry.audit.queries import history_query
+from registry.audit.schemas import AuditEventSchema
+from registry.services import get_or_404, withdraw
+from registry.standards.models import MeasurementStandard
+from registry.standards.queries import standards_query
+from registry.standards.schemas import StandardCreateSchema, StandardQueryArgs, StandardSchema, StandardUpdateSchema
+from registry.standards.services import register_standard, update_standard
+
+bp = Blueprint("standards", __name__, url_prefix="/api/v1/standards",
+               description="Measurement standards (计量标准) and their examination certificates")
+
+
+@bp.route("")
+class Standards(MethodView):
+    @bp.arguments(StandardQueryArgs, location="query")
+    @bp.response(200, StandardSchema(many=True))
+    @bp.paginate()
+    def get(self, args, pagination_parameters):
+        """List standards"""
+        return paginate(standards_query(args, actor=actor()), pagination_parameters)
+
+    @bp.arguments(StandardCreateSchema)
+    @bp.response(201, StandardSchema)
+    def post(self, data):
+        """Register a standard and its certificate"""
+        return tagged(register_standard(data, actor=actor()), 201)
+
+
+@bp.route("/<id:standard_id>")
+class StandardItem(MethodView):
+    @bp.response(200, StandardSchema)
+    def get(self, standard_id):
+        """Read a standard"""
+        return tagged(get_or_404(MeasurementStandard, standard_id, actor=actor()))
+
+    @bp.arguments(StandardUpdateSchema)
+    @bp.response(200, StandardSchema)
+    @bp.doc(parameters=[IF_MATCH])
+    def patch(self, data, standard_id):
+        """Change a standard (status changes included)"""
+        standard = get_or_404(MeasurementStandard, standard_id, actor=actor())
+        return tagged(update_standard(standard, data, actor=actor(), expected_version=if_match()))
+
+
+@bp.route("/<id:standard_id>/withdraw", methods=["POST"])
+@bp.arguments(WithdrawSchema)
+@bp.response(200, StandardSchema)
+@bp.doc(parameters=[IF_MATCH])
+def withdraw_standard(data, standard_id):
+    """Withdraw a standard: it leaves the lists and counts, its history stays"""
+    standard = get_or_404(MeasurementStandard, standard_id, actor=actor())
+    return tagged(withdraw(standard, data["reason"], actor=actor(), expected_version=if_match()))
+
+
+@bp.route("/<id:standard_id>/history")
+@bp.response(200, AuditEventSchema(many=True))
+@bp.paginate()
+def standard_history(standard_id, pagination_parameters):
+    """The audit trail of one standard, oldest first"""
+    standard = get_or_404(MeasurementStandard, standard_id, actor=actor())
+    return paginate(history_query(standard), pagination_parameters)

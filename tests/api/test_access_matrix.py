@@ -1,0 +1,249 @@
+"""Every endpoint × every role × own / other institution: the status, and nothing changed when refused.
+
+Roles: admin, regulator, an institution user (whose institution is "own"),
+and the anonymous caller.  Another institution's record is 404 for reads and
+writes alike; a kind of record a role may not touch is 403; no credentials is 401.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import pytest
+import sqlalchemy as sa
+
+from registry.auth.models import ApiToken
+from registry.extensions import db
+from registry.indicators.models import Indicator, RecordedValue
+from tests import factories
+from tests.factories import PASSWORD
+
+ROLES = ("admin", "regulator", "institution", "anonymous")
+OK = {"GET": 200, "POST": 201, "PATCH": 200, "DELETE": 204}
+
+
+def ok(method: str) -> Callable:
+    return lambda role, scope: OK[method]
+
+
+# Rules: role, scope -> expected status.
+def public_read(role, scope):
+    return 401 if role == "anonymous" else 200
+
+
+def owned(success: int, refused_other: int = 404):
+    def rule(role, scope):
+        if role == "anonymous":
+            return 401
+        if role == "institution" and scope == "other":
+            return refused_other
+        return success
+    return rule
+
+
+def staff(success: int):
+    return lambda role, scope: {"anonymous": 401, "institution": 403}.get(role, success)
+
+
+def admin_only(success: int):
+    return lambda role, scope: {"anonymous": 401, "regulator": 403, "institution": 403}.get(role, success)
+
+
+def own_institution_staff_only(success: int):
+    """Staff only; an institution user is refused on their own institution and told nothing of another."""
+    def rule(role, scope):
+        if role == "anonymous":
+            return 401
+        if role == "institution":
+            return 403 if scope == "own" else 404
+        return success
+    return rule
+
+
+def any_user(success: int):
+    return lambda role, scope: 401 if role == "anonymous" else success
+
+
+@dataclass
+class Case:
+    method: str
+    path: str
+    rule: Callable
+    body: Any = None
+    scoped: bool = False
+    if_match: bool = False
+
+
+def _standard_body(w, scope):
+    return {"certificate_no": "[2025]赣量标证字第9001号", "name": "矩阵标准", "category": "social_public",
+            "institution_id": w.institution[scope], "issued_on": "2025-01-01"}
+
+
+CASES = [
+    # Institutions
+    Case("GET", "/api/v1/institutions", public_read),
+    Case("POST", "/api/v1/institutions", staff(201), body=lambda w, s: {
+        "credit_code": factories.credit_code(), "name": "矩阵机构", "region_code": "360100", "kind": "other"}),
+    Case("GET", "/api/v1/institutions/{institution}", owned(200), scoped=True),
+    Case("PATCH", "/api/v1/institutions/{institution}", owned(200), body={"contact": "联系人"}, scoped=True,
+         if_match=True),
+    Case("PATCH", "/api/v1/institutions/{institution}", own_institution_staff_only(200), body={"name": "改名"},
+         scoped=True, if_match=True),
+    Case("POST", "/api/v1/institutions/{institution}/withdraw", own_institution_staff_only(200),
+         body={"reason": "矩阵"}, scoped=True, if_match=True),
+    Case("GET", "/api/v1/institutions/{institution}/history", owned(200), scoped=True),
+    # Standards
+    Case("GET", "/api/v1/standards", public_read),
+    Case("POST", "/api/v1/standards", owned(201, 422), body=_standard_body, scoped=True),
+    Case("GET", "/api/v1/standards/{standard}", owned(200), scoped=True),
+    Case("PATCH", "/api/v1/standards/{standard}", owned(200), body={"name": "改名"}, scoped=True, if_match=True),
+    Case("POST", "/api/v1/standards/{standard}/withdraw", owned(200), body={"reason": "矩阵"}, scoped=True,
+         if_match=True),
+    Case("GET", "/api/v1/standards/{standard}/history", owned(200), scoped=True),
+    # Personnel
+    Case("GET", "/api/v1/personnel", public_read),
+    Case("POST", "/api/v1/personnel", owned(201, 422), scoped=True,
+         body=lambda w, s: {"name": "矩阵人员", "institution_id": w.institution[s]}),
+    Case("GET", "/api/v1/personnel/{person}", owned(200), scoped=True),
+    Case("PATCH", "/api/v1/personnel/{person}", owned(200), body={"name": "改名"}, scoped=True, if_match=True),
+    Case("POST", "/api/v1/personnel/{person}/withdraw", owned(200), body={"reason": "矩阵"}, scoped=True,
+         if_match=True),
+    Case("GET", "/api/v1/personnel/{person}/history", owned(200), scoped=True),
+    # Catalog
+    Case("GET", "/api/v1/catalog/versions", public_read),
+    Case("POST", "/api/v1/catalog/versions", staff(201), body={
+        "name": "矩阵目录", "source_document": "x", "effective_from": "2020-01-01", "declared_line_count": 1}),
+    Case("GET", "/api/v1/catalog/versions/{version}", public_read),
+    Case("PATCH", "/api/v1/catalog/versions/{version}", staff(200), body={"description": "x"}, if_match=True),
+    Case("POST", "/api/v1/catalog/versions/{version}/withdraw", staff(200), body={"reason": "矩阵"},
+         if_match=True),
+    Case("GET", "/api/v1/catalog/versions/{version}/history", public_read),
+    Case("POST", "/api/v1/catalog/versions/{version}/lines", staff(201), body={"code": "M1", "name": "x",
+                                                                            "mode": "V"}),
+    Case("GET", "/api/v1/catalog/lines", public_read),
+    Case("GET", "/api/v1/catalog/lines/{line}", public_read),
+    Case("PATCH", "/api/v1/catalog/lines/{line}", staff(200), body={"scope_note": "x"}, if_match=True),
+    Case("POST", "/api/v1/catalog/lines/{line}/withdraw", staff(200), body={"reason": "矩阵"}, if_match=True),
+    Case("GET", "/api/v1/catalog/lines/{line}/history", public_read),
+    # Regulations
+    Case("GET", "/api/v1/regulations", public_read),
+    Case("POST", "/api/v1/regulations", staff(201), body={"code": "JJG(赣) 9001-2025", "title": "矩阵规程"}),
+    Case("GET", "/api/v1/regulations/{regulation}", public_read),
+    Case("PATCH", "/api/v1/regulations/{regulation}", staff(200), body={"title": "改名"}, if_match=True),
+    Case("POST", "/api/v1/regulations/{regulation}/withdraw", staff(200), body={"reason": "矩阵"}, if_match=True),
+    Case("GET", "/api/v1/regulations/{regulation}/history", public_read),
+    # Indicators and recorded values
+    Case("GET", "/api/v1/indicators", public_read),
+    Case("POST", "/api/v1/indicators", staff(201), body={
+        "key": "matrix_new", "name": "x", "name_en": "x", "kind": "count", "source": "recorded",
+        "comparator": ">=", "target": 1}),
+    Case("GET", "/api/v1/indicators/{indicator}", public_read),
+    Case("PATCH", "/api/v1/indicators/{indicator}", staff(200), body={"description": "x"}, if_match=True),
+    Case("POST", "/api/v1/indicators/{indicator}/withdraw", staff(200), body={"reason": "矩阵"}, if_match=True),
+    Case("GET", "/api/v1/indicators/{indicator}/history", public_read),
+    Case("GET", "/api/v1/recorded-values", public_read),
+    Case("POST", "/api/v1/recorded-values", staff(201), body={
+        "indicator_key": "matrix_recorded", "region_code": "360000", "as_of": "2025-01-01", "value": 3,
+        "source": "x"}),
+    Case("GET", "/api/v1/recorded-values/{value}", public_read),
+    Case("PATCH", "/api/v1/recorded-values/{value}", staff(200), body={"note": "x"}, if_match=True),
+    Case("POST", "/api/v1/recorded-values/{value}/withdraw", staff(200), body={"reason": "矩阵"}, if_match=True),
+    Case("GET", "/api/v1/recorded-values/{value}/history", public_read),
+    # Reference data and the audit trail
+    Case("GET", "/api/v1/regions", public_read),
+    Case("GET", "/api/v1/regions/360100", public_read),
+    Case("GET", "/api/v1/disciplines", public_read),
+    Case("GET", "/api/v1/disciplines/04", public_read),
+    Case("GET", "/api/v1/audit", staff(200)),
+    # Accounts
+    Case("GET", "/api/v1/users", admin_only(200)),
+    Case("POST", "/api/v1/users", admin_only(201), body={"email": "matrix@example.org", "role": "regulator",
+                                                        "password": "a long matrix passphrase"}),
+    Case("GET", "/api/v1/users/{user}", admin_only(200)),
+    Case("PATCH", "/api/v1/users/{user}", admin_only(200), body={"display_name": "x"}, if_match=True),
+    Case("POST", "/api/v1/users/{user}/password", admin_only(204),
+         body={"new_password": "a long matrix passphrase"}),
+    Case("GET", "/api/v1/users/{user}/history", admin_only(200)),
+    Case("POST", "/api/v1/auth/tokens", lambda role, scope: 201, body=lambda w, s: {
+        "email": w.token_owner, "password": PASSWORD}),
+    Case("GET", "/api/v1/auth/tokens", any_user(200)),
+    Case("DELETE", "/api/v1/auth/tokens/{token}", any_user(204)),
+    Case("GET", "/api/v1/auth/me", any_user(200)),
+    Case("POST", "/api/v1/auth/password", any_user(204), body={
+        "current_password": PASSWORD, "new_password": "a long matrix passphrase"}),
+    Case("DELETE", "/api/v1/auth/sessions", any_user(204)),
+]
+
+
+def _params():
+    for case in CASES:
+        for scope in (("own", "other") if case.scoped else (None,)):
+            for role in ROLES:
+                label = f"{case.method} {case.path} {role}" + (f" {scope}" if scope else "")
+                if case.body and isinstance(case.body, dict) and case.path.endswith("{institution}"):
+                    label += " " + ",".join(case.body)
+                yield pytest.param(case, role, scope, id=label)
+
+
+@pytest.fixture
+def world(users, session):
+    """One record of each kind, owned by "own" or "other" where records have owners."""
+    version = factories.catalog_version()
+    db.session.add(Indicator(key="matrix_recorded", name="矩阵", name_en="Matrix", kind="count",
+                             source="recorded", comparator=">=", target=1))
+    db.session.flush()
+    value = RecordedValue(indicator_key="matrix_recorded", region_code="360000",
+                          as_of=date(2024, 12, 31), value=1, source="x")
+    db.session.add(value)
+    w = SimpleNamespace(
+        institution={"own": users.own.id, "other": users.other_institution.id},
+        standard={"own": factories.standard(users.own).id, "other": factories.standard(users.other_institution).id},
+        person={"own": factories.person(users.own).id, "other": factories.person(users.other_institution).id},
+        version=version.id, line=factories.catalog_line(version).id, regulation=factories.regulation().id,
+        indicator="matrix_recorded", user=users.other.id, token_owner=users.regulator.email,
+    )
+    db.session.flush()
+    w.value = value.id
+    session.commit()
+    return w
+
+
+def _snapshot() -> dict[str, list]:
+    """Every row of every table but the tokens (using a token records its last use)."""
+    tables = {}
+    with db.session.no_autoflush:
+        for table in db.metadata.sorted_tables:
+            if table.name == "api_tokens":
+                continue
+            rows = db.session.execute(sa.select(table)).all()
+            tables[table.name] = sorted(repr(tuple(row)) for row in rows)
+    return tables
+
+
+@pytest.mark.parametrize("case, role, scope", list(_params()))
+def test_access(client, auth, users, world, session, case, role, scope):
+    user = None if role == "anonymous" else getattr(users, role)
+    headers = auth.headers(user)
+    values = {name: (getattr(world, name)[scope or "own"] if isinstance(getattr(world, name), dict) else getattr(world, name))
+              for name in ("institution", "standard", "person", "version", "line", "regulation", "indicator",
+                           "value", "user")}
+    values["token"] = 1
+    if user is not None:
+        values["token"] = session.scalars(sa.select(ApiToken.id).where(ApiToken.user_id == user.id)
+                                          .order_by(ApiToken.id.desc())).first()
+    path = case.path.format(**values)
+    if case.if_match:
+        headers["If-Match"] = '"1"'
+    body = case.body(world, scope) if callable(case.body) else case.body
+    before = _snapshot()
+
+    response = client.open(path, method=case.method, headers=headers, json=body)
+
+    expected = case.rule(role, scope)
+    assert response.status_code == expected, response.get_data(as_text=True)
+    if expected >= 400:
+        assert response.mimetype == "application/problem+json"
+        session.expire_all()
+        assert _snapshot() == before, "a refused request changed the database"
