@@ -56,8 +56,6 @@ def _run(call: Callable[[], Any]) -> Any:
         return call()
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    finally:
-        db.session.rollback()  # read-only: never leave a transaction open
 
 
 def _echo_json(result: Any) -> None:

@@ -70,9 +70,6 @@ MAX_PAGE_SIZE = 10_000
 
 # --------------------------------------------------------------------------- results
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
 
 def _number(value: Any) -> int | float | None:
     """Return a JSON number: integral decimals as int, others as float."""
@@ -376,7 +373,7 @@ def _held_in(scope: RegionScope) -> sa.ColumnElement[bool]:
 def _children(scope: RegionScope) -> list[tuple[str, str]]:
     return list(db.session.execute(
         sa.select(Region.code, Region.name).where(Region.parent_code == scope.code).order_by(Region.code)
-    ).tuples())
+    ))
 
 
 def _child_map(parent_code: str) -> sa.Subquery:
@@ -524,7 +521,7 @@ def _loaded_line_counts(version_ids: Iterable[int]) -> dict[int, int]:
         sa.select(L.catalog_version_id, sa.func.count())
         .where(L.catalog_version_id.in_(ids), L.withdrawn_at.is_(None))
         .group_by(L.catalog_version_id)
-    ).tuples()
+    )
     return {version_id: count for version_id, count in rows}
 
 
@@ -606,7 +603,7 @@ def _recorded_measures(keys: list[str], as_of: date, region_codes: Iterable[str]
     rows = db.session.execute(
         sa.select(ranked.c.region_code, ranked.c.indicator_key, ranked.c.as_of, ranked.c.value, ranked.c.source)
         .where(ranked.c.rank == 1)
-    ).tuples()
+    )
     return {(region, key): _Measure(value, value_as_of=day, value_source=source)
             for region, key, day, value, source in rows}
 
@@ -662,7 +659,7 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
             sa.select(child_map.c.child_code, *columns).select_from(select_from)
             .join(child_map, child_map.c.region_code == I.region_code)
             .where(child_map.c.child_code.in_(codes), *where).group_by(child_map.c.child_code)
-        ).tuples()
+        )
         return {row[0]: tuple(row[1:]) for row in rows}
 
     if codes and METROLOGISTS in keys:
@@ -703,7 +700,7 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
             sa.select(child.code, sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
             .select_from(L).join(child, sa.true())
             .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of)).group_by(child.code)
-        ).tuples()
+        )
         counts = {code: (total, hits) for code, total, hits in rows}
         total = catalog.mandatory_line_count = _mandatory_line_count(version.id, as_of)
         for code in codes:
@@ -865,7 +862,7 @@ def _forecast_standards(dates: sa.Subquery, first: date, last: date, scope: Regi
                       sa.or_(hist.c.status_since.is_(None), hist.c.status_since > dates.c.d))
     stmt = (sa.select(dates.c.d, sa.func.coalesce(sa.func.sum(hist.c.n), 0))
             .select_from(dates).outerjoin(hist, counted).group_by(dates.c.d))
-    return {day: int(n) for day, n in db.session.execute(stmt).tuples()}
+    return {day: int(n) for day, n in db.session.execute(stmt)}
 
 
 def _forecast_metrologists(dates: sa.Subquery, first: date, last: date,
@@ -901,7 +898,7 @@ def _forecast_metrologists(dates: sa.Subquery, first: date, last: date,
         .outerjoin(hist, sa.and_(hist.c.employed_from <= dates.c.d, hist.c.employed_until >= dates.c.d))
         .group_by(dates.c.d)
     )
-    return {day: (int(staff), int(reg)) for day, staff, reg in db.session.execute(stmt).tuples()}
+    return {day: (int(staff), int(reg)) for day, staff, reg in db.session.execute(stmt)}
 
 
 def _forecast_carbon_standards(dates: sa.Subquery, first: date, last: date, scope: RegionScope,
@@ -911,7 +908,7 @@ def _forecast_carbon_standards(dates: sa.Subquery, first: date, last: date, scop
     hist = sa.select(rows.c.built_on, sa.func.count().label("n")).group_by(rows.c.built_on).subquery("hist")
     stmt = (sa.select(dates.c.d, sa.func.coalesce(sa.func.sum(hist.c.n), 0))
             .select_from(dates).outerjoin(hist, hist.c.built_on <= dates.c.d).group_by(dates.c.d))
-    return {day: int(n) for day, n in db.session.execute(stmt).tuples()}
+    return {day: int(n) for day, n in db.session.execute(stmt)}
 
 
 def _forecast_regulations(dates: sa.Subquery) -> dict[date, tuple[int, int]]:
@@ -920,7 +917,7 @@ def _forecast_regulations(dates: sa.Subquery) -> dict[date, tuple[int, int]]:
                   sa.func.count(sa.case((R.is_carbon.is_(True), 1))))
         .select_from(dates).outerjoin(R, sa.and_(*_regulation_clauses(dates.c.d))).group_by(dates.c.d)
     )
-    return {day: (local, carbon) for day, local, carbon in db.session.execute(stmt).tuples()}
+    return {day: (local, carbon) for day, local, carbon in db.session.execute(stmt)}
 
 
 def _forecast_coverage(dates: sa.Subquery, scope: RegionScope, statuses: tuple[str, ...]) -> dict[date, tuple[int, int]]:
@@ -930,7 +927,7 @@ def _forecast_coverage(dates: sa.Subquery, scope: RegionScope, statuses: tuple[s
         .select_from(dates).outerjoin(L, sa.and_(*_line_clauses(dates.c.version_id, dates.c.d)))
         .group_by(dates.c.d)
     )
-    return {day: (total, hits) for day, total, hits in db.session.execute(stmt).tuples()}
+    return {day: (total, hits) for day, total, hits in db.session.execute(stmt)}
 
 
 def _forecast_recorded(dates: sa.Subquery, keys: list[str], code: str) -> dict[tuple[date, str], _Measure]:
@@ -949,7 +946,7 @@ def _forecast_recorded(dates: sa.Subquery, keys: list[str], code: str) -> dict[t
     rows = db.session.execute(
         sa.select(ranked.c.d, ranked.c.indicator_key, ranked.c.as_of, ranked.c.value, ranked.c.source)
         .where(ranked.c.rank == 1)
-    ).tuples()
+    )
     return {(day, key): _Measure(value, value_as_of=as_of, value_source=source)
             for day, key, as_of, value, source in rows}
 
