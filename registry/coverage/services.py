@@ -367,6 +367,11 @@ def _institution_clauses(scope: RegionScope) -> list[sa.ColumnElement[bool]]:
 
 
 def _held_in(scope: RegionScope) -> sa.ColumnElement[bool]:
+    """Held by a non-withdrawn institution in the region."""
+    if scope.is_province:
+        # Every institution is in the province; excluding the few withdrawn
+        # ones lets PostgreSQL count from the index alone.
+        return S.institution_id.not_in(sa.select(I.id).where(I.withdrawn_at.is_not(None)))
     return S.institution_id.in_(sa.select(I.id).where(*_institution_clauses(scope)))
 
 
@@ -417,9 +422,16 @@ def _metrologist_clauses(day: Any) -> tuple[sa.ColumnElement[bool], ...]:
     return (P.withdrawn_at.is_(None), I.withdrawn_at.is_(None), I.kind == "legal_metrology", _employed(day))
 
 
+def _on_legal_staff(scope: RegionScope) -> sa.ColumnElement[bool]:
+    """Employed by a non-withdrawn legal metrology institution (法定计量检定机构) in the region."""
+    return P.institution_id.in_(
+        sa.select(I.id).where(I.kind == "legal_metrology", *_institution_clauses(scope)))
+
+
 def _carbon_standard_clauses(start: date, day: Any) -> tuple[sa.ColumnElement[bool], ...]:
-    return (S.is_carbon.is_(True), S.build_kind.is_not(None), S.built_on.is_not(None), S.built_on >= start,
-            S.built_on <= day, S.withdrawn_at.is_(None))
+    # Plain ``is_carbon`` (not ``IS TRUE``) so the partial index ix_measurement_standards_carbon applies.
+    return (S.is_carbon, S.withdrawn_at.is_(None), S.build_kind.is_not(None), S.built_on.is_not(None),
+            S.built_on >= start, S.built_on <= day)
 
 
 def _regulation_clauses(day: Any) -> tuple[sa.ColumnElement[bool], ...]:
@@ -560,8 +572,7 @@ def _registry_measures(keys: set[str], as_of: date, scope: RegionScope, statuses
     if METROLOGISTS in keys:
         staff, registered = db.session.execute(
             sa.select(sa.func.count(), sa.func.count(sa.case((_registered(as_of), 1))))
-            .select_from(P).join(I, I.id == P.institution_id)
-            .where(*_metrologist_clauses(as_of), *_region_clauses(scope))
+            .where(P.withdrawn_at.is_(None), _employed(as_of), _on_legal_staff(scope))
         ).one()
         measures[METROLOGISTS] = _Measure(registered, staff, ratio=True)
     if SOCIAL_PUBLIC in keys:
@@ -879,8 +890,7 @@ def _forecast_metrologists(dates: sa.Subquery, first: date, last: date,
             sa.case((lapsed, sa.null()), (P.registration_valid_until.is_(None), sa.literal(last, sa.Date)),
                     else_=_clamp_high(P.registration_valid_until, last)).label("registered_until"),
         )
-        .select_from(P).join(I, I.id == P.institution_id)
-        .where(P.withdrawn_at.is_(None), I.withdrawn_at.is_(None), I.kind == "legal_metrology", *_region_clauses(scope),
+        .where(P.withdrawn_at.is_(None), _on_legal_staff(scope),
                sa.or_(P.employed_from.is_(None), P.employed_from <= last),
                sa.or_(P.employed_until.is_(None), P.employed_until >= first))
         .subquery("spans")
