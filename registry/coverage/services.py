@@ -408,6 +408,16 @@ def _line_covered(day: Any, statuses: tuple[str, ...], *institution: sa.ColumnEl
                              *_covering_clauses(day, statuses), *institution)
 
 
+def _probe(exists: sa.Exists) -> sa.ColumnElement[int]:
+    """Return 1 when ``exists`` holds, else 0, checked line by line.
+
+    A bare ``NOT EXISTS`` in WHERE lets PostgreSQL plan an anti-join over
+    every catalog link; inside CASE it stays a per-line probe that stops at
+    the first covering standard.
+    """
+    return sa.case((exists, 1), else_=0)
+
+
 def _employed(day: Any) -> sa.ColumnElement[bool]:
     return sa.and_(sa.or_(P.employed_from.is_(None), P.employed_from <= day),
                    sa.or_(P.employed_until.is_(None), P.employed_until >= day))
@@ -751,7 +761,7 @@ def coverage_gaps(as_of: date, region: str | None = None, *, statuses: Iterable[
     total = _mandatory_line_count(version.id, as_of)
     uncovered = [_line_ref(row) for row in db.session.execute(
         sa.select(*line_columns)
-        .where(*_line_clauses(version.id, as_of), ~_line_covered(as_of, covering, *_institution_clauses(scope)))
+        .where(*_line_clauses(version.id, as_of), _probe(_line_covered(as_of, covering, *_institution_clauses(scope))) == 0)
         .order_by(L.code, L.id)
     )]
 
@@ -761,7 +771,7 @@ def coverage_gaps(as_of: date, region: str | None = None, *, statuses: Iterable[
                              child_map.c.child_code == child.code)
     pairs = db.session.execute(
         sa.select(child.code.label("region"), *line_columns).select_from(L).join(child, sa.true())
-        .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of), ~in_child)
+        .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of), _probe(in_child) == 0)
         .order_by(child.code, L.code, L.id)
     ).all()
     by_child: dict[str, list[LineRef]] = {code: [] for code, _ in children}
@@ -804,33 +814,34 @@ def single_points_of_failure(as_of: date, region: str | None = None, months: int
     if version is None:
         return RiskList(as_of=as_of, region=scope.code, region_name=scope.name, months=months, until=until,
                         catalog=None, lines=[], warnings=[_no_catalog_warning(as_of)])
-    covering_join = (
-        sa.select(L.id, L.code, L.name, L.sub_name, L.mode, sa.func.max(S.valid_until).label("covered_until"))
-        .select_from(L).join(SCL, SCL.c.catalog_line_id == L.id).join(S, S.id == SCL.c.standard_id)
-        .join(I, I.id == S.institution_id)
-        .where(*_line_clauses(version.id, as_of), *_covering_clauses(as_of, covering), *_institution_clauses(scope))
-        .group_by(L.id, L.code, L.name, L.sub_name, L.mode)
-        .having(sa.func.max(S.valid_until) <= until)
-        .order_by(sa.func.max(S.valid_until), L.code, L.id)
-    )
-    at_risk = db.session.execute(covering_join).all()
-    standards: dict[int, list[StandardRef]] = {row.id: [] for row in at_risk}
-    if at_risk:
+    institution = _institution_clauses(scope)
+    covered_now = _line_covered(as_of, covering, *institution)
+    covered_beyond = _line_covered(as_of, covering, *institution, S.valid_until > until)
+    line_ids = list(db.session.scalars(
+        sa.select(L.id).where(*_line_clauses(version.id, as_of), _probe(covered_now) == 1, _probe(covered_beyond) == 0)
+    ))
+    lines: dict[int, LineAtRisk] = {}
+    if line_ids:
         rows = db.session.execute(
-            sa.select(SCL.c.catalog_line_id.label("line_id"), *_STANDARD_COLUMNS)
-            .select_from(SCL).join(S, S.id == SCL.c.standard_id).join(I, I.id == S.institution_id)
-            .where(SCL.c.catalog_line_id.in_(list(standards)), *_covering_clauses(as_of, covering),
-                   *_institution_clauses(scope))
-            .order_by(SCL.c.catalog_line_id, S.valid_until, S.certificate_no)
+            sa.select(L.id.label("line_id"), L.code.label("line_code"), L.name.label("line_name"),
+                      L.sub_name.label("line_sub_name"), L.mode.label("line_mode"),
+                      sa.func.max(S.valid_until).over(partition_by=L.id).label("covered_until"), *_STANDARD_COLUMNS)
+            .select_from(L).join(SCL, SCL.c.catalog_line_id == L.id).join(S, S.id == SCL.c.standard_id)
+            .join(I, I.id == S.institution_id)
+            .where(L.id.in_(line_ids), *_covering_clauses(as_of, covering), *institution)
+            .order_by(L.id, S.valid_until, S.certificate_no, S.id)
         ).all()
         for row in rows:
-            standards[row.line_id].append(_standard_ref(row))
+            if row.line_id not in lines:
+                line = LineRef(id=row.line_id, code=row.line_code, name=row.line_name, sub_name=row.line_sub_name,
+                               mode=row.line_mode)
+                lines[row.line_id] = LineAtRisk(line=line, covered_until=row.covered_until, standards=[])
+            lines[row.line_id].standards.append(_standard_ref(row))
+    at_risk = sorted(lines.values(), key=lambda entry: (entry.covered_until, entry.line.code, entry.line.id))
     catalog = _catalog_info(version, _mandatory_line_count(version.id, as_of))
     return RiskList(
         as_of=as_of, region=scope.code, region_name=scope.name, months=months, until=until, catalog=catalog,
-        lines=[LineAtRisk(line=_line_ref(row), covered_until=row.covered_until, standards=standards[row.id])
-               for row in at_risk],
-        warnings=catalog.warnings(),
+        lines=at_risk, warnings=catalog.warnings(),
     )
 
 
@@ -1055,14 +1066,13 @@ def expiring_certificates(as_of: date, months: int | None = None, region: str | 
     if institution_id is not None and db.session.get(Institution, institution_id) is None:
         raise NotFound(f"未知的机构 / unknown institution: {institution_id}", field="institution_id")
     until = add_months(as_of, months)
-    clauses = [S.withdrawn_at.is_(None), S.issued_on <= as_of, S.valid_until >= as_of, S.valid_until <= until,
-               *_institution_clauses(scope)]
+    clauses = [S.withdrawn_at.is_(None), S.issued_on <= as_of, S.valid_until >= as_of, S.valid_until <= until]
     if institution_id is not None:
         clauses.append(S.institution_id == institution_id)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(S).join(I, I.id == S.institution_id).where(*clauses))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(S).where(*clauses, _held_in(scope)))
     rows = db.session.execute(
-        sa.select(*_STANDARD_COLUMNS).select_from(S).join(I, I.id == S.institution_id).where(*clauses)
+        sa.select(*_STANDARD_COLUMNS).select_from(S).join(I, I.id == S.institution_id)
+        .where(*clauses, *_institution_clauses(scope))
         .order_by(S.valid_until, S.certificate_no, S.id).limit(limit).offset(offset)
     ).all()
     return ExpiringList(as_of=as_of, months=months, until=until, region=scope.code, region_name=scope.name,

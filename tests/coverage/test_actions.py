@@ -282,7 +282,11 @@ def test_expiring_certificates(nanchang):
     assert listing["until"] == "2025-12-30" and listing["total"] == 4
     assert [item["id"] for item in listing["items"]] == [today.id, enterprise.id, other.id, horizon.id]
     assert listing["items"][2]["status"] == "sealed" and listing["items"][2]["credit_code"] == jiujiang.credit_code
-    assert [i.id for i in expiring_certificates(AS_OF, 6, "360100").items] == [today.id, enterprise.id, horizon.id]
+    closed = factories.institution(region_code="360100", withdrawn_at=factories.withdrawn_at())
+    std(closed, valid_until=date(2025, 8, 1))
+    city = expiring_certificates(AS_OF, 6, "360100")
+    assert (city.total, [i.id for i in city.items]) == (3, [today.id, enterprise.id, horizon.id])
+    assert expiring_certificates(AS_OF, 6).total == 4  # the withdrawn institution's standard is not listed
     own = expiring_certificates(AS_OF, 6, institution_id=jiujiang.id).to_dict()
     assert (own["total"], [i["id"] for i in own["items"]]) == (1, [other.id])
     page = expiring_certificates(AS_OF, 6, limit=2, offset=1).to_dict()
