@@ -36,8 +36,9 @@ run: seed
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Time the coverage service (100,000 standards on SQLite); BENCH_ARGS="--sizes 1000000 --database-url ..." for more.
 bench: install-dev
-	$(BIN)/python -m bench.coverage
+	$(BIN)/python -m bench.coverage $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/registry.db*

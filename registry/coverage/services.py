@@ -512,12 +512,13 @@ def _result(definition: Indicator, measure: _Measure, note: str | None) -> Indic
     )
 
 
-def _results(definitions: list[Indicator], measures: dict[str, _Measure], scope: RegionScope) -> list[IndicatorResult]:
+def _results(definitions: list[Indicator], measures: dict[str, _Measure], *,
+             is_province: bool) -> list[IndicatorResult]:
     results = []
     for definition in definitions:
         measure = measures.get(definition.key, _Measure(None))
         note = PROVINCE_WIDE_NOTE if (
-            not scope.is_province and _origin(definition) == "registry" and definition.key in PROVINCE_WIDE_KEYS
+            not is_province and _origin(definition) == "registry" and definition.key in PROVINCE_WIDE_KEYS
         ) else None
         results.append(_result(definition, measure, note))
     return results
@@ -653,7 +654,8 @@ def coverage_report(as_of: date, region: str | None = None, *,
     for (_, key), measure in _recorded_measures(recorded_keys, as_of, [scope.code]).items():
         measures[key] = measure
     return CoverageReport(as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog,
-                          indicators=_results(definitions, measures, scope), warnings=warnings)
+                          indicators=_results(definitions, measures, is_province=scope.is_province),
+                          warnings=warnings)
 
 
 # --------------------------------------------------------------------------- by child region
@@ -730,11 +732,9 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
     for (code, key), measure in _recorded_measures(recorded_keys, as_of, codes).items():
         per_region[code][key] = measure
 
-    columns = []
-    for code, name in children:
-        child_scope = RegionScope(code=code, name=name, name_en=None, level="", codes=(code,))
-        columns.append(RegionColumn(region=code, region_name=name,
-                                    indicators=_results(definitions, per_region[code], child_scope)))
+    columns = [RegionColumn(region=code, region_name=name,
+                            indicators=_results(definitions, per_region[code], is_province=False))
+               for code, name in children]
     return RegionTable(as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog, regions=columns,
                        warnings=warnings)
 
@@ -1031,7 +1031,7 @@ def coverage_forecast(as_of: date, region: str | None = None, months: int = 24, 
     if missing:
         warnings.append(_no_catalog_warning(missing[0]))
 
-    per_date = {day: _results(definitions, measures[day], scope) for day in days}
+    per_date = {day: _results(definitions, measures[day], is_province=scope.is_province) for day in days}
     series = []
     for index, definition in enumerate(definitions):
         points = [ForecastPoint(date=day, value=r.value, numerator=r.numerator, denominator=r.denominator,
