@@ -38,7 +38,7 @@ class IsoDate(click.ParamType):
 def _common(command: Callable) -> Callable:
     command = click.option("--json", "as_json", is_flag=True, default=None, help="Print one JSON object.")(command)
     command = click.option("--as-of", type=IsoDate(), help="Date of the figures (default: today).")(command)
-    command = click.option("--region", help="Region code: 360000 (province, default) or a city such as 360100.")(command)
+    command = click.option("--region", help="Region code: 360000 (province, default) or a city, e.g. 360100.")(command)
     return command
 
 

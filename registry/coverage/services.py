@@ -761,7 +761,8 @@ def coverage_gaps(as_of: date, region: str | None = None, *, statuses: Iterable[
     total = _mandatory_line_count(version.id, as_of)
     uncovered = [_line_ref(row) for row in db.session.execute(
         sa.select(*line_columns)
-        .where(*_line_clauses(version.id, as_of), _probe(_line_covered(as_of, covering, *_institution_clauses(scope))) == 0)
+        .where(*_line_clauses(version.id, as_of),
+               _probe(_line_covered(as_of, covering, *_institution_clauses(scope))) == 0)
         .order_by(L.code, L.id)
     )]
 
@@ -941,7 +942,8 @@ def _forecast_regulations(dates: sa.Subquery) -> dict[date, tuple[int, int]]:
     return {day: (local, carbon) for day, local, carbon in db.session.execute(stmt)}
 
 
-def _forecast_coverage(dates: sa.Subquery, scope: RegionScope, statuses: tuple[str, ...]) -> dict[date, tuple[int, int]]:
+def _forecast_coverage(dates: sa.Subquery, scope: RegionScope,
+                       statuses: tuple[str, ...]) -> dict[date, tuple[int, int]]:
     covered = _line_covered(dates.c.d, statuses, *_institution_clauses(scope))
     stmt = (
         sa.select(dates.c.d, sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))

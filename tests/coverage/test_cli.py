@@ -86,8 +86,8 @@ def test_expiring_for_one_institution(runner, records):
     assert body == services.expiring_certificates(AS_OF, 6, institution_id=records["holder"].id).to_dict()
 
 
-@pytest.mark.parametrize("args", [["gaps"], ["regions"], ["single-points", "--months", "6"], ["forecast", "--months", "2"],
-                                  ["expiring", "--months", "6"]])
+@pytest.mark.parametrize("args", [["gaps"], ["regions"], ["single-points", "--months", "6"],
+                                  ["forecast", "--months", "2"], ["expiring", "--months", "6"]])
 def test_subcommand_tables(runner, records, args):
     result = runner.invoke(args=["coverage", *args, "--as-of", "2025-06-30"])
     assert result.exit_code == 0, result.output
