@@ -40,8 +40,9 @@ test: install-dev
 fuzz: install-dev
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-200} $(BIN)/python -m pytest tests/api/test_fuzz.py $(PYTEST_ARGS)
 
+## Time the coverage service (100,000 standards on SQLite); BENCH_ARGS="--sizes 1000000 --database-url ..." for more.
 bench: install-dev
-	$(BIN)/python -m bench.coverage
+	$(BIN)/python -m bench.coverage $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/registry.db*

@@ -28,6 +28,13 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _env_tuple(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
 def _development_secret_key() -> str:
     """Return the instance's random key, creating it on first use.
 
@@ -66,6 +73,8 @@ class Config:
     PROVINCE_CODE = os.environ.get("PROVINCE_CODE", "360000")
     PROVINCE_ABBREVIATION = os.environ.get("PROVINCE_ABBREVIATION", "赣")
     PLAN_START_DATE = date.fromisoformat(os.environ.get("PLAN_START_DATE", "2021-01-01"))
+    # Standard statuses that count as "in use" for coverage (comma-separated in the environment).
+    COVERING_STATUSES = _env_tuple("COVERING_STATUSES", ("in_use",))
 
     # Keyed hash for national ID numbers; falls back to SECRET_KEY.
     ID_NUMBER_HASH_KEY = os.environ.get("ID_NUMBER_HASH_KEY") or None

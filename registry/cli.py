@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from registry.coverage import cli as coverage_cli
 from registry.errors import DomainError
 from registry.extensions import db
 
@@ -30,6 +31,7 @@ def main() -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_group)
+    app.cli.add_command(coverage_cli.coverage_group)
 
 
 @click.command("seed")

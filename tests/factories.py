@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, datetime, timezone
+from decimal import Decimal
 
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.codes import credit_code_check_char
 from registry.extensions import db
+from registry.indicators.models import RecordedValue
 from registry.institutions.models import Institution
 from registry.personnel.models import Person
+from registry.reference.models import Region
 from registry.regulations.models import Regulation
 from registry.standards.models import MeasurementStandard
 
@@ -99,6 +102,31 @@ def user(role: str, institution: Institution | None = None, **fields):
                   institution_id=institution.id if institution else None, active=True, session_epoch=0)
     values.update(fields)
     obj = User(**values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def withdrawn_at() -> datetime:
+    """A withdrawal timestamp for ``withdrawn_at=``."""
+    return datetime.now(timezone.utc)
+
+
+def region(code: str, *, parent_code: str | None = "360100", level: str = "county", **fields) -> Region:
+    values = dict(code=code, name=f"测试区{code}", level=level, parent_code=parent_code, table_version="test")
+    values.update(fields)
+    obj = Region(**values)
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def recorded_value(indicator_key: str, value, *, region_code: str = "360000", as_of: date = date(2025, 1, 1),
+                   **fields) -> RecordedValue:
+    values = dict(indicator_key=indicator_key, region_code=region_code, as_of=as_of, value=Decimal(str(value)),
+                  source=f"测试来源{next(_serial)}")
+    values.update(fields)
+    obj = RecordedValue(**values)
     db.session.add(obj)
     db.session.flush()
     return obj

@@ -61,6 +61,13 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
     __table_args__ = (
         sa.CheckConstraint("valid_until >= issued_on", name="validity_order"),
         sa.Index("ix_measurement_standards_coverage", "category", "status", "valid_until", "issued_on"),
+        # Coverage counts read only these columns: an index-only scan on PostgreSQL.
+        sa.Index("ix_measurement_standards_in_force", "category", "valid_until", "issued_on", "status",
+                 "status_since", "institution_id", postgresql_where=sa.text("withdrawn_at IS NULL"),
+                 sqlite_where=sa.text("withdrawn_at IS NULL")),
+        sa.Index("ix_measurement_standards_carbon", "built_on", "institution_id", "build_kind",
+                 postgresql_where=sa.text("is_carbon AND withdrawn_at IS NULL"),
+                 sqlite_where=sa.text("is_carbon = 1 AND withdrawn_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,309 @@
+"""``registry coverage``: the indicator report and what a regulator acts on.
+
+Each command reads only, calls one service and prints its ``to_dict()`` as
+one JSON object (``--json``) or a bilingual table.
+"""
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import date
+from typing import Any, Callable
+
+import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+
+from registry.coverage import services
+from registry.errors import DomainError
+from registry.extensions import db
+from registry.institutions.models import Institution
+
+MET_MARKS = {True: "✓", False: "✗", None: "–"}
+COMPARATOR_MARKS = {">=": "≥", "<=": "≤", "=": "="}
+
+
+class IsoDate(click.ParamType):
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"不是有效日期 / not a date (YYYY-MM-DD): {value!r}", param, ctx)
+
+
+def _common(command: Callable) -> Callable:
+    command = click.option("--json", "as_json", is_flag=True, default=None, help="Print one JSON object.")(command)
+    command = click.option("--as-of", type=IsoDate(), help="Date of the figures (default: today).")(command)
+    command = click.option("--region", help="Region code: 360000 (province, default) or a city, e.g. 360100.")(command)
+    return command
+
+
+def _options(region: str | None, as_of: date | None, as_json: bool | None) -> tuple[str | None, date, bool]:
+    """Take each option from the subcommand, else from the group, else the default."""
+    group = click.get_current_context().meta.get("coverage.options", {})
+    region = region if region is not None else group.get("region")
+    as_of = as_of or group.get("as_of") or date.today()
+    as_json = as_json if as_json is not None else bool(group.get("as_json"))
+    return region, as_of, as_json
+
+
+def _run(call: Callable[[], Any]) -> Any:
+    try:
+        return call()
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def _echo_json(result: Any) -> None:
+    click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+
+
+# --------------------------------------------------------------------------- table helpers
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    fill = " " * max(0, width - _width(text))
+    return fill + text if right else text + fill
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> str:
+    widths = [max(_width(cell) for cell in column) for column in zip(header, *rows)]
+    lines = ["  ".join(_pad(cell, widths[i], i in right) for i, cell in enumerate(header)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(_pad(cell, widths[i], i in right) for i, cell in enumerate(row)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _value(item: dict) -> str:
+    value = item["value"]
+    if value is None:
+        return "—"
+    if item["denominator"] is not None:
+        return f"{value * 100:.2f}%"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _target(item: dict) -> str:
+    ratio = item["kind"] == "ratio"
+
+    def show(number: float | int) -> str:
+        return f"{number * 100:g}%" if ratio else f"{number:g}"
+
+    if item["comparator"] == "between":
+        return f"{show(item['target'])}–{show(item['target_max'])}" if item["target_max"] is not None \
+            else f"≥ {show(item['target'])}"
+    return f"{COMPARATOR_MARKS[item['comparator']]} {show(item['target'])}"
+
+
+def _fraction(item: dict) -> str:
+    if item["denominator"] is not None:
+        return f"{item['numerator']}/{item['denominator']}"
+    if item["value_as_of"]:
+        return f"录入 recorded {item['value_as_of']}"
+    return ""
+
+
+def _indicator_rows(indicators: list[dict]) -> list[list[str]]:
+    return [[item["key"], f"{item['name']} {item['name_en']}", _value(item), _target(item), MET_MARKS[item["met"]],
+             _fraction(item)] for item in indicators]
+
+
+def _catalog_line(catalog: dict | None) -> str:
+    if catalog is None:
+        return "目录 Catalog: —"
+    mandatory = "" if catalog["mandatory_line_count"] is None else f", {catalog['mandatory_line_count']} 强检 mandatory"
+    return (f"目录 Catalog: {catalog['name']} (#{catalog['id']}, 生效 effective {catalog['effective_from']}; "
+            f"{catalog['loaded_line_count']}/{catalog['declared_line_count']} 条 lines loaded{mandatory})")
+
+
+def _echo_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(f"⚠ {warning}")
+
+
+def _echo_notes(indicators: list[dict]) -> None:
+    for note in dict.fromkeys(item["note"] for item in indicators if item["note"]):
+        click.echo(f"注 Note: {note}")
+    for item in indicators:
+        if item["value_source"]:
+            click.echo(f"  {item['key']}: {item['value_as_of']} {item['value_source']}")
+
+
+def _line_label(line: dict) -> str:
+    name = f"{line['name']}·{line['sub_name']}" if line["sub_name"] else line["name"]
+    return f"{line['code']} {name} ({line['mode']})"
+
+
+# --------------------------------------------------------------------------- commands
+
+@click.group("coverage", invoke_without_command=True)
+@_common
+@click.pass_context
+@with_appcontext
+def coverage_group(ctx: click.Context, region: str | None, as_of: date | None, as_json: bool | None) -> None:
+    """指标覆盖情况 — every indicator against its target, for a date and region."""
+    ctx.meta["coverage.options"] = {"region": region, "as_of": as_of, "as_json": as_json}
+    if ctx.invoked_subcommand is not None:
+        return
+    region, as_of, as_json = _options(region, as_of, as_json)
+    report = _run(lambda: services.coverage_report(as_of, region))
+    if as_json:
+        _echo_json(report)
+        return
+    data = report.to_dict()
+    click.echo(f"覆盖情况 Coverage — {data['region_name']} ({data['region']}), {data['as_of']}")
+    click.echo(_catalog_line(data["catalog"]))
+    click.echo()
+    click.echo(_table(["指标 key", "名称 name", "数值 value", "目标 target", "达标 met", "分子/分母 n/d"],
+                      _indicator_rows(data["indicators"]), right={2}))
+    click.echo()
+    _echo_notes(data["indicators"])
+    _echo_warnings(data["warnings"])
+
+
+@coverage_group.command("regions")
+@_common
+@with_appcontext
+def regions_command(region: str | None, as_of: date | None, as_json: bool | None) -> None:
+    """按设区市 — every indicator for each city (each child region), side by side."""
+    region, as_of, as_json = _options(region, as_of, as_json)
+    table = _run(lambda: services.coverage_by_region(as_of, region))
+    if as_json:
+        _echo_json(table)
+        return
+    data = table.to_dict()
+    click.echo(f"按地区 By region — {data['region_name']} ({data['region']}), {data['as_of']}")
+    click.echo(_catalog_line(data["catalog"]))
+    click.echo()
+    if not data["regions"]:
+        click.echo("无下级地区 / no child regions")
+    else:
+        first = data["regions"][0]["indicators"]
+        header = ["指标 key", "目标 target", *(column["region_name"] for column in data["regions"])]
+        rows = [[item["key"], _target(item)]
+                + [f"{_value(column['indicators'][i])} {MET_MARKS[column['indicators'][i]['met']]}"
+                   for column in data["regions"]]
+                for i, item in enumerate(first)]
+        click.echo(_table(header, rows, right=set(range(2, len(header)))))
+        click.echo()
+        _echo_notes(first)
+    _echo_warnings(data["warnings"])
+
+
+@coverage_group.command("gaps")
+@_common
+@with_appcontext
+def gaps_command(region: str | None, as_of: date | None, as_json: bool | None) -> None:
+    """建标空白 — mandatory lines without a covering standard, in the region and each city."""
+    region, as_of, as_json = _options(region, as_of, as_json)
+    gaps = _run(lambda: services.coverage_gaps(as_of, region))
+    if as_json:
+        _echo_json(gaps)
+        return
+    data = gaps.to_dict()
+    click.echo(f"建标空白 Gaps — {data['region_name']} ({data['region']}), {data['as_of']}")
+    click.echo(_catalog_line(data["catalog"]))
+    click.echo(f"\n{data['region_name']}: {data['uncovered_count']}/{data['mandatory_line_count']} "
+               "条未覆盖 lines uncovered")
+    for line in data["uncovered"]:
+        click.echo(f"  {_line_label(line)}")
+    for child in data["by_region"]:
+        click.echo(f"\n{child['region_name']} ({child['region']}): {child['uncovered_count']}/"
+                   f"{data['mandatory_line_count']} 条未覆盖 lines uncovered")
+        for line in child["lines"]:
+            click.echo(f"  {_line_label(line)}")
+    click.echo()
+    _echo_warnings(data["warnings"])
+
+
+@coverage_group.command("single-points")
+@_common
+@click.option("--months", type=int, help="Horizon in months (default: REEXAMINATION_LEAD_MONTHS).")
+@with_appcontext
+def single_points_command(region: str | None, as_of: date | None, as_json: bool | None, months: int | None) -> None:
+    """单点失效 — covered lines whose covering certificates all expire within the horizon."""
+    region, as_of, as_json = _options(region, as_of, as_json)
+    risks = _run(lambda: services.single_points_of_failure(as_of, region, months))
+    if as_json:
+        _echo_json(risks)
+        return
+    data = risks.to_dict()
+    click.echo(f"单点失效 Single points of failure — {data['region_name']} ({data['region']}), "
+               f"{data['as_of']} → {data['until']} ({data['months']} 月 months)")
+    click.echo(_catalog_line(data["catalog"]))
+    click.echo()
+    if not data["lines"]:
+        click.echo("无 / none")
+    for entry in data["lines"]:
+        click.echo(f"{_line_label(entry['line'])}: 覆盖至 covered until {entry['covered_until']}")
+        for standard in entry["standards"]:
+            click.echo(f"  {standard['valid_until']}  {standard['certificate_no']}  {standard['name']}  "
+                       f"{standard['institution_name']} ({standard['credit_code']})")
+    click.echo()
+    _echo_warnings(data["warnings"])
+
+
+@coverage_group.command("forecast")
+@_common
+@click.option("--months", type=int, default=24, show_default=True, help="Number of month-ends.")
+@with_appcontext
+def forecast_command(region: str | None, as_of: date | None, as_json: bool | None, months: int) -> None:
+    """预测 — indicator values at each coming month-end if nothing is renewed."""
+    region, as_of, as_json = _options(region, as_of, as_json)
+    forecast = _run(lambda: services.coverage_forecast(as_of, region, months))
+    if as_json:
+        _echo_json(forecast)
+        return
+    data = forecast.to_dict()
+    click.echo(f"预测 Forecast — {data['region_name']} ({data['region']}), from {data['as_of']}, "
+               f"{data['months']} 月 months, 不续期 nothing renewed")
+    click.echo()
+    series = [s for s in data["indicators"] if s["source"] == "registry"]
+    header = ["日期 date", *(s["key"] for s in series)]
+    rows = [[day] + [f"{_value({**s, **s['points'][i]})} {MET_MARKS[s['points'][i]['met']]}" for s in series]
+            for i, day in enumerate(data["dates"])]
+    click.echo(_table(header, rows, right=set(range(1, len(header)))))
+    click.echo()
+    for s in data["indicators"]:
+        if s["first_unmet"]:
+            click.echo(f"{s['name']} {s['name_en']}: 首次未达标 first unmet {s['first_unmet']} ({_target(s)})")
+    _echo_warnings(data["warnings"])
+
+
+@coverage_group.command("expiring")
+@_common
+@click.option("--months", type=int, help="Horizon in months (default: REEXAMINATION_LEAD_MONTHS).")
+@click.option("--institution", "credit_code", help="Only this institution (unified social credit code).")
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--offset", type=int, default=0, show_default=True)
+@with_appcontext
+def expiring_command(region: str | None, as_of: date | None, as_json: bool | None, months: int | None,
+                     credit_code: str | None, limit: int, offset: int) -> None:
+    """到期证书 — certificates valid now that expire within the horizon, soonest first."""
+    region, as_of, as_json = _options(region, as_of, as_json)
+    institution_id = None
+    if credit_code:
+        institution_id = db.session.scalar(
+            sa.select(Institution.id).where(Institution.credit_code == credit_code.strip().upper()))
+        if institution_id is None:
+            raise click.ClickException(f"未知的机构 / unknown institution: {credit_code}")
+    listing = _run(lambda: services.expiring_certificates(
+        as_of, months, region, institution_id=institution_id, limit=limit, offset=offset))
+    if as_json:
+        _echo_json(listing)
+        return
+    data = listing.to_dict()
+    click.echo(f"到期证书 Expiring certificates — {data['region_name']} ({data['region']}), "
+               f"{data['as_of']} → {data['until']}: {data['total']} 项 items"
+               f" (显示 showing {data['offset'] + 1 if data['items'] else 0}–{data['offset'] + len(data['items'])})")
+    click.echo()
+    rows = [[item["valid_until"], item["certificate_no"], item["name"], item["status"], item["institution_name"]]
+            for item in data["items"]]
+    click.echo(_table(["有效期至 valid until", "证书号 certificate", "名称 name", "状态 status", "建标单位 holder"], rows))

@@ -1,0 +1,1082 @@
+"""Indicators against the plan's targets, gaps, single points of failure, forecasts, expiries.
+
+Every function reads only: it takes the date (``as_of``) and a region code,
+counts in SQL aggregates, and returns a dataclass whose ``to_dict()`` is the
+JSON body the CLI prints and the API returns.
+
+Definitions (README, "Coverage"):
+
+- a standard *covers* a catalog line on a date when it is a social public
+  standard (社会公用计量标准), not withdrawn, held by a non-withdrawn
+  institution in the region, its certificate is valid that day
+  (``issued_on <= day <= valid_until``) and it is in use that day: its status
+  is one of ``COVERING_STATUSES``, or the date is before ``status_since``;
+- the lines counted are the V and P+V lines of the catalog version in force
+  (the non-withdrawn version with the latest ``effective_from <= day``) that
+  are not withdrawn and already in effect;
+- a region is the province (every institution) or a region code with its
+  direct children (a city and its counties).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import aliased
+
+from registry.catalog.models import MANDATORY_MODES, CatalogLine, CatalogVersion
+from registry.dates import add_months, month_ends_after
+from registry.errors import NotFound, ValidationError
+from registry.extensions import db
+from registry.indicators.models import Indicator, RecordedValue
+from registry.institutions.models import Institution
+from registry.personnel.models import Person
+from registry.reference.models import Region
+from registry.regulations.models import Regulation
+from registry.standards.models import STANDARD_STATUSES, MeasurementStandard, standard_catalog_lines
+
+S = MeasurementStandard
+I = Institution  # noqa: E741
+L = CatalogLine
+P = Person
+R = Regulation
+RV = RecordedValue
+SCL = standard_catalog_lines
+
+COVERAGE = "mandatory_item_coverage"
+METROLOGISTS = "registered_metrologist_share"
+SOCIAL_PUBLIC = "social_public_standards"
+LOCAL_REGULATIONS = "local_regulations"
+CARBON_STANDARDS = "carbon_standards"
+CARBON_SPECIFICATIONS = "carbon_specifications"
+REGISTRY_KEYS = frozenset({COVERAGE, METROLOGISTS, SOCIAL_PUBLIC, LOCAL_REGULATIONS, CARBON_STANDARDS,
+                           CARBON_SPECIFICATIONS})
+# Regulations are made for the whole province, so a city sees the province's figure.
+PROVINCE_WIDE_KEYS = frozenset({LOCAL_REGULATIONS, CARBON_SPECIFICATIONS})
+PROVINCE_WIDE_NOTE = ("规程/规范为全省适用，此为全省数值 / regulations and specifications apply province-wide: "
+                      "this is the province's figure")
+UNPUBLISHED_STATUSES = ("planned", "drafting")
+RATIO_DIGITS = 4
+MAX_FORECAST_MONTHS = 120
+MAX_HORIZON_MONTHS = 600
+MAX_PAGE_SIZE = 10_000
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _number(value: Any) -> int | float | None:
+    """Return a JSON number: integral decimals as int, others as float."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return _number(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class _Serialisable:
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class RegionScope(_Serialisable):
+    """The region a figure is for; ``codes`` is None for the whole province."""
+
+    code: str
+    name: str
+    name_en: str | None
+    level: str
+    codes: tuple[str, ...] | None
+
+    @property
+    def is_province(self) -> bool:
+        return self.codes is None
+
+
+@dataclass
+class CatalogInfo(_Serialisable):
+    id: int
+    name: str
+    source_document: str
+    effective_from: date
+    declared_line_count: int
+    loaded_line_count: int
+    mandatory_line_count: int | None
+    is_partial: bool
+
+    def warnings(self) -> list[str]:
+        if self.loaded_line_count < self.declared_line_count:
+            partial = "（部分目录）" if self.is_partial else ""
+            return [f"强检目录「{self.name}」仅载入 {self.loaded_line_count} 条，声明 {self.declared_line_count} 条"
+                    f"{partial}，覆盖率只反映已载入的条目 / the mandatory-verification catalog “{self.name}” holds "
+                    f"{self.loaded_line_count} of its {self.declared_line_count} declared lines"
+                    f"{' (partial)' if self.is_partial else ''}; coverage reflects the loaded lines only"]
+        if self.is_partial:
+            return [f"强检目录「{self.name}」标记为部分目录 / the mandatory-verification catalog “{self.name}” is "
+                    "marked partial"]
+        return []
+
+
+@dataclass
+class IndicatorResult(_Serialisable):
+    key: str
+    name: str
+    name_en: str
+    kind: str
+    value: int | float | None
+    numerator: int | None
+    denominator: int | None
+    target: int | float
+    target_max: int | float | None
+    comparator: str
+    deadline: date | None
+    met: bool | None
+    source: str
+    value_as_of: date | None = None
+    value_source: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class CoverageReport(_Serialisable):
+    as_of: date
+    region: str
+    region_name: str
+    catalog: CatalogInfo | None
+    indicators: list[IndicatorResult]
+    warnings: list[str]
+
+
+@dataclass
+class RegionColumn(_Serialisable):
+    region: str
+    region_name: str
+    indicators: list[IndicatorResult]
+
+
+@dataclass
+class RegionTable(_Serialisable):
+    """Every indicator for each child region (the 11 cities for the province)."""
+
+    as_of: date
+    region: str
+    region_name: str
+    catalog: CatalogInfo | None
+    regions: list[RegionColumn]
+    warnings: list[str]
+
+
+@dataclass
+class LineRef(_Serialisable):
+    id: int
+    code: str
+    name: str
+    sub_name: str | None
+    mode: str
+
+
+@dataclass
+class RegionGaps(_Serialisable):
+    region: str
+    region_name: str
+    uncovered_count: int
+    lines: list[LineRef]
+
+
+@dataclass
+class GapList(_Serialisable):
+    """Mandatory lines with no covering standard: in the region, and in each child region."""
+
+    as_of: date
+    region: str
+    region_name: str
+    catalog: CatalogInfo | None
+    mandatory_line_count: int
+    uncovered_count: int
+    uncovered: list[LineRef]
+    by_region: list[RegionGaps]
+    warnings: list[str]
+
+
+@dataclass
+class StandardRef(_Serialisable):
+    id: int
+    certificate_no: str
+    name: str
+    category: str
+    status: str
+    issued_on: date
+    valid_until: date
+    institution_id: int
+    institution_name: str
+    credit_code: str
+    region_code: str
+
+
+@dataclass
+class LineAtRisk(_Serialisable):
+    line: LineRef
+    covered_until: date
+    standards: list[StandardRef]
+
+
+@dataclass
+class RiskList(_Serialisable):
+    """Covered lines whose covering certificates all expire by ``until``."""
+
+    as_of: date
+    region: str
+    region_name: str
+    months: int
+    until: date
+    catalog: CatalogInfo | None
+    lines: list[LineAtRisk]
+    warnings: list[str]
+
+
+@dataclass
+class ForecastPoint(_Serialisable):
+    date: date
+    value: int | float | None
+    numerator: int | None
+    denominator: int | None
+    met: bool | None
+    value_as_of: date | None = None
+    value_source: str | None = None
+
+
+@dataclass
+class ForecastSeries(_Serialisable):
+    key: str
+    name: str
+    name_en: str
+    kind: str
+    target: int | float
+    target_max: int | float | None
+    comparator: str
+    deadline: date | None
+    source: str
+    note: str | None
+    first_unmet: date | None
+    points: list[ForecastPoint]
+
+
+@dataclass
+class Forecast(_Serialisable):
+    """Indicator values at each month-end after ``as_of`` if nothing is renewed."""
+
+    as_of: date
+    region: str
+    region_name: str
+    months: int
+    dates: list[date]
+    catalogs: list[CatalogInfo]
+    indicators: list[ForecastSeries]
+    warnings: list[str]
+
+
+@dataclass
+class ExpiringList(_Serialisable):
+    """Certificates valid on ``as_of`` that expire by ``until``, soonest first."""
+
+    as_of: date
+    months: int
+    until: date
+    region: str
+    region_name: str
+    institution_id: int | None
+    total: int
+    limit: int
+    offset: int
+    items: list[StandardRef] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Measure:
+    """A raw figure before it meets its target: a count, a ratio or a recorded value."""
+
+    value: int | Decimal | None
+    denominator: int | None = None
+    ratio: bool = False
+    value_as_of: date | None = None
+    value_source: str | None = None
+
+
+# --------------------------------------------------------------------------- scope and settings
+
+def resolve_region(code: str | None = None) -> RegionScope:
+    """Return the region for ``code`` (the province when empty); unknown codes raise NotFound."""
+    province = current_app.config["PROVINCE_CODE"]
+    code = (code or province).strip()
+    if not re.fullmatch(r"\d{6}", code):
+        raise ValidationError(f"行政区划代码应为6位数字 / a region code has 6 digits: {code!r}", field="region")
+    region = db.session.get(Region, code)
+    if region is None:
+        raise NotFound(f"未知的行政区划代码 / unknown region code: {code}", field="region")
+    codes = None
+    if code != province:
+        codes = tuple(db.session.scalars(
+            sa.select(Region.code).where(sa.or_(Region.code == code, Region.parent_code == code)).order_by(Region.code)
+        ))
+    return RegionScope(code=region.code, name=region.name, name_en=region.name_en, level=region.level, codes=codes)
+
+
+def covering_statuses(override: Iterable[str] | None = None) -> tuple[str, ...]:
+    """Return the statuses in which a standard covers (config ``COVERING_STATUSES``)."""
+    statuses = tuple(override if override is not None else current_app.config["COVERING_STATUSES"])
+    unknown = set(statuses) - set(STANDARD_STATUSES)
+    if unknown or not statuses:
+        raise ValidationError(f"COVERING_STATUSES 含未知状态 / unknown covering statuses: {sorted(unknown)}")
+    return statuses
+
+
+def _months(value: int | None, default_key: str | None, maximum: int, name: str = "months") -> int:
+    if value is None and default_key is not None:
+        value = current_app.config[default_key]
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= maximum:
+        raise ValidationError(f"月数应为 0 到 {maximum} 的整数 / {name} must be a whole number from 0 to {maximum}",
+                              field=name)
+    return value
+
+
+def _region_clauses(scope: RegionScope) -> list[sa.ColumnElement[bool]]:
+    return [] if scope.codes is None else [I.region_code.in_(scope.codes)]
+
+
+def _institution_clauses(scope: RegionScope) -> list[sa.ColumnElement[bool]]:
+    return [I.withdrawn_at.is_(None), *_region_clauses(scope)]
+
+
+def _held_in(scope: RegionScope) -> sa.ColumnElement[bool]:
+    """Held by a non-withdrawn institution in the region."""
+    if scope.is_province:
+        # Every institution is in the province; excluding the few withdrawn
+        # ones lets PostgreSQL count from the index alone.
+        return S.institution_id.not_in(sa.select(I.id).where(I.withdrawn_at.is_not(None)))
+    return S.institution_id.in_(sa.select(I.id).where(*_institution_clauses(scope)))
+
+
+def _children(scope: RegionScope) -> list[tuple[str, str]]:
+    return list(db.session.execute(
+        sa.select(Region.code, Region.name).where(Region.parent_code == scope.code).order_by(Region.code)
+    ))
+
+
+def _child_map(parent_code: str) -> sa.Subquery:
+    """Map every region to the child of ``parent_code`` it counts for: itself, or its parent."""
+    return sa.select(
+        Region.code.label("region_code"),
+        sa.case((Region.parent_code == parent_code, Region.code), else_=Region.parent_code).label("child_code"),
+    ).subquery("child_map")
+
+
+# --------------------------------------------------------------------------- predicates (one definition each)
+
+def _line_clauses(version_id: Any, day: Any) -> tuple[sa.ColumnElement[bool], ...]:
+    """Lines counted on ``day``: V and P+V, not withdrawn, already in effect."""
+    return (L.catalog_version_id == version_id, L.mode.in_(MANDATORY_MODES), L.withdrawn_at.is_(None),
+            sa.or_(L.effective_from.is_(None), L.effective_from <= day))
+
+
+def _covering_clauses(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
+    """Social public, not withdrawn, certificate valid on ``day``, in use on ``day``."""
+    return (S.category == "social_public", S.withdrawn_at.is_(None), S.issued_on <= day, S.valid_until >= day,
+            sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > day)))
+
+
+def _line_covered(day: Any, statuses: tuple[str, ...], *institution: sa.ColumnElement[bool]) -> sa.Exists:
+    return sa.exists().where(SCL.c.catalog_line_id == L.id, S.id == SCL.c.standard_id, I.id == S.institution_id,
+                             *_covering_clauses(day, statuses), *institution)
+
+
+def _probe(exists: sa.Exists) -> sa.ColumnElement[int]:
+    """Return 1 when ``exists`` holds, else 0, checked line by line.
+
+    A bare ``NOT EXISTS`` in WHERE lets PostgreSQL plan an anti-join over
+    every catalog link; inside CASE it stays a per-line probe that stops at
+    the first covering standard.
+    """
+    return sa.case((exists, 1), else_=0)
+
+
+def _employed(day: Any) -> sa.ColumnElement[bool]:
+    return sa.and_(sa.or_(P.employed_from.is_(None), P.employed_from <= day),
+                   sa.or_(P.employed_until.is_(None), P.employed_until >= day))
+
+
+def _registered(day: Any) -> sa.ColumnElement[bool]:
+    return sa.and_(P.registration_no.is_not(None), P.registered_on.is_not(None), P.registered_on <= day,
+                   sa.or_(P.registration_valid_until.is_(None), P.registration_valid_until >= day))
+
+
+def _metrologist_clauses(day: Any) -> tuple[sa.ColumnElement[bool], ...]:
+    return (P.withdrawn_at.is_(None), I.withdrawn_at.is_(None), I.kind == "legal_metrology", _employed(day))
+
+
+def _on_legal_staff(scope: RegionScope) -> sa.ColumnElement[bool]:
+    """Employed by a non-withdrawn legal metrology institution (法定计量检定机构) in the region."""
+    return P.institution_id.in_(
+        sa.select(I.id).where(I.kind == "legal_metrology", *_institution_clauses(scope)))
+
+
+def _carbon_standard_clauses(start: date, day: Any) -> tuple[sa.ColumnElement[bool], ...]:
+    # Plain ``is_carbon`` (not ``IS TRUE``) so the partial index ix_measurement_standards_carbon applies.
+    return (S.is_carbon, S.withdrawn_at.is_(None), S.build_kind.is_not(None), S.built_on.is_not(None),
+            S.built_on >= start, S.built_on <= day)
+
+
+def _regulation_clauses(day: Any) -> tuple[sa.ColumnElement[bool], ...]:
+    """Published by ``day``, not abolished by then, not withdrawn."""
+    return (R.withdrawn_at.is_(None), R.status.not_in(UNPUBLISHED_STATUSES), R.published_on.is_not(None),
+            R.published_on <= day, sa.or_(R.abolished_on.is_(None), R.abolished_on > day))
+
+
+def _local_regulation() -> sa.ColumnElement[bool]:
+    return sa.and_(R.level == "local", R.province == current_app.config["PROVINCE_ABBREVIATION"])
+
+
+# --------------------------------------------------------------------------- definitions and targets
+
+def _definitions() -> list[Indicator]:
+    return list(db.session.scalars(
+        sa.select(Indicator).where(Indicator.withdrawn_at.is_(None)).order_by(Indicator.position, Indicator.key)
+    ))
+
+
+def _origin(definition: Indicator) -> str:
+    return "registry" if definition.source == "registry" and definition.key in REGISTRY_KEYS else "recorded"
+
+
+def _definition_warnings(definitions: list[Indicator]) -> list[str]:
+    return [f"指标 {d.key} 标为登记库计算，但登记库无此算法，改用录入值 / indicator {d.key} is marked as counted "
+            "from a registry, but no registry counts it: recorded values are used"
+            for d in definitions if d.source == "registry" and d.key not in REGISTRY_KEYS]
+
+
+def _carbon_start(definitions: list[Indicator]) -> date:
+    for d in definitions:
+        if d.key == CARBON_STANDARDS and d.counts_from is not None:
+            return d.counts_from
+    return current_app.config["PLAN_START_DATE"]
+
+
+def _met(value: Fraction | Decimal | int | None, definition: Indicator) -> bool | None:
+    if value is None:
+        return None
+    exact = Fraction(value)
+    target = Fraction(definition.target)
+    if definition.comparator == ">=":
+        return exact >= target
+    if definition.comparator == "<=":
+        return exact <= target
+    if definition.comparator == "=":
+        return exact == target
+    upper = None if definition.target_max is None else Fraction(definition.target_max)
+    return target <= exact and (upper is None or exact <= upper)
+
+
+def _result(definition: Indicator, measure: _Measure, note: str | None) -> IndicatorResult:
+    if measure.ratio:
+        numerator, denominator = int(measure.value or 0), int(measure.denominator or 0)
+        exact = Fraction(numerator, denominator) if denominator else None
+        value = round(numerator / denominator, RATIO_DIGITS) if denominator else None
+    else:
+        numerator = denominator = None
+        exact = measure.value
+        value = _number(measure.value)
+    return IndicatorResult(
+        key=definition.key, name=definition.name, name_en=definition.name_en, kind=definition.kind,
+        value=value, numerator=numerator, denominator=denominator,
+        target=_number(definition.target), target_max=_number(definition.target_max),
+        comparator=definition.comparator, deadline=definition.deadline, met=_met(exact, definition),
+        source=_origin(definition), value_as_of=measure.value_as_of, value_source=measure.value_source, note=note,
+    )
+
+
+def _results(definitions: list[Indicator], measures: dict[str, _Measure], *,
+             is_province: bool) -> list[IndicatorResult]:
+    results = []
+    for definition in definitions:
+        measure = measures.get(definition.key, _Measure(None))
+        note = PROVINCE_WIDE_NOTE if (
+            not is_province and _origin(definition) == "registry" and definition.key in PROVINCE_WIDE_KEYS
+        ) else None
+        results.append(_result(definition, measure, note))
+    return results
+
+
+# --------------------------------------------------------------------------- catalog
+
+def catalog_in_force(as_of: date) -> CatalogVersion | None:
+    """Return the non-withdrawn catalog version with the latest ``effective_from <= as_of``."""
+    return db.session.scalar(
+        sa.select(CatalogVersion)
+        .where(CatalogVersion.withdrawn_at.is_(None), CatalogVersion.effective_from <= as_of)
+        .order_by(CatalogVersion.effective_from.desc(), CatalogVersion.id.desc())
+        .limit(1)
+    )
+
+
+def _loaded_line_counts(version_ids: Iterable[int]) -> dict[int, int]:
+    ids = list(version_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(L.catalog_version_id, sa.func.count())
+        .where(L.catalog_version_id.in_(ids), L.withdrawn_at.is_(None))
+        .group_by(L.catalog_version_id)
+    )
+    return {version_id: count for version_id, count in rows}
+
+
+def _catalog_info(version: CatalogVersion, mandatory: int | None, loaded: int | None = None) -> CatalogInfo:
+    if loaded is None:
+        loaded = _loaded_line_counts([version.id]).get(version.id, 0)
+    return CatalogInfo(
+        id=version.id, name=version.name, source_document=version.source_document,
+        effective_from=version.effective_from, declared_line_count=version.declared_line_count,
+        loaded_line_count=loaded, mandatory_line_count=mandatory, is_partial=bool(version.is_partial),
+    )
+
+
+def _mandatory_line_count(version_id: int, as_of: date) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(L).where(*_line_clauses(version_id, as_of)))
+
+
+def _no_catalog_warning(as_of: date) -> str:
+    return (f"{as_of.isoformat()} 无生效的强检目录，覆盖率无法计算 / no mandatory-verification catalog is in force "
+            f"on {as_of.isoformat()}: coverage cannot be computed")
+
+
+# --------------------------------------------------------------------------- single region, single date
+
+def _coverage_counts(version_id: int, as_of: date, scope: RegionScope, statuses: tuple[str, ...]) -> tuple[int, int]:
+    covered = _line_covered(as_of, statuses, *_institution_clauses(scope))
+    total, hits = db.session.execute(
+        sa.select(sa.func.count(L.id), sa.func.count(sa.case((covered, 1)))).where(*_line_clauses(version_id, as_of))
+    ).one()
+    return total, hits
+
+
+def _registry_measures(keys: set[str], as_of: date, scope: RegionScope, statuses: tuple[str, ...],
+                       carbon_start: date) -> dict[str, _Measure]:
+    measures: dict[str, _Measure] = {}
+    if METROLOGISTS in keys:
+        staff, registered = db.session.execute(
+            sa.select(sa.func.count(), sa.func.count(sa.case((_registered(as_of), 1))))
+            .where(P.withdrawn_at.is_(None), _employed(as_of), _on_legal_staff(scope))
+        ).one()
+        measures[METROLOGISTS] = _Measure(registered, staff, ratio=True)
+    if SOCIAL_PUBLIC in keys:
+        count = db.session.scalar(
+            sa.select(sa.func.count()).select_from(S).where(*_covering_clauses(as_of, statuses), _held_in(scope))
+        )
+        measures[SOCIAL_PUBLIC] = _Measure(count)
+    if CARBON_STANDARDS in keys:
+        count = db.session.scalar(
+            sa.select(sa.func.count()).select_from(S)
+            .where(*_carbon_standard_clauses(carbon_start, as_of), _held_in(scope))
+        )
+        measures[CARBON_STANDARDS] = _Measure(count)
+    if keys & PROVINCE_WIDE_KEYS:
+        local, carbon = db.session.execute(
+            sa.select(sa.func.count(sa.case((_local_regulation(), 1))),
+                      sa.func.count(sa.case((R.is_carbon.is_(True), 1))))
+            .where(*_regulation_clauses(as_of))
+        ).one()
+        measures[LOCAL_REGULATIONS] = _Measure(local)
+        measures[CARBON_SPECIFICATIONS] = _Measure(carbon)
+    return measures
+
+
+def _recorded_measures(keys: list[str], as_of: date, region_codes: Iterable[str]) -> dict[tuple[str, str], _Measure]:
+    """Return the latest non-withdrawn recorded value up to ``as_of``, per (region, key)."""
+    codes = list(region_codes)
+    if not keys or not codes:
+        return {}
+    rank = sa.func.row_number().over(
+        partition_by=(RV.region_code, RV.indicator_key),
+        order_by=(RV.as_of.desc(), RV.recorded_at.desc(), RV.id.desc()),
+    ).label("rank")
+    ranked = (
+        sa.select(RV.region_code, RV.indicator_key, RV.as_of, RV.value, RV.source, rank)
+        .where(RV.withdrawn_at.is_(None), RV.as_of <= as_of, RV.indicator_key.in_(keys), RV.region_code.in_(codes))
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(ranked.c.region_code, ranked.c.indicator_key, ranked.c.as_of, ranked.c.value, ranked.c.source)
+        .where(ranked.c.rank == 1)
+    )
+    return {(region, key): _Measure(value, value_as_of=day, value_source=source)
+            for region, key, day, value, source in rows}
+
+
+def coverage_report(as_of: date, region: str | None = None, *,
+                    statuses: Iterable[str] | None = None) -> CoverageReport:
+    """Compute every indicator for ``region`` (the province by default) on ``as_of``."""
+    scope = resolve_region(region)
+    covering = covering_statuses(statuses)
+    definitions = _definitions()
+    warnings = _definition_warnings(definitions)
+    registry_keys = {d.key for d in definitions if _origin(d) == "registry"}
+    recorded_keys = [d.key for d in definitions if _origin(d) == "recorded"]
+
+    measures = _registry_measures(registry_keys, as_of, scope, covering, _carbon_start(definitions))
+    catalog = None
+    version = catalog_in_force(as_of)
+    if version is None:
+        warnings.append(_no_catalog_warning(as_of))
+        measures[COVERAGE] = _Measure(0, 0, ratio=True)
+    else:
+        total, covered = _coverage_counts(version.id, as_of, scope, covering)
+        catalog = _catalog_info(version, total)
+        warnings.extend(catalog.warnings())
+        measures[COVERAGE] = _Measure(covered, total, ratio=True)
+    for (_, key), measure in _recorded_measures(recorded_keys, as_of, [scope.code]).items():
+        measures[key] = measure
+    return CoverageReport(as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog,
+                          indicators=_results(definitions, measures, is_province=scope.is_province),
+                          warnings=warnings)
+
+
+# --------------------------------------------------------------------------- by child region
+
+def coverage_by_region(as_of: date, region: str | None = None, *,
+                       statuses: Iterable[str] | None = None) -> RegionTable:
+    """Compute every indicator for each child of ``region`` (the 11 cities of the province), side by side.
+
+    One GROUP BY query per indicator, whatever the number of regions.
+    """
+    scope = resolve_region(region)
+    covering = covering_statuses(statuses)
+    definitions = _definitions()
+    warnings = _definition_warnings(definitions)
+    children = _children(scope)
+    codes = [code for code, _ in children]
+    keys = {d.key for d in definitions if _origin(d) == "registry"}
+    recorded_keys = [d.key for d in definitions if _origin(d) == "recorded"]
+    child_map = _child_map(scope.code)
+    per_region: dict[str, dict[str, _Measure]] = {code: {} for code in codes}
+
+    def grouped(*columns: Any, select_from: Any, where: Iterable[Any]) -> dict[str, tuple]:
+        rows = db.session.execute(
+            sa.select(child_map.c.child_code, *columns).select_from(select_from)
+            .join(child_map, child_map.c.region_code == I.region_code)
+            .where(child_map.c.child_code.in_(codes), *where).group_by(child_map.c.child_code)
+        )
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+    if codes and METROLOGISTS in keys:
+        counts = grouped(sa.func.count(), sa.func.count(sa.case((_registered(as_of), 1))),
+                         select_from=sa.join(P, I, I.id == P.institution_id), where=_metrologist_clauses(as_of))
+        for code in codes:
+            staff, registered = counts.get(code, (0, 0))
+            per_region[code][METROLOGISTS] = _Measure(registered, staff, ratio=True)
+    if codes and SOCIAL_PUBLIC in keys:
+        counts = grouped(sa.func.count(), select_from=sa.join(S, I, I.id == S.institution_id),
+                         where=(*_covering_clauses(as_of, covering), I.withdrawn_at.is_(None)))
+        for code in codes:
+            per_region[code][SOCIAL_PUBLIC] = _Measure(counts.get(code, (0,))[0])
+    if codes and CARBON_STANDARDS in keys:
+        counts = grouped(sa.func.count(), select_from=sa.join(S, I, I.id == S.institution_id),
+                         where=(*_carbon_standard_clauses(_carbon_start(definitions), as_of),
+                                I.withdrawn_at.is_(None)))
+        for code in codes:
+            per_region[code][CARBON_STANDARDS] = _Measure(counts.get(code, (0,))[0])
+    if codes and keys & PROVINCE_WIDE_KEYS:
+        province = _registry_measures(keys & PROVINCE_WIDE_KEYS, as_of, scope, covering, date.min)
+        for code in codes:
+            per_region[code].update(province)
+
+    catalog = None
+    version = catalog_in_force(as_of)
+    if version is None:
+        warnings.append(_no_catalog_warning(as_of))
+        for code in codes:
+            per_region[code][COVERAGE] = _Measure(0, 0, ratio=True)
+    else:
+        catalog = _catalog_info(version, None)
+        warnings.extend(catalog.warnings())
+        child = aliased(Region, name="child")
+        covered = _line_covered(as_of, covering, I.withdrawn_at.is_(None), child_map.c.region_code == I.region_code,
+                                child_map.c.child_code == child.code)
+        rows = db.session.execute(
+            sa.select(child.code, sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
+            .select_from(L).join(child, sa.true())
+            .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of)).group_by(child.code)
+        )
+        counts = {code: (total, hits) for code, total, hits in rows}
+        total = catalog.mandatory_line_count = _mandatory_line_count(version.id, as_of)
+        for code in codes:
+            per_region[code][COVERAGE] = _Measure(counts.get(code, (total, 0))[1], total, ratio=True)
+
+    for (code, key), measure in _recorded_measures(recorded_keys, as_of, codes).items():
+        per_region[code][key] = measure
+
+    columns = [RegionColumn(region=code, region_name=name,
+                            indicators=_results(definitions, per_region[code], is_province=False))
+               for code, name in children]
+    return RegionTable(as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog, regions=columns,
+                       warnings=warnings)
+
+
+# --------------------------------------------------------------------------- gaps and single points of failure
+
+def _line_ref(row: Any) -> LineRef:
+    return LineRef(id=row.id, code=row.code, name=row.name, sub_name=row.sub_name, mode=row.mode)
+
+
+def coverage_gaps(as_of: date, region: str | None = None, *, statuses: Iterable[str] | None = None) -> GapList:
+    """List the mandatory lines no standard covers in ``region``, and in each of its child regions."""
+    scope = resolve_region(region)
+    covering = covering_statuses(statuses)
+    version = catalog_in_force(as_of)
+    children = _children(scope)
+    if version is None:
+        return GapList(as_of=as_of, region=scope.code, region_name=scope.name, catalog=None,
+                       mandatory_line_count=0, uncovered_count=0, uncovered=[],
+                       by_region=[RegionGaps(region=code, region_name=name, uncovered_count=0, lines=[])
+                                  for code, name in children],
+                       warnings=[_no_catalog_warning(as_of)])
+    line_columns = (L.id, L.code, L.name, L.sub_name, L.mode)
+    total = _mandatory_line_count(version.id, as_of)
+    uncovered = [_line_ref(row) for row in db.session.execute(
+        sa.select(*line_columns)
+        .where(*_line_clauses(version.id, as_of),
+               _probe(_line_covered(as_of, covering, *_institution_clauses(scope))) == 0)
+        .order_by(L.code, L.id)
+    )]
+
+    child = aliased(Region, name="child")
+    child_map = _child_map(scope.code)
+    in_child = _line_covered(as_of, covering, I.withdrawn_at.is_(None), child_map.c.region_code == I.region_code,
+                             child_map.c.child_code == child.code)
+    pairs = db.session.execute(
+        sa.select(child.code.label("region"), *line_columns).select_from(L).join(child, sa.true())
+        .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of), _probe(in_child) == 0)
+        .order_by(child.code, L.code, L.id)
+    ).all()
+    by_child: dict[str, list[LineRef]] = {code: [] for code, _ in children}
+    for row in pairs:
+        by_child[row.region].append(_line_ref(row))
+
+    catalog = _catalog_info(version, total)
+    return GapList(
+        as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog, mandatory_line_count=total,
+        uncovered_count=len(uncovered), uncovered=uncovered,
+        by_region=[RegionGaps(region=code, region_name=name, uncovered_count=len(by_child[code]),
+                              lines=by_child[code]) for code, name in children],
+        warnings=catalog.warnings(),
+    )
+
+
+def _standard_ref(row: Any) -> StandardRef:
+    return StandardRef(
+        id=row.id, certificate_no=row.certificate_no, name=row.name, category=row.category, status=row.status,
+        issued_on=row.issued_on, valid_until=row.valid_until, institution_id=row.institution_id,
+        institution_name=row.institution_name, credit_code=row.credit_code, region_code=row.region_code,
+    )
+
+
+_STANDARD_COLUMNS = (S.id, S.certificate_no, S.name, S.category, S.status, S.issued_on, S.valid_until,
+                     S.institution_id, I.name.label("institution_name"), I.credit_code, I.region_code)
+
+
+def single_points_of_failure(as_of: date, region: str | None = None, months: int | None = None, *,
+                             statuses: Iterable[str] | None = None) -> RiskList:
+    """List covered lines whose covering certificates all expire within ``months`` (default: the re-examination lead).
+
+    These lines lose coverage by ``until`` unless a certificate is renewed.
+    """
+    scope = resolve_region(region)
+    covering = covering_statuses(statuses)
+    months = _months(months, "REEXAMINATION_LEAD_MONTHS", MAX_HORIZON_MONTHS)
+    until = add_months(as_of, months)
+    version = catalog_in_force(as_of)
+    if version is None:
+        return RiskList(as_of=as_of, region=scope.code, region_name=scope.name, months=months, until=until,
+                        catalog=None, lines=[], warnings=[_no_catalog_warning(as_of)])
+    institution = _institution_clauses(scope)
+    covered_now = _line_covered(as_of, covering, *institution)
+    covered_beyond = _line_covered(as_of, covering, *institution, S.valid_until > until)
+    line_ids = list(db.session.scalars(
+        sa.select(L.id).where(*_line_clauses(version.id, as_of), _probe(covered_now) == 1, _probe(covered_beyond) == 0)
+    ))
+    lines: dict[int, LineAtRisk] = {}
+    if line_ids:
+        rows = db.session.execute(
+            sa.select(L.id.label("line_id"), L.code.label("line_code"), L.name.label("line_name"),
+                      L.sub_name.label("line_sub_name"), L.mode.label("line_mode"),
+                      sa.func.max(S.valid_until).over(partition_by=L.id).label("covered_until"), *_STANDARD_COLUMNS)
+            .select_from(L).join(SCL, SCL.c.catalog_line_id == L.id).join(S, S.id == SCL.c.standard_id)
+            .join(I, I.id == S.institution_id)
+            .where(L.id.in_(line_ids), *_covering_clauses(as_of, covering), *institution)
+            .order_by(L.id, S.valid_until, S.certificate_no, S.id)
+        ).all()
+        for row in rows:
+            if row.line_id not in lines:
+                line = LineRef(id=row.line_id, code=row.line_code, name=row.line_name, sub_name=row.line_sub_name,
+                               mode=row.line_mode)
+                lines[row.line_id] = LineAtRisk(line=line, covered_until=row.covered_until, standards=[])
+            lines[row.line_id].standards.append(_standard_ref(row))
+    at_risk = sorted(lines.values(), key=lambda entry: (entry.covered_until, entry.line.code, entry.line.id))
+    catalog = _catalog_info(version, _mandatory_line_count(version.id, as_of))
+    return RiskList(
+        as_of=as_of, region=scope.code, region_name=scope.name, months=months, until=until, catalog=catalog,
+        lines=at_risk, warnings=catalog.warnings(),
+    )
+
+
+# --------------------------------------------------------------------------- forecast
+
+def _dates_table(rows: list[tuple[date, int]]) -> sa.Subquery:
+    """A derived table of (d, version_id); UNION ALL because SQLite cannot name VALUES columns."""
+    selects = [sa.select(sa.literal(day, sa.Date).label("d"), sa.literal(version_id, sa.Integer).label("version_id"))
+               for day, version_id in rows]
+    return (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery("dates")
+
+
+def _clamp_low(column: Any, low: date) -> sa.Case:
+    return sa.case((column <= low, sa.literal(low, sa.Date)), else_=column)
+
+
+def _clamp_high(column: Any, high: date) -> sa.Case:
+    return sa.case((column >= high, sa.literal(high, sa.Date)), else_=column)
+
+
+def _forecast_standards(dates: sa.Subquery, first: date, last: date, scope: RegionScope,
+                        statuses: tuple[str, ...]) -> dict[date, int]:
+    # Dates outside [first, last] never reach the outer predicate, so clamping
+    # them to the window leaves every answer unchanged while the GROUP BY
+    # collapses the many long-valid standards into a few rows.
+    rows = (
+        sa.select(
+            _clamp_low(S.issued_on, first).label("valid_from"),
+            _clamp_high(S.valid_until, last).label("valid_until"),
+            sa.case((S.status.in_(statuses), sa.null()), (S.status_since > last, sa.null()),
+                    else_=S.status_since).label("status_since"),
+        )
+        .where(S.category == "social_public", S.withdrawn_at.is_(None), S.issued_on <= last, S.valid_until >= first,
+               sa.or_(S.status.in_(statuses), S.status_since > first), _held_in(scope))
+        .subquery("spans")
+    )
+    hist = (sa.select(rows.c.valid_from, rows.c.valid_until, rows.c.status_since, sa.func.count().label("n"))
+            .group_by(rows.c.valid_from, rows.c.valid_until, rows.c.status_since).subquery("hist"))
+    counted = sa.and_(hist.c.valid_from <= dates.c.d, hist.c.valid_until >= dates.c.d,
+                      sa.or_(hist.c.status_since.is_(None), hist.c.status_since > dates.c.d))
+    stmt = (sa.select(dates.c.d, sa.func.coalesce(sa.func.sum(hist.c.n), 0))
+            .select_from(dates).outerjoin(hist, counted).group_by(dates.c.d))
+    return {day: int(n) for day, n in db.session.execute(stmt)}
+
+
+def _forecast_metrologists(dates: sa.Subquery, first: date, last: date,
+                           scope: RegionScope) -> dict[date, tuple[int, int]]:
+    lapsed = sa.or_(P.registration_no.is_(None), P.registered_on.is_(None), P.registered_on > last,
+                    P.registration_valid_until < first)
+    rows = (
+        sa.select(
+            sa.case((P.employed_from.is_(None), sa.literal(first, sa.Date)),
+                    else_=_clamp_low(P.employed_from, first)).label("employed_from"),
+            sa.case((P.employed_until.is_(None), sa.literal(last, sa.Date)),
+                    else_=_clamp_high(P.employed_until, last)).label("employed_until"),
+            sa.case((lapsed, sa.null()), else_=_clamp_low(P.registered_on, first)).label("registered_on"),
+            sa.case((lapsed, sa.null()), (P.registration_valid_until.is_(None), sa.literal(last, sa.Date)),
+                    else_=_clamp_high(P.registration_valid_until, last)).label("registered_until"),
+        )
+        .where(P.withdrawn_at.is_(None), _on_legal_staff(scope),
+               sa.or_(P.employed_from.is_(None), P.employed_from <= last),
+               sa.or_(P.employed_until.is_(None), P.employed_until >= first))
+        .subquery("spans")
+    )
+    hist = (sa.select(rows.c.employed_from, rows.c.employed_until, rows.c.registered_on, rows.c.registered_until,
+                      sa.func.count().label("n"))
+            .group_by(rows.c.employed_from, rows.c.employed_until, rows.c.registered_on, rows.c.registered_until)
+            .subquery("hist"))
+    registered = sa.and_(hist.c.registered_on.is_not(None), hist.c.registered_on <= dates.c.d,
+                         hist.c.registered_until >= dates.c.d)
+    stmt = (
+        sa.select(dates.c.d, sa.func.coalesce(sa.func.sum(hist.c.n), 0),
+                  sa.func.coalesce(sa.func.sum(sa.case((registered, hist.c.n), else_=0)), 0))
+        .select_from(dates)
+        .outerjoin(hist, sa.and_(hist.c.employed_from <= dates.c.d, hist.c.employed_until >= dates.c.d))
+        .group_by(dates.c.d)
+    )
+    return {day: (int(staff), int(reg)) for day, staff, reg in db.session.execute(stmt)}
+
+
+def _forecast_carbon_standards(dates: sa.Subquery, first: date, last: date, scope: RegionScope,
+                               start: date) -> dict[date, int]:
+    rows = (sa.select(_clamp_low(S.built_on, first).label("built_on"))
+            .where(*_carbon_standard_clauses(start, last), _held_in(scope)).subquery("built"))
+    hist = sa.select(rows.c.built_on, sa.func.count().label("n")).group_by(rows.c.built_on).subquery("hist")
+    stmt = (sa.select(dates.c.d, sa.func.coalesce(sa.func.sum(hist.c.n), 0))
+            .select_from(dates).outerjoin(hist, hist.c.built_on <= dates.c.d).group_by(dates.c.d))
+    return {day: int(n) for day, n in db.session.execute(stmt)}
+
+
+def _forecast_regulations(dates: sa.Subquery) -> dict[date, tuple[int, int]]:
+    stmt = (
+        sa.select(dates.c.d, sa.func.count(sa.case((_local_regulation(), 1))),
+                  sa.func.count(sa.case((R.is_carbon.is_(True), 1))))
+        .select_from(dates).outerjoin(R, sa.and_(*_regulation_clauses(dates.c.d))).group_by(dates.c.d)
+    )
+    return {day: (local, carbon) for day, local, carbon in db.session.execute(stmt)}
+
+
+def _forecast_coverage(dates: sa.Subquery, scope: RegionScope,
+                       statuses: tuple[str, ...]) -> dict[date, tuple[int, int]]:
+    covered = _line_covered(dates.c.d, statuses, *_institution_clauses(scope))
+    stmt = (
+        sa.select(dates.c.d, sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
+        .select_from(dates).outerjoin(L, sa.and_(*_line_clauses(dates.c.version_id, dates.c.d)))
+        .group_by(dates.c.d)
+    )
+    return {day: (total, hits) for day, total, hits in db.session.execute(stmt)}
+
+
+def _forecast_recorded(dates: sa.Subquery, keys: list[str], code: str) -> dict[tuple[date, str], _Measure]:
+    if not keys:
+        return {}
+    rank = sa.func.row_number().over(
+        partition_by=(dates.c.d, RV.indicator_key),
+        order_by=(RV.as_of.desc(), RV.recorded_at.desc(), RV.id.desc()),
+    ).label("rank")
+    ranked = (
+        sa.select(dates.c.d, RV.indicator_key, RV.as_of, RV.value, RV.source, rank)
+        .select_from(dates).join(RV, RV.as_of <= dates.c.d)
+        .where(RV.withdrawn_at.is_(None), RV.indicator_key.in_(keys), RV.region_code == code)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(ranked.c.d, ranked.c.indicator_key, ranked.c.as_of, ranked.c.value, ranked.c.source)
+        .where(ranked.c.rank == 1)
+    )
+    return {(day, key): _Measure(value, value_as_of=as_of, value_source=source)
+            for day, key, as_of, value, source in rows}
+
+
+def coverage_forecast(as_of: date, region: str | None = None, months: int = 24, *,
+                      statuses: Iterable[str] | None = None) -> Forecast:
+    """Compute every indicator at each of the next ``months`` month-ends, if nothing is renewed.
+
+    A fixed number of queries whatever ``months`` is: each date's value equals
+    ``coverage_report`` on that date.
+    """
+    scope = resolve_region(region)
+    covering = covering_statuses(statuses)
+    months = _months(months, None, MAX_FORECAST_MONTHS)
+    if months == 0:
+        raise ValidationError("预测至少一个月 / a forecast needs at least one month", field="months")
+    days = month_ends_after(as_of, months)
+    first, last = days[0], days[-1]
+    definitions = _definitions()
+    warnings = _definition_warnings(definitions)
+    keys = {d.key for d in definitions if _origin(d) == "registry"}
+    recorded_keys = [d.key for d in definitions if _origin(d) == "recorded"]
+
+    versions = list(db.session.scalars(
+        sa.select(CatalogVersion).where(CatalogVersion.withdrawn_at.is_(None), CatalogVersion.effective_from <= last)
+        .order_by(CatalogVersion.effective_from, CatalogVersion.id)
+    ))
+    in_force: dict[date, CatalogVersion | None] = {}
+    for day in days:
+        in_force[day] = next((v for v in reversed(versions) if v.effective_from <= day), None)
+    dates = _dates_table([(day, in_force[day].id if in_force[day] else -1) for day in days])
+
+    measures: dict[date, dict[str, _Measure]] = {day: {} for day in days}
+    coverage = _forecast_coverage(dates, scope, covering)
+    for day in days:
+        total, hits = coverage[day]
+        measures[day][COVERAGE] = _Measure(hits, total, ratio=True)
+    if METROLOGISTS in keys:
+        for day, (staff, registered) in _forecast_metrologists(dates, first, last, scope).items():
+            measures[day][METROLOGISTS] = _Measure(registered, staff, ratio=True)
+    if SOCIAL_PUBLIC in keys:
+        for day, count in _forecast_standards(dates, first, last, scope, covering).items():
+            measures[day][SOCIAL_PUBLIC] = _Measure(count)
+    if CARBON_STANDARDS in keys:
+        start = _carbon_start(definitions)
+        for day, count in _forecast_carbon_standards(dates, first, last, scope, start).items():
+            measures[day][CARBON_STANDARDS] = _Measure(count)
+    if keys & PROVINCE_WIDE_KEYS:
+        for day, (local, carbon) in _forecast_regulations(dates).items():
+            measures[day][LOCAL_REGULATIONS] = _Measure(local)
+            measures[day][CARBON_SPECIFICATIONS] = _Measure(carbon)
+    for (day, key), measure in _forecast_recorded(dates, recorded_keys, scope.code).items():
+        measures[day][key] = measure
+
+    used = [v for v in versions if any(in_force[day] is v for day in days)]
+    loaded = _loaded_line_counts(v.id for v in used)
+    catalogs = [_catalog_info(v, None, loaded.get(v.id, 0)) for v in used]
+    for info in catalogs:
+        warnings.extend(info.warnings())
+    missing = [day for day in days if in_force[day] is None]
+    if missing:
+        warnings.append(_no_catalog_warning(missing[0]))
+
+    per_date = {day: _results(definitions, measures[day], is_province=scope.is_province) for day in days}
+    series = []
+    for index, definition in enumerate(definitions):
+        points = [ForecastPoint(date=day, value=r.value, numerator=r.numerator, denominator=r.denominator,
+                                met=r.met, value_as_of=r.value_as_of, value_source=r.value_source)
+                  for day in days for r in (per_date[day][index],)]
+        sample = per_date[first][index]
+        series.append(ForecastSeries(
+            key=sample.key, name=sample.name, name_en=sample.name_en, kind=sample.kind, target=sample.target,
+            target_max=sample.target_max, comparator=sample.comparator, deadline=sample.deadline,
+            source=sample.source, note=sample.note,
+            first_unmet=next((p.date for p in points if p.met is False), None), points=points,
+        ))
+    return Forecast(as_of=as_of, region=scope.code, region_name=scope.name, months=months, dates=days,
+                    catalogs=catalogs, indicators=series, warnings=warnings)
+
+
+# --------------------------------------------------------------------------- expiring certificates
+
+def expiring_certificates(as_of: date, months: int | None = None, region: str | None = None, *,
+                          institution_id: int | None = None, limit: int = 100, offset: int = 0) -> ExpiringList:
+    """List standards valid on ``as_of`` whose certificates expire within ``months``, soonest first.
+
+    Every category and status is listed (the institution renews or lets go);
+    withdrawn standards are not.
+    """
+    scope = resolve_region(region)
+    months = _months(months, "REEXAMINATION_LEAD_MONTHS", MAX_HORIZON_MONTHS)
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValidationError(f"limit 应为 1 到 {MAX_PAGE_SIZE} / limit must be 1 to {MAX_PAGE_SIZE}", field="limit")
+    if not isinstance(offset, int) or offset < 0:
+        raise ValidationError("offset 不能为负 / offset must not be negative", field="offset")
+    if institution_id is not None and db.session.get(Institution, institution_id) is None:
+        raise NotFound(f"未知的机构 / unknown institution: {institution_id}", field="institution_id")
+    until = add_months(as_of, months)
+    clauses = [S.withdrawn_at.is_(None), S.issued_on <= as_of, S.valid_until >= as_of, S.valid_until <= until]
+    if institution_id is not None:
+        clauses.append(S.institution_id == institution_id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(S).where(*clauses, _held_in(scope)))
+    rows = db.session.execute(
+        sa.select(*_STANDARD_COLUMNS).select_from(S).join(I, I.id == S.institution_id)
+        .where(*clauses, *_institution_clauses(scope))
+        .order_by(S.valid_until, S.certificate_no, S.id).limit(limit).offset(offset)
+    ).all()
+    return ExpiringList(as_of=as_of, months=months, until=until, region=scope.code, region_name=scope.name,
+                        institution_id=institution_id, total=total, limit=limit, offset=offset,
+                        items=[_standard_ref(row) for row in rows])
