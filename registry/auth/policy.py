@@ -91,3 +91,9 @@ def ensure_can_withdraw(actor: Any, obj: Any) -> None:
     ensure_can_write(actor, obj)
     if not is_staff(actor) and isinstance(obj, Institution):
         raise Forbidden("机构用户不能撤回机构 / institution users cannot withdraw an institution")
+
+
+def ensure_can_read_coverage(actor: Any) -> None:
+    """Province-wide coverage is for regulators and admins; institutions see their own expiring list."""
+    if not is_staff(actor):
+        raise Forbidden("覆盖率报告仅供监管人员和管理员 / coverage reports are for regulators and admins")

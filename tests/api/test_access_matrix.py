@@ -157,6 +157,13 @@ CASES = [
     Case("GET", "/api/v1/disciplines", public_read),
     Case("GET", "/api/v1/disciplines/04", public_read),
     Case("GET", "/api/v1/audit", staff(200)),
+    # Coverage: province-wide figures for staff; an institution user reads only its own expiring list
+    Case("GET", "/api/v1/coverage?as_of=2025-06-30", staff(200)),
+    Case("GET", "/api/v1/coverage/regions", staff(200)),
+    Case("GET", "/api/v1/coverage/gaps?region=360100", staff(200)),
+    Case("GET", "/api/v1/coverage/single-points?months=6", staff(200)),
+    Case("GET", "/api/v1/coverage/forecast?months=3", staff(200)),
+    Case("GET", "/api/v1/coverage/expiring?months=12", any_user(200)),
     # Accounts
     Case("GET", "/api/v1/users", admin_only(200)),
     Case("POST", "/api/v1/users", admin_only(201), body={"email": "matrix@example.org", "role": "regulator",

@@ -1,0 +1,81 @@
+"""``/api/v1/coverage``: indicators against targets, gaps, risks, forecast, expiring certificates.
+
+Each view is one call to :mod:`registry.coverage.services`; the body is the
+service's ``to_dict()``, the same object ``registry coverage --json`` prints.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from registry.api.core import Blueprint, actor
+from registry.auth.policy import ensure_can_read_coverage, is_staff
+from registry.coverage import services
+from registry.coverage.schemas import CoverageArgs, ExpiringArgs, ForecastArgs, MonthsArgs
+
+bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
+               description="Coverage and targets (覆盖率与目标): any date, the province or a city")
+
+
+def _staff_only() -> None:
+    ensure_can_read_coverage(actor())
+
+
+@bp.route("")
+@bp.arguments(CoverageArgs, location="query")
+@bp.response(200)
+def report(args):
+    """Every indicator against its target on a date"""
+    _staff_only()
+    return services.coverage_report(args.get("as_of") or date.today(), args.get("region")).to_dict()
+
+
+@bp.route("/regions")
+@bp.arguments(CoverageArgs, location="query")
+@bp.response(200)
+def by_region(args):
+    """Every indicator for each city, side by side"""
+    _staff_only()
+    return services.coverage_by_region(args.get("as_of") or date.today(), args.get("region")).to_dict()
+
+
+@bp.route("/gaps")
+@bp.arguments(CoverageArgs, location="query")
+@bp.response(200)
+def gaps(args):
+    """Mandatory-verification lines no standard covers, per region"""
+    _staff_only()
+    return services.coverage_gaps(args.get("as_of") or date.today(), args.get("region")).to_dict()
+
+
+@bp.route("/single-points")
+@bp.arguments(MonthsArgs, location="query")
+@bp.response(200)
+def single_points(args):
+    """Covered lines whose covering certificates all expire soon"""
+    _staff_only()
+    return services.single_points_of_failure(args.get("as_of") or date.today(), args.get("region"),
+                                             args.get("months")).to_dict()
+
+
+@bp.route("/forecast")
+@bp.arguments(ForecastArgs, location="query")
+@bp.response(200)
+def forecast(args):
+    """Indicator values at each coming month-end if nothing is renewed"""
+    _staff_only()
+    return services.coverage_forecast(args.get("as_of") or date.today(), args.get("region"),
+                                      args["months"]).to_dict()
+
+
+@bp.route("/expiring")
+@bp.arguments(ExpiringArgs, location="query")
+@bp.response(200)
+def expiring(args):
+    """Certificates expiring within N months; an institution user gets their own list"""
+    user = actor()
+    institution_id = args.get("institution_id") if is_staff(user) else user.institution_id
+    region = args.get("region") if is_staff(user) else None
+    return services.expiring_certificates(
+        args.get("as_of") or date.today(), args.get("months"), region,
+        institution_id=institution_id, limit=args["limit"], offset=args["offset"],
+    ).to_dict()
