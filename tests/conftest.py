@@ -7,12 +7,24 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_migrate import upgrade
 
 import config
 from registry import create_app
 from registry.extensions import db
 from registry.seed.reference import load_reference_data
+
+
+class ConnectionBoundSession(FlaskSession):
+    """Always use the test's connection.
+
+    Flask-SQLAlchemy's session picks an engine per mapper, which would bypass
+    the connection (and the transaction rolled back after each test).
+    """
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
 
 
 def _testing_config(tmp_path_factory) -> config.TestingConfig:
@@ -58,7 +70,9 @@ def session(app):
         connection = db.engine.connect()
         transaction = connection.begin()
         original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        db.session = db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": ConnectionBoundSession}
+        )
         try:
             yield db.session
         finally:
