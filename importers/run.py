@@ -71,6 +71,11 @@ def run_import(source: Source, *, actor: Any, dry_run: bool = False, filename: s
         for plan in plans:
             report.changes.extend(diff_entry(plan.layout.spec.title, op)
                                   for op in plan.operations if op.action == "updated")
+    if not any(plan.operations for plan in plans):
+        # Nothing to create or update: no writes, no audit rows, not even the run's.
+        _finish(run, report, "previewed" if dry_run else "applied")
+        report.applied = not dry_run
+        return report
     savepoint = db.session.begin_nested()
     try:
         Applier(actor=actor, now=utcnow(), note=f"导入 import: {filename or 'workbook'}").apply(plans)
