@@ -68,11 +68,14 @@ class Applier:
             return [self.ids[v] if isinstance(v, Pending) else v for v in value]
         return value
 
-    def _event(self, action: str, entity_type: str, entity_id: int, before: dict | None, after: dict | None) -> None:
-        row = list(self.event_template)
+    def _events(self, action: str, entity_type: str, entity_ids: list[int], befores: list, afters: list) -> None:
+        """Queue audit rows (written in pages, with the records they describe)."""
         a, t, i, b, f = self.event_slots
-        row[a], row[t], row[i], row[b], row[f] = action, entity_type, str(entity_id), before, after
-        self.audit.append(row)
+        template = self.event_template
+        for entity_id, before, after in zip(entity_ids, befores, afters):
+            row = list(template)
+            row[a], row[t], row[i], row[b], row[f] = action, entity_type, str(entity_id), before, after
+            self.audit.append(row)
         if len(self.audit) >= _PAGE:
             self._flush_audit()
 
@@ -99,27 +102,27 @@ class Applier:
         dated = [name for name in names if isinstance(table.c[name].type, (sa.Date, sa.DateTime))]
         links = [name for name in LINK_FIELDS if any(op.links and name in op.links for op in operations)]
         for part in chunks(operations, _PAGE):
-            snapshots = []
-            for op in part:
-                row = op.values
-                if institution is not None and isinstance(row[institution], Pending):
-                    row[institution] = self.ids[row[institution]]
-                snapshot = dict(zip(names, values_of(row)))
-                for name in dated:
+            rows = [op.values for op in part]
+            if institution is not None:
+                for row in rows:
+                    if isinstance(row[institution], Pending):
+                        row[institution] = self.ids[row[institution]]
+            snapshots = [dict(zip(names, values_of(row))) for row in rows]
+            for name in dated:
+                for snapshot in snapshots:
                     value = snapshot[name]
                     if value is not None:
                         snapshot[name] = value.isoformat()
-                snapshots.append(snapshot)
-                for index, value in fixed:
+            for index, value in fixed:
+                for row in rows:
                     row[index] = value
-            new_ids = self._insert_rows(handler, insert, [op.values for op in part], part)
+            new_ids = self._insert_rows(handler, insert, rows, part)
             for op, snapshot, new_id in zip(part, snapshots, new_ids):
                 self.ids[op.ref] = new_id
-                after = {"id": new_id}
-                after.update(snapshot)
+                snapshot["id"] = new_id
                 for name in links:
-                    after[LINKS[name][2]] = sorted(self.resolve(op.links.get(name, []))) if op.links else []
-                self._event("create", table.name, new_id, None, after)
+                    snapshot[LINKS[name][2]] = sorted(self.resolve(op.links.get(name, []))) if op.links else []
+            self._events("create", table.name, new_ids, [None] * len(snapshots), snapshots)
             for name in links:
                 link_table, column, _ = LINKS[name]
                 pairs = [[self.ids[op.ref], target] for op in part if op.links and name in op.links
@@ -181,7 +184,7 @@ class Applier:
                     label = LINKS[name][2] if name in LINKS else name
                     before[label] = _audit_value(old)
                     after[label] = _audit_value(self.resolve(new))
-                self._event("update", table.name, op.current.id, before, after)
+                self._events("update", table.name, [op.current.id], [before], [after])
         for name, (link_table, column, _) in LINKS.items():
             changed = [op for op in operations if name in op.values]
             for part in chunks(changed, _PAGE):

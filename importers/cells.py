@@ -114,19 +114,25 @@ class CellConverter:
         if kind == "date":
             self.convert = to_date
         elif kind == "bool":
-            self.convert = to_bool
+            self.convert = _remembered(to_bool)
         elif kind == "multi":
-            self.convert = to_list
+            listed = _remembered(lambda value: tuple(to_list(value)))
+            self.convert = lambda value: list(listed(value))
         elif kind == "enum":
-            known: dict[Any, str] = {}
-
-            def convert(value: Any) -> str:
-                try:
-                    return known[value]
-                except KeyError:
-                    known[value] = code = to_code(value, self.lookup, column.enum)
-                    return code
-
-            self.convert = convert
+            self.convert = _remembered(lambda value: to_code(value, self.lookup, column.enum))
         else:
             self.convert = to_text
+
+
+def _remembered(convert):
+    """``convert`` answering each distinct cell value once (a column repeats a few values)."""
+    known: dict[Any, Any] = {}
+
+    def remembered(value: Any) -> Any:
+        try:
+            return known[value]
+        except KeyError:
+            known[value] = result = convert(value)
+            return result
+
+    return remembered

@@ -44,6 +44,18 @@ def default_valid_until(issued_on: date) -> date:
     return add_months(issued_on, 12 * current_app.config["CERTIFICATE_VALIDITY_YEARS"]) - timedelta(days=1)
 
 
+# Field cleaners, built once: imports run clean_standard on every row.
+_NAME = required_text(300)
+_TEXT_300, _TEXT_200, _TEXT_100 = optional_text(300), optional_text(200), optional_text(100)
+_CATEGORY, _STATUS = choice(STANDARD_CATEGORIES), choice(STANDARD_STATUSES)
+_BUILD_KIND = choice(BUILD_KINDS, optional=True)
+_DATE, _OPTIONAL_DATE = a_date(), a_date(optional=True)
+
+
+def _code(value: Any) -> str | None:
+    return None if value in (None, "") else normalize_standard_code(value)
+
+
 def clean_standard(data: dict[str, Any], *, partial: bool = False,
                    current: MeasurementStandard | None = None, refs: References | None = None) -> dict[str, Any]:
     """Validate a standard; ``refs`` resolves institution, discipline, lines and regulations.
@@ -54,22 +66,22 @@ def clean_standard(data: dict[str, Any], *, partial: bool = False,
     refs = refs or _DATABASE_REFERENCES
     c = Cleaner(data, required=REQUIRED, partial=partial)
     c.field("certificate_no", normalize_certificate_no)
-    c.field("name", required_text(300))
-    c.field("code", lambda v: None if v in (None, "") else normalize_standard_code(v))
-    c.field("category", choice(STANDARD_CATEGORIES))
+    c.field("name", _NAME)
+    c.field("code", _code)
+    c.field("category", _CATEGORY)
     c.field("discipline_code", refs.discipline_code)
     c.field("institution_id", refs.institution_id)
-    c.field("range_text", optional_text(300))
-    c.field("uncertainty_text", optional_text(300))
-    c.field("issuer", optional_text(200))
-    c.field("issued_on", a_date())
-    c.field("valid_until", a_date(optional=True))
-    c.field("responsible_person", optional_text(100))
-    c.field("status", choice(STANDARD_STATUSES))
-    c.field("status_since", a_date(optional=True))
+    c.field("range_text", _TEXT_300)
+    c.field("uncertainty_text", _TEXT_300)
+    c.field("issuer", _TEXT_200)
+    c.field("issued_on", _DATE)
+    c.field("valid_until", _OPTIONAL_DATE)
+    c.field("responsible_person", _TEXT_100)
+    c.field("status", _STATUS)
+    c.field("status_since", _OPTIONAL_DATE)
     c.field("is_carbon", boolean)
-    c.field("build_kind", choice(BUILD_KINDS, optional=True))
-    c.field("built_on", a_date(optional=True))
+    c.field("build_kind", _BUILD_KIND)
+    c.field("built_on", _OPTIONAL_DATE)
     c.field("is_demo", boolean)
     c.field("catalog_line_ids", refs.catalog_lines)
     c.field("regulation_ids", refs.regulations)
