@@ -132,7 +132,7 @@ def step_floor(url: str, workbook: str) -> dict:
     marker = "%s" if postgres else "?"
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS bench_floor")
-        conn.exec_driver_sql("CREATE TABLE bench_floor (id integer primary key, "
+        conn.exec_driver_sql(f"CREATE TABLE bench_floor (id {'serial' if postgres else 'integer'} primary key, "
                              + ", ".join(f"c{i} text" for i in range(15)) + ")")
     started = time.perf_counter()
     book = python_calamine.CalamineWorkbook.from_path(workbook)
