@@ -44,5 +44,10 @@ fuzz: install-dev
 bench: install-dev
 	$(BIN)/python -m bench.coverage $(BENCH_ARGS)
 
+## Excel import/export benchmark (BENCH_ARGS="--rows 100000 --database-url postgresql+psycopg://...").
+.PHONY: bench-imports
+bench-imports: install-dev
+	$(BIN)/python -m bench.imports $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) instance/registry.db*

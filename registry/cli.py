@@ -29,9 +29,12 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from importers.cli import init_app as init_importers
+
     app.cli.add_command(seed_command)
     app.cli.add_command(users_group)
     app.cli.add_command(coverage_cli.coverage_group)
+    init_importers(app)  # import, export, template
 
 
 @click.command("seed")

@@ -14,6 +14,8 @@ from registry.errors import ValidationError
 
 # --- 统一社会信用代码 (GB 32100-2015) -------------------------------------------
 
+_SPACES = re.compile(r"\s+")
+
 CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _CREDIT_VALUES = {c: i for i, c in enumerate(CREDIT_CODE_ALPHABET)}
 CREDIT_CODE_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
@@ -32,7 +34,7 @@ def credit_code_check_char(first17: str) -> str:
 
 
 def normalize_credit_code(value: object, *, field: str = "credit_code") -> str:
-    code = re.sub(r"\s+", "", to_halfwidth(str(value or ""))).upper()
+    code = _SPACES.sub("", to_halfwidth(str(value or ""))).upper()
     if len(code) != 18:
         raise ValidationError(
             f"统一社会信用代码应为18位，实为{len(code)}位 / "
@@ -74,7 +76,7 @@ def normalize_standard_code(value: object, *, field: str = "code") -> str:
                 field=field,
             )
         value = int(value)
-    text = re.sub(r"\s+", "", to_halfwidth(str(value)))
+    text = _SPACES.sub("", to_halfwidth(str(value)))
     # Only a number that lost its leading zero has 7 digits (and no zero in front).
     if not text.isdigit() or not (len(text) == 8 or (len(text) == 7 and text[0] != "0")):
         raise ValidationError(
@@ -139,7 +141,7 @@ def normalize_certificate_no(value: object, *, field: str = "certificate_no") ->
     Validation is loose on purpose: a bracketed two- or four-digit year, then
     text containing 量标 and ending in 证字第N号 (``[86]陕量标气证字第002号``).
     """
-    text = re.sub(r"\s+", "", to_halfwidth(str(value or ""))).translate(_CERT_BRACKETS)
+    text = _SPACES.sub("", to_halfwidth(str(value or ""))).translate(_CERT_BRACKETS)
     if not _CERTIFICATE_RE.match(text):
         raise ValidationError(
             f"证书编号格式不符：{value!r}（应如 [2016]赣量标证字第006号）/ "
@@ -165,7 +167,7 @@ _ID_CHECK = "10X98765432"
 
 def normalize_id_number(value: object, *, field: str = "id_number") -> str:
     """Check an 18-character national ID number and return it upper-cased."""
-    text = re.sub(r"\s+", "", to_halfwidth(str(value or ""))).upper()
+    text = _SPACES.sub("", to_halfwidth(str(value or ""))).upper()
     if not re.fullmatch(r"\d{17}[\dX]", text):
         raise ValidationError("身份证号应为18位 / an ID number has 18 characters", field=field)
     expected = _ID_CHECK[sum(int(c) * w for c, w in zip(text, _ID_WEIGHTS)) % 11]

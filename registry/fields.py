@@ -8,9 +8,32 @@ over a dict and reports every field error at once.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 from registry.errors import ValidationError
+
+
+class References(Protocol):
+    """How a clean function resolves references to other records.
+
+    By default (``refs=None``) a reference is an id checked with a query, the
+    way the API sends it.  The importer passes what people type in a workbook
+    (credit codes, regulation codes, catalog line names) and resolves it
+    against maps loaded once per workbook.  Each method returns the stored
+    value or raises :class:`ValidationError` naming the value.
+    """
+
+    def region_code(self, value: Any) -> str: ...
+
+    def institution_id(self, value: Any) -> Any: ...
+
+    def discipline_code(self, value: Any) -> str | None: ...
+
+    def discipline_exists(self, code: str) -> bool: ...
+
+    def catalog_lines(self, value: Any) -> list: ...
+
+    def regulations(self, value: Any) -> list: ...
 
 
 class Cleaner:

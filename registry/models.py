@@ -2,6 +2,7 @@
 from registry.audit.models import AuditEvent
 from registry.auth.models import ApiToken, User
 from registry.catalog.models import CatalogLine, CatalogVersion
+from registry.imports.models import ImportRun
 from registry.indicators.models import Indicator, RecordedValue
 from registry.institutions.models import Institution
 from registry.personnel.models import Person
@@ -14,6 +15,7 @@ __all__ = [
     "AuditEvent",
     "CatalogLine",
     "CatalogVersion",
+    "ImportRun",
     "Discipline",
     "Indicator",
     "Institution",

@@ -20,11 +20,12 @@ def snapshot(obj: Any, *, exclude: tuple[str, ...] = ("created_at", "updated_at"
     for column in sa.inspect(obj).mapper.column_attrs:
         if column.key in exclude:
             continue
-        data[column.key] = _jsonable(getattr(obj, column.key))
+        data[column.key] = jsonable(getattr(obj, column.key))
     return data
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A column value as JSON-safe data (dates as ISO text)."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -48,16 +49,27 @@ def record(
     """
     db.session.flush()
     identity = sa.inspect(obj).identity
-    event = AuditEvent(
-        actor_id=getattr(actor, "id", None),
-        actor_label=getattr(actor, "email", None) or SYSTEM_ACTOR,
-        action=action,
-        entity_type=obj.__tablename__,
-        entity_id=":".join(str(part) for part in identity) if identity else "",
-        before=before,
+    event = AuditEvent(**event_values(
+        action, obj.__tablename__, ":".join(str(part) for part in identity) if identity else "",
+        actor=actor, before=before,
         after=after if after is not None else (snapshot(obj) if action != "delete" else None),
         note=note,
-        request_id=g.get("request_id") if has_request_context() else None,
-    )
+    ))
     db.session.add(event)
     return event
+
+
+def event_values(action: str, entity_type: str, entity_id: Any, *, actor: Any = None, before: dict | None = None,
+                 after: dict | None = None, note: str | None = None) -> dict[str, Any]:
+    """The column values of one audit row, for :func:`record` and for bulk inserts (imports)."""
+    return {
+        "actor_id": getattr(actor, "id", None),
+        "actor_label": getattr(actor, "email", None) or SYSTEM_ACTOR,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": str(entity_id),
+        "before": before,
+        "after": after,
+        "note": note,
+        "request_id": g.get("request_id") if has_request_context() else None,
+    }

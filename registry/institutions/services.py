@@ -9,7 +9,7 @@ from registry.auth.policy import ensure_can_write, is_staff
 from registry.codes import normalize_credit_code
 from registry.errors import Forbidden, ValidationError
 from registry.extensions import db
-from registry.fields import Cleaner, boolean, choice, optional_text, required_text
+from registry.fields import Cleaner, References, boolean, choice, optional_text, required_text
 from registry.institutions.models import INSTITUTION_KINDS, Institution
 from registry.reference.models import Region
 from registry.services import apply_changes, audited_create, audited_update, ensure_unique
@@ -20,12 +20,16 @@ REQUIRED = ("credit_code", "name", "region_code", "kind")
 SELF_SERVICE_FIELDS = ("contact", "phone")
 
 
-def clean_institution(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """Validate and normalise institution fields; raise with every field error."""
+def clean_institution(data: dict[str, Any], *, partial: bool = False,
+                      refs: References | None = None) -> dict[str, Any]:
+    """Validate and normalise institution fields; raise with every field error.
+
+    ``refs`` resolves the region (see :class:`registry.fields.References`).
+    """
     c = Cleaner(data, required=REQUIRED, partial=partial)
     c.field("credit_code", normalize_credit_code)
     c.field("name", required_text(200))
-    c.field("region_code", region_code)
+    c.field("region_code", refs.region_code if refs else region_code)
     c.field("kind", choice(INSTITUTION_KINDS))
     c.field("contact", optional_text(100))
     c.field("phone", optional_text(50))

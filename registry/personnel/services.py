@@ -13,7 +13,7 @@ from registry.codes import normalize_id_number
 from registry.dates import add_months
 from registry.errors import ValidationError
 from registry.extensions import db
-from registry.fields import Cleaner, a_date, boolean, choice, date_order, optional_text, required_text
+from registry.fields import Cleaner, References, a_date, boolean, choice, date_order, optional_text, required_text
 from registry.institutions.services import institution_id
 from registry.personnel.models import REGISTRATION_LEVELS, Person
 from registry.services import apply_changes, audited_create, audited_update, ensure_unique
@@ -35,10 +35,12 @@ def mask_id_number(id_number: str) -> str:
     return id_number[:2] + "*" * 14 + id_number[-2:]
 
 
-def clean_person(data: dict[str, Any], *, partial: bool = False, current: Person | None = None) -> dict[str, Any]:
+def clean_person(data: dict[str, Any], *, partial: bool = False, current: Person | None = None,
+                 refs: References | None = None) -> dict[str, Any]:
+    """Validate a roster entry; ``refs`` resolves the institution (:class:`registry.fields.References`)."""
     c = Cleaner(data, required=REQUIRED, partial=partial)
     c.field("name", required_text(100))
-    c.field("institution_id", institution_id)
+    c.field("institution_id", refs.institution_id if refs else institution_id)
     c.field("employed_from", a_date(optional=True))
     c.field("employed_until", a_date(optional=True))
     c.field("id_number", lambda v: None if v in (None, "") else normalize_id_number(v))

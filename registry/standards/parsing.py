@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Fold only digits and punctuation: NFKC would also turn ℃ into °C and m³ into m3.
 _FOLD = str.maketrans({
@@ -56,6 +57,8 @@ _RANGE_PATTERNS = [
 ]
 
 
+# Results are immutable and the same texts recur on many records (imports).
+@lru_cache(maxsize=4096)
 def parse_range(text: str | None) -> ParsedRange:
     if not text:
         return ParsedRange()
@@ -83,6 +86,7 @@ _MPE_RE = re.compile(rf"^(?:MPE|最大允许误差)?\s*[:=]?\s*±\s*(?P<value>{_
 _CLASS_RE = re.compile(r"^(?:[0-9.]+|[A-Z]\d*|[一二三四五六]|\d)\s*(?:级|等)$")
 
 
+@lru_cache(maxsize=4096)
 def parse_uncertainty(text: str | None) -> ParsedUncertainty:
     if not text:
         return ParsedUncertainty()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from registry.codes import normalize_certificate_no, normalize_standard_code
 from registry.dates import add_months
 from registry.errors import ValidationError
 from registry.extensions import db
-from registry.fields import Cleaner, a_date, boolean, choice, date_order, optional_text, required_text
+from registry.fields import Cleaner, References, a_date, boolean, choice, date_order, optional_text, required_text
 from registry.institutions.services import institution_id
 from registry.reference.models import Discipline
 from registry.regulations.models import Regulation
@@ -33,6 +34,8 @@ FIELDS = (
 )
 DERIVED = ("range_lower", "range_upper", "range_unit", "uncertainty_kind", "uncertainty_value",
            "uncertainty_unit", "coverage_factor")
+# A new standard starts in use; any other status given at registration dates from today.
+NEW_STATUS = "in_use"
 REQUIRED = ("certificate_no", "name", "category", "institution_id", "issued_on")
 
 
@@ -41,35 +44,53 @@ def default_valid_until(issued_on: date) -> date:
     return add_months(issued_on, 12 * current_app.config["CERTIFICATE_VALIDITY_YEARS"]) - timedelta(days=1)
 
 
+# Field cleaners, built once: imports run clean_standard on every row.
+_NAME = required_text(300)
+_TEXT_300, _TEXT_200, _TEXT_100 = optional_text(300), optional_text(200), optional_text(100)
+_CATEGORY, _STATUS = choice(STANDARD_CATEGORIES), choice(STANDARD_STATUSES)
+_BUILD_KIND = choice(BUILD_KINDS, optional=True)
+_DATE, _OPTIONAL_DATE = a_date(), a_date(optional=True)
+
+
+def _code(value: Any) -> str | None:
+    return None if value in (None, "") else normalize_standard_code(value)
+
+
 def clean_standard(data: dict[str, Any], *, partial: bool = False,
-                   current: MeasurementStandard | None = None) -> dict[str, Any]:
+                   current: MeasurementStandard | None = None, refs: References | None = None) -> dict[str, Any]:
+    """Validate a standard; ``refs`` resolves institution, discipline, lines and regulations.
+
+    With ``refs=None`` they are ids checked in the database
+    (:class:`registry.fields.References`).
+    """
+    refs = refs or _DATABASE_REFERENCES
     c = Cleaner(data, required=REQUIRED, partial=partial)
     c.field("certificate_no", normalize_certificate_no)
-    c.field("name", required_text(300))
-    c.field("code", lambda v: None if v in (None, "") else normalize_standard_code(v))
-    c.field("category", choice(STANDARD_CATEGORIES))
-    c.field("discipline_code", _discipline)
-    c.field("institution_id", institution_id)
-    c.field("range_text", optional_text(300))
-    c.field("uncertainty_text", optional_text(300))
-    c.field("issuer", optional_text(200))
-    c.field("issued_on", a_date())
-    c.field("valid_until", a_date(optional=True))
-    c.field("responsible_person", optional_text(100))
-    c.field("status", choice(STANDARD_STATUSES))
-    c.field("status_since", a_date(optional=True))
+    c.field("name", _NAME)
+    c.field("code", _code)
+    c.field("category", _CATEGORY)
+    c.field("discipline_code", refs.discipline_code)
+    c.field("institution_id", refs.institution_id)
+    c.field("range_text", _TEXT_300)
+    c.field("uncertainty_text", _TEXT_300)
+    c.field("issuer", _TEXT_200)
+    c.field("issued_on", _DATE)
+    c.field("valid_until", _OPTIONAL_DATE)
+    c.field("responsible_person", _TEXT_100)
+    c.field("status", _STATUS)
+    c.field("status_since", _OPTIONAL_DATE)
     c.field("is_carbon", boolean)
-    c.field("build_kind", choice(BUILD_KINDS, optional=True))
-    c.field("built_on", a_date(optional=True))
+    c.field("build_kind", _BUILD_KIND)
+    c.field("built_on", _OPTIONAL_DATE)
     c.field("is_demo", boolean)
-    c.field("catalog_line_ids", _catalog_lines)
-    c.field("regulation_ids", _regulations)
+    c.field("catalog_line_ids", refs.catalog_lines)
+    c.field("regulation_ids", refs.regulations)
 
     if not partial and c.out.get("valid_until") is None and "issued_on" in c.out:
         c.out["valid_until"] = default_valid_until(c.out["issued_on"])
     date_order(c, "issued_on", "valid_until", current)
     if c.out.get("code") and "discipline_code" not in data and (current is None or current.discipline_code is None):
-        if db.session.get(Discipline, c.out["code"][:2]) is not None:
+        if refs.discipline_exists(c.out["code"][:2]):
             c.out["discipline_code"] = c.out["code"][:2]
     if "build_kind" in c.out and c.out["build_kind"] and not c.out.get("built_on") and not getattr(current, "built_on", None):
         issued = c.out.get("issued_on") or getattr(current, "issued_on", None)
@@ -81,13 +102,24 @@ def clean_standard(data: dict[str, Any], *, partial: bool = False,
     return values
 
 
-def _derive(standard: MeasurementStandard) -> None:
-    parsed_range = parse_range(standard.range_text)
-    standard.range_lower, standard.range_upper, standard.range_unit = (
-        parsed_range.lower, parsed_range.upper, parsed_range.unit)
-    parsed = parse_uncertainty(standard.uncertainty_text)
-    standard.uncertainty_kind, standard.uncertainty_value = parsed.kind, parsed.value
-    standard.uncertainty_unit, standard.coverage_factor = parsed.unit, parsed.k
+def follow_on_values(values: dict[str, Any], current: Any | None) -> dict[str, Any]:
+    """Fields that follow from setting ``values`` on ``current`` (``None`` when new).
+
+    The structured range and uncertainty are parsed from their text, and a
+    status change takes effect today unless the caller dates it.
+    """
+    out: dict[str, Any] = {}
+    if current is None or "range_text" in values:
+        parsed_range = parse_range(values.get("range_text"))
+        out.update(range_lower=parsed_range.lower, range_upper=parsed_range.upper, range_unit=parsed_range.unit)
+    if current is None or "uncertainty_text" in values:
+        parsed = parse_uncertainty(values.get("uncertainty_text"))
+        out.update(uncertainty_kind=parsed.kind, uncertainty_value=parsed.value, uncertainty_unit=parsed.unit,
+                   coverage_factor=parsed.k)
+    previous = NEW_STATUS if current is None else current.status
+    if "status" in values and values["status"] != previous and "status_since" not in values:
+        out["status_since"] = date.today()
+    return out
 
 
 def _links(standard: MeasurementStandard) -> dict[str, list[int]]:
@@ -97,19 +129,16 @@ def _links(standard: MeasurementStandard) -> dict[str, list[int]]:
     }
 
 
-def _apply(standard: MeasurementStandard, values: dict[str, Any]) -> None:
+def _apply(standard: MeasurementStandard, values: dict[str, Any], *, new: bool) -> None:
     values = dict(values)
     lines = values.pop("catalog_lines", None)
     regulations = values.pop("regulations", None)
-    changes = apply_changes(standard, values, fields=FIELDS)
-    if "status" in changes and "status_since" not in values:
-        # A status change takes effect today unless the caller dates it.
-        standard.status_since = date.today()
+    values.update(follow_on_values(values, None if new else standard))
+    apply_changes(standard, values, fields=FIELDS + DERIVED)
     if lines is not None:
         standard.catalog_lines = lines
     if regulations is not None:
         standard.regulations = regulations
-    _derive(standard)
 
 
 def register_standard(data: dict[str, Any], *, actor: Any) -> MeasurementStandard:
@@ -119,8 +148,8 @@ def register_standard(data: dict[str, Any], *, actor: Any) -> MeasurementStandar
     ensure_own_institution(actor, values["institution_id"])
     ensure_unique(MeasurementStandard, MeasurementStandard.certificate_no, values["certificate_no"],
                   field="certificate_no", label="证书编号")
-    standard = MeasurementStandard(status="in_use", is_carbon=False)
-    _apply(standard, values)
+    standard = MeasurementStandard(status=NEW_STATUS, is_carbon=False)
+    _apply(standard, values, new=True)
     return audited_create(standard, actor=actor, extra_snapshot=_links)
 
 
@@ -132,7 +161,7 @@ def update_standard(standard: MeasurementStandard, data: dict[str, Any], *, acto
     if "certificate_no" in values:
         ensure_unique(MeasurementStandard, MeasurementStandard.certificate_no, values["certificate_no"],
                       field="certificate_no", exclude_id=standard.id, label="证书编号")
-    return audited_update(standard, lambda obj: _apply(obj, values), actor=actor,
+    return audited_update(standard, lambda obj: _apply(obj, values, new=False), actor=actor,
                           expected_version=expected_version, extra_snapshot=_links)
 
 
@@ -162,3 +191,14 @@ def _catalog_lines(value: Any) -> list[CatalogLine]:
 
 def _regulations(value: Any) -> list[Regulation]:
     return _by_ids(Regulation, value, "规程")
+
+
+def _discipline_exists(code: str) -> bool:
+    return db.session.get(Discipline, code) is not None
+
+
+# References given as ids, the API's way: one query each.
+_DATABASE_REFERENCES = SimpleNamespace(
+    institution_id=institution_id, discipline_code=_discipline, discipline_exists=_discipline_exists,
+    catalog_lines=_catalog_lines, regulations=_regulations,
+)

@@ -1,0 +1,321 @@
+"""Benchmark the Excel import and export against their raw floors.
+
+    python -m bench.imports [--rows 100000] [--runs 3] [--database-url URL]
+
+Generates a standards sheet (15 columns) with its institutions, then
+measures, each step in a fresh subprocess (so peak memory is per step):
+
+- raw floor: calamine parse of the workbook plus a plain DB-API
+  ``executemany`` of the same rows into an empty 15-column table;
+- import into an empty, freshly migrated database (reference data loaded);
+- re-import of the unchanged file into that database;
+- export of the standards vs a bare openpyxl write-only dump of the same rows.
+
+Without ``--database-url`` the database is a temporary SQLite file; with a
+PostgreSQL URL the benchmark drops and recreates that database's ``public``
+schema (use a database made for it).  Medians of ``--runs`` runs are printed
+with the ratios the issue sets as goals.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+GOALS = {"import / floor": 3.0, "export / dump": 1.5}
+CITIES = ["360100", "360200", "360300", "360400", "360500", "360600", "360700", "360800", "360900", "361000",
+          "361100"]
+NAMES = [("水表检定装置", "12", "(0.01~80) m³/h", "U=0.2%, k=2", "S14"),
+         ("电能表检定装置", "15", "(0~100) A", "0.05级", "S15"),
+         ("E2等级砝码标准装置", "12", "(1 mg~20 kg)", "E2级", "S02；S11"),
+         ("医用电子体温计检定装置", "04", "(35~42) ℃", "U=0.03 ℃, k=2", "S01"),
+         ("二等铂电阻温度计标准装置", "04", "(-60~420) ℃", "U=0.02 ℃, k=2", ""),
+         ("声级计检定装置", "33", "(20~140) dB", "U=0.3 dB, k=2", "S07")]
+
+
+# --- the workbook -------------------------------------------------------------------
+
+
+def generate(path: Path, rows: int) -> None:
+    """Write the benchmark workbook: institutions, then ``rows`` standards (15 columns)."""
+    from openpyxl import Workbook
+
+    from registry.codes import credit_code_check_char
+
+    rng = random.Random(20261128)
+    wb = Workbook(write_only=True)
+    institutions = wb.create_sheet("机构")
+    institutions.append(["统一社会信用代码*", "机构名称*", "所属地区*", "机构类型*", "联系人", "联系电话"])
+    codes = []
+    for n in range(max(1, rows // 100)):
+        city = CITIES[n % len(CITIES)]
+        body = f"12{city}B{n:08d}"
+        codes.append(body + credit_code_check_char(body))
+        institutions.append([codes[-1], f"基准测试计量所{n:05d}", city, "法定计量检定机构", "王伟", "0791-88000000"])
+    standards = wb.create_sheet("计量标准")
+    standards.append(["证书编号*", "计量标准名称*", "计量标准代码", "类别*", "建标单位统一社会信用代码*", "专业", "测量范围",
+                      "不确定度/准确度等级/最大允许误差", "发证机关", "发证日期*", "有效期至*", "状态", "覆盖强检项目",
+                      "双碳相关", "新建/改造"])
+    for n in range(rows):
+        name, discipline, range_text, uncertainty, lines = NAMES[n % len(NAMES)]
+        issued = date(2021, 1, 1) + timedelta(days=rng.randint(0, 1500))
+        carbon = discipline in ("04", "15") and n % 10 == 0
+        standards.append([
+            f"[{issued.year}]赣量标基准证字第{n:06d}号", name, f"{discipline}{rng.randint(100000, 999999)}", "社会公用",
+            codes[n % len(codes)], discipline, range_text, uncertainty, "江西省市场监督管理局", issued,
+            issued + timedelta(days=4 * 365), "在用", lines, "是" if carbon else "否", "新建" if carbon else None,
+        ])
+    wb.save(path)
+
+
+# --- steps, each run in a child process ---------------------------------------------
+
+
+def _app(url: str):
+    from config import TestingConfig
+    from registry import create_app
+
+    cfg = TestingConfig()
+    cfg.SQLALCHEMY_DATABASE_URI = url
+    cfg.IMPORT_MAX_ROWS = 1_000_000
+    cfg.MAX_CONTENT_LENGTH = 500 * 1024 * 1024
+    return create_app(cfg)
+
+
+def step_fresh(url: str) -> dict:
+    """Empty the database, migrate it and load the reference data (not timed)."""
+    import sqlalchemy as sa
+    from flask_migrate import upgrade
+
+    from registry.extensions import db
+    from registry.seed.reference import load_reference_data
+
+    app = _app(url)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+                conn.exec_driver_sql("CREATE SCHEMA public")
+        else:
+            db.metadata.drop_all(db.engine)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+        load_reference_data(plan_start=app.config["PLAN_START_DATE"])
+        db.session.commit()
+    return {}
+
+
+def step_floor(url: str, workbook: str) -> dict:
+    """Calamine parse plus a plain executemany of the same rows into an empty table.
+
+    Two tables: a bare one (15 text columns, no index), the floor the issue
+    names, and the registry's own (the rows mapped onto its columns, with its
+    indexes, checks and foreign keys, no validation and no audit rows), which
+    shows how much of an import is the database's own work.  The second
+    leaves rows behind: run ``fresh`` before importing.
+    """
+    import python_calamine
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    postgres = engine.dialect.name == "postgresql"
+    marker = "%s" if postgres else "?"
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS bench_floor")
+        conn.exec_driver_sql(f"CREATE TABLE bench_floor (id {'serial' if postgres else 'integer'} primary key, "
+                             + ", ".join(f"c{i} text" for i in range(15)) + ")")
+    started = time.perf_counter()
+    book = python_calamine.CalamineWorkbook.from_path(workbook)
+    sheets = {}
+    for name in book.sheet_names:
+        it = book.get_sheet_by_name(name).iter_rows()
+        next(it)
+        sheets[name] = [tuple(None if v == "" else v for v in r) for r in it]
+    parsed = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.executemany(f"INSERT INTO bench_floor ({', '.join(f'c{i}' for i in range(15))}) "
+                           f"VALUES ({', '.join([marker] * 15)})",
+                           [tuple(None if v is None else str(v) for v in r) for r in sheets["计量标准"]])
+        raw.commit()
+        bare = time.perf_counter()
+
+        # The same rows straight into the registry's tables.
+        now = "2026-01-01 00:00:00.000000" if not postgres else datetime.now(timezone.utc)
+        day = (lambda d: d) if postgres else (lambda d: d.isoformat())
+        flag = (lambda b: b) if postgres else int
+        cursor.executemany(
+            "INSERT INTO institutions (credit_code, name, region_code, kind, contact, phone, created_at, updated_at, "
+            f"version, is_demo) VALUES ({', '.join([marker] * 10)})",
+            [(c, n, r, "legal_metrology", ct, ph, now, now, 1, flag(False)) for c, n, r, _, ct, ph in sheets["机构"]])
+        cursor.execute("SELECT credit_code, id FROM institutions")
+        ids = dict(cursor.fetchall())
+        cursor.executemany(
+            "INSERT INTO measurement_standards (certificate_no, name, code, category, institution_id, "
+            "discipline_code, range_text, uncertainty_text, issuer, issued_on, valid_until, status, is_carbon, "
+            f"build_kind, created_at, updated_at, version, is_demo) VALUES ({', '.join([marker] * 18)})",
+            [(r[0], r[1], r[2], "social_public", ids[r[4]], r[5], r[6], r[7], r[8], day(r[9]), day(r[10]), "in_use",
+              flag(r[13] == "是"), "new" if r[14] else None, now, now, 1, flag(False)) for r in sheets["计量标准"]])
+        raw.commit()
+    finally:
+        raw.close()
+    finished = time.perf_counter()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE bench_floor")
+    return {"seconds": bare - started, "parse": parsed - started, "executemany": bare - parsed,
+            "registry_table": (finished - bare) + (parsed - started)}
+
+
+def step_import(url: str, workbook: str, profile: str | None = None) -> dict:
+    """``run_import`` as the system, committed; the seconds include reading and checking the file."""
+    from importers import run_import
+    from registry.extensions import db
+
+    app = _app(url)
+    with app.app_context():
+        db.session.execute(db.select(1))  # connect before timing
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        started = time.perf_counter()
+        report = run_import(workbook, actor=None)
+        db.session.commit()
+        seconds = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile)
+        if not report.ok:
+            raise SystemExit(json.dumps(report.to_dict(), ensure_ascii=False)[:2000])
+    return {"seconds": seconds, "sheets": report.sheets}
+
+
+def step_export(url: str, out: str) -> dict:
+    from importers.export import export_workbook
+
+    app = _app(url)
+    with app.app_context():
+        started = time.perf_counter()
+        counts = export_workbook(out, actor=None, kinds=["standards"])
+        return {"seconds": time.perf_counter() - started, "rows": counts}
+
+
+def step_dump(url: str, out: str) -> dict:
+    """A bare openpyxl write-only dump of the same standards rows and columns, as plain values."""
+    import sqlalchemy as sa
+    from openpyxl import Workbook
+
+    from registry.extensions import db
+    from registry.standards.models import MeasurementStandard as S
+
+    app = _app(url)
+    with app.app_context():
+        started = time.perf_counter()
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("计量标准")
+        columns = [S.certificate_no, S.name, S.code, S.category, S.institution_id, S.discipline_code, S.range_text,
+                   S.uncertainty_text, S.issuer, S.issued_on, S.valid_until, S.status, S.id, S.is_carbon,
+                   S.build_kind, S.built_on, S.is_demo]
+        ws.append([c.key for c in columns] + ["regulations"])
+        for row in db.session.execute(sa.select(*columns).order_by(S.id).execution_options(yield_per=5000)):
+            ws.append(list(row) + [None])
+        wb.save(out)
+        return {"seconds": time.perf_counter() - started}
+
+
+STEPS = {"fresh": step_fresh, "floor": step_floor, "import": step_import, "export": step_export, "dump": step_dump}
+
+
+def child(argv: list[str]) -> None:
+    step, args = argv[0], argv[1:]
+    result = STEPS[step](*args)
+    result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(result, ensure_ascii=False))
+
+
+def run(step: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.imports", "--child", step, *args],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise SystemExit(f"step {step} failed:\n{out.stdout[-3000:]}\n{out.stderr[-5000:]}")
+
+
+# --- the benchmark ------------------------------------------------------------------
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--workdir", help="keep the generated files here")
+    parser.add_argument("--profile", help="write a cProfile of the first import here")
+    args = parser.parse_args()
+
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-imports-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    workbook = workdir / f"standards-{args.rows}.xlsx"
+    if not workbook.exists():
+        print(f"generating {workbook} ...", flush=True)
+        from registry import create_app  # noqa: F401  (import check before the long step)
+
+        generate(workbook, args.rows)
+    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    print(f"database: {url.split('@')[-1]}   rows: {args.rows:,}   runs: {args.runs}", flush=True)
+
+    results: dict[str, list[dict]] = {k: [] for k in ("floor", "import", "reimport", "export", "dump")}
+    for n in range(args.runs):
+        run("fresh", url)
+        results["floor"].append(run("floor", url, str(workbook)))
+        run("fresh", url)
+        results["import"].append(run("import", url, str(workbook),
+                                     *([args.profile] if args.profile and n == 0 else [])))
+        results["reimport"].append(run("import", url, str(workbook)))
+        results["export"].append(run("export", url, str(workdir / "export.xlsx")))
+        results["dump"].append(run("dump", url, str(workdir / "dump.xlsx")))
+        print(f"run {n + 1}: " + ", ".join(f"{k} {v[-1]['seconds']:.2f}s" for k, v in results.items()), flush=True)
+
+    med = {k: statistics.median(r["seconds"] for r in v) for k, v in results.items()}
+    peak = {k: max(r["maxrss_mb"] for r in v) for k, v in results.items()}
+    print()
+    print(f"{'step':<10} {'median s':>9} {'peak MB':>8}")
+    for key in results:
+        print(f"{key:<10} {med[key]:>9.2f} {peak[key]:>8.0f}")
+    floor = results["floor"]
+    into_registry = statistics.median(r["registry_table"] for r in floor)
+    print(f"  floor = parse {statistics.median(r['parse'] for r in floor):.2f}s "
+          f"+ executemany {statistics.median(r['executemany'] for r in floor):.2f}s (bare 15-column table)")
+    print(f"  same rows into the registry's own tables (indexes, checks, foreign keys): {into_registry:.2f}s")
+    ratios = {
+        "import / floor": med["import"] / med["floor"],
+        "import / registry-table floor": med["import"] / into_registry,
+        "reimport / import": med["reimport"] / med["import"],
+        "export / dump": med["export"] / med["dump"],
+    }
+    print()
+    for name, value in ratios.items():
+        goal = GOALS.get(name, 1.0)
+        print(f"{name:<18} {value:5.2f}   goal ≤ {goal}   {'ok' if value <= goal else 'MISSED'}")
+    print(f"{'import peak MB':<18} {peak['import']:5.0f}   goal < 400   {'ok' if peak['import'] < 400 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Write a validated plan: bulk INSERT and UPDATE (executemany), links, and one audit row per record.
+
+Runs inside the caller's transaction and flushes nothing through the ORM unit
+of work: rows go to the database in batches, updates check and bump each
+record's version (a record changed by someone else since it was read fails
+the whole import), and the audit rows carry the same before/after data as
+:func:`registry.services.audited_create` and ``audited_update``.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+import sqlalchemy as sa
+
+from registry.audit.models import AuditEvent
+from registry.audit.services import event_values, jsonable
+from registry.errors import StaleEdit
+from registry.extensions import db
+from registry.standards.models import standard_catalog_lines, standard_regulations
+
+from importers.bulk import BulkInsert
+from importers.references import Pending
+from importers.validation import LINK_FIELDS, Operation, SheetPlan, chunks
+
+# Link tables of a standard, and the names its audit snapshots use for them.
+LINKS = {
+    "catalog_lines": (standard_catalog_lines, "catalog_line_id", "catalog_line_ids"),
+    "regulations": (standard_regulations, "regulation_id", "regulation_ids"),
+}
+_NOT_AUDITED = ("created_at", "updated_at", "version")
+_PAGE = 2_000
+
+
+class Applier:
+    """Apply sheet plans in dependency order, turning :class:`Pending` references into ids."""
+
+    def __init__(self, *, actor: Any, now: datetime, note: str):
+        self.actor = actor
+        self.now = now
+        self.ids: dict[Pending, int] = {}
+        self.connection = db.session.connection()
+        table = AuditEvent.__table__
+        columns = [c.name for c in table.columns if c.name != "id"]
+        fixed = ("occurred_at", "actor_id", "actor_label", "note", "request_id")
+        self.audit_insert = BulkInsert(self.connection, table, columns, constants=fixed)
+        event = event_values("create", "", "", actor=actor, note=note) | {"occurred_at": now}
+        self.event_template = [self.audit_insert.convert(name, event[name]) if name in fixed else event[name]
+                               for name in columns]
+        self.event_slots = [columns.index(name) for name in ("action", "entity_type", "entity_id", "before",
+                                                             "after")]
+        self.audit: list[list] = []
+
+    def apply(self, plans: list[SheetPlan]) -> None:
+        for plan in plans:
+            self._insert(plan, [op for op in plan.operations if op.action == "created"])
+            self._update(plan, [op for op in plan.operations if op.action == "updated"])
+        self._flush_audit()
+        # Objects already in the session may describe rows changed above.
+        db.session.expire_all()
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, Pending):
+            return self.ids[value]
+        if isinstance(value, list):
+            return [self.ids[v] if isinstance(v, Pending) else v for v in value]
+        return value
+
+    def _events(self, action: str, entity_type: str, entity_ids: list[int], befores: list, afters: list) -> None:
+        """Queue audit rows (written in pages, with the records they describe)."""
+        a, t, i, b, f = self.event_slots
+        template = self.event_template
+        for entity_id, before, after in zip(entity_ids, befores, afters):
+            row = list(template)
+            row[a], row[t], row[i], row[b], row[f] = action, entity_type, str(entity_id), before, after
+            self.audit.append(row)
+        if len(self.audit) >= _PAGE:
+            self._flush_audit()
+
+    def _flush_audit(self) -> None:
+        self.audit_insert.execute(self.audit)
+        self.audit = []
+
+    def _insert(self, plan: SheetPlan, operations: list[Operation]) -> None:
+        """INSERT new records in batches, read their ids back, write their links and audit rows."""
+        if not operations:
+            return
+        handler = plan.handler
+        table: sa.Table = handler.table
+        position = handler.positions
+        constants = {"created_at": self.now, "updated_at": self.now, "version": 1}
+        insert = BulkInsert(self.connection, table, handler.insert_columns, constants=tuple(constants))
+        one_by_one = handler.key_columns is None
+        fixed = [(position[name], value if one_by_one else insert.convert(name, value))
+                 for name, value in constants.items()]
+        institution = position.get("institution_id")
+        audited = [(name, i) for name, i in position.items() if name not in _NOT_AUDITED]
+        names = [name for name, _ in audited]
+        values_of = itemgetter(*[i for _, i in audited])
+        dated = [name for name in names if isinstance(table.c[name].type, (sa.Date, sa.DateTime))]
+        links = [name for name in LINK_FIELDS if any(op.links and name in op.links for op in operations)]
+        for part in chunks(operations, _PAGE):
+            rows = [op.values for op in part]
+            if institution is not None:
+                for row in rows:
+                    if isinstance(row[institution], Pending):
+                        row[institution] = self.ids[row[institution]]
+            snapshots = [dict(zip(names, values_of(row))) for row in rows]
+            for name in dated:
+                for snapshot in snapshots:
+                    value = snapshot[name]
+                    if value is not None:
+                        snapshot[name] = value.isoformat()
+            for index, value in fixed:
+                for row in rows:
+                    row[index] = value
+            new_ids = self._insert_rows(handler, insert, rows, part)
+            for op, snapshot, new_id in zip(part, snapshots, new_ids):
+                self.ids[op.ref] = new_id
+                snapshot["id"] = new_id
+                for name in links:
+                    snapshot[LINKS[name][2]] = sorted(self.resolve(op.links.get(name, []))) if op.links else []
+            self._events("create", table.name, new_ids, [None] * len(snapshots), snapshots)
+            for name in links:
+                link_table, column, _ = LINKS[name]
+                pairs = [[self.ids[op.ref], target] for op in part if op.links and name in op.links
+                         for target in set(self.resolve(op.links[name]))]
+                BulkInsert(self.connection, link_table, ["standard_id", column]).execute(pairs)
+
+    def _insert_rows(self, handler: Any, insert: BulkInsert, rows: list[list], part: list[Operation]) -> list[int]:
+        table = handler.table
+        if handler.key_columns is None:
+            # No unique key to read ids back by: one INSERT ... RETURNING per row.
+            statement = sa.insert(table).returning(table.c.id)
+            return [self.connection.execute(statement, dict(zip(handler.insert_columns, row))).scalar_one()
+                    for row in rows]
+        before = self.connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+        insert.execute(rows)
+        keys = [table.c[name] for name in handler.key_columns]
+        found = {}
+        for new_id, *key in self.connection.execute(sa.select(table.c.id, *keys).where(table.c.id > before)):
+            found[key[0] if len(key) == 1 else tuple(key)] = new_id
+        return [found[op.key] for op in part]
+
+    def _update(self, plan: SheetPlan, operations: list[Operation]) -> None:
+        if not operations:
+            return
+        table: sa.Table = plan.handler.table
+        fields_of = lambda op: tuple(sorted(name for name in op.values if name not in LINK_FIELDS))  # noqa: E731
+        for fields, group in groupby(sorted(operations, key=fields_of), key=fields_of):
+            group = list(group)
+            if fields:
+                statement = (
+                    sa.update(table)
+                    .where(table.c.id == sa.bindparam("_id"), table.c.version == sa.bindparam("_version"))
+                    .values({name: sa.bindparam("v_" + name) for name in fields}
+                            | {"version": sa.bindparam("_new_version"), "updated_at": sa.bindparam("_now")})
+                )
+                for part in chunks(group, _PAGE):
+                    params = []
+                    for op in part:
+                        param = {"_id": op.current.id, "_version": op.current.version,
+                                 "_new_version": op.current.version + 1, "_now": self.now}
+                        for name in fields:
+                            param["v_" + name] = self.resolve(op.values[name])
+                        params.append(param)
+                    result = db.session.execute(statement, params)
+                    if result.rowcount not in (-1, len(params)) and _sane_multi_rowcount():
+                        raise StaleEdit("导入期间有记录被他人修改，请重新导入 / records changed while the import was "
+                                        "running: import the file again")
+            elif any(name in op.values for op in group for name in LINK_FIELDS):
+                # Only links changed: the record's version still moves, as with an edit.
+                statement = (sa.update(table)
+                             .where(table.c.id == sa.bindparam("_id"), table.c.version == sa.bindparam("_version"))
+                             .values(version=sa.bindparam("_new_version"), updated_at=sa.bindparam("_now")))
+                db.session.execute(statement, [{"_id": op.current.id, "_version": op.current.version,
+                                                "_new_version": op.current.version + 1, "_now": self.now}
+                                               for op in group])
+            for op in group:
+                before, after = {}, {}
+                for name, (old, new) in op.changes.items():
+                    label = LINKS[name][2] if name in LINKS else name
+                    before[label] = _audit_value(old)
+                    after[label] = _audit_value(self.resolve(new))
+                self._events("update", table.name, [op.current.id], [before], [after])
+        for name, (link_table, column, _) in LINKS.items():
+            changed = [op for op in operations if name in op.values]
+            for part in chunks(changed, _PAGE):
+                db.session.execute(sa.delete(link_table).where(
+                    link_table.c.standard_id.in_([op.current.id for op in part])))
+                pairs = [[op.current.id, target] for op in part for target in set(self.resolve(op.values[name]))]
+                BulkInsert(self.connection, link_table, ["standard_id", column]).execute(pairs)
+
+
+def _audit_value(value: Any) -> Any:
+    if isinstance(value, (list, set, tuple)):
+        return sorted(value)
+    return jsonable(value)
+
+
+def _sane_multi_rowcount() -> bool:
+    return bool(db.session.connection().dialect.supports_sane_multi_rowcount)

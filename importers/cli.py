@@ -1,0 +1,154 @@
+"""``registry import``, ``registry export`` and ``registry template``."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from registry.extensions import db
+
+EXIT_OK, EXIT_INVALID, EXIT_REJECTED = 0, 1, 2
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(import_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(template_command)
+
+
+class _Progress:
+    """A progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+        self.shown = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="导入 / importing", file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _actor(email: str | None) -> Any:
+    from registry.auth.models import User
+
+    if not email:
+        return None
+    user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.active:
+        raise click.UsageError(f"没有这个用户 / no active user {email}")
+    return user
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
+@click.option("--as", "as_email", metavar="EMAIL", help="Import as this user (default: the system).")
+@click.option("--errors", "errors_out", type=click.Path(dir_okay=False), metavar="OUT.xlsx",
+              help="When rows are invalid, write the upload with the bad cells marked here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
+@click.option("--catalog-version", metavar="NAME", help="Catalog version for 强检目录 rows (default: in force).")
+@with_appcontext
+def import_command(file: str, dry_run: bool, as_email: str | None, errors_out: str | None, as_json: bool,
+                   catalog_version: str | None) -> None:
+    """Import a workbook: exit 0 applied (or clean dry run), 1 invalid rows, 2 file refused."""
+    from importers.error_workbook import write_error_workbook
+    from importers.run import run_import
+
+    actor = _actor(as_email)
+    progress = _Progress(sys.stderr.isatty() and not as_json)
+    try:
+        report = run_import(file, actor=actor, dry_run=dry_run, catalog_version=catalog_version,
+                            progress=progress)
+        if report.applied:
+            db.session.commit()
+        else:
+            db.session.rollback()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        progress.close()
+    if errors_out and report.errors and report.rejected is None:
+        write_error_workbook(file, report.errors, errors_out)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        _print(report, errors_out)
+    sys.exit(report.exit_code)
+
+
+def _print(report: Any, errors_out: str | None) -> None:
+    if report.rejected is not None:
+        click.echo(f"文件被拒绝 / file refused: {report.rejected}", err=True)
+        return
+    for sheet, counts in report.sheets.items():
+        click.echo(f"{sheet}: 新增 created {counts['created']} · 更新 updated {counts['updated']} · "
+                   f"未变 unchanged {counts['unchanged']}")
+    for ignored in report.ignored_columns:
+        click.echo(f"忽略的列 / ignored column: {ignored['sheet']} · {ignored['column']}")
+    for change in report.changes:
+        fields = "; ".join(f"{name}: {old!r} → {new!r}" for name, (old, new) in change["changes"].items())
+        click.echo(f"将更新 / would update {change['sheet']} 第{change['row']}行 {change['key']}: {fields}")
+    if report.errors:
+        click.echo(f"错误 {len(report.errors)} 处，未写入任何数据 / {len(report.errors)} errors, nothing written:",
+                   err=True)
+        for error in report.errors:
+            where = " ".join(part for part in (error.sheet, f"第{error.row}行 row {error.row}" if error.row else None,
+                                               f"[{error.column}]" if error.column else None) if part)
+            click.echo(f"  {where}: {error.message}", err=True)
+        if errors_out:
+            click.echo(f"已标出错误的工作簿 / marked workbook: {errors_out}", err=True)
+    elif report.dry_run:
+        click.echo("预览：未写入任何数据 / dry run: nothing written")
+    else:
+        click.echo(f"已导入 / applied (import run {report.run_id})")
+
+
+@click.command("export")
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--kind", "kinds", multiple=True, metavar="K",
+              help="institutions, standards, regulations, personnel or catalog (repeatable; default all).")
+@click.option("--region", metavar="CODE", help="Only institutions of this GB/T 2260 region, with their records.")
+@click.option("--catalog-version", metavar="NAME", help="Catalog version to export (default: in force).")
+@click.option("--as", "as_email", metavar="EMAIL", help="Export what this user may read (default: everything).")
+@with_appcontext
+def export_command(out: str, kinds: tuple[str, ...], region: str | None, catalog_version: str | None,
+                   as_email: str | None) -> None:
+    """Export the registry in the import format (export → import reports everything unchanged)."""
+    from importers.export import export_workbook
+
+    try:
+        counts = export_workbook(out, actor=_actor(as_email), kinds=kinds or None, region=region,
+                                 catalog_version=catalog_version)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    finally:
+        db.session.rollback()
+    click.echo(", ".join(f"{sheet} {n}" for sheet, n in counts.items()) + f" → {out}")
+
+
+@click.command("template")
+@click.argument("out", type=click.Path(dir_okay=False))
+@with_appcontext
+def template_command(out: str) -> None:
+    """Write an empty import workbook: instructions, headers, an example row, dropdowns."""
+    from importers.export import write_template
+
+    write_template(out, max_rows=current_app.config["IMPORT_MAX_ROWS"])
+    db.session.rollback()
+    click.echo(f"模板 / template → {out}")

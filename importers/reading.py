@@ -1,0 +1,113 @@
+"""Read a checked workbook with python-calamine: find the sheets, their header row and columns."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import IO, Any, Iterator
+
+import python_calamine
+
+from importers.cells import is_blank, to_text
+from importers.safety import Limits, RejectedFile, too_many_rows
+from importers.spec import Column, Sheet, find_sheet, normalize_header
+
+HEADER_SEARCH_ROWS = 10
+
+
+@dataclass
+class SheetLayout:
+    """Where the data of one sheet is: its header row and which column holds what."""
+
+    name: str                      # the tab name as in the file
+    spec: Sheet
+    header_row: int = 0            # as Excel numbers it (1-based); 0 when no header was found
+    columns: dict[int, Column] = field(default_factory=dict)   # 0-based column index -> column
+    headers: dict[int, str] = field(default_factory=dict)      # 0-based column index -> header as typed
+    ignored: list[str] = field(default_factory=list)
+    missing: list[Column] = field(default_factory=list)
+    duplicates: list[tuple[int, str]] = field(default_factory=list)
+
+    def index_of(self, field_name: str) -> int | None:
+        return next((i for i, c in self.columns.items() if c.field == field_name), None)
+
+
+class Workbook:
+    """A workbook opened with calamine; rows come as (Excel row number, cells)."""
+
+    def __init__(self, opened: IO[bytes] | str, limits: Limits):
+        try:
+            self._book = python_calamine.CalamineWorkbook.from_object(opened)
+        except Exception as exc:  # calamine raises its own error types for every broken part
+            raise RejectedFile(f"无法读取工作簿 / the workbook cannot be read ({type(exc).__name__})") from None
+        self.limits = limits
+        self.sheet_names: list[str] = list(self._book.sheet_names)
+        self._sheets: dict[str, Any] = {}
+
+    def close(self) -> None:
+        self._sheets.clear()
+        self._book.close()
+
+    def _sheet(self, name: str):
+        if name not in self._sheets:
+            try:
+                sheet = self._book.get_sheet_by_name(name)
+            except Exception as exc:
+                raise RejectedFile(f"无法读取工作表 {name} / sheet {name} cannot be read "
+                                   f"({type(exc).__name__})") from None
+            if sheet.height > self.limits.max_rows + self.limits.header_allowance:
+                raise too_many_rows(self.limits)
+            self._sheets[name] = sheet
+        return self._sheets[name]
+
+    def rows(self, name: str, *, start: int = 1) -> Iterator[tuple[int, list]]:
+        """Yield ``(row number, cells)`` from Excel row ``start`` on; cells start at column A."""
+        sheet = self._sheet(name)
+        # iter_rows counts rows from row 1 but columns from the first used one.
+        pad = [""] * (sheet.start[1] if sheet.start else 0)
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            if number >= start:
+                yield number, (pad + cells) if pad else cells
+
+    def width(self, name: str) -> int:
+        """Columns from A to the last one used."""
+        sheet = self._sheet(name)
+        return sheet.end[1] + 1 if sheet.end else 0
+
+    def data_rows(self, name: str, header_row: int) -> int:
+        """Rows below the header (blank ones included): the denominator of progress."""
+        sheet = self._sheet(name)
+        return max(0, (sheet.end[0] + 1 if sheet.end else 0) - header_row)
+
+    def importable(self) -> list[tuple[str, Sheet | None]]:
+        """Each tab with the sheet it stands for (``None``: not an import sheet)."""
+        return [(name, find_sheet(name)) for name in self.sheet_names]
+
+    def layout(self, name: str, spec: Sheet) -> SheetLayout:
+        """Find the header in the first rows: the row naming the most known columns."""
+        layout = SheetLayout(name=name, spec=spec)
+        best: tuple[int, int, list] | None = None
+        for number, cells in self.rows(name):
+            if number > HEADER_SEARCH_ROWS:
+                break
+            hits = sum(1 for cell in cells if not is_blank(cell) and normalize_header(to_text(cell)) in spec.matchers)
+            if hits and (best is None or hits > best[0]):
+                best = (hits, number, cells)
+        if best is None:
+            layout.missing = [c for c in spec.columns if c.required]
+            return layout
+        _, layout.header_row, cells = best
+        seen: set[str] = set()
+        for index, cell in enumerate(cells):
+            if is_blank(cell):
+                continue
+            typed = to_text(cell).strip()
+            column = spec.matchers.get(normalize_header(typed))
+            if column is None:
+                layout.ignored.append(typed)
+            elif column.field in seen:
+                layout.duplicates.append((index, typed))
+            else:
+                seen.add(column.field)
+                layout.columns[index] = column
+                layout.headers[index] = typed
+        layout.missing = [c for c in spec.columns if c.required and c.field not in seen]
+        return layout

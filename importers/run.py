@@ -1,0 +1,187 @@
+"""The import entry point shared by the CLI and the API."""
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import current_app
+
+from registry.audit.services import record
+from registry.catalog.models import CatalogVersion
+from registry.db import utcnow
+from registry.errors import DomainError
+from registry.extensions import db
+from registry.imports.models import ImportRun
+
+from importers.apply import Applier
+from importers.reading import Workbook
+from importers.references import WorkbookReferences, catalog_in_force
+from importers.report import ACTIONS, ImportReport
+from importers.safety import Limits, RejectedFile, Source, inspect_workbook, read_source
+from importers.spec import SHEETS
+from importers.validation import HANDLERS, Context, SheetPlan, diff_entry, validate_sheet
+
+Progress = Callable[[int, int], None]
+
+
+def run_import(source: Source, *, actor: Any, dry_run: bool = False, filename: str | None = None,
+               catalog_version: str | None = None, run: ImportRun | None = None,
+               progress: Progress | None = None, today: date | None = None) -> ImportReport:
+    """Validate a workbook and, when every row is valid and this is not a dry run, apply it.
+
+    ``source`` is a path, bytes or a binary file object.  ``actor`` is a
+    :class:`~registry.auth.models.User` or ``None`` for the system.  Writes
+    go to the current session in one savepoint and are flushed, not
+    committed: the caller commits (or rolls back).  A dry run applies the
+    same writes and rolls the savepoint back, so its report, including the
+    per-field ``changes``, is what a real run would do.  ``run`` (an
+    :class:`ImportRun`) is filled in with status, counts and errors; when
+    none is given an applied import records one.  ``progress(done, total)``
+    is called as rows are processed.
+    """
+    report = ImportReport(dry_run=dry_run)
+    if filename is None and isinstance(source, (str, os.PathLike)):
+        filename = Path(source).name
+    if run is not None:
+        run.status, run.dry_run = "running", dry_run
+    limits = Limits.from_config(current_app.config)
+    today = today or date.today()
+    book = None
+    try:
+        opened, _ = read_source(source, limits)
+        inspect_workbook(opened, limits)
+        book = Workbook(opened, limits)
+        plans = _validate(book, report, actor=actor, today=today, catalog_version=catalog_version,
+                          progress=progress, run=run)
+    except RejectedFile as exc:
+        report.rejected, report.status = exc.message, exc.status
+        _finish(run, report, "rejected")
+        return report
+    finally:
+        if book is not None:
+            book.close()
+    if not report.ok:
+        _finish(run, report, "invalid")
+        return report
+
+    if dry_run:
+        for plan in plans:
+            report.changes.extend(diff_entry(plan.layout.spec.title, op)
+                                  for op in plan.operations if op.action == "updated")
+    if not any(plan.operations for plan in plans):
+        # Nothing to create or update: no writes, no audit rows, not even the run's.
+        _finish(run, report, "previewed" if dry_run else "applied")
+        report.applied = not dry_run
+        return report
+    savepoint = db.session.begin_nested()
+    try:
+        Applier(actor=actor, now=utcnow(), note=f"导入 import: {filename or 'workbook'}").apply(plans)
+        if dry_run:
+            savepoint.rollback()
+            _finish(run, report, "previewed")
+            return report
+        if run is None:
+            run = ImportRun(actor_id=getattr(actor, "id", None), actor_label=_actor_label(actor),
+                            filename=filename, dry_run=False)
+            db.session.add(run)
+        _finish(run, report, "applied")
+        db.session.flush()
+        record("import", run, actor=actor, after={"filename": filename, "sheets": report.sheets},
+               note=f"导入 import: {filename or 'workbook'}")
+        savepoint.commit()
+    except DomainError as exc:
+        savepoint.rollback()
+        report.error(None, None, None, exc.message)
+        _finish(run, report, "invalid")
+        return report
+    except BaseException:
+        savepoint.rollback()
+        raise
+    report.applied, report.run_id = True, run.id
+    return report
+
+
+def _validate(book: Workbook, report: ImportReport, *, actor: Any, today: date, catalog_version: str | None,
+              progress: Progress | None, run: ImportRun | None) -> list[SheetPlan]:
+    tabs: dict[str, str] = {}
+    for name, spec in book.importable():
+        if spec is None:
+            continue
+        if spec.kind in tabs:
+            report.error(name, None, None, f"工作表重复：{name} 与 {tabs[spec.kind]} 都是{spec.title} / "
+                                           f"sheets {tabs[spec.kind]!r} and {name!r} are both {spec.title_en}")
+            continue
+        tabs[spec.kind] = name
+    if not tabs:
+        report.error(None, None, None, "没有可导入的工作表（应为 机构、计量标准、检定规程、人员、强检目录 之一）/ "
+                                       "no sheet to import (expected 机构, 计量标准, 检定规程, 人员 or 强检目录)")
+        return []
+
+    version = _catalog_version(catalog_version, today, report)
+    refs = WorkbookReferences(today=today, catalog=catalog_in_force(today))
+    layouts = []
+    for spec in SHEETS:
+        if spec.kind not in tabs:
+            continue
+        layout = book.layout(tabs[spec.kind], spec)
+        report.sheets[spec.title] = {action: 0 for action in ACTIONS}
+        report.ignored_columns.extend({"sheet": layout.name, "column": c} for c in layout.ignored)
+        for _, typed in layout.duplicates:
+            report.error(layout.name, layout.header_row, typed, f"列重复：{typed} / duplicate column {typed}")
+        for column in layout.missing:
+            report.error(layout.name, layout.header_row or None, column.header,
+                         f"缺少必填列：{column.header}（{column.alias}）/ required column missing: "
+                         f"{column.header} ({column.alias})")
+        layouts.append(layout)
+    if not report.ok:
+        return []
+
+    total = sum(book.data_rows(layout.name, layout.header_row) for layout in layouts)
+    done = 0
+    if run is not None:
+        run.rows_total = total
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if run is not None:
+            run.rows_done = done
+        if progress is not None:
+            progress(done, total)
+
+    ctx = Context(actor=actor, refs=refs, report=report, today=today, catalog_version=version, progress=advance)
+    handlers = {handler.spec.kind: handler for handler in HANDLERS}
+    return [validate_sheet(ctx, book, layout, handlers[layout.spec.kind](ctx)) for layout in layouts]
+
+
+def _catalog_version(name: str | None, today: date, report: ImportReport) -> CatalogVersion | None:
+    """The version catalog rows go to: the one named, else the catalog in force."""
+    if not name:
+        return catalog_in_force(today)
+    version = db.session.scalar(sa.select(CatalogVersion).where(CatalogVersion.name == name.strip()))
+    if version is None or version.withdrawn_at is not None:
+        report.error(None, None, "目录版本", f"目录版本不存在：{name} / no catalog version named {name!r}")
+        return None
+    return version
+
+
+def _actor_label(actor: Any) -> str:
+    return getattr(actor, "email", None) or "system"
+
+
+def _finish(run: ImportRun | None, report: ImportReport, status: str) -> None:
+    if run is None:
+        return
+    run.status = status
+    run.dry_run = report.dry_run
+    run.counts = report.sheets
+    run.errors = report.to_dict()["errors"]
+    run.ignored_columns = report.ignored_columns
+    run.changes = report.changes or None
+    run.message = report.rejected
+    run.finished_at = utcnow()
+    if status in ("applied", "previewed"):
+        run.rows_done = run.rows_total

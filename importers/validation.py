@@ -1,0 +1,560 @@
+"""Validate every row with the services' clean functions and plan what to write.
+
+Sheets are validated in dependency order (institutions, regulations,
+catalog, standards, personnel).  Existing records are looked up in bulk, one
+query per key set; references resolve through :mod:`importers.references`.
+Nothing is written here: the plan is applied by :mod:`importers.apply` only
+when no row has an error.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable, Iterable, Iterator
+
+import sqlalchemy as sa
+
+from registry.audit.services import jsonable
+from registry.auth.policy import ensure_can_read, ensure_can_write, ensure_own_institution, is_staff
+from registry.catalog.models import CatalogLine, CatalogVersion
+from registry.catalog.services import clean_line
+from registry.codes import normalize_certificate_no, normalize_credit_code, normalize_regulation_code
+from registry.errors import Conflict, DomainError, Forbidden, ValidationError
+from registry.extensions import db
+from registry.institutions.models import Institution
+from registry.institutions.services import SELF_SERVICE_FIELDS, clean_institution
+from registry.personnel.models import Person
+from registry.personnel.services import clean_person
+from registry.regulations.models import Regulation
+from registry.regulations.services import clean_regulation
+from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
+from registry.standards.services import clean_standard, follow_on_values
+
+from importers.cells import CellConverter
+from importers.reading import SheetLayout, Workbook
+from importers.references import Pending, WorkbookReferences
+from importers.report import ImportReport
+from importers.spec import CATALOG, EXAMPLE_KEYS, INSTITUTIONS, PERSONNEL, REGULATIONS, STANDARDS, Sheet
+
+CHUNK = 5_000
+LINK_FIELDS = ("catalog_lines", "regulations")
+
+EXAMPLE_ROW = "这是模板的示例行，导入前请删除 / this is the template's example row: delete it before importing"
+WITHDRAWN = "记录已撤回，不能通过导入修改 / the record has been withdrawn and cannot be changed by an import"
+
+
+@dataclass(slots=True)
+class Operation:
+    """A row that creates or updates a record (unchanged rows are only counted)."""
+
+    action: str                       # "created" or "updated"
+    row: int
+    key: Any
+    # created: the new row's values in ``handler.insert_columns`` order; updated: the changed values
+    values: Any
+    links: dict[str, list] | None = None  # created standards: the lines and regulations given
+    current: Any = None               # updated: the stored row
+    ref: Pending | None = None        # created: how later sheets named it
+    changes: dict[str, tuple] | None = None
+
+
+@dataclass
+class SheetPlan:
+    handler: SheetHandler
+    layout: SheetLayout
+    operations: list[Operation] = field(default_factory=list)
+
+
+class Context:
+    """What every sheet shares: actor, references, report, progress."""
+
+    def __init__(self, *, actor: Any, refs: WorkbookReferences, report: ImportReport, today: date,
+                 catalog_version: CatalogVersion | None, progress: Callable[[int], None] | None):
+        self.actor = actor
+        self.staff = is_staff(actor)
+        self.refs = refs
+        self.report = report
+        self.today = today
+        self.catalog_version = catalog_version
+        self.progress = progress or (lambda n: None)
+
+
+def chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def load_rows(table: sa.Table, column: sa.Column, keys: Iterable) -> list[sa.Row]:
+    """Rows whose ``column`` is in ``keys``: one query per chunk of keys.
+
+    When the table holds no more rows than there are keys to look for, one
+    scan of the table is cheaper than the chunked ``IN`` lists.
+    """
+    keys = {k for k in keys if k is not None}
+    if not keys:
+        return []
+    # Timestamps are never compared; parsing them is a good part of loading a row.
+    select = sa.select(*[c for c in table.columns if c.name not in ("created_at", "updated_at")])
+    stored = db.session.scalar(sa.select(sa.func.count()).select_from(table))
+    if stored <= len(keys):
+        name = column.name
+        return [row for row in db.session.execute(select) if getattr(row, name) in keys]
+    rows: list[sa.Row] = []
+    for part in chunks(sorted(keys, key=str)):
+        rows.extend(db.session.execute(select.where(column.in_(part))))
+    return rows
+
+
+class RowFailed(Exception):
+    """Errors found in one row: ``[(field or None, message)]``."""
+
+    def __init__(self, errors: list[tuple[str | None, str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class SheetHandler(ABC):
+    """How one sheet is keyed, matched, cleaned and checked; subclasses fill in the differences."""
+
+    spec: Sheet
+    model: type
+    key_field: str
+
+    # Fields a row's key is made of (converted in the first pass).
+    key_inputs: tuple[str, ...] = ()
+    # Columns holding the natural key, to read new ids back by (None: insert one by one).
+    key_columns: tuple[str, ...] | None = None
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.table: sa.Table = self.model.__table__
+        columns = [c for c in self.table.columns if c.name != "id"]
+        self.insert_columns = [c.name for c in columns]
+        self.positions = {name: i for i, name in enumerate(self.insert_columns)}
+        self.defaults = [c.default.arg if c.default is not None and c.default.is_scalar else None for c in columns]
+
+    def insert_row(self, values: dict[str, Any]) -> list:
+        """A new record's values as a list in ``insert_columns`` order, with the column defaults."""
+        row = list(self.defaults)
+        positions = self.positions
+        for name, value in values.items():
+            row[positions[name]] = value
+        return row
+
+    # Keys and matching -------------------------------------------------------------
+
+    @abstractmethod
+    def key(self, data: dict[str, Any]) -> Any:
+        """The natural key of a converted row, or ``None`` when it cannot be read (clean reports why)."""
+
+    def match(self, keyed: list[tuple[int, Any, dict]]) -> dict[int, Any]:
+        """The stored row for each sheet row number (absent when new)."""
+        existing = {getattr(r, self.key_field): r for r in load_rows(self.table, self.table.c[self.key_field],
+                                                                      [k for _, k, _ in keyed])}
+        return {row: existing[k] for row, k, _ in keyed if k in existing}
+
+    # Cleaning and access ----------------------------------------------------------
+
+    @abstractmethod
+    def clean(self, data: dict[str, Any], current: Any) -> dict[str, Any]:
+        """The service's clean function: a new record in full, a stored one partially."""
+
+    def owner_probe(self, current: Any) -> Any:
+        """A stand-in record the access policy can judge (owner only)."""
+        return None
+
+    def check_access(self, values: dict[str, Any], current: Any, changed: bool) -> None:
+        """Apply the access policy: reading for every row, writing for rows that change something."""
+        actor = self.ctx.actor
+        if self.ctx.staff:
+            return
+        probe = self.owner_probe(current) if current is not None else None
+        if probe is not None:
+            ensure_can_read(actor, probe)
+        if not changed:
+            return
+        ensure_can_write(actor, probe if probe is not None else self.model)
+        if "institution_id" in values:
+            ensure_own_institution(actor, values["institution_id"])
+
+    def define(self, key: Any, ref: Any, values: dict[str, Any] | None) -> None:
+        """Make this row's key known to the sheets validated after this one."""
+
+    def compare(self, values: dict[str, Any], current: Any) -> dict[str, tuple]:
+        return {name: (getattr(current, name), value) for name, value in values.items()
+                if getattr(current, name) != value}
+
+    def follow_on(self, values: dict[str, Any], current: Any) -> dict[str, Any]:
+        return {}
+
+
+class InstitutionHandler(SheetHandler):
+    spec = INSTITUTIONS
+    model = Institution
+    key_field = "credit_code"
+    key_inputs = key_columns = ("credit_code",)
+
+    def key(self, data):
+        return _try(normalize_credit_code, data.get("credit_code"))
+
+    def clean(self, data, current):
+        return clean_institution(data, partial=current is not None, refs=self.ctx.refs)
+
+    def owner_probe(self, current):
+        return Institution(id=current.id)
+
+    def check_access(self, values, current, changed):
+        super().check_access(values, current, changed)
+        if changed and not self.ctx.staff:
+            changed_fields = {k for k in values if getattr(current, k) != values[k]}
+            if changed_fields - set(SELF_SERVICE_FIELDS):
+                raise Forbidden("机构用户只能修改联系人和电话 / institution users may change only contact and phone")
+
+    def define(self, key, ref, values):
+        if key is not None:
+            self.ctx.refs.define_institution(key, ref)
+
+
+class RegulationHandler(SheetHandler):
+    spec = REGULATIONS
+    model = Regulation
+    key_field = "code"
+    key_inputs = key_columns = ("code",)
+
+    def key(self, data):
+        return _try(normalize_regulation_code, data.get("code"))
+
+    def clean(self, data, current):
+        return clean_regulation(data, partial=current is not None, current=current)
+
+    def define(self, key, ref, values):
+        if key is not None:
+            self.ctx.refs.define_regulation(key, ref)
+
+
+class CatalogHandler(SheetHandler):
+    spec = CATALOG
+    model = CatalogLine
+    key_field = "code"
+    key_inputs = ("code", "catalog_version")
+    key_columns = ("catalog_version_id", "code")
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.versions = {name: (id_, withdrawn) for id_, name, withdrawn in db.session.execute(
+            sa.select(CatalogVersion.id, CatalogVersion.name, CatalogVersion.withdrawn_at))}
+
+    def version_id(self, data) -> int | None:
+        name = data.get("catalog_version")
+        if name is None:
+            return self.ctx.catalog_version.id if self.ctx.catalog_version is not None else None
+        found = self.versions.get(str(name).strip())
+        return found[0] if found and found[1] is None else None
+
+    def key(self, data):
+        code = data.get("code")
+        version = self.version_id(data)
+        if code is None or version is None or not str(code).strip():
+            return None
+        return version, str(code).strip()
+
+    def match(self, keyed):
+        existing = {}
+        for row in load_rows(self.table, self.table.c.code, [k[1] for _, k, _ in keyed if k]):
+            existing[(row.catalog_version_id, row.code)] = row
+        return {row: existing[k] for row, k, _ in keyed if k in existing}
+
+    def clean(self, data, current):
+        data = dict(data)
+        version_name = data.pop("catalog_version", None)
+        errors: dict[str, list[str]] = {}
+        version = self.version_id({"catalog_version": version_name} if version_name is not None else {})
+        if version is None:
+            errors["catalog_version"] = [
+                f"目录版本不存在：{version_name} / no catalog version named {version_name!r}" if version_name
+                else "没有现行的强检目录，请填写目录版本 / no catalog in force: fill in the catalog version"]
+        try:
+            values = clean_line(data, partial=current is not None)
+        except ValidationError as exc:
+            errors.update(exc.errors)
+            values = {}
+        if errors:
+            raise ValidationError("目录条目有误 / invalid catalog line", errors=errors)
+        if current is None:
+            values["catalog_version_id"] = version
+        return values
+
+    def define(self, key, ref, values):
+        if key is not None and values is not None and key[1]:
+            self.ctx.refs.define_line(ref, key[1], values.get("name") or "", values.get("sub_name"))
+
+
+class StandardHandler(SheetHandler):
+    spec = STANDARDS
+    model = MeasurementStandard
+    key_field = "certificate_no"
+    key_inputs = key_columns = ("certificate_no",)
+
+    def key(self, data):
+        return _try(normalize_certificate_no, data.get("certificate_no"))
+
+    def match(self, keyed):
+        matched = super().match(keyed)
+        ids = [r.id for r in matched.values()]
+        self.links: dict[str, dict[int, set]] = {"catalog_lines": {}, "regulations": {}}
+        for name, table, column in (("catalog_lines", standard_catalog_lines, "catalog_line_id"),
+                                    ("regulations", standard_regulations, "regulation_id")):
+            found = self.links[name]
+            for part in chunks(ids):
+                for standard_id, target in db.session.execute(
+                        sa.select(table.c.standard_id, table.c[column]).where(table.c.standard_id.in_(part))):
+                    found.setdefault(standard_id, set()).add(target)
+        return matched
+
+    def clean(self, data, current):
+        return clean_standard(data, partial=current is not None, current=current, refs=self.ctx.refs)
+
+    def owner_probe(self, current):
+        return MeasurementStandard(institution_id=current.institution_id)
+
+    def compare(self, values, current):
+        changes = {}
+        for name, value in values.items():
+            if name in LINK_FIELDS:
+                old = self.links[name].get(current.id, set())
+                if set(value) != old:
+                    changes[name] = (sorted(old), value)
+            elif getattr(current, name) != value:
+                changes[name] = (getattr(current, name), value)
+        return changes
+
+    def follow_on(self, values, current):
+        return follow_on_values(values, current)
+
+
+class PersonHandler(SheetHandler):
+    """Staff are keyed by registration number, or by name within the institution.
+
+    Several unregistered people of the same name in one institution are
+    matched in order (first row to the earliest record), so an exported
+    roster imports back unchanged.
+    """
+
+    spec = PERSONNEL
+    model = Person
+    key_field = "registration_no"
+    key_inputs = ("registration_no", "name", "institution_id")
+    # Unregistered staff have no unique key to read new ids back by.
+    key_columns = None
+
+    def key(self, data):
+        number = data.get("registration_no")
+        number = str(number).strip() if number is not None else ""
+        if number:
+            return ("registration_no", number)
+        name = str(data.get("name") or "").strip()
+        institution = _try(self.ctx.refs.institution_id, data.get("institution_id"))
+        if name and institution is not None:
+            return ("name", name, institution)
+        return None
+
+    def match(self, keyed):
+        numbers = [k[1] for _, k, _ in keyed if k and k[0] == "registration_no"]
+        institutions = set()
+        for _, key, data in keyed:
+            institution = _try(self.ctx.refs.institution_id, data.get("institution_id"))
+            if isinstance(institution, int):
+                institutions.add(institution)
+        by_number = {r.registration_no: r for r in load_rows(self.table, self.table.c.registration_no, numbers)}
+        by_name: dict[tuple, list] = {}
+        for person in sorted(load_rows(self.table, self.table.c.institution_id, institutions), key=lambda r: r.id):
+            by_name.setdefault((person.name, person.institution_id), []).append(person)
+        matched, taken = {}, set()
+        for row, key, _ in keyed:
+            if key and key[0] == "registration_no" and key[1] in by_number:
+                matched[row] = by_number[key[1]]
+                taken.add(by_number[key[1]].id)
+        for row, key, data in keyed:
+            if row in matched or not key:
+                continue
+            if key[0] == "registration_no":
+                # A new registration for someone already on the roster without one.
+                name = str(data.get("name") or "").strip()
+                institution = _try(self.ctx.refs.institution_id, data.get("institution_id"))
+                candidates = [p for p in by_name.get((name, institution), ()) if p.registration_no is None]
+            else:
+                candidates = by_name.get((key[1], key[2]), [])
+            person = next((p for p in candidates if p.id not in taken), None)
+            if person is not None:
+                matched[row] = person
+                taken.add(person.id)
+        return matched
+
+    def clean(self, data, current):
+        return clean_person(data, partial=current is not None, current=current, refs=self.ctx.refs)
+
+    def owner_probe(self, current):
+        return Person(institution_id=current.institution_id)
+
+
+HANDLERS = (InstitutionHandler, RegulationHandler, CatalogHandler, StandardHandler, PersonHandler)
+
+
+def _try(fn: Callable, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        return fn(value)
+    except ValidationError:
+        return None
+
+
+def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: SheetHandler) -> SheetPlan:
+    """Check every row of one sheet; errors go to the report, creations and updates to the plan."""
+    plan = SheetPlan(handler=handler, layout=layout)
+    report, spec = ctx.report, layout.spec
+    converters = [(index, column.field, CellConverter(column).convert) for index, column in layout.columns.items()]
+    key_converters = [c for c in converters if c[1] in handler.key_inputs]
+    required = [column.field for column in layout.columns.values() if column.required]
+    headers = {column.field: column.header for column in spec.columns}
+    key_header = headers.get(handler.key_field, spec.columns[0].header)
+    start = layout.header_row + 1
+
+    # Pass 1: read the keys and find the stored records, one query per chunk of keys.
+    keys: dict[int, Any] = {}
+    keyed = []
+    for number, cells in book.rows(layout.name, start=start):
+        if _blank_row(cells, converters):
+            continue
+        data, _ = _convert(cells, key_converters)
+        keys[number] = key = handler.key(data)
+        keyed.append((number, key, data))
+    matched = handler.match(keyed)
+    del keyed
+
+    # Pass 2: clean with the service, compare, check access.
+    first_row_of: dict[Any, int] = {}
+    counts = report.sheets[spec.title]
+    done = 0
+    for number, cells in book.rows(layout.name, start=start):
+        if number not in keys:
+            continue
+        done += 1
+        if done % 1000 == 0:
+            ctx.progress(1000)
+        data, bad = _convert(cells, converters)
+        key = keys[number]
+        current = matched.get(number)
+        errors: list[tuple[str | None, str]] = list(bad.items())
+        for name in required:
+            if name not in data and name not in bad:
+                errors.append((name, "必填 / required"))
+        example = EXAMPLE_KEYS.get(spec.kind)
+        if key is not None and (key == example or (spec is CATALOG and key[1] == example)):
+            errors.append((handler.key_field, EXAMPLE_ROW))
+        if key is not None and not (spec is PERSONNEL and key[0] == "name"):
+            if key in first_row_of:
+                errors.append((handler.key_field, f"与第{first_row_of[key]}行重复 / same key as row {first_row_of[key]}"))
+            else:
+                first_row_of[key] = number
+        values = None
+        try:
+            if current is not None and getattr(current, "withdrawn_at", None) is not None:
+                raise Conflict(WITHDRAWN)
+            values = handler.clean(data, current)
+        except ValidationError as exc:
+            errored = {name for name, _ in errors}
+            for name, messages in (exc.errors or {None: [exc.message]}).items():
+                if name not in errored:
+                    errors.extend((name, message) for message in messages)
+        except DomainError as exc:
+            errors.append((exc.field or handler.key_field, exc.message))
+        operation = None
+        if values is not None and not errors:
+            try:
+                operation = _plan_row(handler, number, key, values, current)
+            except DomainError as exc:
+                errors.append((exc.field or handler.key_field, exc.message))
+        if errors:
+            for name, message in errors:
+                report.error(layout.name, number, headers.get(name, key_header if name is None else name), message)
+            # Later sheets may name this key: resolve it rather than report it again.
+            handler.define(key, Pending(spec.kind, key) if current is None else current.id, values or data)
+            continue
+        if operation is None:
+            counts["unchanged"] += 1
+            handler.define(key, current.id, values)
+        else:
+            plan.operations.append(operation)
+            counts[operation.action] += 1
+            handler.define(key, operation.ref if operation.ref is not None else current.id, values)
+    ctx.progress(done % 1000)
+    return plan
+
+
+def _blank_row(cells: list, converters: list) -> bool:
+    width = len(cells)
+    for index, _, _ in converters:
+        if index < width:
+            value = cells[index]
+            if value is not None and value != "" and not (value.__class__ is str and not value.strip()):
+                return False
+    return True
+
+
+def _convert(cells: list, converters: list) -> tuple[dict[str, Any], dict[str, str]]:
+    """Cell values for the service (blank cells left out), and conversion errors by field."""
+    data: dict[str, Any] = {}
+    bad: dict[str, str] = {}
+    width = len(cells)
+    for index, name, convert in converters:
+        if index >= width:
+            continue
+        value = cells[index]
+        if value is None or value == "" or (value.__class__ is str and not value.strip()):
+            continue
+        try:
+            data[name] = convert(value)
+        except ValidationError as exc:
+            bad[name] = exc.message
+    return data, bad
+
+
+def _plan_row(handler: SheetHandler, number: int, key: Any, values: dict[str, Any],
+              current: Any) -> Operation | None:
+    """The operation for a valid row, or ``None`` when it changes nothing."""
+    if current is None:
+        handler.check_access(values, None, True)
+        values.update(handler.follow_on(values, None))
+        links = {name: values.pop(name) for name in LINK_FIELDS if name in values} or None
+        return Operation("created", number, key, handler.insert_row(values), links=links,
+                         ref=Pending(handler.spec.kind, key))
+    changes = handler.compare(values, current)
+    handler.check_access(values, current, bool(changes))
+    if not changes:
+        return None
+    changed = {name: values[name] for name in changes}
+    for name, value in handler.follow_on(changed, current).items():
+        if getattr(current, name) != value:
+            changes[name] = (getattr(current, name), value)
+            changed[name] = value
+    return Operation("updated", number, key, changed, current=current, changes=changes)
+
+
+def diff_entry(sheet: str, operation: Operation) -> dict[str, Any]:
+    """A dry run's view of one updated row: ``{field: [old, new]}``."""
+    return {
+        "sheet": sheet,
+        "row": operation.row,
+        "key": str(operation.key[-1] if isinstance(operation.key, tuple) else operation.key),
+        "changes": {name: [_show(old), _show(new)] for name, (old, new) in operation.changes.items()},
+    }
+
+
+def _show(value: Any) -> Any:
+    if isinstance(value, (list, tuple, set)):
+        return [_show(v) for v in value]
+    if isinstance(value, Pending):
+        return str(value)
+    return jsonable(value)

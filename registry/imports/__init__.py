@@ -1,0 +1,1 @@
+"""Import runs: one row per workbook import, with its status, progress and report."""

@@ -1,0 +1,48 @@
+"""The record of each workbook import (the API polls it; the audit trail points at it)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.db import UTCDateTime, enum_column, utcnow
+from registry.extensions import db
+
+# queued → running → applied | previewed (dry run) | invalid (row errors) | rejected (unreadable file) | failed
+IMPORT_STATUSES = ("queued", "running", "applied", "previewed", "invalid", "rejected", "failed")
+
+
+class ImportRun(db.Model):
+    """One import of one workbook: who, which file, how far, and the report.
+
+    ``counts`` is ``{sheet: {created, updated, unchanged}}``; ``errors`` the row
+    errors as ``{sheet, row, column, message}``; ``changes`` the per-field
+    differences of a dry run.
+    """
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    actor_label: Mapped[str] = mapped_column(sa.String(254))
+    filename: Mapped[str | None] = mapped_column(sa.String(255))
+    status: Mapped[str] = mapped_column(enum_column(IMPORT_STATUSES, "import_status"), default="queued")
+    dry_run: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    rows_total: Mapped[int] = mapped_column(sa.Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(sa.Integer, default=0)
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    counts: Mapped[dict | None] = mapped_column(sa.JSON)
+    errors: Mapped[list | None] = mapped_column(sa.JSON)
+    ignored_columns: Mapped[list | None] = mapped_column(sa.JSON)
+    changes: Mapped[list | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def progress(self) -> float:
+        """Share of rows processed, 0 to 1."""
+        return self.rows_done / self.rows_total if self.rows_total else (1.0 if self.finished_at else 0.0)
+
+    def __repr__(self) -> str:
+        return f"<ImportRun {self.id} {self.status}>"
