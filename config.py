@@ -65,6 +65,10 @@ class Config:
     # Upload and import limits.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 50 * 1024 * 1024)
     IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 200_000)
+    # Uploads kept for the error workbook; bigger ones run in a background thread.
+    IMPORT_STORAGE_DIR = os.environ.get("IMPORT_STORAGE_DIR") or str(INSTANCE_DIR / "imports")
+    IMPORT_INLINE_MAX_BYTES = _env_int("IMPORT_INLINE_MAX_BYTES", 2 * 1024 * 1024)
+    IMPORT_INLINE_ONLY = False
 
     # Domain settings whose official values were not confirmed (domain.md).
     CERTIFICATE_VALIDITY_YEARS = _env_int("CERTIFICATE_VALIDITY_YEARS", 4)
@@ -133,6 +137,8 @@ class TestingConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # Tests share one connection per test: no background threads.
+    IMPORT_INLINE_ONLY = True
     HSTS_SECONDS = 0
 
 

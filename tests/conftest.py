@@ -33,6 +33,7 @@ def _testing_config(tmp_path_factory) -> config.TestingConfig:
     if testing.SQLALCHEMY_DATABASE_URI == "sqlite://":
         path = tmp_path_factory.mktemp("db") / "registry-test.db"
         testing.SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+    testing.IMPORT_STORAGE_DIR = str(tmp_path_factory.mktemp("imports"))
     return testing
 
 

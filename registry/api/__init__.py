@@ -42,6 +42,7 @@ def _blueprints():
     from registry.auth.api import users_bp as users
     from registry.catalog.api import bp as catalog
     from registry.coverage.api import bp as coverage
+    from registry.imports.api import bp as imports
     from registry.indicators.api import bp as indicators
     from registry.indicators.api import values_bp as recorded_values
     from registry.institutions.api import bp as institutions
@@ -52,7 +53,7 @@ def _blueprints():
     from registry.standards.api import bp as standards
 
     return [auth, users, institutions, standards, catalog, regulations, personnel, indicators, recorded_values,
-            regions, disciplines, audit, coverage]
+            regions, disciplines, audit, coverage, imports]
 
 
 def _authenticate() -> None:

@@ -1,0 +1,106 @@
+"""``/api/v1/imports``, ``/exports`` and ``/templates``: workbooks in and out over HTTP.
+
+The same functions as ``registry import``, ``registry export`` and
+``registry template``; an import too big for one request runs in the
+background and is polled at ``GET /api/v1/imports/<id>``.
+"""
+from __future__ import annotations
+
+import io
+
+import marshmallow as ma
+from flask import send_file, url_for
+from flask_smorest.fields import Upload
+
+from registry.api.core import Blueprint, actor
+from registry.errors import ValidationError
+from registry.imports import services
+
+bp = Blueprint("imports", __name__, url_prefix="/api/v1",
+               description="Excel workbooks (工作簿导入导出): import with preview, export, template")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadSchema(ma.Schema):
+    file = Upload(required=True, metadata={"description": "The workbook (.xlsx)"})
+
+
+class ImportOptionsSchema(ma.Schema):
+    dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "Preview only: write nothing"})
+
+
+class ExportArgs(ma.Schema):
+    region = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$"))
+
+
+def _status(run) -> int:
+    if run.status == "queued":
+        return 202
+    if run.status == "rejected":
+        return 413 if "MAX_CONTENT_LENGTH" in (run.message or "") else 400
+    return 201
+
+
+@bp.route("/imports", methods=["POST"])
+@bp.arguments(UploadSchema, location="files")
+@bp.arguments(ImportOptionsSchema, location="form")
+@bp.response(201)
+def create_import(files, options):
+    """Import (or with dry_run, preview) a workbook"""
+    upload = files["file"]
+    run = services.start_import(upload.stream, filename=upload.filename, actor=actor(),
+                                dry_run=options["dry_run"])
+    headers = {"Location": url_for("imports.read_import", run_id=run.id)}
+    return services.run_report(run), _status(run), headers
+
+
+@bp.route("/imports/<id:run_id>")
+@bp.response(200)
+def read_import(run_id):
+    """Read an import: status, progress, report"""
+    return services.run_report(services.get_run(run_id, actor=actor()))
+
+
+@bp.route("/imports/<id:run_id>/errors.xlsx")
+@bp.response(200, content_type=XLSX)
+def import_errors(run_id):
+    """The upload with its bad cells marked, and a summary sheet"""
+    from importers.error_workbook import write_error_workbook
+
+    run = services.get_run(run_id, actor=actor())
+    if not run.errors:
+        raise ValidationError("此次导入没有行错误 / this import has no row errors")
+    out = io.BytesIO()
+    write_error_workbook(services.upload_path(run), run.errors, out)
+    out.seek(0)
+    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"import-{run.id}-errors.xlsx")
+
+
+@bp.route("/exports/<string:kind>.xlsx")
+@bp.arguments(ExportArgs, location="query")
+@bp.response(200, content_type=XLSX)
+def export(args, kind):
+    """Export what you may read, in the import format (kind: registry for every sheet)"""
+    from importers.export import export_workbook
+
+    out = io.BytesIO()
+    try:
+        export_workbook(out, actor=actor(), kinds=None if kind == "registry" else [kind], region=args.get("region"))
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="kind") from None
+    out.seek(0)
+    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"{kind}.xlsx")
+
+
+@bp.route("/templates/registry.xlsx")
+@bp.response(200, content_type=XLSX)
+def template():
+    """The empty workbook with instructions, an example row and dropdowns"""
+    from importers.export import write_template
+
+    actor()
+    out = io.BytesIO()
+    write_template(out)
+    out.seek(0)
+    return send_file(out, mimetype=XLSX, as_attachment=True, download_name="registry-template.xlsx")

@@ -1,0 +1,108 @@
+"""Import runs started from the web: keep the upload, run it now or in the background.
+
+The API and the import wizard call these; the work itself is
+:func:`importers.run.run_import`, the same function the CLI calls.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from flask import current_app
+
+from registry.auth.policy import is_staff
+from registry.errors import NotFound
+from registry.extensions import db
+from registry.imports.models import ImportRun
+
+# Live progress of runs executing in this process: {run_id: (done, total)}.
+_progress: dict[int, tuple[int, int]] = {}
+
+
+def upload_path(run: ImportRun) -> Path:
+    return Path(current_app.config["IMPORT_STORAGE_DIR"]) / f"{run.id}.xlsx"
+
+
+def start_import(upload: IO[bytes], *, filename: str | None, actor: Any, dry_run: bool) -> ImportRun:
+    """Store the upload and run it: inline when small, else in a background thread.
+
+    An inline run is finished when this returns (the caller commits); a
+    background run is ``queued`` and committed here so a poller can see it.
+    """
+    run = ImportRun(actor_id=getattr(actor, "id", None), actor_label=getattr(actor, "email", None) or "system",
+                    filename=(filename or "upload.xlsx")[:255], dry_run=dry_run, status="queued")
+    db.session.add(run)
+    db.session.flush()
+    path = upload_path(run)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
+        while chunk := upload.read(1 << 20):
+            out.write(chunk)
+    if path.stat().st_size <= current_app.config["IMPORT_INLINE_MAX_BYTES"] or current_app.config["IMPORT_INLINE_ONLY"]:
+        _execute(run, actor)
+        return run
+    db.session.commit()
+    app = current_app._get_current_object()
+    threading.Thread(target=_background, args=(app, run.id), name=f"import-{run.id}", daemon=True).start()
+    return run
+
+
+def _execute(run: ImportRun, actor: Any) -> None:
+    from importers.run import run_import
+
+    def progress(done: int, total: int) -> None:
+        _progress[run.id] = (done, total)
+
+    try:
+        run_import(upload_path(run), actor=actor, dry_run=run.dry_run, filename=run.filename, run=run,
+                   progress=progress)
+    finally:
+        _progress.pop(run.id, None)
+
+
+def _background(app, run_id: int) -> None:
+    from registry.auth.models import User
+
+    with app.app_context():
+        run = db.session.get(ImportRun, run_id)
+        actor = db.session.get(User, run.actor_id) if run.actor_id else None
+        try:
+            _execute(run, actor)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            app.logger.exception("import run %s failed", run_id)
+            run = db.session.get(ImportRun, run_id)
+            run.status, run.message = "failed", "导入失败，请联系管理员 / the import failed; see the server log"
+            db.session.commit()
+        finally:
+            db.session.remove()
+
+
+def get_run(run_id: int, *, actor: Any) -> ImportRun:
+    """A run its starter may read; staff read every run.  Others get 404."""
+    run = db.session.get(ImportRun, run_id)
+    if run is None or not (is_staff(actor) or run.actor_id == getattr(actor, "id", None)):
+        raise NotFound("导入记录不存在 / no such import")
+    return run
+
+
+def progress_of(run: ImportRun) -> dict[str, Any]:
+    done, total = _progress.get(run.id, (run.rows_done, run.rows_total))
+    return {"rows_done": done, "rows_total": total, "progress": (done / total) if total else run.progress}
+
+
+def run_report(run: ImportRun) -> dict[str, Any]:
+    """The run as the API answers it: the CLI's report plus status and progress."""
+    errors = run.errors or ([] if run.message is None else
+                            [{"sheet": None, "row": None, "column": None, "message": run.message}])
+    return {
+        "id": run.id, "status": run.status, "filename": run.filename, "dry_run": run.dry_run,
+        "actor": run.actor_label, "created_at": run.created_at.isoformat() if run.created_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        **progress_of(run),
+        "ok": run.status in ("applied", "previewed"),
+        "sheets": run.counts or {}, "errors": errors, "ignored_columns": run.ignored_columns or [],
+        "changes": run.changes or [],
+    }

@@ -1,0 +1,78 @@
+"""``/api/v1/imports``, ``/exports`` and ``/templates`` over HTTP."""
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import sqlalchemy as sa
+
+from registry.extensions import db
+from registry.standards.models import MeasurementStandard
+from tests.importers.books import STANDARD_HEADER, xlsx
+from tests.importers.test_import import standard_row
+
+
+def _post(client, headers, data: bytes, *, dry_run=False, name="book.xlsx"):
+    return client.post("/api/v1/imports", headers=headers, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(data), name), "dry_run": "true" if dry_run else "false"})
+
+
+def _standards() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(MeasurementStandard))
+
+
+def test_preview_then_apply_then_read_the_run(client, auth, users, session):
+    headers = auth.token(users.regulator)
+    book = xlsx({"计量标准": [STANDARD_HEADER, standard_row("[2024]赣量标证字第701号", users.own.credit_code)]})
+    before = _standards()
+
+    preview = _post(client, headers, book, dry_run=True)
+    assert preview.status_code == 201, preview.get_json()
+    assert preview.get_json()["status"] == "previewed"
+    assert preview.get_json()["sheets"]["计量标准"]["created"] == 1
+    assert _standards() == before
+
+    applied = _post(client, headers, book)
+    assert applied.status_code == 201 and applied.get_json()["status"] == "applied"
+    assert _standards() == before + 1
+    run = client.get(applied.headers["Location"], headers=headers).get_json()
+    assert (run["status"], run["progress"], run["ok"]) == ("applied", 1.0, True)
+
+
+def test_invalid_rows_write_nothing_and_give_an_error_workbook(client, auth, users, session):
+    headers = auth.token(users.regulator)
+    bad = standard_row("[2024]赣量标证字第702号", users.own.credit_code, **{"类别*": "公用"})
+    response = _post(client, headers, xlsx({"计量标准": [STANDARD_HEADER, bad]}))
+    body = response.get_json()
+    assert body["status"] == "invalid" and body["errors"][0]["column"] == "类别"
+    assert session.scalar(sa.select(MeasurementStandard.id).where(
+        MeasurementStandard.certificate_no == "[2024]赣量标证字第702号")) is None
+    errors = client.get(f"/api/v1/imports/{body['id']}/errors.xlsx", headers=headers)
+    assert errors.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(errors.data))
+    assert len(book.sheetnames) >= 2
+
+
+def test_unreadable_file_is_refused(client, auth, users):
+    response = _post(client, auth.token(users.regulator), b"not a workbook at all")
+    assert response.status_code == 400
+    assert response.get_json()["status"] == "rejected"
+
+
+def test_an_import_run_is_private_to_its_starter_and_staff(client, auth, users, session):
+    book = xlsx({"计量标准": [STANDARD_HEADER, standard_row("[2024]赣量标证字第703号", users.own.credit_code)]})
+    run = _post(client, auth.token(users.institution), book, dry_run=True).get_json()
+    assert run["status"] == "previewed"
+    assert client.get(f"/api/v1/imports/{run['id']}", headers=auth.token(users.other)).status_code == 404
+    assert client.get(f"/api/v1/imports/{run['id']}", headers=auth.token(users.regulator)).status_code == 200
+
+
+def test_template_and_export_download(client, auth, users):
+    headers = auth.token(users.regulator)
+    template = client.get("/api/v1/templates/registry.xlsx", headers=headers)
+    assert template.status_code == 200
+    assert "计量标准" in openpyxl.load_workbook(io.BytesIO(template.data)).sheetnames
+    export = client.get("/api/v1/exports/standards.xlsx?region=360100", headers=headers)
+    assert export.status_code == 200
+    assert client.get("/api/v1/exports/nonsense.xlsx", headers=headers).status_code == 422
+    assert client.get("/api/v1/templates/registry.xlsx").status_code == 401
