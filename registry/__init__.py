@@ -36,11 +36,21 @@ def _init_extensions(app: Flask) -> None:
     from registry.auth import loader  # noqa: F401  (flask-login user loader)
 
 
-def _register_features(app: Flask) -> None:
-    from registry import api, errors
-    from registry.main.views import bp as main_bp
+# Feature packages with pages (``<feature>/views.py`` defining ``bp``), in menu order.
+PAGE_FEATURES = ("main", "auth", "dashboard", "standards", "institutions", "personnel", "catalog",
+                 "regulations", "imports", "public")
 
-    app.register_blueprint(main_bp)
+
+def _register_features(app: Flask) -> None:
+    import importlib.util
+
+    from registry import api, errors, i18n, web
+
+    i18n.init_app(app)
+    web.init_app(app)
+    for feature in PAGE_FEATURES:
+        if importlib.util.find_spec(f"registry.{feature}") and importlib.util.find_spec(f"registry.{feature}.views"):
+            app.register_blueprint(importlib.import_module(f"registry.{feature}.views").bp)
     api.init_app(app)
     errors.init_app(app)  # after the API: problem+json replaces flask-smorest's error body
 

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound here and bound in ``create_app``."""
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -14,5 +15,6 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 api = Api()
 csrf = CSRFProtect()
+babel = Babel()
 # No default limits: only the login doors are throttled (registry.security.login_limits).
 limiter = Limiter(key_func=get_remote_address)

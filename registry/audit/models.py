@@ -32,3 +32,11 @@ class AuditEvent(db.Model):
     after: Mapped[dict | None] = mapped_column(sa.JSON)
     note: Mapped[str | None] = mapped_column(sa.Text)
     request_id: Mapped[str | None] = mapped_column(sa.String(64))
+
+    @property
+    def changes(self) -> dict[str, tuple]:
+        """The fields this event changed: name → (before, after); a creation lists what it set."""
+        before, after = self.before or {}, self.after or {}
+        return {name: (before.get(name), after.get(name))
+                for name in sorted(set(before) | set(after))
+                if before.get(name) != after.get(name)}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import g
 
 from registry.catalog.models import CatalogLine
 from registry.extensions import db
@@ -24,7 +25,11 @@ def registry_summary() -> dict:
         counts[key] = db.session.scalar(
             sa.select(sa.func.count()).select_from(model).where(model.withdrawn_at.is_(None))
         )
-    has_demo = db.session.scalar(
-        sa.select(sa.exists().where(Institution.is_demo.is_(True)))
-    )
-    return {"counts": counts, "has_demo": bool(has_demo)}
+    return {"counts": counts, "has_demo": has_demo_data()}
+
+
+def has_demo_data() -> bool:
+    """Whether any demo record is loaded (asked once per request: every page shows the label)."""
+    if "has_demo_data" not in g:
+        g.has_demo_data = bool(db.session.scalar(sa.select(sa.exists().where(Institution.is_demo.is_(True)))))
+    return g.has_demo_data

@@ -1,0 +1,107 @@
+"""Languages on the pages: Chinese by default, English on request.
+
+Message ids are the Chinese text itself, so a string nobody has translated
+yet still reads correctly in Chinese; ``registry/translations/en`` holds the
+English.  The ``.po`` catalogue is the source; its compiled ``.mo`` is built
+from it when missing or older (``make translations`` does the same by hand),
+so a checkout never serves stale English.
+
+Babel spells Simplified Chinese ``zh_Hans_CN`` (it maps ``zh_CN`` there).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+
+from registry.extensions import babel
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+_log = logging.getLogger(__name__)
+
+bp = Blueprint("i18n", __name__)
+
+
+def init_app(app: Flask) -> None:
+    compile_translations()
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    babel.init_app(app, locale_selector=select_locale)
+    app.register_blueprint(bp)
+    app.jinja_env.filters.update(date=_date, datetime=_datetime, number=_number, percent=_percent)
+    app.jinja_env.globals.update(is_english=is_english, other_language=other_language)
+
+
+def compile_translations(directory: Path = TRANSLATIONS_DIR) -> None:
+    """Compile every ``messages.po`` whose ``.mo`` is missing or older."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in directory.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as source:
+                catalog = read_po(source, locale=po.parent.parent.name)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+        except OSError as error:  # a read-only install: serve what is there
+            _log.warning("cannot compile %s: %s", po, error)
+
+
+def select_locale() -> str:
+    """The language chosen with the switcher, else the browser's, else Chinese."""
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    best = request.accept_languages.best_match(["zh", "en"]) if request else None
+    return "en" if best == "en" else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def is_english() -> bool:
+    return get_locale() is not None and get_locale().language == "en"
+
+
+def other_language() -> tuple[str, str]:
+    """The code and the label of the language the switcher offers."""
+    return ("zh_Hans_CN", "中文") if is_english() else ("en", "English")
+
+
+@bp.get("/lang/<code>")
+def switch_language(code: str):
+    """Remember the language for this browser and go back where the user was."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+    target = request.args.get("next") or request.referrer or ""
+    parts = urlsplit(target)
+    if parts.netloc and parts.netloc != request.host:  # never an open redirect
+        target = ""
+    path = parts.path if target else ""
+    if not path.startswith("/") or path.startswith("//"):
+        return redirect(url_for("main.index"))
+    return redirect(path + (f"?{parts.query}" if parts.query else ""))
+
+
+def _date(value: date | datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.date()
+    return format_date(value, style)
+
+
+def _datetime(value: datetime | None, style: str = "medium") -> str:
+    return "—" if value is None else format_datetime(value, style)
+
+
+def _number(value) -> str:
+    return "—" if value is None else format_decimal(value)
+
+
+def _percent(value, digits: int = 1) -> str:
+    return "—" if value is None else format_percent(value, format=f"#,##0.{'0' * digits}%")

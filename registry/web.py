@@ -1,0 +1,161 @@
+"""What every page shares: who is signed in, paging in SQL, errors shown on forms.
+
+Views stay thin: they read the request, call the feature's query or service
+(the same ones the API calls) and render.  Nothing here decides a rule.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry.auth.policy import is_staff
+from registry.errors import DomainError
+from registry.extensions import db
+
+DEFAULT_PAGE_SIZE = 25
+PAGE_SIZES = (25, 50, 100)
+
+
+def actor():
+    """The signed-in user (pages that call this are behind :func:`login_required`)."""
+    return current_user._get_current_object()
+
+
+def login_required(view: Callable) -> Callable:
+    """Send anonymous visitors to the login page, then back here."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            flash(_("请先登录。"), "info")
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def staff_required(view: Callable) -> Callable:
+    """Regulators and admins only; an institution user is told it is not theirs (404, as the API does)."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not is_staff(current_user):
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@dataclass
+class Page:
+    """One page of a list, counted and fetched in SQL."""
+
+    items: list
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    def url(self, page: int) -> str:
+        """This list's URL with its filters kept, at ``page``."""
+        return url_with(page=page)
+
+
+def page_args() -> tuple[int, int]:
+    """``page`` (from 1) and ``page_size`` (one of :data:`PAGE_SIZES`) from the query string."""
+    page = request.args.get("page", type=int) or 1
+    size = request.args.get("page_size", type=int) or DEFAULT_PAGE_SIZE
+    return max(page, 1), size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+def paginate(stmt: sa.Select, *, scalars: bool = True) -> Page:
+    """Count ``stmt`` and fetch the requested page of it; a page past the end shows the last one."""
+    page, size = page_args()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    page = min(page, max(1, math.ceil(total / size)))
+    rows = db.session.execute(stmt.limit(size).offset((page - 1) * size))
+    return Page(list(rows.scalars() if scalars else rows), page, size, total)
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments changed (``None`` drops one)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
+    args += [(k, v) for k, v in changes.items() if v is not None]
+    return request.path + (f"?{urlencode(args)}" if args else "")
+
+
+def filter_args(*names: str, **converters: Callable) -> dict[str, Any]:
+    """The non-empty filters of a list page, converted (a bad value is ignored, not a 500)."""
+    out: dict[str, Any] = {}
+    for name in (*names, *converters):
+        raw = request.args.get(name, "").strip()
+        if not raw:
+            continue
+        convert = converters.get(name)
+        try:
+            out[name] = convert(raw) if convert else raw
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def apply_domain_errors(form, error: DomainError) -> None:
+    """Show a service's errors next to the form's fields; the rest above the form."""
+    unplaced = []
+    for field_name, messages in (error.errors or {}).items():
+        field = getattr(form, field_name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors or []) + list(messages)
+        else:
+            unplaced.extend(messages)
+    if not error.errors:
+        unplaced.append(error.message)
+    form.form_errors = list(getattr(form, "form_errors", []) or []) + unplaced
+
+
+def commit_or_rollback(action: Callable[[], Any]) -> Any:
+    """Run a service call and commit; on a domain error roll back and re-raise (the view shows it)."""
+    try:
+        result = action()
+        db.session.commit()
+        return result
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def has_endpoint(name: str) -> bool:
+    """Whether a page exists (the layout links only to the pages this build has)."""
+    return name in current_app.view_functions
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(url_with=url_with, is_staff=is_staff, page_sizes=PAGE_SIZES,
+                                 has_endpoint=has_endpoint)
+    app.context_processor(_layout_context)
+
+
+def _layout_context() -> dict[str, Any]:
+    from registry.main.services import has_demo_data
+
+    return {"has_demo_data": has_demo_data, "lead_months": current_app.config["REEXAMINATION_LEAD_MONTHS"]}
