@@ -36,7 +36,8 @@ def _init_extensions(app: Flask) -> None:
     from registry.auth import loader  # noqa: F401  (flask-login user loader)
 
 
-# Feature packages with pages (``<feature>/views.py`` defining ``bp``), in menu order.
+# Feature packages with pages (``<feature>/views.py`` defining ``bp``), in menu order.  A page
+# blueprint whose feature also has an API blueprint is named ``<feature>_pages`` (names are unique).
 PAGE_FEATURES = ("main", "auth", "dashboard", "standards", "institutions", "personnel", "catalog",
                  "regulations", "imports", "public")
 
