@@ -57,6 +57,7 @@ class Config:
     """Production and development settings."""
 
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    REGISTRY_INSTANCE_DIR = str(INSTANCE_DIR)  # keys, demo accounts, uploads
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLALCHEMY_RECORD_QUERIES = False

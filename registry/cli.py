@@ -43,7 +43,7 @@ def init_app(app: Flask) -> None:
 def seed_command(demo: bool) -> None:
     """Load reference data (idempotent) and, with --demo, the demo province."""
     from registry.institutions.models import Institution
-    from registry.seed.demo import load_demo_data
+    from registry.seed.demo import create_demo_accounts, load_demo_data
     from registry.seed.reference import load_reference_data
 
     try:
@@ -55,10 +55,29 @@ def seed_command(demo: bool) -> None:
             else:
                 counts = load_demo_data(validity_years=current_app.config["CERTIFICATE_VALIDITY_YEARS"])
                 click.echo("demo data (演示): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            accounts = create_demo_accounts()
         db.session.commit()
+        if demo and accounts:
+            _write_demo_accounts(accounts)
     except Exception:
         db.session.rollback()
         raise
+
+
+def _write_demo_accounts(accounts: dict[str, str]) -> None:
+    """Print the demo accounts and keep them in ``instance/demo-accounts.txt`` (owner-readable only)."""
+    import os
+    from pathlib import Path
+
+    path = Path(current_app.config["REGISTRY_INSTANCE_DIR"]) / "demo-accounts.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{email}\t{password}" for email, password in accounts.items()]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    click.echo(f"demo accounts (演示账号), also in {path}:")
+    for line in lines:
+        click.echo("  " + line)
 
 
 @click.group("users")

@@ -38,3 +38,16 @@ def test_seed_is_idempotent(runner):
     result = runner.invoke(args=["seed"])
     assert result.exit_code == 0, result.output
     assert "regions +0" in result.output
+
+
+def test_seed_demo_prints_the_demo_accounts_and_keeps_them_owner_readable(runner, app, tmp_path, monkeypatch):
+    import stat
+    from pathlib import Path
+
+    monkeypatch.setitem(app.config, "REGISTRY_INSTANCE_DIR", str(tmp_path))
+    result = runner.invoke(args=["seed", "--demo"])
+    assert result.exit_code == 0, result.output
+    assert "regulator@demo.invalid\tDemo-" in result.output
+    kept = Path(tmp_path, "demo-accounts.txt")
+    assert "regulator@demo.invalid\tDemo-" in kept.read_text(encoding="utf-8")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600

@@ -78,5 +78,18 @@ def test_front_page_shows_the_demo_banner_when_demo_data_is_loaded(client, sessi
     nested = session.begin_nested()
     load_demo_data(institutions_per_city=1, standards_per_institution=1)
     body = client.get("/").get_data(as_text=True)
-    assert "演示数据" in body and "Demo data" in body
+    assert "demo-banner" in body and "演示数据 · DEMO" in body
     nested.rollback()
+
+
+def test_demo_accounts_get_random_passwords_once_and_can_sign_in(session):
+    from registry.auth.services import authenticate
+    from registry.seed.demo import create_demo_accounts
+
+    load_demo_data(institutions_per_city=3, standards_per_institution=2)
+    first = create_demo_accounts()
+    assert set(first) == {"admin@demo.invalid", "regulator@demo.invalid", "institution@demo.invalid"}
+    assert len(set(first.values())) == 3 and all(len(p) >= 12 for p in first.values())
+    user = authenticate("institution@demo.invalid", first["institution@demo.invalid"], remote_addr=None)
+    assert user.role == "institution" and user.institution.is_demo
+    assert create_demo_accounts() == {}  # a second seed leaves the accounts (and their passwords) alone

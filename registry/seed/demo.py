@@ -210,3 +210,39 @@ def load_demo_data(*, seed: int = 20251231, institutions_per_city: int = 30,
         "catalog_links": len(pairs),
         "persons": len(people),
     }
+
+
+DEMO_ACCOUNTS = (
+    ("admin", "admin@demo.invalid"),
+    ("regulator", "regulator@demo.invalid"),
+    ("institution", "institution@demo.invalid"),
+)
+
+
+def create_demo_accounts() -> dict[str, str]:
+    """One demo account per role, each with a fresh random password; returns email → password.
+
+    The institution account belongs to the first demo legal metrology institution.
+    Accounts that exist already are left alone (and not listed).  The passwords
+    are random so a demo database never opens with a known password.
+    """
+    import secrets
+
+    from registry.auth.models import User
+    from registry.auth.services import create_user
+
+    holder = db.session.scalar(sa.select(Institution).where(Institution.is_demo.is_(True),
+                                                            Institution.kind == "legal_metrology")
+                               .order_by(Institution.id).limit(1))
+    created = {}
+    for role, email in DEMO_ACCOUNTS:
+        if db.session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+            continue
+        if role == "institution" and holder is None:
+            continue
+        password = "Demo-" + secrets.token_urlsafe(12)
+        create_user(email=email, password=password, role=role,
+                    credit_code=holder.credit_code if role == "institution" else None,
+                    display_name=f"演示{role}", actor=None)
+        created[email] = password
+    return created
