@@ -436,6 +436,11 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
     # Pass 2: clean with the service, compare, check access.
     first_row_of: dict[Any, int] = {}
     counts = report.sheets[spec.title]
+    operations = plan.operations
+    example = EXAMPLE_KEYS.get(spec.kind)
+    catalog, personnel = spec is CATALOG, spec is PERSONNEL
+    required_fields = frozenset(required)
+    clean, define = handler.clean, handler.define
     done = 0
     for number, cells in book.rows(layout.name, start=start):
         if number not in keys:
@@ -446,23 +451,25 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
         data, bad = _convert(cells, converters)
         key = keys[number]
         current = matched.get(number)
-        errors: list[tuple[str | None, str]] = list(bad.items())
-        for name in required:
-            if name not in data and name not in bad:
-                errors.append((name, "必填 / required"))
-        example = EXAMPLE_KEYS.get(spec.kind)
-        if key is not None and (key == example or (spec is CATALOG and key[1] == example)):
-            errors.append((handler.key_field, EXAMPLE_ROW))
-        if key is not None and not (spec is PERSONNEL and key[0] == "name"):
-            if key in first_row_of:
-                errors.append((handler.key_field, f"与第{first_row_of[key]}行重复 / same key as row {first_row_of[key]}"))
-            else:
-                first_row_of[key] = number
+        errors: list[tuple[str | None, str]] = list(bad.items()) if bad else []
+        if not required_fields <= data.keys():
+            for name in required:
+                if name not in data and name not in bad:
+                    errors.append((name, "必填 / required"))
+        if key is not None:
+            if key == example or (catalog and key[1] == example):
+                errors.append((handler.key_field, EXAMPLE_ROW))
+            if not (personnel and key[0] == "name"):
+                if key in first_row_of:
+                    errors.append((handler.key_field,
+                                   f"与第{first_row_of[key]}行重复 / same key as row {first_row_of[key]}"))
+                else:
+                    first_row_of[key] = number
         values = None
         try:
             if current is not None and getattr(current, "withdrawn_at", None) is not None:
                 raise Conflict(WITHDRAWN)
-            values = handler.clean(data, current)
+            values = clean(data, current)
         except ValidationError as exc:
             errored = {name for name, _ in errors}
             for name, messages in (exc.errors or {None: [exc.message]}).items():
@@ -480,15 +487,15 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
             for name, message in errors:
                 report.error(layout.name, number, headers.get(name, key_header if name is None else name), message)
             # Later sheets may name this key: resolve it rather than report it again.
-            handler.define(key, Pending(spec.kind, key) if current is None else current.id, values or data)
+            define(key, Pending(spec.kind, key) if current is None else current.id, values or data)
             continue
         if operation is None:
             counts["unchanged"] += 1
-            handler.define(key, current.id, values)
+            define(key, current.id, values)
         else:
-            plan.operations.append(operation)
+            operations.append(operation)
             counts[operation.action] += 1
-            handler.define(key, operation.ref if operation.ref is not None else current.id, values)
+            define(key, operation.ref if operation.ref is not None else current.id, values)
     ctx.progress(done % 1000)
     return plan
 
