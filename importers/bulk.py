@@ -18,7 +18,17 @@ from typing import Any, Iterator, Sequence
 
 import sqlalchemy as sa
 
-_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+if _c_encoder is not None:
+    # The encoder JSONEncoder.encode builds afresh on every call, built once.
+    _iterencode = _c_encoder(None, _COMPACT_JSON.default, json.encoder.encode_basestring, None, ":", ",",
+                             False, False, True)
+
+    def _compact_json(value: Any) -> str:
+        return "".join(_iterencode(value, 0))
+else:  # pragma: no cover - CPython always has the C encoder
+    _compact_json = _COMPACT_JSON.encode
 
 
 class BulkInsert:
@@ -102,7 +112,7 @@ class BulkInsert:
                         row[index] = known[value] = processor(value)
                     except TypeError:  # not hashable
                         row[index] = processor(value)
-        encode = _COMPACT_JSON.encode
+        encode = _compact_json
         for index in self.json_columns:
             for row in rows:
                 row[index] = encode(row[index])
