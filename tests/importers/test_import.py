@@ -502,3 +502,18 @@ def test_a_dry_run_or_a_failed_load_leaves_the_indexes_in_place(rebuild_small_lo
         run_import(_bulk_book(9201), actor=None)
     assert _index_definitions() == before
     assert by_certificate("[2024]赣量标证字第9201号") is None
+
+
+def test_rows_read_in_batches_still_see_the_whole_sheet(monkeypatch):
+    import importers.validation
+
+    monkeypatch.setattr(importers.validation, "CHUNK", 2)
+    holder = factories.institution()
+    rows = [standard_row(f"[2024]赣量标证字第{n}号", holder.credit_code) for n in range(9301, 9306)]
+    report = run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows, rows[0]]}), actor=None)
+    assert [(e.row, e.message.split(" /")[0]) for e in report.errors] == [(7, "与第2行重复")]
+    assert run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows]}), actor=None).applied
+    rows[4][STANDARD_HEADER.index("计量标准名称*")] = "改名后的装置"
+    report = run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows]}), actor=None)
+    assert report.sheets["计量标准"] == {"created": 0, "updated": 1, "unchanged": 4}
+    assert by_certificate("[2024]赣量标证字第9305号").name == "改名后的装置"
