@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 
@@ -104,6 +104,7 @@ class Applier:
         values_of = itemgetter(*[i for _, i in audited])
         dated = [name for name in names if isinstance(table.c[name].type, (sa.Date, sa.DateTime))]
         links = [name for name in LINK_FIELDS if any(op.links and name in op.links for op in operations)]
+        targets = self._targets()
         with ExitStack() as stack:
             stack.enter_context(deferred_indexes(self.connection, table, len(operations)))
             for name in links:
@@ -124,17 +125,36 @@ class Applier:
                     for row in rows:
                         row[index] = value
                 new_ids = self._insert_rows(handler, insert, rows, part)
+                ids = self.ids
                 for op, snapshot, new_id in zip(part, snapshots, new_ids):
-                    self.ids[op.ref] = new_id
+                    ids[op.ref] = new_id
                     snapshot["id"] = new_id
                     for name in links:
-                        snapshot[LINKS[name][2]] = sorted(self.resolve(op.links.get(name, []))) if op.links else []
+                        snapshot[LINKS[name][2]] = targets(op.links.get(name, ()))[0] if op.links else []
                 self._events("create", table.name, new_ids, [None] * len(snapshots), snapshots)
                 for name in links:
                     link_table, column, _ = LINKS[name]
-                    pairs = [[self.ids[op.ref], target] for op in part if op.links and name in op.links
-                             for target in set(self.resolve(op.links[name]))]
+                    pairs = [[ids[op.ref], target] for op in part if op.links and name in op.links
+                             for target in targets(op.links[name])[1]]
                     BulkInsert(self.connection, link_table, ["standard_id", column]).execute(pairs)
+
+    def _targets(self) -> Callable[[Any], tuple[list, set]]:
+        """Resolve a list of link targets once per distinct list: ``(sorted ids, set of ids)``.
+
+        The sorted list goes into audit snapshots (read-only, so rows may share it).
+        """
+        known: dict[tuple, tuple[list, set]] = {}
+
+        def targets(given: Any) -> tuple[list, set]:
+            key = tuple(given)
+            try:
+                return known[key]
+            except KeyError:
+                resolved = self.resolve(list(given))
+                known[key] = answer = (sorted(resolved), set(resolved))
+                return answer
+
+        return targets
 
     def _insert_rows(self, handler: Any, insert: BulkInsert, rows: list[list], part: list[Operation]) -> list[int]:
         table = handler.table
