@@ -458,11 +458,14 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
                    if number in keys), matched
             return
         while True:
-            batch = keyed_rows(islice(rows, CHUNK))
-            if not batch:
+            read = list(islice(rows, CHUNK))
+            if not read:
                 return
-            yield ((number, key, cells) for number, key, _, cells in batch), \
-                handler.match([(number, key, data) for number, key, data, _ in batch])
+            batch = keyed_rows(read)  # blank rows left out (a batch may be all blank)
+            del read
+            if batch:
+                yield ((number, key, cells) for number, key, _, cells in batch), \
+                    handler.match([(number, key, data) for number, key, data, _ in batch])
 
     # Pass 2: clean with the service, compare, check access.
     first_row_of: dict[Any, int] = {}

@@ -510,8 +510,9 @@ def test_rows_read_in_batches_still_see_the_whole_sheet(monkeypatch):
     monkeypatch.setattr(importers.validation, "CHUNK", 2)
     holder = factories.institution()
     rows = [standard_row(f"[2024]赣量标证字第{n}号", holder.credit_code) for n in range(9301, 9306)]
-    report = run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows, rows[0]]}), actor=None)
-    assert [(e.row, e.message.split(" /")[0]) for e in report.errors] == [(7, "与第2行重复")]
+    blank = [None] * len(STANDARD_HEADER)
+    report = run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows, blank, blank, blank, rows[0]]}), actor=None)
+    assert [(e.row, e.message.split(" /")[0]) for e in report.errors] == [(10, "与第2行重复")]
     assert run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows]}), actor=None).applied
     rows[4][STANDARD_HEADER.index("计量标准名称*")] = "改名后的装置"
     report = run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows]}), actor=None)
