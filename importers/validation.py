@@ -33,7 +33,7 @@ from registry.regulations.services import clean_regulation
 from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
 from registry.standards.services import clean_standard, follow_on_values
 
-from importers.cells import CellConverter
+from importers.cells import CellConverter, to_text
 from importers.reading import SheetLayout, Workbook
 from importers.references import Pending, WorkbookReferences
 from importers.report import ImportReport
@@ -551,7 +551,13 @@ def _convert(cells: list, converters: list) -> tuple[dict[str, Any], dict[str, s
         if index >= width:
             continue
         value = cells[index]
-        if value is None or value == "" or (value.__class__ is str and not value.strip()):
+        if value.__class__ is str:
+            if not value or value.isspace():
+                continue
+            if convert is to_text:  # text as typed
+                data[name] = value
+                continue
+        elif value is None:
             continue
         try:
             data[name] = convert(value)
