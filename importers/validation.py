@@ -447,7 +447,7 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
             out.append((number, handler.key(data), data, cells))
         return out
 
-    def batches() -> Iterator[tuple[list, dict[int, Any]]]:
+    def batches() -> Iterator[tuple[Iterable[tuple[int, Any, list]], dict[int, Any]]]:
         rows = book.rows(layout.name, start=start)
         if handler.match_whole_sheet:
             keyed = [(number, key, data) for number, key, data, _ in keyed_rows(rows)]
