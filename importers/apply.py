@@ -8,10 +8,11 @@ the whole import), and the audit rows carry the same before/after data as
 """
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 
@@ -21,7 +22,7 @@ from registry.errors import StaleEdit
 from registry.extensions import db
 from registry.standards.models import standard_catalog_lines, standard_regulations
 
-from importers.bulk import BulkInsert
+from importers.bulk import BulkInsert, deferred_indexes
 from importers.references import Pending
 from importers.validation import LINK_FIELDS, Operation, SheetPlan, chunks
 
@@ -54,10 +55,12 @@ class Applier:
         self.audit: list[list] = []
 
     def apply(self, plans: list[SheetPlan]) -> None:
-        for plan in plans:
-            self._insert(plan, [op for op in plan.operations if op.action == "created"])
-            self._update(plan, [op for op in plan.operations if op.action == "updated"])
-        self._flush_audit()
+        events = sum(len(plan.operations) for plan in plans)
+        with deferred_indexes(self.connection, AuditEvent.__table__, events):
+            for plan in plans:
+                self._insert(plan, [op for op in plan.operations if op.action == "created"])
+                self._update(plan, [op for op in plan.operations if op.action == "updated"])
+            self._flush_audit()
         # Objects already in the session may describe rows changed above.
         db.session.expire_all()
 
@@ -101,33 +104,57 @@ class Applier:
         values_of = itemgetter(*[i for _, i in audited])
         dated = [name for name in names if isinstance(table.c[name].type, (sa.Date, sa.DateTime))]
         links = [name for name in LINK_FIELDS if any(op.links and name in op.links for op in operations)]
-        for part in chunks(operations, _PAGE):
-            rows = [op.values for op in part]
-            if institution is not None:
-                for row in rows:
-                    if isinstance(row[institution], Pending):
-                        row[institution] = self.ids[row[institution]]
-            snapshots = [dict(zip(names, values_of(row))) for row in rows]
-            for name in dated:
-                for snapshot in snapshots:
-                    value = snapshot[name]
-                    if value is not None:
-                        snapshot[name] = value.isoformat()
-            for index, value in fixed:
-                for row in rows:
-                    row[index] = value
-            new_ids = self._insert_rows(handler, insert, rows, part)
-            for op, snapshot, new_id in zip(part, snapshots, new_ids):
-                self.ids[op.ref] = new_id
-                snapshot["id"] = new_id
-                for name in links:
-                    snapshot[LINKS[name][2]] = sorted(self.resolve(op.links.get(name, []))) if op.links else []
-            self._events("create", table.name, new_ids, [None] * len(snapshots), snapshots)
+        targets = self._targets()
+        with ExitStack() as stack:
+            stack.enter_context(deferred_indexes(self.connection, table, len(operations)))
             for name in links:
-                link_table, column, _ = LINKS[name]
-                pairs = [[self.ids[op.ref], target] for op in part if op.links and name in op.links
-                         for target in set(self.resolve(op.links[name]))]
-                BulkInsert(self.connection, link_table, ["standard_id", column]).execute(pairs)
+                stack.enter_context(deferred_indexes(self.connection, LINKS[name][0], len(operations)))
+            for part in chunks(operations, _PAGE):
+                rows = [op.values for op in part]
+                if institution is not None:
+                    for row in rows:
+                        if isinstance(row[institution], Pending):
+                            row[institution] = self.ids[row[institution]]
+                snapshots = [dict(zip(names, values_of(row))) for row in rows]
+                for name in dated:
+                    for snapshot in snapshots:
+                        value = snapshot[name]
+                        if value is not None:
+                            snapshot[name] = value.isoformat()
+                for index, value in fixed:
+                    for row in rows:
+                        row[index] = value
+                new_ids = self._insert_rows(handler, insert, rows, part)
+                ids = self.ids
+                for op, snapshot, new_id in zip(part, snapshots, new_ids):
+                    ids[op.ref] = new_id
+                    snapshot["id"] = new_id
+                    for name in links:
+                        snapshot[LINKS[name][2]] = targets(op.links.get(name, ()))[0] if op.links else []
+                self._events("create", table.name, new_ids, [None] * len(snapshots), snapshots)
+                for name in links:
+                    link_table, column, _ = LINKS[name]
+                    pairs = [[ids[op.ref], target] for op in part if op.links and name in op.links
+                             for target in targets(op.links[name])[1]]
+                    BulkInsert(self.connection, link_table, ["standard_id", column]).execute(pairs)
+
+    def _targets(self) -> Callable[[Any], tuple[list, set]]:
+        """Resolve a list of link targets once per distinct list: ``(sorted ids, set of ids)``.
+
+        The sorted list goes into audit snapshots (read-only, so rows may share it).
+        """
+        known: dict[tuple, tuple[list, set]] = {}
+
+        def targets(given: Any) -> tuple[list, set]:
+            key = tuple(given)
+            try:
+                return known[key]
+            except KeyError:
+                resolved = self.resolve(list(given))
+                known[key] = answer = (sorted(resolved), set(resolved))
+                return answer
+
+        return targets
 
     def _insert_rows(self, handler: Any, insert: BulkInsert, rows: list[list], part: list[Operation]) -> list[int]:
         table = handler.table

@@ -10,12 +10,25 @@ database itself on 100,000-row imports (bench/imports.py).
 """
 from __future__ import annotations
 
+import gc
 import json
-from typing import Any, Sequence
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 import sqlalchemy as sa
 
-_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+if _c_encoder is not None:
+    # The encoder JSONEncoder.encode builds afresh on every call, built once.
+    _iterencode = _c_encoder(None, _COMPACT_JSON.default, json.encoder.encode_basestring, None, ":", ",",
+                             False, False, True)
+
+    def _compact_json(value: Any) -> str:
+        return "".join(_iterencode(value, 0))
+else:  # pragma: no cover - CPython always has the C encoder
+    _compact_json = _COMPACT_JSON.encode
 
 
 class BulkInsert:
@@ -42,6 +55,7 @@ class BulkInsert:
             self.copy = (f"COPY {preparer.format_table(table)} "
                          f"({', '.join(preparer.quote(name) for name in self.columns)}) FROM STDIN")
         self.processors = []
+        self.known: dict[int, dict] = {}    # column index -> {value: converted value}
         self.json_columns = []
         for index, name in enumerate(self.columns):
             if name in constants:
@@ -54,6 +68,7 @@ class BulkInsert:
             processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.processors.append((index, processor))
+                self.known[index] = {}
 
     def convert(self, name: str, value: Any) -> Any:
         """A value as the driver receives it for column ``name``."""
@@ -84,11 +99,93 @@ class BulkInsert:
         return [tuple(row) for row in rows]
 
     def _convert(self, rows: list[list[Any]]) -> None:
-        processors, json_columns, encode = self.processors, self.json_columns, _COMPACT_JSON.encode
-        for row in rows:
-            for index, processor in processors:
+        # Column by column, each distinct value converted once: a column repeats a
+        # few dates, labels and flags over thousands of rows.
+        for index, processor in self.processors:
+            known = self.known[index]
+            for row in rows:
                 value = row[index]
                 if value is not None:
-                    row[index] = processor(value)
-            for index in json_columns:
+                    try:
+                        row[index] = known[value]
+                    except KeyError:
+                        row[index] = known[value] = processor(value)
+                    except TypeError:  # not hashable
+                        row[index] = processor(value)
+        encode = _compact_json
+        for index in self.json_columns:
+            for row in rows:
                 row[index] = encode(row[index])
+
+
+# --- bulk loads -----------------------------------------------------------------------
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold off Python's cyclic garbage collector while a workbook is processed.
+
+    An import builds hundreds of thousands of small, acyclic objects that stay
+    alive until it ends, and the collector would walk all of them again and
+    again (a sixth of a 100,000-row import).  Reference counting still frees
+    memory as usual.  Imports may run in background threads: the collector is
+    switched back on when the last one running in the process ends.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+# A load at least this big, and at least as big as the table, rebuilds the
+# table's secondary indexes instead of updating them row by row (SQLite).
+REBUILD_MIN_ROWS = 5_000
+
+
+@contextmanager
+def deferred_indexes(connection: sa.Connection, table: sa.Table, new_rows: int) -> Iterator[None]:
+    """On SQLite, drop ``table``'s secondary indexes for a large load and create them again after it.
+
+    Creating an index over sorted data costs a fraction of updating it row by
+    row (on a 100,000-row import, 0.5 s against 2.5 s for the standards'
+    eight indexes).  Everything happens in the caller's transaction, so a
+    failed import (or a dry run rolled back) leaves the indexes as they were;
+    the indexes are created again from their own stored definitions.
+    Uniqueness is untouched: ``UNIQUE`` and primary keys are constraints of
+    the table (SQLite's automatic indexes) and stay in place throughout.  Only
+    a load at least as big as the table (and ``REBUILD_MIN_ROWS``) does this,
+    so a small import into a large table never rebuilds its indexes; other
+    databases keep their indexes (PostgreSQL loads with ``COPY``).
+    """
+    if connection.dialect.name != "sqlite" or new_rows < REBUILD_MIN_ROWS:
+        yield
+        return
+    # The highest id bounds the number of rows from above and costs one index probe.
+    size = sa.func.max(table.c.id) if "id" in table.c else sa.func.count()
+    stored = connection.execute(sa.select(size).select_from(table)).scalar() or 0
+    if stored > new_rows:
+        yield
+        return
+    indexes = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+        (table.name,)).all()
+    quote = connection.dialect.identifier_preparer.quote
+    for name, _ in indexes:
+        connection.exec_driver_sql(f"DROP INDEX {quote(name)}")
+    yield
+    # After an error the caller rolls back, which brings the dropped indexes back.
+    for _, sql in indexes:
+        connection.exec_driver_sql(sql)

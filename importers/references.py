@@ -55,8 +55,8 @@ def _remembered(method):
     name = method.__name__
 
     def lookup(self, value):
-        cache = self._answers.setdefault(name, {})
-        key = tuple(value) if isinstance(value, list) else value
+        cache = self._answers[name]
+        key = tuple(value) if value.__class__ is list else value
         try:
             answer = cache[key]
         except KeyError:
@@ -67,9 +67,11 @@ def _remembered(method):
             cache[key] = answer
         except TypeError:  # not hashable
             return method(self, value)
+        if answer.__class__ is list:
+            return list(answer)
         if isinstance(answer, ValidationError):
             raise ValidationError(answer.message)
-        return list(answer) if isinstance(answer, list) else answer
+        return answer
 
     lookup.__name__ = lookup.__qualname__ = name
     lookup.__doc__ = method.__doc__
@@ -81,7 +83,8 @@ class WorkbookReferences:
 
     def __init__(self, *, today: date, catalog: CatalogVersion | None):
         self.catalog = catalog
-        self._answers: dict[str, dict] = {}
+        self._answers: dict[str, dict] = {name: {} for name in (
+            "region_code", "institution_id", "discipline_code", "catalog_lines", "regulations")}
         self.regions: dict[str, str] = {}
         for code, name in db.session.execute(sa.select(Region.code, Region.name)):
             self.regions[code] = code
@@ -116,15 +119,15 @@ class WorkbookReferences:
 
     def define_institution(self, credit_code: str, ref: Any) -> None:
         self.institution_refs[credit_code] = ref
-        self._answers.pop("institution_id", None)
+        self._answers["institution_id"].clear()
 
     def define_regulation(self, code: str, ref: Any) -> None:
         self.regulation_refs[code] = ref
-        self._answers.pop("regulations", None)
+        self._answers["regulations"].clear()
 
     def define_line(self, ref: Any, code: str, name: str, sub_name: str | None) -> None:
         self._lines_book.add(ref, code, name, sub_name)
-        self._answers.pop("catalog_lines", None)
+        self._answers["catalog_lines"].clear()
 
     # --- registry.fields.References ---------------------------------------------------
 

@@ -17,6 +17,7 @@ from registry.extensions import db
 from registry.imports.models import ImportRun
 
 from importers.apply import Applier
+from importers.bulk import paused_gc
 from importers.reading import Workbook
 from importers.references import WorkbookReferences, catalog_in_force
 from importers.report import ACTIONS, ImportReport
@@ -42,6 +43,13 @@ def run_import(source: Source, *, actor: Any, dry_run: bool = False, filename: s
     none is given an applied import records one.  ``progress(done, total)``
     is called as rows are processed.
     """
+    with paused_gc():
+        return _run_import(source, actor=actor, dry_run=dry_run, filename=filename, catalog_version=catalog_version,
+                           run=run, progress=progress, today=today)
+
+
+def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | None, catalog_version: str | None,
+                run: ImportRun | None, progress: Progress | None, today: date | None) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     if filename is None and isinstance(source, (str, os.PathLike)):
         filename = Path(source).name

@@ -1,8 +1,9 @@
 """Validate every row with the services' clean functions and plan what to write.
 
 Sheets are validated in dependency order (institutions, regulations,
-catalog, standards, personnel).  Existing records are looked up in bulk, one
-query per key set; references resolve through :mod:`importers.references`.
+catalog, standards, personnel).  The rows of a sheet are read once, in
+batches; the stored records a batch names are looked up in bulk, one query
+per chunk of keys; references resolve through :mod:`importers.references`.
 Nothing is written here: the plan is applied by :mod:`importers.apply` only
 when no row has an error.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
 import sqlalchemy as sa
@@ -31,7 +33,7 @@ from registry.regulations.services import clean_regulation
 from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
 from registry.standards.services import clean_standard, follow_on_values
 
-from importers.cells import CellConverter
+from importers.cells import CellConverter, to_text
 from importers.reading import SheetLayout, Workbook
 from importers.references import Pending, WorkbookReferences
 from importers.report import ImportReport
@@ -78,6 +80,7 @@ class Context:
         self.today = today
         self.catalog_version = catalog_version
         self.progress = progress or (lambda n: None)
+        self.table_sizes: dict[str, int] = {}
 
 
 def chunks(items: list, size: int = CHUNK) -> Iterator[list]:
@@ -85,18 +88,24 @@ def chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[start:start + size]
 
 
-def load_rows(table: sa.Table, column: sa.Column, keys: Iterable) -> list[sa.Row]:
+def load_rows(table: sa.Table, column: sa.Column, keys: Iterable,
+              sizes: dict[str, int] | None = None) -> list[sa.Row]:
     """Rows whose ``column`` is in ``keys``: one query per chunk of keys.
 
     When the table holds no more rows than there are keys to look for, one
-    scan of the table is cheaper than the chunked ``IN`` lists.
+    scan of the table is cheaper than the chunked ``IN`` lists.  ``sizes``
+    remembers the row count of each table between calls.
     """
     keys = {k for k in keys if k is not None}
     if not keys:
         return []
     # Timestamps are never compared; parsing them is a good part of loading a row.
     select = sa.select(*[c for c in table.columns if c.name not in ("created_at", "updated_at")])
-    stored = db.session.scalar(sa.select(sa.func.count()).select_from(table))
+    stored = sizes.get(table.name) if sizes is not None else None
+    if stored is None:
+        stored = db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        if sizes is not None:  # nothing is written while a workbook is checked
+            sizes[table.name] = stored
     if stored <= len(keys):
         name = column.name
         return [row for row in db.session.execute(select) if getattr(row, name) in keys]
@@ -125,6 +134,8 @@ class SheetHandler(ABC):
     key_inputs: tuple[str, ...] = ()
     # Columns holding the natural key, to read new ids back by (None: insert one by one).
     key_columns: tuple[str, ...] | None = None
+    # Whether matching needs every row of the sheet at once (else it runs a batch at a time).
+    match_whole_sheet = False
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
@@ -151,7 +162,7 @@ class SheetHandler(ABC):
     def match(self, keyed: list[tuple[int, Any, dict]]) -> dict[int, Any]:
         """The stored row for each sheet row number (absent when new)."""
         existing = {getattr(r, self.key_field): r for r in load_rows(self.table, self.table.c[self.key_field],
-                                                                      [k for _, k, _ in keyed])}
+                                                                      [k for _, k, _ in keyed], self.ctx.table_sizes)}
         return {row: existing[k] for row, k, _ in keyed if k in existing}
 
     # Cleaning and access ----------------------------------------------------------
@@ -261,7 +272,8 @@ class CatalogHandler(SheetHandler):
 
     def match(self, keyed):
         existing = {}
-        for row in load_rows(self.table, self.table.c.code, [k[1] for _, k, _ in keyed if k]):
+        for row in load_rows(self.table, self.table.c.code, [k[1] for _, k, _ in keyed if k],
+                             self.ctx.table_sizes):
             existing[(row.catalog_version_id, row.code)] = row
         return {row: existing[k] for row, k, _ in keyed if k in existing}
 
@@ -347,6 +359,8 @@ class PersonHandler(SheetHandler):
     key_inputs = ("registration_no", "name", "institution_id")
     # Unregistered staff have no unique key to read new ids back by.
     key_columns = None
+    # Several people of one name are matched in row order over the whole sheet.
+    match_whole_sheet = True
 
     def key(self, data):
         number = data.get("registration_no")
@@ -421,74 +435,99 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
     key_header = headers.get(handler.key_field, spec.columns[0].header)
     start = layout.header_row + 1
 
-    # Pass 1: read the keys and find the stored records, one query per chunk of keys.
-    keys: dict[int, Any] = {}
-    keyed = []
-    for number, cells in book.rows(layout.name, start=start):
-        if _blank_row(cells, converters):
-            continue
-        data, _ = _convert(cells, key_converters)
-        keys[number] = key = handler.key(data)
-        keyed.append((number, key, data))
-    matched = handler.match(keyed)
-    del keyed
+    # Rows are read once, in batches: a batch's keys are looked up together (one query
+    # per chunk of keys), then its rows are checked.  A handler that matches over the
+    # whole sheet reads the keys of every row first, then the rows again.
+    def keyed_rows(rows: Iterable[tuple[int, list]]) -> list[tuple[int, Any, dict, list]]:
+        out = []
+        for number, cells in rows:
+            if _blank_row(cells, converters):
+                continue
+            data, _ = _convert(cells, key_converters)
+            out.append((number, handler.key(data), data, cells))
+        return out
+
+    def batches() -> Iterator[tuple[Iterable[tuple[int, Any, list]], dict[int, Any]]]:
+        rows = book.rows(layout.name, start=start)
+        if handler.match_whole_sheet:
+            keyed = [(number, key, data) for number, key, data, _ in keyed_rows(rows)]
+            keys = {number: key for number, key, _ in keyed}
+            matched = handler.match(keyed)
+            del keyed
+            yield ((number, keys[number], cells) for number, cells in book.rows(layout.name, start=start)
+                   if number in keys), matched
+            return
+        while True:
+            read = list(islice(rows, CHUNK))
+            if not read:
+                return
+            batch = keyed_rows(read)  # blank rows left out (a batch may be all blank)
+            del read
+            if batch:
+                yield ((number, key, cells) for number, key, _, cells in batch), \
+                    handler.match([(number, key, data) for number, key, data, _ in batch])
 
     # Pass 2: clean with the service, compare, check access.
     first_row_of: dict[Any, int] = {}
     counts = report.sheets[spec.title]
+    operations = plan.operations
+    example = EXAMPLE_KEYS.get(spec.kind)
+    catalog, personnel = spec is CATALOG, spec is PERSONNEL
+    required_fields = frozenset(required)
+    clean, define = handler.clean, handler.define
     done = 0
-    for number, cells in book.rows(layout.name, start=start):
-        if number not in keys:
-            continue
-        done += 1
-        if done % 1000 == 0:
-            ctx.progress(1000)
-        data, bad = _convert(cells, converters)
-        key = keys[number]
-        current = matched.get(number)
-        errors: list[tuple[str | None, str]] = list(bad.items())
-        for name in required:
-            if name not in data and name not in bad:
-                errors.append((name, "必填 / required"))
-        example = EXAMPLE_KEYS.get(spec.kind)
-        if key is not None and (key == example or (spec is CATALOG and key[1] == example)):
-            errors.append((handler.key_field, EXAMPLE_ROW))
-        if key is not None and not (spec is PERSONNEL and key[0] == "name"):
-            if key in first_row_of:
-                errors.append((handler.key_field, f"与第{first_row_of[key]}行重复 / same key as row {first_row_of[key]}"))
-            else:
-                first_row_of[key] = number
-        values = None
-        try:
-            if current is not None and getattr(current, "withdrawn_at", None) is not None:
-                raise Conflict(WITHDRAWN)
-            values = handler.clean(data, current)
-        except ValidationError as exc:
-            errored = {name for name, _ in errors}
-            for name, messages in (exc.errors or {None: [exc.message]}).items():
-                if name not in errored:
-                    errors.extend((name, message) for message in messages)
-        except DomainError as exc:
-            errors.append((exc.field or handler.key_field, exc.message))
-        operation = None
-        if values is not None and not errors:
+    for rows, matched in batches():
+        for number, key, cells in rows:
+            done += 1
+            if done % 1000 == 0:
+                ctx.progress(1000)
+            data, bad = _convert(cells, converters)
+            current = matched.get(number)
+            errors: list[tuple[str | None, str]] = list(bad.items()) if bad else []
+            if not required_fields <= data.keys():
+                for name in required:
+                    if name not in data and name not in bad:
+                        errors.append((name, "必填 / required"))
+            if key is not None:
+                if key == example or (catalog and key[1] == example):
+                    errors.append((handler.key_field, EXAMPLE_ROW))
+                if not (personnel and key[0] == "name"):
+                    if key in first_row_of:
+                        errors.append((handler.key_field,
+                                       f"与第{first_row_of[key]}行重复 / same key as row {first_row_of[key]}"))
+                    else:
+                        first_row_of[key] = number
+            values = None
             try:
-                operation = _plan_row(handler, number, key, values, current)
+                if current is not None and getattr(current, "withdrawn_at", None) is not None:
+                    raise Conflict(WITHDRAWN)
+                values = clean(data, current)
+            except ValidationError as exc:
+                errored = {name for name, _ in errors}
+                for name, messages in (exc.errors or {None: [exc.message]}).items():
+                    if name not in errored:
+                        errors.extend((name, message) for message in messages)
             except DomainError as exc:
                 errors.append((exc.field or handler.key_field, exc.message))
-        if errors:
-            for name, message in errors:
-                report.error(layout.name, number, headers.get(name, key_header if name is None else name), message)
-            # Later sheets may name this key: resolve it rather than report it again.
-            handler.define(key, Pending(spec.kind, key) if current is None else current.id, values or data)
-            continue
-        if operation is None:
-            counts["unchanged"] += 1
-            handler.define(key, current.id, values)
-        else:
-            plan.operations.append(operation)
-            counts[operation.action] += 1
-            handler.define(key, operation.ref if operation.ref is not None else current.id, values)
+            operation = None
+            if values is not None and not errors:
+                try:
+                    operation = _plan_row(handler, number, key, values, current)
+                except DomainError as exc:
+                    errors.append((exc.field or handler.key_field, exc.message))
+            if errors:
+                for name, message in errors:
+                    report.error(layout.name, number, headers.get(name, key_header if name is None else name), message)
+                # Later sheets may name this key: resolve it rather than report it again.
+                define(key, Pending(spec.kind, key) if current is None else current.id, values or data)
+                continue
+            if operation is None:
+                counts["unchanged"] += 1
+                define(key, current.id, values)
+            else:
+                operations.append(operation)
+                counts[operation.action] += 1
+                define(key, operation.ref if operation.ref is not None else current.id, values)
     ctx.progress(done % 1000)
     return plan
 
@@ -512,7 +551,13 @@ def _convert(cells: list, converters: list) -> tuple[dict[str, Any], dict[str, s
         if index >= width:
             continue
         value = cells[index]
-        if value is None or value == "" or (value.__class__ is str and not value.strip()):
+        if value.__class__ is str:
+            if not value or value.isspace():
+                continue
+            if convert is to_text:  # text as typed
+                data[name] = value
+                continue
+        elif value is None:
             continue
         try:
             data[name] = convert(value)

@@ -65,26 +65,28 @@ def clean_standard(data: dict[str, Any], *, partial: bool = False,
     """
     refs = refs or _DATABASE_REFERENCES
     c = Cleaner(data, required=REQUIRED, partial=partial)
-    c.field("certificate_no", normalize_certificate_no)
-    c.field("name", _NAME)
-    c.field("code", _code)
-    c.field("category", _CATEGORY)
-    c.field("discipline_code", refs.discipline_code)
-    c.field("institution_id", refs.institution_id)
-    c.field("range_text", _TEXT_300)
-    c.field("uncertainty_text", _TEXT_300)
-    c.field("issuer", _TEXT_200)
-    c.field("issued_on", _DATE)
-    c.field("valid_until", _OPTIONAL_DATE)
-    c.field("responsible_person", _TEXT_100)
-    c.field("status", _STATUS)
-    c.field("status_since", _OPTIONAL_DATE)
-    c.field("is_carbon", boolean)
-    c.field("build_kind", _BUILD_KIND)
-    c.field("built_on", _OPTIONAL_DATE)
-    c.field("is_demo", boolean)
-    c.field("catalog_line_ids", refs.catalog_lines)
-    c.field("regulation_ids", refs.regulations)
+    c.fields((
+        ("certificate_no", normalize_certificate_no),
+        ("name", _NAME),
+        ("code", _code),
+        ("category", _CATEGORY),
+        ("discipline_code", refs.discipline_code),
+        ("institution_id", refs.institution_id),
+        ("range_text", _TEXT_300),
+        ("uncertainty_text", _TEXT_300),
+        ("issuer", _TEXT_200),
+        ("issued_on", _DATE),
+        ("valid_until", _OPTIONAL_DATE),
+        ("responsible_person", _TEXT_100),
+        ("status", _STATUS),
+        ("status_since", _OPTIONAL_DATE),
+        ("is_carbon", boolean),
+        ("build_kind", _BUILD_KIND),
+        ("built_on", _OPTIONAL_DATE),
+        ("is_demo", boolean),
+        ("catalog_line_ids", refs.catalog_lines),
+        ("regulation_ids", refs.regulations),
+    ))
 
     if not partial and c.out.get("valid_until") is None and "issued_on" in c.out:
         c.out["valid_until"] = default_valid_until(c.out["issued_on"])

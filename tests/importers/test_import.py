@@ -430,3 +430,91 @@ def test_the_templates_example_rows_are_refused():
     report = run_import(buffer.getvalue(), actor=None)
     assert {e.sheet for e in report.errors} == {"机构", "计量标准", "检定规程", "人员", "强检目录"}
     assert all("example row" in e.message for e in report.errors)
+
+
+# --- bulk loads ------------------------------------------------------------------------
+
+
+def _index_definitions() -> dict[str, str]:
+    return dict(db.session.connection().exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all())
+
+
+def _bulk_book(first: int) -> bytes:
+    code = factories.credit_code()
+    return xlsx({"机构": [INSTITUTION_HEADER, [code, "批量导入所", "南昌", "法定计量检定机构", None, None]],
+                 "计量标准": [STANDARD_HEADER, *[standard_row(f"[2024]赣量标证字第{n}号", code)
+                                                for n in range(first, first + 3)]]})
+
+
+@pytest.fixture
+def rebuild_small_loads(monkeypatch):
+    import importers.bulk
+
+    if db.session.connection().dialect.name != "sqlite":
+        pytest.skip("indexes are rebuilt after large loads on SQLite only")
+    monkeypatch.setattr(importers.bulk, "REBUILD_MIN_ROWS", 1)
+
+
+def test_a_large_load_rebuilds_the_same_indexes_and_keeps_uniqueness(rebuild_small_loads):
+    before = _index_definitions()
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = db.session.connection().engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        report = run_import(_bulk_book(9001), actor=None)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert report.ok and report.applied
+    assert "DROP INDEX ix_measurement_standards_institution_id" in statements
+    assert "DROP INDEX ix_audit_events_entity" in statements
+    assert _index_definitions() == before
+    assert by_certificate("[2024]赣量标证字第9001号").catalog_lines[0].code == "S14"
+    plan = db.session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN SELECT id FROM measurement_standards WHERE institution_id = 1").all()
+    assert "ix_measurement_standards_institution_id" in str(plan)
+    with pytest.raises(sa.exc.IntegrityError):  # the UNIQUE constraint never went away
+        with db.session.begin_nested():
+            db.session.connection().exec_driver_sql(
+                "INSERT INTO measurement_standards (certificate_no, name, category, institution_id, issued_on, "
+                "valid_until, status, is_carbon, created_at, updated_at, version, is_demo) SELECT certificate_no, "
+                "name, category, institution_id, issued_on, valid_until, status, is_carbon, created_at, updated_at, "
+                "version, is_demo FROM measurement_standards LIMIT 1")
+
+
+def test_a_dry_run_or_a_failed_load_leaves_the_indexes_in_place(rebuild_small_loads, monkeypatch):
+    from importers.apply import Applier
+
+    before = _index_definitions()
+    report = run_import(_bulk_book(9101), actor=None, dry_run=True)
+    assert report.ok and not report.applied
+    assert _index_definitions() == before
+
+    def fail(self):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Applier, "_flush_audit", fail)
+    with pytest.raises(RuntimeError):
+        run_import(_bulk_book(9201), actor=None)
+    assert _index_definitions() == before
+    assert by_certificate("[2024]赣量标证字第9201号") is None
+
+
+def test_rows_read_in_batches_still_see_the_whole_sheet(monkeypatch):
+    import importers.validation
+
+    monkeypatch.setattr(importers.validation, "CHUNK", 2)
+    holder = factories.institution()
+    rows = [standard_row(f"[2024]赣量标证字第{n}号", holder.credit_code) for n in range(9301, 9306)]
+    blank = [None] * len(STANDARD_HEADER)
+    report = run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows, blank, blank, blank, rows[0]]}), actor=None)
+    assert [(e.row, e.message.split(" /")[0]) for e in report.errors] == [(10, "与第2行重复")]
+    assert run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows]}), actor=None).applied
+    rows[4][STANDARD_HEADER.index("计量标准名称*")] = "改名后的装置"
+    report = run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows]}), actor=None)
+    assert report.sheets["计量标准"] == {"created": 0, "updated": 1, "unchanged": 4}
+    assert by_certificate("[2024]赣量标证字第9305号").name == "改名后的装置"
