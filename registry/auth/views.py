@@ -16,7 +16,14 @@ from sqlalchemy.orm import selectinload
 
 from registry.audit.models import AuditEvent
 from registry.audit.queries import history_query
-from registry.auth.forms import ROLE_LABELS, LoginForm, PasswordChangeForm, PasswordResetForm, UserCreateForm, UserEditForm
+from registry.auth.forms import (
+    ROLE_LABELS,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from registry.auth.models import ROLES, User
 from registry.auth.queries import get_user, users_query
 from registry.auth.services import (

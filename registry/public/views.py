@@ -14,6 +14,9 @@ from registry.web import filter_args, paginate
 
 bp = Blueprint("public", __name__, url_prefix="/public", template_folder="templates")
 
+# Longer search text is cut: no public search needs more, and it keeps the LIKE patterns small.
+MAX_QUERY_LENGTH = 200
+
 # The standards and the regulations pages count against one limit per address.
 public_limit = limiter.shared_limit(lambda: current_app.config["PUBLIC_QUERY_LIMIT"], scope="public-query",
                                     key_func=get_remote_address)
@@ -37,7 +40,7 @@ REGULATION_STATUS_LABELS = {
 def index():
     """Social public standards: search form and results."""
     city_list = db.session.execute(cities(current_app.config["PROVINCE_CODE"])).all()
-    args = filter_args("q", "city", "valid")
+    args = _search_args("q", "city", "valid")
     if args.get("city") not in {c.code for c in city_list}:
         args.pop("city", None)
     today = date.today()
@@ -50,10 +53,17 @@ def index():
 @public_limit
 def regulations():
     """Local regulations and specifications: search by code or title."""
-    args = filter_args("q")
+    args = _search_args("q")
     results = paginate(public_regulations_query(args), scalars=False)
     return render_template("public/regulations.html", results=results, args=args,
                            kind_labels=REGULATION_KIND_LABELS, status_labels=REGULATION_STATUS_LABELS)
+
+
+def _search_args(*names: str) -> dict:
+    args = filter_args(*names)
+    if "q" in args:
+        args["q"] = args["q"][:MAX_QUERY_LENGTH]
+    return args
 
 
 @bp.errorhandler(429)

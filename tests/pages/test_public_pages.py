@@ -146,3 +146,12 @@ def test_english_public_page(client, holders):
 
 def test_front_page_links_to_the_public_query(client):
     assert 'href="/public/"' in html(client.get("/"))
+
+
+def test_too_many_searches_page_in_english(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_QUERY_LIMIT", "1 per minute")
+    client.get("/lang/en")
+    assert client.get("/public/").status_code == 200
+    response = client.get("/public/")
+    assert response.status_code == 429
+    assert "Too many searches" in response.get_data(as_text=True)
