@@ -82,6 +82,10 @@ def test_admin_creates_a_user_who_then_logs_in(pages, live_server):
     assert page.get_by_role("heading", name="created.in.browser@example.test").is_visible()
     assert page.get_by_text(live_server.accounts.own_name).first.is_visible()
     pages.screenshot("account-created")
+    page.get_by_role("link", name="English").click()
+    assert page.get_by_role("heading", name="Edit the account").is_visible()
+    pages.screenshot("account-created-en")
+    page.get_by_role("link", name="中文").click()
 
     page.get_by_role("button", name="退出").click()
     page.goto("/login")
