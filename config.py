@@ -95,6 +95,8 @@ class Config:
     # Login throttling (Flask-Limiter syntax), per account and per remote address.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
+    # The public query pages (no login) per remote address, Flask-Limiter syntax.
+    PUBLIC_QUERY_LIMIT = os.environ.get("PUBLIC_QUERY_LIMIT", "60 per minute")
     # CSRF is checked by registry.security (pages always; API only on cookie auth).
     WTF_CSRF_CHECK_DEFAULT = False
     # Strict-Transport-Security max-age; 0 turns the header off (development, tests).
