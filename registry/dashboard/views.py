@@ -16,6 +16,7 @@ from registry.auth.policy import is_staff
 from registry.coverage import services
 from registry.errors import DomainError
 from registry.extensions import db
+from registry.i18n import is_english
 from registry.institutions.models import Institution
 from registry.personnel.queries import persons_query
 from registry.reference.queries import regions_query
@@ -72,7 +73,11 @@ def _region(choices: list[Choice]) -> str:
     return raw
 
 
-def _dashboard_data(report, by_region, forecast) -> dict:
+def _label(choice: Choice) -> str:
+    return choice.name_en if is_english() and choice.name_en else choice.name
+
+
+def _dashboard_data(report, by_region, forecast, names: dict[str, str]) -> dict:
     """What the charts draw, for the JSON block ``dashboard.js`` reads (the same numbers as the tables)."""
     indicators = [{"key": item.key, "name": item.name, "name_en": item.name_en, "kind": item.kind,
                    "target": item.target, "target_max": item.target_max, "comparator": item.comparator}
@@ -80,7 +85,7 @@ def _dashboard_data(report, by_region, forecast) -> dict:
     return {
         "indicators": indicators,
         "byRegion": {
-            "regions": [column.region_name for column in by_region.regions],
+            "regions": [names.get(column.region, column.region_name) for column in by_region.regions],
             "codes": [column.region for column in by_region.regions],
             "values": {item["key"]: [column.indicators[i].value for column in by_region.regions]
                        for i, item in enumerate(indicators)},
@@ -122,12 +127,14 @@ def index():
         gap_lines = gaps.uncovered
     else:
         gap_lines = next((entry.lines for entry in gaps.by_region if entry.region == region), [])
+    names = {choice.code: _label(choice) for choice in choices}
     warnings = list(dict.fromkeys([*report.warnings, *by_region.warnings, *forecast.warnings, *gaps.warnings,
                                    *risks.warnings]))
     return render_template(
         "dashboard/index.html", choices=choices, form=form, error=None, as_of=as_of, region=region,
         province=province, report=report, by_region=by_region, forecast=forecast, gaps=gaps, gap_lines=gap_lines,
-        risks=risks, expiring=expiring, warnings=warnings, chart_data=_dashboard_data(report, by_region, forecast),
+        risks=risks, expiring=expiring, warnings=warnings, scope_name=names.get(region, report.region_name),
+        chart_data=_dashboard_data(report, by_region, forecast, names),
         forecast_series=[series for series in forecast.indicators
                          if any(point.value is not None for point in series.points)],
     )
@@ -193,7 +200,6 @@ def institution_home():
 
 @bp.context_processor
 def _labels() -> dict:
-    from registry.i18n import is_english
     from registry.standards.models import STATUS_LABELS
 
     def status_label(code: str) -> str:
