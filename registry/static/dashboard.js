@@ -63,7 +63,8 @@
           datasets: [{
             type: "bar", label: name(item), backgroundColor: colors, borderColor: borders, borderWidth: 2,
             data: data.byRegion.values[key].map(function (v) { return scaled(item, v); })
-          }].concat(targetLines(item, regions.length))
+          // A count's target is the province's total, not each city's: drawn only for ratios.
+          }].concat(isRatio(item) ? targetLines(item, regions.length) : [])
         },
         options: options(item)
       };
