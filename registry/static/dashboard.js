@@ -42,7 +42,7 @@
   function options(item) {
     return {
       responsive: true, maintainAspectRatio: false, animation: false,
-      scales: { y: { beginAtZero: true, ticks: { callback: tick(item) } } },
+      scales: { y: { beginAtZero: true, max: isRatio(item) ? 100 : undefined, ticks: { callback: tick(item) } } },
       plugins: { legend: { position: "bottom" } }
     };
   }

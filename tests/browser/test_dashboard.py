@@ -63,6 +63,15 @@ def test_the_regulator_reads_the_services_numbers_and_changes_the_date(pages, li
     assert past != today  # the demo certificates differ between the two dates
     assert _charts_drawn(page)
 
+    with live_server.app.app_context():
+        expiring = services.expiring_certificates(PAST, None, None, limit=25)
+    page.get_by_role("link", name="查看清单").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="即将到期的证书").is_visible()
+    shown = page.locator('[data-testid="expiring-table"] tbody tr td:first-child').all_inner_texts()
+    assert shown == [item.certificate_no for item in expiring.items]
+    pages.screenshot("dashboard-expiring")
+
 
 def test_switching_city_shows_that_citys_numbers_and_highlights_it(pages, live_server):
     pages.login("regulator")
@@ -99,6 +108,10 @@ def test_the_charts_switch_indicator_and_their_tables_hold_the_numbers(pages, li
     assert float(cell.get_attribute("data-value")) == coverage.value
     assert f"{coverage.value * 100:.2f}%" in cell.inner_text()
     pages.screenshot("dashboard-chart-table")
+    from tests.browser.conftest import SCREENSHOTS
+
+    for index, name in enumerate(("dashboard-chart-cities", "dashboard-chart-forecast")):
+        page.locator(".chart-card").nth(index).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def test_the_dashboard_in_english_and_on_a_tablet(pages, live_server):
