@@ -9,7 +9,7 @@ from registry.coverage import services
 
 pytestmark = pytest.mark.browser
 
-PAST = date(2023, 6, 30)
+PAST = date(2025, 12, 31)  # the demo has certificates expiring within six months of this
 
 
 def _rows(page) -> dict[str, dict]:
@@ -69,7 +69,8 @@ def test_the_regulator_reads_the_services_numbers_and_changes_the_date(pages, li
     page.wait_for_load_state()
     assert page.get_by_role("heading", name="即将到期的证书").is_visible()
     shown = page.locator('[data-testid="expiring-table"] tbody tr td:first-child').all_inner_texts()
-    assert shown == [item.certificate_no for item in expiring.items]
+    assert expiring.items and shown == [item.certificate_no for item in expiring.items]
+    assert str(expiring.total) in page.get_by_test_id("expiring-summary").inner_text()
     pages.screenshot("dashboard-expiring")
 
 
@@ -84,11 +85,29 @@ def test_switching_city_shows_that_citys_numbers_and_highlights_it(pages, live_s
     assert "九江市" in page.get_by_test_id("dashboard-scope").inner_text()
     assert page.locator('[data-testid="gaps-by-city"] tr.selected-region').get_attribute("data-region") == "360400"
     assert _charts_drawn(page)
+    with live_server.app.app_context():
+        risks = services.single_points_of_failure(date.today(), "360400")
+        gaps = services.coverage_gaps(date.today(), "360400")
+    if risks.lines:  # the demo has some in most cities
+        table = page.get_by_test_id("risks").inner_text()
+        for entry in risks.lines:
+            assert entry.line.code in table
+            assert all(standard.certificate_no in table for standard in entry.standards)
+    else:
+        assert page.get_by_text("无单点失效").is_visible()
+    assert f"{gaps.uncovered_count} / {gaps.mandatory_line_count}" in page.get_by_test_id("gap-count").inner_text()
+    pages.screenshot("dashboard-city")
 
 
 def test_the_charts_switch_indicator_and_their_tables_hold_the_numbers(pages, live_server):
-    pages.login("regulator")
     page = pages.page
+    console_errors: list[str] = []
+    # The browser asks for /favicon.ico, which no page serves: only other errors count.
+    page.on("console", lambda message: console_errors.append(message.text)
+            if message.type == "error" and "Failed to load resource" not in message.text else None)
+    page.on("response", lambda response: console_errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+    pages.login("regulator")
     regions = page.locator("#chart-regions")
     assert regions.get_attribute("data-indicator") == "mandatory_item_coverage"
     page.get_by_label("按城市比较的指标").select_option("registered_metrologist_share")
@@ -112,6 +131,7 @@ def test_the_charts_switch_indicator_and_their_tables_hold_the_numbers(pages, li
 
     for index, name in enumerate(("dashboard-chart-cities", "dashboard-chart-forecast")):
         page.locator(".chart-card").nth(index).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    assert not console_errors, console_errors  # e.g. a Content-Security-Policy refusal
 
 
 def test_the_dashboard_in_english_and_on_a_tablet(pages, live_server):
