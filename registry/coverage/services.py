@@ -1099,6 +1099,7 @@ class InstitutionShare(_Serialisable):
     institution_name: str
     city: str
     city_name: str
+    city_name_en: str | None
     social_public: int
     city_social_public: int
     province_social_public: int
@@ -1146,7 +1147,7 @@ def institution_share(as_of: date, institution_id: int, *, statuses: Iterable[st
     if version is None:
         return InstitutionShare(
             as_of=as_of, institution_id=institution.id, institution_name=institution.name, city=city.code,
-            city_name=city.name, social_public=own, city_social_public=city_total,
+            city_name=city.name, city_name_en=city.name_en, social_public=own, city_social_public=city_total,
             province_social_public=province_total, catalog=None, mandatory_line_count=0, lines_covered=0,
             sole_in_city_count=0, sole_in_city=[], warnings=[_no_catalog_warning(as_of)])
     mine = _line_covered(as_of, covering, S.institution_id == institution.id, I.withdrawn_at.is_(None))
@@ -1161,7 +1162,7 @@ def institution_share(as_of: date, institution_id: int, *, statuses: Iterable[st
     catalog = _catalog_info(version, total)
     return InstitutionShare(
         as_of=as_of, institution_id=institution.id, institution_name=institution.name, city=city.code,
-        city_name=city.name, social_public=own, city_social_public=city_total,
+        city_name=city.name, city_name_en=city.name_en, social_public=own, city_social_public=city_total,
         province_social_public=province_total, catalog=catalog, mandatory_line_count=total,
         lines_covered=len(rows), sole_in_city_count=len(sole), sole_in_city=sole, warnings=catalog.warnings())
 

@@ -165,5 +165,10 @@ def test_the_institution_user_lands_home_and_sees_their_expiring_certificates(pa
     assert page.get_by_test_id("home-expiring-count").inner_text().count(str(listing.total)) >= 1
     assert page.locator('[data-testid="share"] dd').first.get_attribute("data-own") == str(share.social_public)
     pages.screenshot("home-institution-dashboard")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Certificates to re-examine").is_visible()
+    pages.screenshot("home-institution-en")
+    page.get_by_role("link", name="中文").click()
     page.goto("/dashboard")
     assert page.locator("h2").first.inner_text().startswith("404")

@@ -186,3 +186,21 @@ def test_the_expiring_list_rejects_a_bad_date(client, users, auth):
     auth.login_session(users.regulator)
     response = client.get("/dashboard/expiring?as_of=2025-13-01")
     assert response.status_code == 400 and "无效" in response.get_data(as_text=True)
+
+
+def test_the_expiring_list_pages_through_the_service(client, users, auth, session):
+    from tests import factories
+
+    for day in range(1, 31):
+        factories.standard(users.own, issued_on=date(2024, 1, 1), valid_until=date(2025, 7, day))
+    session.commit()
+    auth.login_session(users.regulator)
+    first = client.get(f"/dashboard/expiring?as_of={AS_OF}&region=360100").get_data(as_text=True)
+    second = client.get(f"/dashboard/expiring?as_of={AS_OF}&region=360100&page=2").get_data(as_text=True)
+    listing = services.expiring_certificates(AS_OF, None, "360100", limit=100)
+    numbers = [item.certificate_no for item in listing.items]
+    assert listing.total == 30
+    assert all(number in section(first, "expiring-table") for number in numbers[:25])
+    assert numbers[25] not in section(first, "expiring-table")
+    assert all(number in section(second, "expiring-table") for number in numbers[25:])
+    assert "第 2 / 2 页" in second
