@@ -1168,6 +1168,9 @@ def institution_share(as_of: date, institution_id: int, *, statuses: Iterable[st
 
 
 def reexamination_apply_by(valid_until: date, months: int | None = None) -> date:
-    """The last day to apply for re-examination (复查): ``months`` (default ``REEXAMINATION_LEAD_MONTHS``) before expiry."""
+    """Return the last day to apply for re-examination (复查): ``months`` before expiry.
+
+    ``months`` defaults to ``REEXAMINATION_LEAD_MONTHS``.
+    """
     months = _months(months, "REEXAMINATION_LEAD_MONTHS", MAX_HORIZON_MONTHS)
     return add_months(valid_until, -months)

@@ -133,7 +133,8 @@ def index():
     return render_template(
         "dashboard/index.html", choices=choices, form=form, error=None, as_of=as_of, region=region,
         province=province, report=report, by_region=by_region, forecast=forecast, gaps=gaps, gap_lines=gap_lines,
-        risks=risks, expiring=expiring, warnings=warnings, names=names, scope_name=names.get(region, report.region_name),
+        risks=risks, expiring=expiring, warnings=warnings, names=names,
+        scope_name=names.get(region, report.region_name),
         chart_data=_dashboard_data(report, by_region, forecast, names),
         forecast_series=[series for series in forecast.indicators
                          if any(point.value is not None for point in series.points)],
