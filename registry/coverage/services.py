@@ -1080,3 +1080,97 @@ def expiring_certificates(as_of: date, months: int | None = None, region: str | 
     return ExpiringList(as_of=as_of, months=months, until=until, region=scope.code, region_name=scope.name,
                         institution_id=institution_id, total=total, limit=limit, offset=offset,
                         items=[_standard_ref(row) for row in rows])
+
+
+# --------------------------------------------------------------------------- one institution's share
+
+@dataclass
+class InstitutionShare(_Serialisable):
+    """One institution's part in its city's and the province's figures on ``as_of``.
+
+    ``social_public`` counts its covering social public standards (as
+    ``social_public_standards`` does); ``lines_covered`` the mandatory lines
+    its standards cover; ``sole_in_city`` the lines it covers and no other
+    institution of its city does, so its city loses them if it lets go.
+    """
+
+    as_of: date
+    institution_id: int
+    institution_name: str
+    city: str
+    city_name: str
+    city_name_en: str | None
+    social_public: int
+    city_social_public: int
+    province_social_public: int
+    catalog: CatalogInfo | None
+    mandatory_line_count: int
+    lines_covered: int
+    sole_in_city_count: int
+    sole_in_city: list[LineRef]
+    warnings: list[str]
+
+
+def _city_of(region_code: str) -> str:
+    """The child of the province a region counts for (itself, its parent, ...); the province for itself."""
+    province = current_app.config["PROVINCE_CODE"]
+    code = region_code
+    for _ in range(5):  # province, city, county: a few levels at most
+        if code == province:
+            return province
+        parent = db.session.scalar(sa.select(Region.parent_code).where(Region.code == code))
+        if parent is None or parent == province:
+            return code
+        code = parent
+    return code
+
+
+def institution_share(as_of: date, institution_id: int, *, statuses: Iterable[str] | None = None) -> InstitutionShare:
+    """Compute ``institution_id``'s standards and covered lines against its city's and the province's.
+
+    A fixed number of queries whatever the data size.
+    """
+    covering = covering_statuses(statuses)
+    institution = db.session.get(Institution, institution_id)
+    if institution is None:
+        raise NotFound(f"未知的机构 / unknown institution: {institution_id}", field="institution_id")
+    city = resolve_region(_city_of(institution.region_code))
+    in_city = sa.true() if city.codes is None else I.region_code.in_(city.codes)
+    province_total, city_total, own = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.case((in_city, 1))),
+                  sa.func.count(sa.case((S.institution_id == institution.id, 1))))
+        .select_from(S).join(I, I.id == S.institution_id)
+        .where(*_covering_clauses(as_of, covering), I.withdrawn_at.is_(None))
+    ).one()
+
+    version = catalog_in_force(as_of)
+    if version is None:
+        return InstitutionShare(
+            as_of=as_of, institution_id=institution.id, institution_name=institution.name, city=city.code,
+            city_name=city.name, city_name_en=city.name_en, social_public=own, city_social_public=city_total,
+            province_social_public=province_total, catalog=None, mandatory_line_count=0, lines_covered=0,
+            sole_in_city_count=0, sole_in_city=[], warnings=[_no_catalog_warning(as_of)])
+    mine = _line_covered(as_of, covering, S.institution_id == institution.id, I.withdrawn_at.is_(None))
+    others = _line_covered(as_of, covering, S.institution_id != institution.id, *_institution_clauses(city))
+    rows = db.session.execute(
+        sa.select(L.id, L.code, L.name, L.sub_name, L.mode, _probe(others).label("shared"))
+        .where(*_line_clauses(version.id, as_of), _probe(mine) == 1)
+        .order_by(L.code, L.id)
+    ).all()
+    sole = [_line_ref(row) for row in rows if not row.shared]
+    total = _mandatory_line_count(version.id, as_of)
+    catalog = _catalog_info(version, total)
+    return InstitutionShare(
+        as_of=as_of, institution_id=institution.id, institution_name=institution.name, city=city.code,
+        city_name=city.name, city_name_en=city.name_en, social_public=own, city_social_public=city_total,
+        province_social_public=province_total, catalog=catalog, mandatory_line_count=total,
+        lines_covered=len(rows), sole_in_city_count=len(sole), sole_in_city=sole, warnings=catalog.warnings())
+
+
+def reexamination_apply_by(valid_until: date, months: int | None = None) -> date:
+    """Return the last day to apply for re-examination (复查): ``months`` before expiry.
+
+    ``months`` defaults to ``REEXAMINATION_LEAD_MONTHS``.
+    """
+    months = _months(months, "REEXAMINATION_LEAD_MONTHS", MAX_HORIZON_MONTHS)
+    return add_months(valid_until, -months)

@@ -1,0 +1,210 @@
+"""Pages over the coverage services: the regulator's dashboard, the institution home, expiring certificates.
+
+Every figure comes from :mod:`registry.coverage.services` (the functions the
+API and the CLI call); the views only read the request and lay the results out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from registry.auth.policy import is_staff
+from registry.coverage import services
+from registry.errors import DomainError
+from registry.extensions import db
+from registry.i18n import is_english
+from registry.institutions.models import Institution
+from registry.personnel.queries import persons_query
+from registry.reference.queries import regions_query
+from registry.standards.queries import standards_query
+from registry.web import Page, actor, login_required, page_args, staff_required
+
+bp = Blueprint("dashboard", __name__, template_folder="templates")
+
+FORECAST_MONTHS = 24
+# Dates the pages accept: wide enough for any plan, far from the calendar's ends (a forecast adds months).
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+HOME_EXPIRING_LIMIT = 50
+HOME_EXPIRED_LIMIT = 20
+
+
+class BadInput(Exception):
+    """A request argument the page cannot use; shown above the form with a 400."""
+
+
+@dataclass
+class Choice:
+    code: str
+    name: str
+    name_en: str | None
+
+
+def _as_of() -> date:
+    raw = request.args.get("as_of", "").strip()
+    if not raw:
+        return date.today()
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise BadInput(_("日期“%(value)s”无效，请按 年-月-日 填写（如 2025-12-31）。", value=raw)) from None
+    if not EARLIEST <= day <= LATEST:
+        raise BadInput(_("日期应在 %(first)s 至 %(last)s 之间。", first=EARLIEST.isoformat(), last=LATEST.isoformat()))
+    return day
+
+
+def _region_choices() -> list[Choice]:
+    """The province and its cities (设区市), as the selector offers them."""
+    province = services.resolve_region(None)
+    cities = db.session.scalars(regions_query({"parent": province.code}, actor=actor()))
+    return [Choice(province.code, province.name, province.name_en)] + [
+        Choice(city.code, city.name, city.name_en) for city in cities]
+
+
+def _region(choices: list[Choice]) -> str:
+    raw = request.args.get("region", "").strip()
+    if not raw:
+        return choices[0].code
+    if raw not in {choice.code for choice in choices}:
+        raise BadInput(_("地区“%(value)s”不是本省或其设区市的行政区划代码。", value=raw))
+    return raw
+
+
+def _label(choice: Choice) -> str:
+    return choice.name_en if is_english() and choice.name_en else choice.name
+
+
+def _dashboard_data(report, by_region, forecast, names: dict[str, str]) -> dict:
+    """What the charts draw, for the JSON block ``dashboard.js`` reads (the same numbers as the tables)."""
+    indicators = [{"key": item.key, "name": item.name, "name_en": item.name_en, "kind": item.kind,
+                   "target": item.target, "target_max": item.target_max, "comparator": item.comparator}
+                  for item in report.indicators]
+    return {
+        "indicators": indicators,
+        "byRegion": {
+            "regions": [names.get(column.region, column.region_name) for column in by_region.regions],
+            "codes": [column.region for column in by_region.regions],
+            "values": {item["key"]: [column.indicators[i].value for column in by_region.regions]
+                       for i, item in enumerate(indicators)},
+            "met": {item["key"]: [column.indicators[i].met for column in by_region.regions]
+                    for i, item in enumerate(indicators)},
+        },
+        "forecast": {
+            "dates": [day.isoformat() for day in forecast.dates],
+            "values": {series.key: [point.value for point in series.points] for series in forecast.indicators},
+        },
+        "selected": report.region,
+    }
+
+
+@bp.get("/dashboard")
+@staff_required
+def index():
+    """Every indicator against its target for a date and a region, by city, forecast, gaps and risks."""
+    choices = _region_choices()
+    form = {"as_of": request.args.get("as_of", ""), "region": request.args.get("region", "")}
+    try:
+        as_of = _as_of()
+        region = _region(choices)
+    except BadInput as error:
+        return render_template("dashboard/index.html", choices=choices, form=form, error=str(error)), 400
+    form = {"as_of": as_of.isoformat(), "region": region}
+    province = choices[0].code
+    try:
+        report = services.coverage_report(as_of, region)
+        by_region = services.coverage_by_region(as_of, province)
+        forecast = services.coverage_forecast(as_of, region, FORECAST_MONTHS)
+        gaps = services.coverage_gaps(as_of, province)
+        risks = services.single_points_of_failure(as_of, region)
+        expiring = services.expiring_certificates(as_of, None, region, limit=1)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("dashboard/index.html", choices=choices, form=form, error=error.message), 400
+    if region == province:
+        gap_lines = gaps.uncovered
+    else:
+        gap_lines = next((entry.lines for entry in gaps.by_region if entry.region == region), [])
+    names = {choice.code: _label(choice) for choice in choices}
+    warnings = list(dict.fromkeys([*report.warnings, *by_region.warnings, *forecast.warnings, *gaps.warnings,
+                                   *risks.warnings]))
+    return render_template(
+        "dashboard/index.html", choices=choices, form=form, error=None, as_of=as_of, region=region,
+        province=province, report=report, by_region=by_region, forecast=forecast, gaps=gaps, gap_lines=gap_lines,
+        risks=risks, expiring=expiring, warnings=warnings, names=names,
+        scope_name=names.get(region, report.region_name),
+        chart_data=_dashboard_data(report, by_region, forecast, names),
+        forecast_series=[series for series in forecast.indicators
+                         if any(point.value is not None for point in series.points)],
+    )
+
+
+@bp.get("/dashboard/expiring")
+@login_required
+def expiring():
+    """Certificates valid on the date that expire within the re-examination lead time, soonest first.
+
+    Staff see a region (or one institution); an institution user always sees their own, as in the API.
+    """
+    user = actor()
+    staff = is_staff(user)
+    choices = _region_choices() if staff else []
+    form = {"as_of": request.args.get("as_of", ""), "region": request.args.get("region", "")}
+    page, size = page_args()
+    try:
+        as_of = _as_of()
+        region = _region(choices) if staff else None
+        institution_id = request.args.get("institution_id", type=int) if staff else user.institution_id
+        listing = services.expiring_certificates(as_of, None, region, institution_id=institution_id,
+                                                 limit=size, offset=(page - 1) * size)
+    except (BadInput, DomainError) as error:
+        db.session.rollback()
+        message = error.message if isinstance(error, DomainError) else str(error)
+        return render_template("dashboard/expiring.html", choices=choices, form=form, error=message,
+                               listing=None, page=None, staff=staff), 400
+    form = {"as_of": as_of.isoformat(), "region": region or ""}
+    result = Page(listing.items, page, size, listing.total)
+    return render_template("dashboard/expiring.html", choices=choices, form=form, error=None, listing=listing,
+                           page=result, staff=staff, apply_by=services.reexamination_apply_by)
+
+
+def _count(stmt: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+@bp.get("/home")
+@login_required
+def institution_home():
+    """An institution user's page: their standards, staff, certificates to renew and share in the province."""
+    user = actor()
+    if is_staff(user):
+        return redirect(url_for("dashboard.index"))
+    institution = db.session.get(Institution, user.institution_id)
+    today = date.today()
+    own = {"institution_id": institution.id}
+    expiring = services.expiring_certificates(today, None, None, institution_id=institution.id,
+                                              limit=HOME_EXPIRING_LIMIT)
+    expired_args = {**own, "expiring_before": today, "status": "in_use"}
+    expired = list(db.session.scalars(
+        standards_query({**expired_args, "sort": "-valid_until"}, actor=user).limit(HOME_EXPIRED_LIMIT)))
+    return render_template(
+        "dashboard/home.html", institution=institution, today=today,
+        standards_total=_count(standards_query(own, actor=user)),
+        staff_total=_count(persons_query(own, actor=user)),
+        expiring=expiring, expired=expired, expired_total=_count(standards_query(expired_args, actor=user)),
+        share=services.institution_share(today, institution.id), apply_by=services.reexamination_apply_by,
+        lead_months=current_app.config["REEXAMINATION_LEAD_MONTHS"],
+    )
+
+
+@bp.context_processor
+def _labels() -> dict:
+    from registry.standards.models import STATUS_LABELS
+
+    def status_label(code: str) -> str:
+        zh, en = STATUS_LABELS.get(code, (code, code))
+        return en if is_english() else zh
+
+    return {"status_label": status_label}

@@ -1,0 +1,110 @@
+/* The dashboard's charts: indicators by city and the forecast, drawn with Chart.js from the
+   page's JSON data block (the same numbers as the tables under each chart). */
+(function () {
+  "use strict";
+  var block = document.getElementById("dashboard-data");
+  if (!block || typeof window.Chart === "undefined") {
+    return;
+  }
+  var data = JSON.parse(block.textContent);
+  var labels = document.getElementById("dashboard-labels").dataset;
+  var english = document.documentElement.lang === "en";
+  var byKey = {};
+  data.indicators.forEach(function (item) { byKey[item.key] = item; });
+
+  var COLORS = { ok: "#1d6b34", bad: "#a4161a", none: "#8c96a0", line: "#0b5cad", target: "#b35c00" };
+
+  function name(item) { return english ? item.name_en : item.name; }
+  function isRatio(item) { return item.kind === "ratio"; }
+  function scaled(item, value) {
+    if (value === null || value === undefined) { return null; }
+    return isRatio(item) ? Math.round(value * 10000) / 100 : value;
+  }
+  function tick(item) {
+    return function (value) { return isRatio(item) ? value + "%" : value; };
+  }
+  function targetLines(item, count) {
+    var sets = [];
+    if (item.target !== null && item.target !== undefined) {
+      sets.push({
+        type: "line", label: labels.target, data: new Array(count).fill(scaled(item, item.target)),
+        borderColor: COLORS.target, borderDash: [6, 4], borderWidth: 2, pointRadius: 0, fill: false
+      });
+    }
+    if (item.comparator === "between" && item.target_max !== null && item.target_max !== undefined) {
+      sets.push({
+        type: "line", label: labels.targetMax, data: new Array(count).fill(scaled(item, item.target_max)),
+        borderColor: COLORS.target, borderDash: [2, 3], borderWidth: 2, pointRadius: 0, fill: false
+      });
+    }
+    return sets;
+  }
+  function options(item) {
+    return {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      scales: { y: { beginAtZero: true, max: isRatio(item) ? 100 : undefined, ticks: { callback: tick(item) } } },
+      plugins: { legend: { position: "bottom" } }
+    };
+  }
+
+  function regionsChart(canvas, select) {
+    var regions = data.byRegion.regions;
+    var chart = null;
+    function draw(key) {
+      var item = byKey[key];
+      var colors = data.byRegion.met[key].map(function (met) {
+        return met === true ? COLORS.ok : met === false ? COLORS.bad : COLORS.none;
+      });
+      var borders = data.byRegion.codes.map(function (code) { return code === data.selected ? "#1b2733" : "transparent"; });
+      var config = {
+        type: "bar",
+        data: {
+          labels: regions,
+          datasets: [{
+            type: "bar", label: name(item), backgroundColor: colors, borderColor: borders, borderWidth: 2,
+            data: data.byRegion.values[key].map(function (v) { return scaled(item, v); })
+          // A count's target is the province's total, not each city's: drawn only for ratios.
+          }].concat(isRatio(item) ? targetLines(item, regions.length) : [])
+        },
+        options: options(item)
+      };
+      if (chart) { chart.destroy(); }
+      chart = new window.Chart(canvas, config);
+      canvas.dataset.indicator = key;
+    }
+    select.addEventListener("change", function () { draw(select.value); });
+    draw(select.value);
+  }
+
+  function forecastChart(canvas, select) {
+    var dates = data.forecast.dates;
+    var chart = null;
+    function draw(key) {
+      var item = byKey[key];
+      var config = {
+        type: "line",
+        data: {
+          labels: dates,
+          datasets: [{
+            label: name(item), borderColor: COLORS.line, backgroundColor: COLORS.line, borderWidth: 2,
+            pointRadius: 2, fill: false, stepped: false,
+            data: data.forecast.values[key].map(function (v) { return scaled(item, v); })
+          }].concat(targetLines(item, dates.length))
+        },
+        options: options(item)
+      };
+      if (chart) { chart.destroy(); }
+      chart = new window.Chart(canvas, config);
+      canvas.dataset.indicator = key;
+    }
+    select.addEventListener("change", function () { draw(select.value); });
+    draw(select.value);
+  }
+
+  var regionsCanvas = document.getElementById("chart-regions");
+  var regionsSelect = document.getElementById("chart-regions-indicator");
+  if (regionsCanvas && regionsSelect) { regionsChart(regionsCanvas, regionsSelect); }
+  var forecastCanvas = document.getElementById("chart-forecast");
+  var forecastSelect = document.getElementById("chart-forecast-indicator");
+  if (forecastCanvas && forecastSelect && forecastSelect.value) { forecastChart(forecastCanvas, forecastSelect); }
+}());

@@ -1,0 +1,174 @@
+"""The regulator's dashboard and the institution home in a real browser, checked against the coverage service."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from registry.coverage import services
+
+pytestmark = pytest.mark.browser
+
+PAST = date(2025, 12, 31)  # the demo has certificates expiring within six months of this
+
+
+def _rows(page) -> dict[str, dict]:
+    """Each indicator row of the page: its value and fraction as the page shows them (data attributes)."""
+    rows = {}
+    for row in page.locator('[data-testid="indicators"] tbody tr').all():
+        value = row.locator("td.value").get_attribute("data-value")
+        fraction = row.locator("td.fraction")
+        numerator, denominator = fraction.get_attribute("data-numerator"), fraction.get_attribute("data-denominator")
+        rows[row.get_attribute("data-indicator")] = {
+            "value": float(value) if value else None,
+            "numerator": int(numerator) if numerator else None,
+            "denominator": int(denominator) if denominator else None,
+            "met": row.locator("[data-met]").get_attribute("data-met"),
+        }
+    return rows
+
+
+def _expected(live_server, as_of: date, region: str | None = None) -> dict[str, dict]:
+    with live_server.app.app_context():
+        report = services.coverage_report(as_of, region)
+    return {item.key: {"value": item.value, "numerator": item.numerator, "denominator": item.denominator,
+                       "met": {True: "true", False: "false", None: "none"}[item.met]} for item in report.indicators}
+
+
+def _charts_drawn(page) -> bool:
+    return page.evaluate("""() => ['chart-regions', 'chart-forecast'].every(id => {
+        const canvas = document.getElementById(id);
+        return canvas && window.Chart && Chart.getChart(canvas) && canvas.width > 0 && canvas.height > 0;
+    })""")
+
+
+def test_the_regulator_reads_the_services_numbers_and_changes_the_date(pages, live_server):
+    pages.login("regulator")
+    page = pages.page
+    assert page.url.endswith("/dashboard")
+    assert page.get_by_role("heading", name="覆盖率总览").is_visible()
+    today = _rows(page)
+    assert today == _expected(live_server, date.today())
+    assert page.get_by_text("目录不完整").first.is_visible()
+    assert _charts_drawn(page)
+    pages.screenshot("dashboard-zh")
+
+    page.get_by_label("截至日期").fill(PAST.isoformat())
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_load_state()
+    assert f"as_of={PAST.isoformat()}" in page.url
+    past = _rows(page)
+    expected = _expected(live_server, PAST)
+    assert past == expected
+    assert past != today  # the demo certificates differ between the two dates
+    assert _charts_drawn(page)
+
+    with live_server.app.app_context():
+        expiring = services.expiring_certificates(PAST, None, None, limit=25)
+    page.get_by_role("link", name="查看清单").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="即将到期的证书").is_visible()
+    shown = page.locator('[data-testid="expiring-table"] tbody tr td:first-child').all_inner_texts()
+    assert expiring.items and shown == [item.certificate_no for item in expiring.items]
+    assert str(expiring.total) in page.get_by_test_id("expiring-summary").inner_text()
+    pages.screenshot("dashboard-expiring")
+
+
+def test_switching_city_shows_that_citys_numbers_and_highlights_it(pages, live_server):
+    pages.login("regulator")
+    page = pages.page
+    page.get_by_label("地区").select_option("360400")
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_load_state()
+    assert "region=360400" in page.url
+    assert _rows(page) == _expected(live_server, date.today(), "360400")
+    assert "九江市" in page.get_by_test_id("dashboard-scope").inner_text()
+    assert page.locator('[data-testid="gaps-by-city"] tr.selected-region').get_attribute("data-region") == "360400"
+    assert _charts_drawn(page)
+    with live_server.app.app_context():
+        risks = services.single_points_of_failure(date.today(), "360400")
+        gaps = services.coverage_gaps(date.today(), "360400")
+    if risks.lines:  # the demo has some in most cities
+        table = page.get_by_test_id("risks").inner_text()
+        for entry in risks.lines:
+            assert entry.line.code in table
+            assert all(standard.certificate_no in table for standard in entry.standards)
+    else:
+        assert page.get_by_text("无单点失效").is_visible()
+    assert f"{gaps.uncovered_count} / {gaps.mandatory_line_count}" in page.get_by_test_id("gap-count").inner_text()
+    pages.screenshot("dashboard-city")
+
+
+def test_the_charts_switch_indicator_and_their_tables_hold_the_numbers(pages, live_server):
+    page = pages.page
+    console_errors: list[str] = []
+    # The browser asks for /favicon.ico, which no page serves: only other errors count.
+    page.on("console", lambda message: console_errors.append(message.text)
+            if message.type == "error" and "Failed to load resource" not in message.text else None)
+    page.on("response", lambda response: console_errors.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+    pages.login("regulator")
+    regions = page.locator("#chart-regions")
+    assert regions.get_attribute("data-indicator") == "mandatory_item_coverage"
+    page.get_by_label("按城市比较的指标").select_option("registered_metrologist_share")
+    assert regions.get_attribute("data-indicator") == "registered_metrologist_share"
+    page.get_by_label("预测的指标").select_option("mandatory_item_coverage")
+    assert page.locator("#chart-forecast").get_attribute("data-indicator") == "mandatory_item_coverage"
+    assert _charts_drawn(page)
+
+    page.locator("details.chart-table summary").first.click()
+    with live_server.app.app_context():
+        table = services.coverage_by_region(date.today())
+    nanchang = next(column for column in table.regions if column.region == "360100")
+    coverage = next(item for item in nanchang.indicators if item.key == "mandatory_item_coverage")
+    cell = page.locator('[data-testid="regions-table"] tr[data-indicator="mandatory_item_coverage"] '
+                        'td[data-region="360100"]')
+    assert cell.is_visible()
+    assert float(cell.get_attribute("data-value")) == coverage.value
+    assert f"{coverage.value * 100:.2f}%" in cell.inner_text()
+    pages.screenshot("dashboard-chart-table")
+    from tests.browser.conftest import SCREENSHOTS
+
+    for index, name in enumerate(("dashboard-chart-cities", "dashboard-chart-forecast")):
+        page.locator(".chart-card").nth(index).screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    assert not console_errors, console_errors  # e.g. a Content-Security-Policy refusal
+
+
+def test_the_dashboard_in_english_and_on_a_tablet(pages, live_server):
+    pages.login("regulator")
+    page = pages.page
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Coverage overview").is_visible()
+    assert page.get_by_role("heading", name="Indicators and targets").is_visible()
+    assert _charts_drawn(page)
+    pages.screenshot("dashboard-en")
+    page.get_by_role("link", name="中文").click()
+    page.wait_for_load_state()
+    page.set_viewport_size({"width": 820, "height": 1180})
+    page.reload()
+    assert _charts_drawn(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    pages.screenshot("dashboard-tablet")
+
+
+def test_the_institution_user_lands_home_and_sees_their_expiring_certificates(pages, live_server):
+    pages.login("institution")
+    page = pages.page
+    assert page.url.endswith("/home")
+    assert page.get_by_role("heading", name=live_server.accounts.own_name).is_visible()
+    with live_server.app.app_context():
+        listing = services.expiring_certificates(date.today(), None, None, institution_id=live_server.accounts.own)
+        share = services.institution_share(date.today(), live_server.accounts.own)
+    shown = page.locator('[data-testid="expiring-table"] tbody tr td:first-child').all_inner_texts()
+    assert shown == [item.certificate_no for item in listing.items]
+    assert page.get_by_test_id("home-expiring-count").inner_text().count(str(listing.total)) >= 1
+    assert page.locator('[data-testid="share"] dd').first.get_attribute("data-own") == str(share.social_public)
+    pages.screenshot("home-institution-dashboard")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Certificates to re-examine").is_visible()
+    pages.screenshot("home-institution-en")
+    page.get_by_role("link", name="中文").click()
+    page.goto("/dashboard")
+    assert page.locator("h2").first.inner_text().startswith("404")

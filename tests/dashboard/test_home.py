@@ -1,0 +1,105 @@
+"""The institution home: its own records only, what to renew and by when, its share in the province."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from registry.coverage import services
+from tests import factories
+from tests.dashboard.conftest import section, text
+
+
+@pytest.fixture
+def today_province(session, users):
+    """Standards dated around today (the home page is always for today)."""
+    from registry.dates import add_months
+
+    today = date.today()
+    catalog = factories.catalog_version(effective_from=date(2021, 1, 1), declared_line_count=2)
+    a, b = factories.catalog_line(catalog, code="HA"), factories.catalog_line(catalog, code="HB")
+    soon = factories.standard(users.own, lines=[a], issued_on=date(2022, 1, 1), valid_until=add_months(today, 2))
+    later = factories.standard(users.own, lines=[b], issued_on=date(2022, 1, 1), valid_until=add_months(today, 5))
+    lasting = factories.standard(users.own, lines=[b], issued_on=date(2022, 1, 1), valid_until=add_months(today, 30))
+    expired = factories.standard(users.own, issued_on=date(2019, 1, 1), valid_until=add_months(today, -1))
+    theirs = factories.standard(users.other_institution, lines=[b], issued_on=date(2022, 1, 1),
+                                valid_until=add_months(today, 3))
+    factories.person(users.own)
+    factories.person(users.own)
+    factories.person(users.other_institution)
+    session.commit()
+    return dict(soon=soon, later=later, lasting=lasting, expired=expired, theirs=theirs, a=a, b=b)
+
+
+def test_anonymous_visitors_are_sent_to_login(client):
+    response = client.get("/home")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_staff_going_home_land_on_the_dashboard(client, users, auth):
+    auth.login_session(users.regulator)
+    response = client.get("/home")
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
+
+
+def test_the_home_shows_only_the_institutions_own_certificates(client, users, auth, today_province):
+    auth.login_session(users.institution)
+    response = client.get("/home")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert users.own.name in page
+    table = section(page, "expiring-table")
+    assert today_province["soon"].certificate_no in table and today_province["later"].certificate_no in table
+    assert today_province["lasting"].certificate_no not in table
+    assert today_province["theirs"].certificate_no not in page
+    listing = services.expiring_certificates(date.today(), None, None, institution_id=users.own.id)
+    assert [item.certificate_no for item in listing.items] == [
+        today_province["soon"].certificate_no, today_province["later"].certificate_no]
+
+
+def test_the_home_says_when_to_apply_for_re_examination(client, users, auth, today_province):
+    auth.login_session(users.institution)
+    page = client.get("/home").get_data(as_text=True)
+    table = text(section(page, "expiring-table"))
+    # both expire within six months, so the six-months-before date has passed: apply now
+    assert table.count("已过申请期") == 2
+    expired = text(section(page, "expired-table"))
+    assert today_province["expired"].certificate_no in expired and "已过期" in expired
+
+
+def test_the_home_counts_the_institutions_standards_and_staff(client, users, auth, today_province):
+    auth.login_session(users.institution)
+    page = client.get("/home").get_data(as_text=True)
+    standards = text(page[page.index('data-testid="standards-count"'):].split("</section>")[0])
+    staff = text(page[page.index('data-testid="staff-count"'):].split("</section>")[0])
+    assert " 4 " in standards and " 2 " in staff
+
+
+def test_the_home_shows_the_institutions_share(client, users, auth, today_province):
+    auth.login_session(users.institution)
+    page = client.get("/home").get_data(as_text=True)
+    share = services.institution_share(date.today(), users.own.id)
+    assert (share.social_public, share.lines_covered, share.sole_in_city_count) == (3, 2, 1)
+    block = page[page.index('data-testid="share"'):]
+    assert f'data-own="{share.social_public}" data-province="{share.province_social_public}"' in block
+    assert 'data-covered="2" data-total="2"' in block and 'data-sole="1"' in block
+    assert "HA" in block.split("</dl>")[0]
+
+
+def test_the_institution_users_expiring_list_is_their_own_whatever_the_arguments(client, users, auth,
+                                                                                 today_province):
+    auth.login_session(users.institution)
+    response = client.get(f"/dashboard/expiring?institution_id={users.other_institution.id}&region=360100")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert today_province["soon"].certificate_no in page
+    assert today_province["theirs"].certificate_no not in page
+    assert 'name="region"' not in page
+
+
+def test_the_home_reads_in_english(client, users, auth, today_province):
+    auth.login_session(users.institution)
+    client.get("/lang/en")
+    page = client.get("/home").get_data(as_text=True)
+    for phrase in ("Certificates to re-examine", "Share in the province", "Apply-by date passed"):
+        assert phrase in page, phrase
