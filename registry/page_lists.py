@@ -57,6 +57,11 @@ def try_url_for(endpoint: str, **values: Any) -> str | None:
         return None
 
 
+def blank(value):
+    """A select filter: a record's empty value (None) is the form's empty choice."""
+    return "" if value is None else value
+
+
 class VersionedForm(FlaskForm):
     """A form that edits a record: ``version`` is the one the user read, sent as ``expected_version``."""
 

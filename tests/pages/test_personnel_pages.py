@@ -28,9 +28,11 @@ def test_the_roster_asks_anonymous_visitors_to_log_in(client):
 def test_the_roster_filters_by_institution_registration_level_and_status(staff_client, users, session):
     today = date.today()
     valid = factories.person(users.own, name="有效注册人", registration_no="REG-V-1", registration_level="1",
-                             registered_on=today - timedelta(days=400), registration_valid_until=today + timedelta(days=900))
+                             registered_on=today - timedelta(days=400),
+                             registration_valid_until=today + timedelta(days=900))
     expiring = factories.person(users.own, name="即将到期人", registration_no="REG-E-1", registration_level="2",
-                                registered_on=today - timedelta(days=1700), registration_valid_until=today + timedelta(days=30))
+                                registered_on=today - timedelta(days=1700),
+                                registration_valid_until=today + timedelta(days=30))
     expired = factories.person(users.other_institution, name="已过期人", registration_no="REG-X-1",
                                registration_level="2", registered_on=date(2015, 1, 1),
                                registration_valid_until=date(2019, 12, 31))
