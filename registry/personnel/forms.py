@@ -23,7 +23,8 @@ def _int_or_none(value):
 
 class PersonForm(VersionedForm):
     name = StringField(_l("姓名"), validators=[InputRequired(message=_l("必填"))])
-    institution_id = SelectField(_l("所在机构"), coerce=_int_or_none, validate_choice=False)
+    institution_id = SelectField(_l("所在机构"), coerce=_int_or_none, validate_choice=False,
+                                 validators=[InputRequired(message=_l("必填"))])
     employed_from = DateField(_l("入职日期"), validators=[Optional()])
     employed_until = DateField(_l("离职日期"), validators=[Optional()])
     id_number = StringField(_l("身份证号"), render_kw={"autocomplete": "off"},
@@ -33,8 +34,7 @@ class PersonForm(VersionedForm):
                                      default="", filters=[_blank])
     registration_items = TextAreaField(_l("注册专业项目"), description=_l("每行一项，或以顿号、逗号分隔"))
     registered_on = DateField(_l("注册日期"), validators=[Optional()])
-    registration_valid_until = DateField(_l("注册有效期至"), validators=[Optional()],
-                                         description=_l("留空则按注册日期起 5 年计算"))
+    registration_valid_until = DateField(_l("注册有效期至"), validators=[Optional()])
 
     def load(self, person) -> None:
         """Fill the form from a record (the ID number is never shown, only its mask beside the field)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
@@ -89,6 +89,8 @@ def detail(person_id: int):
 
 def _form(person: Person | None = None) -> PersonForm:
     form = PersonForm()
+    form.registration_valid_until.description = _("留空则按注册日期起 %(years)s 年计算",
+                                                  years=current_app.config["REGISTRATION_VALIDITY_YEARS"])
     choices = institution_choices()
     form.institution_id.choices = [("", _("请选择"))] + choices if len(choices) > 1 else choices
     if request.method == "GET":
