@@ -10,6 +10,14 @@ from registry.page_lists import VersionedForm, blank as _blank
 MODE_LABELS = {"P": _l("P（型式批准）"), "V": _l("V（强制检定）"), "P+V": _l("P+V（型式批准和强制检定）")}
 FORM_LABELS = {"first_only": _l("只作首次检定"), "periodic": _l("周期检定")}
 LABELS = {"mode": MODE_LABELS, "verification_form": FORM_LABELS}
+# Column labels for the history tables.
+FIELD_LABELS = {
+    "name": _l("名称"), "source_document": _l("发布文件"), "effective_from": _l("起始日期"),
+    "declared_line_count": _l("文件所列条目数"), "is_partial": _l("部分条目"), "description": _l("说明"),
+    "code": _l("序号"), "sub_name": _l("二级名称"), "mode": _l("监管方式"), "verification_form": _l("强制检定形式"),
+    "scope_note": _l("适用范围说明"),
+    "is_demo": _l("演示数据"), "withdrawn_at": _l("撤销时间"), "withdrawn_reason": _l("撤销原因"),
+}
 
 
 class VersionForm(VersionedForm):

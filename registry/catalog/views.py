@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from registry import page_lists
 from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write
-from registry.catalog.forms import LABELS, LineForm, VersionForm
+from registry.catalog.forms import FIELD_LABELS, LABELS, LineForm, VersionForm
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.catalog.queries import line_counts, lines_query, versions_query
 from registry.catalog.schemas import CatalogLineQueryArgs, CatalogVersionQueryArgs
@@ -60,7 +60,7 @@ def detail(version_id: int):
     return render_template("catalog/detail.html", version=version, page=page, ignored=ignored, labels=LABELS,
                            counts=line_counts(version.id, actor=actor()),
                            is_in_force=in_force is not None and in_force.id == version.id,
-                           events=_history(version))
+                           events=_history(version), history_fields=FIELD_LABELS, history_values=LABELS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -115,7 +115,7 @@ def line_detail(line_id: int):
     line = get_or_404(CatalogLine, line_id, actor=actor())
     standards = paginate_first(standards_query({"covers_line": line.id}, actor=actor()))
     return render_template("catalog/line_detail.html", line=line, labels=LABELS, standards=standards,
-                           events=_history(line))
+                           events=_history(line), history_fields=FIELD_LABELS, history_values=LABELS)
 
 
 def paginate_first(stmt, limit: int = 20) -> tuple[list, int]:

@@ -13,6 +13,14 @@ LEVEL_LABELS = {"1": _l("一级注册计量师"), "2": _l("二级注册计量师
 STATUS_LABELS = {"valid": _l("注册有效"), "expiring": _l("即将到期"), "expired": _l("已过期")}
 STATUS_TAGS = {"valid": "tag-ok", "expiring": "tag-warn", "expired": "tag-bad"}
 LABELS = {"level": LEVEL_LABELS, "status": STATUS_LABELS, "status_tag": STATUS_TAGS}
+# Column labels for the history table (the ID number's hash is never shown).
+FIELD_LABELS = {
+    "name": _l("姓名"), "institution_id": _l("所在机构"), "employed_from": _l("入职日期"),
+    "employed_until": _l("离职日期"), "id_number_mask": _l("身份证号"), "registration_no": _l("注册证号"),
+    "registration_level": _l("注册级别"), "registration_items": _l("注册专业项目"), "registered_on": _l("注册日期"),
+    "registration_valid_until": _l("注册有效期至"),
+    "is_demo": _l("演示数据"), "withdrawn_at": _l("撤销时间"), "withdrawn_reason": _l("撤销原因"),
+}
 
 _ITEM_SEPARATORS = re.compile(r"[\n\r;；,，、]+")
 

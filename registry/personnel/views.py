@@ -20,7 +20,7 @@ from registry.auth.policy import ensure_can_write, is_staff
 from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.page_lists import WithdrawForm, list_args, save
-from registry.personnel.forms import LABELS, PersonForm
+from registry.personnel.forms import FIELD_LABELS, LABELS, PersonForm
 from registry.personnel.models import Person
 from registry.personnel.queries import persons_query, registration_status
 from registry.personnel.schemas import PersonQueryArgs
@@ -84,7 +84,10 @@ def index():
 def detail(person_id: int):
     person = get_or_404(Person, person_id, actor=actor())
     return render_template("personnel/detail.html", person=person, labels=LABELS,
-                           status=registration_status(person, date.today()), events=person_history(person))
+                           status=registration_status(person, date.today()), events=person_history(person),
+                           history_fields=FIELD_LABELS,
+                           history_values={"registration_level": LABELS["level"],
+                                           "institution_id": {person.institution_id: person.institution.name}})
 
 
 def _form(person: Person | None = None) -> PersonForm:

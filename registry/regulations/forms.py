@@ -18,6 +18,14 @@ LEVEL_LABELS = {"national": _l("国家"), "local": _l("地方")}
 STATUS_LABELS = {"planned": _l("计划"), "drafting": _l("起草中"), "published": _l("已发布"),
                  "implemented": _l("已实施"), "abolished": _l("已废止")}
 LABELS = {"series": SERIES_LABELS, "kind": KIND_LABELS, "level": LEVEL_LABELS, "status": STATUS_LABELS}
+# Column labels for the history table.
+FIELD_LABELS = {
+    "code": _l("规程编号"), "series": _l("系列"), "province": _l("省份"), "number": _l("编号"), "year": _l("年份"),
+    "title": _l("规程名称"), "kind": _l("类别"), "level": _l("级别"), "status": _l("状态"),
+    "published_on": _l("发布日期"), "implemented_on": _l("实施日期"), "abolished_on": _l("废止日期"),
+    "is_urgent": _l("地方急需"), "is_carbon": _l("双碳相关"),
+    "is_demo": _l("演示数据"), "withdrawn_at": _l("撤销时间"), "withdrawn_reason": _l("撤销原因"),
+}
 
 
 class RegulationForm(VersionedForm):

@@ -9,7 +9,7 @@ from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write
 from registry.extensions import db
 from registry.page_lists import WithdrawForm, list_args, save
-from registry.regulations.forms import LABELS, RegulationForm
+from registry.regulations.forms import FIELD_LABELS, LABELS, RegulationForm
 from registry.regulations.models import Regulation
 from registry.regulations.queries import regulations_query, standards_applying
 from registry.regulations.schemas import RegulationQueryArgs
@@ -40,7 +40,8 @@ def detail(regulation_id: int):
     standards, standards_total = standards_applying(regulation, actor=actor())
     return render_template("regulations/detail.html", regulation=regulation, labels=LABELS,
                            standards=standards, standards_total=standards_total,
-                           events=db.session.scalars(history_query(regulation)).all())
+                           events=db.session.scalars(history_query(regulation)).all(),
+                           history_fields=FIELD_LABELS, history_values=LABELS)
 
 
 @bp.route("/new", methods=["GET", "POST"])

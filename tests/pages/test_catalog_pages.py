@@ -78,7 +78,7 @@ def test_the_line_page_shows_every_field_its_standards_and_history(staff_client,
     session.commit()
     body = staff_client.get(f"/catalog/lines/{line.id}").get_data(as_text=True)
     for text in ("电动汽车充电桩", "交流", "P+V（型式批准和强制检定）", "周期检定", "用于贸易结算", version.name,
-                 standard.name, "历史记录", "create"):
+                 standard.name, "历史记录", "创建"):
         assert text in body, text
 
 

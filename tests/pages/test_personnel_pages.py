@@ -89,7 +89,7 @@ def test_the_detail_page_shows_the_registration_and_history_but_never_the_id_num
     assert person.registration_valid_until == date(2025, 4, 30)
     body = staff_client.get(response.headers["Location"]).get_data(as_text=True)
     for text in ("张检定", users.own.name, "ZJ-2020-001", "一级注册计量师", "压力、衡器、流量", "36**************35",
-                 "历史记录", "create"):
+                 "历史记录", "创建"):
         assert text in body, text
     assert "360102198001011235" not in body and person.id_number_hash not in body
     assert "id_number_hash" not in body
@@ -139,7 +139,7 @@ def test_withdrawing_needs_a_reason_and_keeps_the_history(staff_client, users, s
     assert rows(staff_client.get("/personnel/?q=待撤销人")) == 0
     assert rows(staff_client.get("/personnel/?q=待撤销人&include_withdrawn=true")) == 1
     detail = staff_client.get(f"/personnel/{person.id}").get_data(as_text=True)
-    assert "已撤销" in detail and "重复录入" in detail and "withdraw" in detail
+    assert "已撤销" in detail and "重复录入" in detail and "撤销原因" in detail
 
 
 # --- who may do what: role x action x own/other ----------------------------------------------

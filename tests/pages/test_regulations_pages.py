@@ -97,7 +97,7 @@ def test_the_detail_page_shows_every_field_and_the_history(staff_client, users, 
     standard.regulations = [reg]
     session.commit()
     body = staff_client.get(f"/regulations/{reg.id}").get_data(as_text=True)
-    for text in ("JJG(赣) 8801-2023", "细节规程", "地方", "检定规程", "已发布", "双碳相关", "历史记录", "create",
+    for text in ("JJG(赣) 8801-2023", "细节规程", "地方", "检定规程", "已发布", "双碳相关", "历史记录", "创建",
                  standard.name):
         assert text in body, text
 
@@ -177,7 +177,7 @@ def test_withdrawing_needs_a_reason_then_keeps_the_record_readable(staff_client,
     assert "已撤销规程" in staff_client.get(response.headers["Location"]).get_data(as_text=True)
     assert reg.code not in staff_client.get("/regulations/?page_size=100").get_data(as_text=True)
     detail = staff_client.get(f"/regulations/{reg.id}").get_data(as_text=True)
-    assert "已撤销" in detail and "登记有误" in detail and "withdraw" in detail
+    assert "已撤销" in detail and "登记有误" in detail and "撤销原因" in detail
 
 
 @pytest.mark.parametrize("method,path", [("get", "/new"), ("post", "/new"), ("get", "/{id}/edit"),
