@@ -197,3 +197,14 @@ def test_institution_users_read_regulations_but_cannot_change_them(client, users
     session.refresh(reg)
     assert reg.title == "只读规程" and reg.withdrawn_at is None
     assert session.query(Regulation).filter_by(code="JJG 1-2020").count() == 0
+
+
+def test_the_pages_read_in_english_when_chosen(staff_client, session):
+    reg = factories.regulation(title="英文界面规程", is_urgent=True)
+    session.commit()
+    staff_client.get("/lang/en")
+    body = staff_client.get("/regulations/?q=英文界面规程").get_data(as_text=True)
+    assert "Verification regulations and specifications" in body and "Verification regulation" in body
+    assert "Urgent" in body and "Local (赣)" in body
+    detail = staff_client.get(f"/regulations/{reg.id}").get_data(as_text=True)
+    assert "Standards applying this regulation" in detail and "History" in detail
