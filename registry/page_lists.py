@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 from wtforms import HiddenField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from registry.errors import DomainError, StaleEdit
@@ -55,6 +56,11 @@ def try_url_for(endpoint: str, **values: Any) -> str | None:
         return url_for(endpoint, **values)
     except BuildError:
         return None
+
+
+def options(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as a select field's choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def blank(value):

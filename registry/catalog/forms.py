@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from registry.page_lists import VersionedForm, blank as _blank
+from registry.page_lists import VersionedForm, options
+from registry.page_lists import blank as _blank
 
 MODE_LABELS = {"P": _l("P（型式批准）"), "V": _l("V（强制检定）"), "P+V": _l("P+V（型式批准和强制检定）")}
 FORM_LABELS = {"first_only": _l("只作首次检定"), "periodic": _l("周期检定")}
@@ -39,8 +40,8 @@ class LineForm(VersionedForm):
     code = StringField(_l("序号"), validators=[InputRequired(message=_l("必填"))])
     name = StringField(_l("器具名称"), validators=[InputRequired(message=_l("必填"))])
     sub_name = StringField(_l("二级名称"))
-    mode = SelectField(_l("监管方式"), choices=list(MODE_LABELS.items()), default="V")
-    verification_form = SelectField(_l("强制检定形式"), choices=[("", "—")] + list(FORM_LABELS.items()),
+    mode = SelectField(_l("监管方式"), choices=options(MODE_LABELS.items()), default="V")
+    verification_form = SelectField(_l("强制检定形式"), choices=options([("", "—")] + list(FORM_LABELS.items())),
                                     default="", filters=[_blank])
     effective_from = DateField(_l("起始日期"), validators=[Optional()],
                                description=_l("晚于目录施行日期才纳入的条目填写，如电动汽车充电桩"))

@@ -7,7 +7,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from registry.page_lists import VersionedForm, blank as _blank
+from registry.page_lists import VersionedForm, options
+from registry.page_lists import blank as _blank
 
 LEVEL_LABELS = {"1": _l("一级注册计量师"), "2": _l("二级注册计量师")}
 STATUS_LABELS = {"valid": _l("注册有效"), "expiring": _l("即将到期"), "expired": _l("已过期")}
@@ -38,7 +39,7 @@ class PersonForm(VersionedForm):
     id_number = StringField(_l("身份证号"), render_kw={"autocomplete": "off"},
                             description=_l("只保存用于比对的散列值和掩码，不保存号码本身；留空则不改变"))
     registration_no = StringField(_l("注册证号"))
-    registration_level = SelectField(_l("注册级别"), choices=[("", _l("未注册"))] + list(LEVEL_LABELS.items()),
+    registration_level = SelectField(_l("注册级别"), choices=options([("", _l("未注册"))] + list(LEVEL_LABELS.items())),
                                      default="", filters=[_blank])
     registration_items = TextAreaField(_l("注册专业项目"), description=_l("每行一项，或以顿号、逗号分隔"))
     registered_on = DateField(_l("注册日期"), validators=[Optional()])

@@ -19,7 +19,7 @@ from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write, is_staff
 from registry.extensions import db
 from registry.institutions.models import Institution
-from registry.page_lists import WithdrawForm, list_args, save
+from registry.page_lists import WithdrawForm, list_args, options, save
 from registry.personnel.forms import FIELD_LABELS, LABELS, PersonForm
 from registry.personnel.models import Person
 from registry.personnel.queries import persons_query, registration_status
@@ -95,7 +95,7 @@ def _form(person: Person | None = None) -> PersonForm:
     form.registration_valid_until.description = _("留空则按注册日期起 %(years)s 年计算",
                                                   years=current_app.config["REGISTRATION_VALIDITY_YEARS"])
     choices = institution_choices()
-    form.institution_id.choices = [("", _("请选择"))] + choices if len(choices) > 1 else choices
+    form.institution_id.choices = options(([("", _("请选择"))] if len(choices) > 1 else []) + choices)
     if request.method == "GET":
         if person is not None:
             form.load(person)

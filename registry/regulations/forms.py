@@ -6,7 +6,8 @@ from flask_babel import lazy_pgettext
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
-from registry.page_lists import VersionedForm, blank as _blank
+from registry.page_lists import VersionedForm, options
+from registry.page_lists import blank as _blank
 
 SERIES_LABELS = {"JJG": _l("JJG 检定规程"), "JJF": _l("JJF 技术规范")}
 KIND_LABELS = {
@@ -32,9 +33,9 @@ class RegulationForm(VersionedForm):
     code = StringField(_l("规程编号"), validators=[InputRequired(message=_l("必填"))],
                        description=_l("如 JJG 225-2001、JJG(赣) 123-2024；全角括号、各种破折号均可，保存为统一格式"))
     title = StringField(_l("规程名称"), validators=[InputRequired(message=_l("必填"))])
-    kind = SelectField(_l("类别"), choices=[("", _l("按编号判断"))] + list(KIND_LABELS.items()),
+    kind = SelectField(_l("类别"), choices=options([("", _l("按编号判断"))] + list(KIND_LABELS.items())),
                        default="", filters=[_blank])
-    status = SelectField(_l("状态"), choices=[("", _l("按发布日期判断"))] + list(STATUS_LABELS.items()),
+    status = SelectField(_l("状态"), choices=options([("", _l("按发布日期判断"))] + list(STATUS_LABELS.items())),
                          default="", filters=[_blank])
     published_on = DateField(_l("发布日期"), validators=[Optional()])
     implemented_on = DateField(_l("实施日期"), validators=[Optional()])
