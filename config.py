@@ -75,6 +75,8 @@ class Config:
     CERTIFICATE_VALIDITY_YEARS = _env_int("CERTIFICATE_VALIDITY_YEARS", 4)
     REEXAMINATION_LEAD_MONTHS = _env_int("REEXAMINATION_LEAD_MONTHS", 6)
     REGISTRATION_VALIDITY_YEARS = _env_int("REGISTRATION_VALIDITY_YEARS", 5)
+    # A registration ending within this many months is listed as "expiring" (renewal due).
+    REGISTRATION_RENEWAL_LEAD_MONTHS = _env_int("REGISTRATION_RENEWAL_LEAD_MONTHS", 6)
     PROVINCE_CODE = os.environ.get("PROVINCE_CODE", "360000")
     PROVINCE_ABBREVIATION = os.environ.get("PROVINCE_ABBREVIATION", "赣")
     PLAN_START_DATE = date.fromisoformat(os.environ.get("PLAN_START_DATE", "2021-01-01"))

@@ -5,7 +5,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from registry.catalog.models import CatalogLine, CatalogVersion
+from registry.catalog.models import MANDATORY_MODES, CatalogLine, CatalogVersion
+from registry.extensions import db
 from registry.queries import listing, sort, text_search, where_equal
 
 
@@ -19,6 +20,16 @@ def versions_query(args: dict[str, Any], *, actor: Any) -> sa.Select:
 def lines_query(args: dict[str, Any], *, actor: Any) -> sa.Select:
     stmt = listing(CatalogLine, actor=actor, include_withdrawn=args.get("include_withdrawn", False))
     stmt = where_equal(stmt, args, {"catalog_version_id": CatalogLine.catalog_version_id, "mode": CatalogLine.mode})
+    if args.get("mandatory") is not None:
+        mandatory = CatalogLine.mode.in_(MANDATORY_MODES)
+        stmt = stmt.where(mandatory if args["mandatory"] else sa.not_(mandatory))
     stmt = text_search(stmt, args.get("q"), CatalogLine.code, CatalogLine.name, CatalogLine.sub_name)
     return sort(stmt, args.get("sort"), {"code": CatalogLine.code, "name": CatalogLine.name, "id": CatalogLine.id},
                 CatalogLine.id)
+
+
+def line_counts(version_id: int, *, actor: Any) -> tuple[int, int]:
+    """How many lines of a version are loaded, and how many of them are mandatory (V, P+V)."""
+    lines = lines_query({"catalog_version_id": version_id}, actor=actor).order_by(None).subquery()
+    return db.session.execute(sa.select(
+        sa.func.count(), sa.func.count(sa.case((lines.c.mode.in_(MANDATORY_MODES), 1)))).select_from(lines)).one()

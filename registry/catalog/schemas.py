@@ -66,4 +66,5 @@ class CatalogLineUpdateSchema(CatalogLineCreateSchema):
 class CatalogLineQueryArgs(QueryArgs):
     catalog_version_id = Id(strict=False)
     mode = fields.String(validate=validate.OneOf(SUPERVISION_MODES))
+    mandatory = fields.Boolean(metadata={"description": "V and P+V lines (true) or P lines only (false)"})
     sort = sort_field("code", "name", "id", default="code")

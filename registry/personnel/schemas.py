@@ -48,4 +48,8 @@ class PersonQueryArgs(QueryArgs):
     institution_id = Id(strict=False)
     region = Text(6)
     registered = fields.Boolean(metadata={"description": "Holds a registration number"})
+    registration_level = fields.String(validate=validate.OneOf(REGISTRATION_LEVELS))
+    registration_status = fields.String(
+        validate=validate.OneOf(("valid", "expiring", "expired")),
+        metadata={"description": "valid today; valid but ending within the renewal lead time; expired"})
     sort = sort_field("name", "registration_valid_until", "id", default="id")

@@ -1,0 +1,111 @@
+"""List pages of the reference registries: the API's query arguments read from a page's URL.
+
+A list page reads its filters with the same schema as the API list
+(``RegulationQueryArgs``, ``PersonQueryArgs``, ...) and hands them to the same
+query function, so a filter means the same thing at both doors and in the
+Excel export, which receives the same arguments.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask import request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.routing import BuildError
+from wtforms import HiddenField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length
+
+from registry.errors import DomainError, StaleEdit
+from registry.web import apply_domain_errors, commit_or_rollback
+
+PAGING = ("page", "page_size")
+
+
+def list_args(schema_cls: type[ma.Schema], **fixed: Any) -> tuple[dict[str, Any], list[str]]:
+    """The list filters in the URL, loaded by ``schema_cls``; invalid ones are dropped and named.
+
+    Returns ``(args, ignored)``: ``ignored`` lists the parameters whose value
+    was not understood, for a message above the list (never a 500).
+    """
+    raw = {key: value.strip() for key, value in request.args.items() if key not in PAGING and value.strip()}
+    raw.update({key: value for key, value in fixed.items()})
+    schema = schema_cls()
+    try:
+        return schema.load(raw), []
+    except ma.ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    if "_schema" in messages:
+        return schema.load(dict(fixed)), sorted(k for k in raw if k not in fixed)
+    ignored = sorted(messages)
+    kept = {key: value for key, value in raw.items() if key not in messages or key in fixed}
+    return schema.load(kept), ignored
+
+
+def export_args() -> dict[str, str]:
+    """The list's own query string without paging: what the Export button passes on."""
+    return {key: value for key, value in request.args.items() if key not in PAGING and value != ""}
+
+
+def try_url_for(endpoint: str, **values: Any) -> str | None:
+    """A link to another feature's page when this build has it (and it takes these arguments)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def options(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as a select field's choices."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def blank(value):
+    """A select filter: a record's empty value (None) is the form's empty choice."""
+    return "" if value is None else value
+
+
+class VersionedForm(FlaskForm):
+    """A form that edits a record: ``version`` is the one the user read, sent as ``expected_version``."""
+
+    version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        try:
+            return int(self.version.data) if self.version.data not in (None, "") else None
+        except ValueError:
+            return -1  # a tampered version never matches: the edit is refused as stale
+
+
+class WithdrawForm(VersionedForm):
+    reason = TextAreaField(_l("撤销原因"), validators=[InputRequired(message=_l("请说明撤销原因")),
+                                                     Length(max=500)])
+
+
+def save(form, action):
+    """Run a service call and commit; on a domain error show it on the form and return None.
+
+    A stale edit is told in one sentence; "not found" and "forbidden" go on to the
+    error page, as at the API.
+    """
+    try:
+        return commit_or_rollback(action)
+    except StaleEdit:
+        form.form_errors = [_("此记录已被他人修改，请重新加载后再编辑。")]
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        apply_domain_errors(form, error)
+    return None
+
+
+def register(bp) -> None:
+    """Call right after creating a page blueprint: ``<id:...>`` URLs and the shared template helpers."""
+    from registry.api.schemas import IdConverter
+
+    bp.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
+    bp.add_app_template_global(try_url_for, "try_url_for")
+    bp.add_app_template_global(export_args, "export_args")
