@@ -19,7 +19,7 @@ def text(response) -> str:
 
 def listed_names(response) -> list[str]:
     """The standard names in the list's table, in order."""
-    return re.findall(r'<td><a href="/standards/\d+">([^<]+)</a>', text(response))
+    return re.findall(r'<td class="col-name"><a href="/standards/\d+">([^<]+)</a>', text(response))
 
 
 @pytest.fixture
