@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from registry.extensions import db
 
@@ -34,31 +35,34 @@ def test_regulator_searches_filters_opens_and_edits_a_standard(pages, live_serve
     pages.login("regulator")
     page = pages.page
     page.goto("/standards/")
-    assert page.get_by_role("heading", name="计量标准", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="计量标准", exact=True)).to_be_visible()
     assert page.locator("table.records tbody tr").count() == 25  # the demo province fills more than a page
     pages.screenshot("standards-list-zh")
 
     page.get_by_label("搜索").fill(certificate_no)
     page.get_by_label("状态").select_option("in_use")
     page.get_by_role("button", name="筛选").click()
+    expect(page).to_have_url(re.compile(r"status=in_use"))
     rows = page.locator("table.records tbody tr")
-    assert rows.count() == 1 and "浏览器编辑测试装置" in rows.first.inner_text()
-    assert "status=in_use" in page.url
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("浏览器编辑测试装置")
 
     page.get_by_role("link", name="浏览器编辑测试装置").click()
-    assert page.get_by_role("heading", name="浏览器编辑测试装置").is_visible()
-    assert page.get_by_text(certificate_no).first.is_visible()
+    expect(page.get_by_role("heading", name="浏览器编辑测试装置")).to_be_visible()
+    expect(page.get_by_text(certificate_no).first).to_be_visible()
     pages.screenshot("standard-detail")
 
     page.get_by_role("link", name="编辑").click()
+    expect(page.get_by_role("heading", name="编辑计量标准")).to_be_visible()
     page.get_by_label("负责人").fill("浏览器测试员")
     page.get_by_label("测量范围").fill("(0~200) ℃")
     page.get_by_role("button", name="保存").click()
-    assert page.get_by_text("已保存。").is_visible()
-    assert re.search(rf"/standards/{standard_id}$", page.url)
+    expect(page.get_by_text("已保存。")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"/standards/{standard_id}$"))
     history = page.locator("section.history")
-    assert "update" in history.inner_text() and "浏览器测试员" in history.inner_text()
-    assert "range_text" in history.inner_text()
+    expect(history).to_contain_text("update")
+    expect(history).to_contain_text("浏览器测试员")
+    expect(history).to_contain_text("range_text")
     pages.screenshot("standard-detail-after-edit")
 
 
@@ -70,10 +74,10 @@ def test_the_form_shows_errors_next_to_the_fields(pages, live_server):
     page.get_by_label("计量标准名称").fill("")
     page.get_by_label("证书编号").fill("不是证书编号")
     page.get_by_role("button", name="保存").click()
-    assert page.locator("#name-errors").is_visible()
+    expect(page.locator("#name-errors")).to_be_visible()
     page.get_by_label("计量标准名称").fill("表单错误测试装置")
     page.get_by_role("button", name="保存").click()
-    assert "证书编号格式不符" in page.locator("#certificate_no-errors").inner_text()
+    expect(page.locator("#certificate_no-errors")).to_contain_text("证书编号格式不符")
     pages.screenshot("standard-form-errors")
 
 
@@ -82,10 +86,11 @@ def test_the_list_in_english_and_at_tablet_width(pages, live_server):
     page = pages.page
     page.goto("/standards/")
     page.get_by_role("link", name="English").click()
-    assert page.get_by_role("heading", name="Standards", exact=True).is_visible()
-    assert page.get_by_role("columnheader", name="Certificate no.").is_visible()
+    expect(page.get_by_role("heading", name="Standards", exact=True)).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Certificate no.")).to_be_visible()
     pages.screenshot("standards-list-en")
     page.get_by_role("link", name="中文").click()
+    expect(page.get_by_role("heading", name="计量标准", exact=True)).to_be_visible()
     page.set_viewport_size({"width": 820, "height": 1180})
     page.goto("/standards/")
     pages.screenshot("standards-list-tablet")
@@ -94,6 +99,7 @@ def test_the_list_in_english_and_at_tablet_width(pages, live_server):
     page.goto("/institutions/")
     pages.screenshot("institutions-list-tablet")
     page.locator("table.records tbody tr a").first.click()
+    expect(page.locator("section.history")).to_be_visible()
     pages.screenshot("institution-detail-tablet")
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
 
@@ -116,7 +122,8 @@ def test_institution_user_sees_its_own_and_gets_404_for_another(pages, live_serv
     pages.screenshot("standards-list-institution")
 
     response = page.goto(f"/standards/{other_standard}")
-    assert response.status == 404 and page.get_by_role("heading", name=re.compile("404")).is_visible()
+    assert response.status == 404
+    expect(page.get_by_role("heading", name=re.compile("404"))).to_be_visible()
     pages.screenshot("standard-other-404")
     response = page.goto(f"/institutions/{other_institution}")
     assert response.status == 404
@@ -132,18 +139,19 @@ def test_institution_user_registers_then_withdraws_a_standard_with_a_reason(page
     page.get_by_label("计量标准名称").fill("待撤回测试装置")
     page.get_by_label("发证日期").fill("2025-03-01")
     page.get_by_role("button", name="保存").click()
-    assert page.get_by_text("已登记计量标准").is_visible()
-    assert live_server.accounts.own_name in page.locator("dl.fields").last.inner_text()
+    expect(page.get_by_text("已登记计量标准")).to_be_visible()
+    expect(page.locator("dl.fields").last).to_contain_text(live_server.accounts.own_name)
 
     page.get_by_role("link", name="撤回").click()
     page.get_by_role("button", name="确认撤回").click()
-    assert page.locator("#reason-errors").is_visible()
+    expect(page.locator("#reason-errors")).to_be_visible()
     page.get_by_label("撤回原因").fill("设备已报废")
     page.get_by_role("button", name="确认撤回").click()
-    assert page.get_by_text("此计量标准已撤回").is_visible()
-    assert "设备已报废" in page.locator(".withdrawn-note").inner_text()
-    assert "withdraw" in page.locator("section.history").inner_text()
+    expect(page.get_by_text("此计量标准已撤回")).to_be_visible()
+    expect(page.locator(".withdrawn-note")).to_contain_text("设备已报废")
+    expect(page.locator("section.history")).to_contain_text("withdraw")
     pages.screenshot("standard-withdrawn")
 
     page.goto("/standards/?q=" + certificate_no)
+    expect(page.get_by_text("没有符合条件的计量标准。")).to_be_visible()
     assert page.locator("table.records tbody tr").count() == 0
