@@ -23,7 +23,15 @@ from registry.institutions.queries import institutions_query
 from registry.institutions.schemas import InstitutionQueryArgs
 from registry.institutions.services import create_institution, update_institution
 from registry.personnel.queries import persons_query
-from registry.record_pages import WithdrawForm, changed_values, form_version, export_args, label_choices, list_args, template_helpers
+from registry.record_pages import (
+    WithdrawForm,
+    changed_values,
+    export_args,
+    form_version,
+    label_choices,
+    list_args,
+    template_helpers,
+)
 from registry.reference.models import Region
 from registry.services import ensure_not_withdrawn, get_or_404, withdraw as withdraw_record
 from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS

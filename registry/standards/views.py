@@ -20,7 +20,15 @@ from registry.errors import DomainError, StaleEdit, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.queries import listing
-from registry.record_pages import WithdrawForm, changed_values, form_version, export_args, label_choices, list_args, template_helpers
+from registry.record_pages import (
+    WithdrawForm,
+    changed_values,
+    export_args,
+    form_version,
+    label_choices,
+    list_args,
+    template_helpers,
+)
 from registry.reference.models import Discipline, Region
 from registry.services import ensure_not_withdrawn, get_or_404, withdraw as withdraw_record
 from registry.standards.forms import BUILD_KIND_LABELS, SERVICE_FIELDS, StandardForm

@@ -203,7 +203,8 @@ def test_register_a_standard_with_lines_and_regulations_by_code(client, auth, us
     standard = session.scalar(sa.select(MeasurementStandard).where(MeasurementStandard.name == "新登记装置"))
     assert response.headers["Location"] == f"/standards/{standard.id}"
     assert standard.valid_until == date(2029, 1, 9)  # the service's default: four years less a day
-    assert [x.id for x in standard.catalog_lines] == [line.id] and [r.id for r in standard.regulations] == [regulation.id]
+    assert [x.id for x in standard.catalog_lines] == [line.id]
+    assert [r.id for r in standard.regulations] == [regulation.id]
     page = text(client.get(response.headers["Location"]))
     assert "已登记计量标准" in page and line.code in page and regulation.code in page and "create" in page
 
