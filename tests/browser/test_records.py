@@ -155,3 +155,23 @@ def test_institution_user_registers_then_withdraws_a_standard_with_a_reason(page
     page.goto("/standards/?q=" + certificate_no)
     expect(page.get_by_text("没有符合条件的计量标准。")).to_be_visible()
     assert page.locator("table.records tbody tr").count() == 0
+
+
+def test_regulator_registers_an_institution_after_fixing_the_credit_code(pages, live_server):
+    from tests.factories import credit_code
+
+    pages.login("regulator")
+    page = pages.page
+    page.goto("/institutions/new")
+    page.get_by_label("机构名称").fill("浏览器测试计量所")
+    page.get_by_label("统一社会信用代码").fill("12360100ABC")
+    page.get_by_label("地区").select_option("360100")
+    page.get_by_label("机构类型").select_option("authorised")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("#credit_code-errors")).to_be_visible()
+    pages.screenshot("institution-form-errors")
+    page.get_by_label("统一社会信用代码").fill(credit_code("360100"))
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("已登记机构")).to_be_visible()
+    expect(page.get_by_role("heading", name="浏览器测试计量所")).to_be_visible()
+    expect(page.locator("section.history")).to_contain_text("create")

@@ -354,3 +354,30 @@ def test_english_pages_translate_the_labels(client, auth, users, held):
     page = text(client.get(f"/standards/{held.own.id}"))
     assert "Holder" in page and "History" in page
     assert "证书编号" not in page
+
+
+def test_an_edit_keeps_the_lines_and_regulations_it_does_not_touch(client, auth, users, session):
+    line = factories.catalog_line(factories.catalog_version(effective_from=date(1990, 1, 1)))  # not in force
+    regulation = factories.regulation()
+    standard = factories.standard(users.own, lines=[line])
+    standard.regulations = [regulation]
+    session.commit()
+    auth.login_session(users.regulator)
+    page = client.get(f"/standards/{standard.id}/edit")
+    assert line.code in text(page) and regulation.code in text(page)
+    fields = dict(re.findall(r'<textarea[^>]*name="(catalog_lines|regulations)"[^>]*>\s*([^<]*)</textarea>',
+                             text(page)))
+    response = client.post(f"/standards/{standard.id}/edit", data=form_of(
+        standard, name="只改名称", csrf_token=csrf_from(page), **fields))
+    assert response.status_code == 302
+    session.expire_all()
+    standard = session.get(MeasurementStandard, standard.id)
+    assert standard.name == "只改名称"
+    assert [x.id for x in standard.catalog_lines] == [line.id] and [r.id for r in standard.regulations] == [
+        regulation.id]
+    response = client.post(f"/standards/{standard.id}/edit", data=form_of(
+        standard, csrf_token=csrf_from(page), catalog_lines="", regulations=""))
+    assert response.status_code == 302
+    session.expire_all()
+    standard = session.get(MeasurementStandard, standard.id)
+    assert standard.catalog_lines == [] and standard.regulations == []
