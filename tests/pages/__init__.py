@@ -1,0 +1,1 @@
+"""Page tests through the test client, one module per registry."""

@@ -1,0 +1,113 @@
+"""What the standards and institutions pages share: list arguments, labels, form data.
+
+The lists parse their query string with the API's own ``*QueryArgs`` schema
+and call the same ``*_query`` function, so a filter means the same thing on
+a page, in the API and in an export.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable
+
+import marshmallow as ma
+from flask import current_app, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from registry.dates import add_months
+from registry.i18n import is_english
+
+# Paging is the page's business, not the query's (the export takes the rest).
+PAGING_ARGS = ("page", "page_size")
+
+
+def list_args(schema: ma.Schema) -> tuple[dict[str, Any], list[str]]:
+    """The list filters of this request, loaded by ``schema``; invalid ones are dropped and named."""
+    raw = {k: v.strip() for k, v in request.args.items() if k not in PAGING_ARGS and v.strip()}
+    dropped: list[str] = []
+    for _attempt in range(3):
+        try:
+            return schema.load(raw), dropped
+        except ma.ValidationError as error:
+            messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+            if "_schema" in messages:  # the whole query string was refused: start from no filter
+                dropped.extend(raw)
+                raw = {}
+            else:
+                dropped.extend(name for name in messages if name in raw)
+                raw = {k: v for k, v in raw.items() if k not in messages}
+    return schema.load({}), dropped
+
+
+def export_args() -> dict[str, str]:
+    """The list's query arguments for its export link, without paging."""
+    return {k: v for k, v in request.args.items() if k not in PAGING_ARGS and v != ""}
+
+
+def label(pair: tuple[str, str] | None, fallback: Any = "—") -> str:
+    """One side of a (Chinese, English) label pair, in the page's language."""
+    if not pair:
+        return fallback
+    return pair[1] if is_english() else pair[0]
+
+
+def label_choices(labels: dict[str, tuple[str, str]], *, blank: str | None = None) -> list[tuple[str, str]]:
+    """Select options from a ``{value: (zh, en)}`` map, optionally after a blank one."""
+    options = [(value, label(pair)) for value, pair in labels.items()]
+    return ([("", blank)] if blank is not None else []) + options
+
+
+def validity(valid_until: date | None, today: date | None = None) -> str:
+    """``expired``, ``expiring`` (within the re-examination lead time) or ``valid``; never stored."""
+    today = today or date.today()
+    if valid_until is None:
+        return "valid"
+    if valid_until < today:
+        return "expired"
+    if valid_until < add_months(today, current_app.config["REEXAMINATION_LEAD_MONTHS"]):
+        return "expiring"
+    return "valid"
+
+
+VALIDITY_TAGS = {"valid": "tag-ok", "expiring": "tag-warn", "expired": "tag-bad"}
+
+
+def validity_label(state: str) -> str:
+    return {"valid": _("有效"), "expiring": _("即将到期"), "expired": _("已过期")}[state]
+
+
+def split_codes(text: str | None) -> list[str]:
+    """Codes typed one a line or separated by commas or semicolons (either width)."""
+    out: list[str] = []
+    for part in (text or "").replace("，", ",").replace("；", ",").replace(";", ",").replace("\n", ",").split(","):
+        part = part.strip()
+        if part and part not in out:
+            out.append(part)
+    return out
+
+
+def changed_values(obj: Any, values: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The submitted values that differ from the record: an edit sends only what the user changed."""
+    return {name: values[name] for name in names if name in values and getattr(obj, name) != values[name]}
+
+
+def form_version(form: Any) -> int:
+    """The record version a form was read at; a form without one (tampered) is refused as stale."""
+    try:
+        return int(form.version.data)
+    except (TypeError, ValueError):
+        return -1
+
+
+def template_helpers() -> dict[str, Any]:
+    return {"label": label, "validity": validity, "validity_label": validity_label, "validity_tags": VALIDITY_TAGS}
+
+
+class WithdrawForm(FlaskForm):
+    """Withdraw a record: the reason is required (the service says so too)."""
+
+    reason = TextAreaField(_l("撤回原因"), validators=[DataRequired(), Length(max=500)])
+    version = HiddenField()
