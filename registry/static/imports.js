@@ -12,7 +12,7 @@
   function show(run) {
     bar.value = run.progress || 0;
     bar.textContent = Math.round((run.progress || 0) * 100) + "%";
-    if (text) {
+    if (text && run.rows_total) {
       text.textContent = label.replace("{done}", number.format(run.rows_done || 0))
                               .replace("{total}", number.format(run.rows_total || 0));
     }
