@@ -125,8 +125,8 @@ def test_a_big_workbook_runs_in_the_background_with_a_progress_bar(pages, live_s
     page = pages.page
     holder = _credit_code(live_server, live_server.accounts.own)
     tag = "大" + uuid.uuid4().hex[:6].upper()
-    rows = [STANDARD_HEADER] + [_row(_certificate(tag, n), holder, **{"测量范围": f"(0~{n}) m³/h {uuid.uuid4().hex}"})
-                                for n in range(1, 3001)]
+    rows = [STANDARD_HEADER] + [_row(_certificate(tag, n), holder, **{
+        "计量标准名称*": f"大文件测试装置 {uuid.uuid4().hex}", "测量范围": f"(0~{n}) m³/h"}) for n in range(1, 3001)]
     data = xlsx({"计量标准": rows})
     assert len(data) > 64 * 1024
     pages.login("regulator")
