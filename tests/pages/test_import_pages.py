@@ -64,6 +64,8 @@ def test_the_wizard_offers_the_template_the_required_columns_and_a_labelled_file
     assert "证书编号" in page and "统一社会信用代码" in page  # required columns explained
     assert re.search(r'<label for="file">[^<]*工作簿文件', page) and 'id="file"' in page
     assert 'enctype="multipart/form-data"' in page
+    assert all(f"/exports/{kind}.xlsx" in page for kind in ("institutions", "standards", "regulations", "personnel",
+                                                           "catalog"))
     template = client.get("/api/v1/templates/registry.xlsx")  # the session cookie is enough for a GET
     assert template.status_code == 200 and "计量标准" in read(template.data).sheetnames
 
@@ -241,7 +243,7 @@ def test_the_wizard_and_a_run_page_in_english(client, auth, users):
     run_id = _run_id(_upload(client, xlsx({"计量标准": [STANDARD_HEADER, standard_row(
         "[2099]赣量标页测证字第070号", users.own.credit_code, **{"类别*": "公用"})]})))
     page = _text(client.get(f"/imports/{run_id}"))
-    assert "nothing was written" in page and "Download the workbook with the errors marked" in page
+    assert "Nothing was written" in page and "Download the workbook with the errors marked" in page
 
 
 # --- exports -------------------------------------------------------------------------
