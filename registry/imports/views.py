@@ -40,6 +40,8 @@ bp = Blueprint("imports_pages", __name__, template_folder="templates")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNING = ("queued", "running")
+# Rows of errors and of diffs shown on the page; the error workbook holds every error.
+SHOWN = 500
 # kind -> (the list's query arguments, the list's query): the same pair the API's list endpoint uses.
 EXPORTS = {
     "institutions": (InstitutionQueryArgs, institutions_query),
@@ -105,8 +107,9 @@ def run(run_id: int):
     can_confirm = (run.dry_run and run.status == "previewed" and not run.errors and confirmation is None
                    and run.actor_id == actor().id)
     return render_template("imports/run.html", run=run, report=report, running=run.status in RUNNING,
-                           confirmation=confirmation, source=source, can_confirm=can_confirm,
-                           changes=_readable_changes(run.changes or []))
+                           confirmation=confirmation, source=source, can_confirm=can_confirm, shown=SHOWN,
+                           changes=_readable_changes((run.changes or [])[:SHOWN]),
+                           changes_total=len(run.changes or []))
 
 
 @bp.post("/imports/<int:run_id>/confirm")
@@ -129,7 +132,7 @@ def errors(run_id: int):
     from importers.error_workbook import write_error_workbook
 
     run = services.get_run(run_id, actor=actor())
-    if not run.errors or not services.upload_path(run).exists():
+    if run.status != "invalid" or not run.errors or not services.upload_path(run).exists():
         abort(404)
     out = io.BytesIO()
     write_error_workbook(services.upload_path(run), run.errors, out)

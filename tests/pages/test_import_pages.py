@@ -130,6 +130,26 @@ def test_the_preview_shows_old_and_new_values_of_updated_rows(client, auth, user
     assert db.session.get(MeasurementStandard, standard.id).name == "旧装置名称"
 
 
+def test_the_preview_lists_ignored_columns(client, auth, users, session):
+    auth.login_session(users.regulator)
+    header = STANDARD_HEADER + ["内部备注"]
+    row = standard_row("[2099]赣量标页测证字第025号", users.own.credit_code) + ["不导入的内容"]
+    page = _text(client.get(f"/imports/{_run_id(_upload(client, xlsx({'计量标准': [header, row]})))}"))
+    assert "未识别的列（已忽略）" in page and "<code>内部备注</code>" in page
+
+
+def test_a_long_error_list_is_cut_on_the_page_not_in_the_workbook(client, auth, users, session, monkeypatch):
+    from registry.imports import views
+
+    monkeypatch.setattr(views, "SHOWN", 2)
+    auth.login_session(users.regulator)
+    rows = [STANDARD_HEADER] + [standard_row(f"[2099]赣量标页测证字第{n:03d}号", users.own.credit_code,
+                                             **{"类别*": "公用"}) for n in range(200, 205)]
+    run_id = _run_id(_upload(client, xlsx({"计量标准": rows})))
+    page = _text(client.get(f"/imports/{run_id}"))
+    assert page.count("无法识别：公用") == 2 and "只列出前 2 个错误；全部 5 个错误见标注错误的工作簿" in page
+
+
 def test_a_preview_with_errors_cannot_be_confirmed(client, auth, users, session):
     auth.login_session(users.regulator)
     bad = standard_row("[2099]赣量标页测证字第030号", users.own.credit_code, **{"类别*": "公用"})
@@ -190,6 +210,10 @@ def test_a_file_that_is_not_a_workbook_is_answered_on_the_form(client, auth, use
     assert response.status_code == 422
     page = _text(response)
     assert "无法读取此文件" in page and "不是 Excel (.xlsx) 文件" in page and 'class="field-errors"' in page
+    run = db.session.scalar(sa.select(ImportRun).order_by(ImportRun.id.desc()))
+    assert run.status == "rejected"
+    assert client.get(f"/imports/{run.id}/errors.xlsx").status_code == 404
+    assert "不是 Excel (.xlsx) 文件" in _text(client.get(f"/imports/{run.id}"))
 
 
 def test_an_upload_without_a_file_is_answered_on_the_form(client, auth, users):
