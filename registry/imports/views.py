@@ -104,10 +104,12 @@ def run(run_id: int):
     report = services.run_report(run)
     confirmation = services.confirmation_of(run) if run.dry_run else None
     source = db.session.get(ImportRun, run.source_run_id) if run.source_run_id else None
+    has_work = any(c.get("created") or c.get("updated") for c in (run.counts or {}).values())
     can_confirm = (run.dry_run and run.status == "previewed" and not run.errors and confirmation is None
-                   and run.actor_id == actor().id)
+                   and run.actor_id == actor().id and has_work)
     return render_template("imports/run.html", run=run, report=report, running=run.status in RUNNING,
                            confirmation=confirmation, source=source, can_confirm=can_confirm, shown=SHOWN,
+                           has_work=has_work,
                            changes=_readable_changes((run.changes or [])[:SHOWN]),
                            changes_total=len(run.changes or []))
 

@@ -64,6 +64,7 @@ def test_a_workbook_with_errors_then_the_fixed_one(pages, live_server):
                               _row(second, other), _row(_certificate(tag, 3), holder, **{"有效期至*": "不知道"})]})
     _upload(page, broken, "有错误的标准.xlsx")
     assert re.search(r"/imports/\d+$", page.url)
+    errors_url = page.url
     assert "未写入任何数据" in page.get_by_role("alert").first.inner_text()
     errors = page.locator("table.errors tbody tr")
     assert errors.count() == 3
@@ -118,6 +119,10 @@ def test_a_workbook_with_errors_then_the_fixed_one(pages, live_server):
     page.get_by_role("link", name="English").click()
     assert page.get_by_role("heading", name="Excel import").is_visible()
     pages.screenshot("imports-upload-en")
+    page.goto(errors_url)
+    assert page.get_by_role("heading", name=re.compile("Errors")).is_visible()
+    assert page.get_by_role("link", name="Download the workbook with the errors marked").is_visible()
+    pages.screenshot("imports-preview-errors-en")
     page.get_by_role("link", name="中文").click()
 
 

@@ -295,6 +295,8 @@ def test_a_filtered_export_holds_exactly_the_filtered_rows_and_imports_back_unch
     run = db.session.get(ImportRun, run_id)
     assert run.status == "previewed" and run.counts == {"计量标准": {"created": 0, "updated": 0, "unchanged": 3}}
     assert _runs() == before + 1
+    page = _text(client.get(f"/imports/{run_id}"))
+    assert "文件与登记簿一致" in page and "确认导入</button>" not in page
 
 
 def test_an_export_keeps_formula_like_text_literal(client, auth, users, session):
