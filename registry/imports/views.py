@@ -52,8 +52,14 @@ EXPORTS = {
 }
 
 
-def _upload_limit() -> int:
-    return current_app.config.get("MAX_CONTENT_LENGTH") or 0
+def _upload_limit() -> str | None:
+    """``MAX_CONTENT_LENGTH`` as people read it (``50 MB``, ``512 KB``)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    if not limit:
+        return None
+    if limit >= 1024 * 1024:
+        return f"{limit / 1024 / 1024:.0f} MB"
+    return f"{max(limit // 1024, 1)} KB"
 
 
 def _wizard(form: UploadForm, status: int = 200):
@@ -91,8 +97,7 @@ def too_large(error):
 
         return handle_http_exception(error)
     form = UploadForm(formdata=None)
-    form.file.errors = [_("文件太大：上传上限为 %(size)s MB。请拆分工作簿后分批导入。",
-                          size=f"{_upload_limit() / 1024 / 1024:.0f}")]
+    form.file.errors = [_("文件太大：上传上限为 %(size)s。请拆分工作簿后分批导入。", size=_upload_limit())]
     return _wizard(form, 413)
 
 
