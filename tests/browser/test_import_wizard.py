@@ -9,7 +9,7 @@ from datetime import date
 import openpyxl
 import pytest
 
-from tests.importers.books import STANDARD_HEADER, xlsx
+from tests.importers.books import INSTITUTION_HEADER, STANDARD_HEADER, xlsx
 
 pytestmark = pytest.mark.browser
 
@@ -48,20 +48,30 @@ def _upload(page, data: bytes, name: str) -> None:
     page.wait_for_load_state()
 
 
+def _new_credit_code() -> str:
+    from registry.codes import credit_code_check_char
+
+    body = f"12360100T{uuid.uuid4().int % 10**8:08d}"
+    return body + credit_code_check_char(body)
+
+
 def test_a_workbook_with_errors_then_the_fixed_one(pages, live_server):
+    """A new institution and its standards, so no other test's records change."""
     page = pages.page
-    holder = _credit_code(live_server, live_server.accounts.own)
-    other = _credit_code(live_server, live_server.accounts.other)
+    holder = _new_credit_code()
     tag = "浏" + uuid.uuid4().hex[:6].upper()
     good, second = _certificate(tag, 1), _certificate(tag, 2)
-    pages.login("institution")
+    institution = [INSTITUTION_HEADER, [holder, f"浏览器导入测试所{tag}", "南昌市", "法定计量检定机构", "张三", None]]
+    pages.login("regulator")
     page.goto("/imports")
     assert page.get_by_role("heading", name="Excel 导入").is_visible()
     assert page.get_by_role("link", name="下载导入模板（.xlsx）").is_visible()
     pages.screenshot("imports-upload")
 
-    broken = xlsx({"计量标准": [STANDARD_HEADER, _row(good, holder, **{"类别*": "公用"}),
-                              _row(second, other), _row(_certificate(tag, 3), holder, **{"有效期至*": "不知道"})]})
+    broken = xlsx({"机构": institution,
+                   "计量标准": [STANDARD_HEADER, _row(good, holder, **{"类别*": "公用"}),
+                              _row(second, _new_credit_code()),
+                              _row(_certificate(tag, 3), holder, **{"有效期至*": "不知道"})]})
     _upload(page, broken, "有错误的标准.xlsx")
     assert re.search(r"/imports/\d+$", page.url)
     errors_url = page.url
@@ -80,11 +90,11 @@ def test_a_workbook_with_errors_then_the_fixed_one(pages, live_server):
     assert "计量标准" in marked.sheetnames and len(marked.sheetnames) >= 2
 
     page.get_by_role("link", name="返回导入").click()
-    fixed = xlsx({"计量标准": [STANDARD_HEADER, _row(good, holder), _row(second, holder)]})
+    fixed = xlsx({"机构": institution, "计量标准": [STANDARD_HEADER, _row(good, holder), _row(second, holder)]})
     _upload(page, fixed, "改正后的标准.xlsx")
     assert "预览通过" in page.get_by_role("status").first.inner_text()
-    created = page.locator('tr[data-sheet="计量标准"] td.created')
-    assert created.inner_text() == "2"
+    assert page.locator('tr[data-sheet="计量标准"] td.created').inner_text() == "2"
+    assert page.locator('tr[data-sheet="机构"] td.created').inner_text() == "1"
     pages.screenshot("imports-preview-clean")
     assert page.request.get(f"/api/v1/standards?q={good}").json() == []  # a preview writes nothing
 
@@ -105,7 +115,7 @@ def test_a_workbook_with_errors_then_the_fixed_one(pages, live_server):
     # A re-upload with a changed name previews the change field by field.
     page.goto("/imports")
     changed = xlsx({"计量标准": [STANDARD_HEADER, _row(good, holder, **{"计量标准名称*": "浏览器导入测试改名装置"}),
-                                _row(second, holder)]})
+                               _row(second, holder)]})
     _upload(page, changed, "改名.xlsx")
     diff = page.locator("table.changes tbody tr")
     assert diff.count() == 1 and good in diff.inner_text()
@@ -154,7 +164,7 @@ def test_a_big_workbook_runs_in_the_background_with_a_progress_bar(pages, live_s
 def test_the_wizard_at_tablet_width(pages, live_server):
     page = pages.page
     page.set_viewport_size({"width": 820, "height": 1180})
-    pages.login("institution")
+    pages.login("regulator")
     page.goto("/imports")
     assert page.get_by_label("工作簿文件（.xlsx）").is_visible()
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
