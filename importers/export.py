@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 from openpyxl import Workbook
@@ -175,19 +175,31 @@ def write_template(out: Target, *, max_rows: int = 200_000) -> None:
 
 def export_workbook(out: Target, *, actor: Any = None, kinds: Iterable[str] | None = None,
                     region: str | None = None, catalog_version: str | None = None,
-                    today: date | None = None) -> dict[str, int]:
+                    today: date | None = None, selections: Mapping[str, sa.Select] | None = None,
+                    scope_note: str | None = None) -> dict[str, int]:
     """Write the registry (what ``actor`` may read) in the import format; return rows per sheet.
 
     ``kinds`` picks sheets (default all); ``region`` (a GB/T 2260 code)
     keeps the institutions of that region and its subdivisions, with their
     standards and staff.  Withdrawn records are left out.
+
+    ``selections`` narrows a sheet to the rows of a prepared list query
+    (``{"standards": standards_query(args, actor=...)}``, a select of the
+    sheet's model): the export of what a filtered list shows.  Its sort is
+    ignored (rows keep the import order); catalog rows then carry each
+    line's own version.  ``scope_note`` describes the selection on the
+    instructions sheet.
     """
     sheets = kinds_from(kinds)
     regions = _region_codes(region) if region else None
+    selections = dict(selections or {})
+    unknown = set(selections) - {sheet.kind for sheet in sheets}
+    if unknown:
+        raise ValueError(f"selection for a sheet not exported: {', '.join(sorted(unknown))}")
     wb = Workbook(write_only=True)
     guide = wb.create_sheet(INSTRUCTIONS_TITLE)
     guide.column_dimensions["A"].width = 120
-    scope_text = f"地区 / region {region}" if region else "全部 / all"
+    scope_text = scope_note or (f"地区 / region {region}" if region else "全部 / all")
     has_demo = bool(db.session.scalar(sa.select(sa.exists().where(Institution.is_demo.is_(True)))))
     extra = ["", f"导出时间 / exported at: {utcnow().isoformat(timespec='seconds')}", f"范围 / scope: {scope_text}"]
     if has_demo:
@@ -207,13 +219,24 @@ def export_workbook(out: Target, *, actor: Any = None, kinds: Iterable[str] | No
         ws.freeze_panes = "A2"
         ws.append([header_cell(ws, c.label, required=c.required, note=c.note) for c in sheet.columns])
         n = 0
-        rows = writers[sheet.kind](actor=actor, regions=regions, version=version)
+        only = _ids(selections[sheet.kind]) if sheet.kind in selections else None
+        rows = writers[sheet.kind](actor=actor, regions=regions, version=version, only=only)
         for values in rows:
             ws.append(safe_row(ws, values))
             n += 1
         counts[sheet.title] = n
     wb.save(out)
     return counts
+
+
+def _ids(selection: sa.Select) -> sa.Select:
+    """The ids of the rows a list query selects (its first column is the model's entity)."""
+    rows = selection.order_by(None).limit(None).offset(None).subquery()
+    return sa.select(rows.c.id)
+
+
+def _only(statement: sa.Select, column: Any, only: sa.Select | None) -> sa.Select:
+    return statement if only is None else statement.where(column.in_(only))
 
 
 def _region_codes(code: str) -> set[str]:
@@ -259,13 +282,15 @@ def _institution_filter(statement: sa.Select, regions: set[str] | None) -> sa.Se
     return statement if regions is None else statement.where(Institution.region_code.in_(sorted(regions)))
 
 
-def _institution_rows(*, actor: Any, regions: set[str] | None, version: Any) -> Iterator[list]:
+def _institution_rows(*, actor: Any, regions: set[str] | None, version: Any,
+                      only: sa.Select | None = None) -> Iterator[list]:
     region_names = dict(db.session.execute(sa.select(Region.code, Region.name)).all())
     kinds = _label("institution_kind")
     statement = _institution_filter(
         scope(sa.select(Institution.credit_code, Institution.name, Institution.region_code, Institution.kind,
                         Institution.contact, Institution.phone, Institution.is_demo), Institution, actor)
         .where(Institution.withdrawn_at.is_(None)).order_by(Institution.id), regions)
+    statement = _only(statement, Institution.id, only)
     for credit_code, name, region_code, kind, contact, phone, is_demo in _stream(statement):
         yield [credit_code, name, region_names.get(region_code, region_code), kinds[kind], contact, phone,
                YES if is_demo else None]
@@ -280,7 +305,8 @@ def _links(table: sa.Table, column: str, target: Any, code: Any) -> dict[int, li
     return links
 
 
-def _standard_rows(*, actor: Any, regions: set[str] | None, version: Any) -> Iterator[list]:
+def _standard_rows(*, actor: Any, regions: set[str] | None, version: Any,
+                   only: sa.Select | None = None) -> Iterator[list]:
     S = MeasurementStandard
     categories, statuses, builds = _label("standard_category"), _label("standard_status"), _label("build_kind")
     disciplines = dict(db.session.execute(sa.select(Discipline.code, Discipline.name)).all())
@@ -293,6 +319,7 @@ def _standard_rows(*, actor: Any, regions: set[str] | None, version: Any) -> Ite
                         S.status, S.is_carbon, S.build_kind, S.built_on, S.is_demo)
               .join(Institution, Institution.id == S.institution_id), S, actor)
         .where(S.withdrawn_at.is_(None)).order_by(S.id), regions)
+    statement = _only(statement, S.id, only)
     join = SEPARATOR.join
     for (id_, certificate_no, name, code, category, credit_code, discipline, range_text, uncertainty, issuer,
          issued_on, valid_until, status, is_carbon, build_kind, built_on, is_demo) in _stream(statement):
@@ -303,19 +330,22 @@ def _standard_rows(*, actor: Any, regions: set[str] | None, version: Any) -> Ite
                YES if is_demo else None]
 
 
-def _regulation_rows(*, actor: Any, regions: set[str] | None, version: Any) -> Iterator[list]:
+def _regulation_rows(*, actor: Any, regions: set[str] | None, version: Any,
+                     only: sa.Select | None = None) -> Iterator[list]:
     R = Regulation
     kinds, levels, statuses = _label("regulation_kind"), _label("regulation_level"), _label("regulation_status")
     statement = (sa.select(R.code, R.title, R.kind, R.level, R.status, R.published_on, R.implemented_on,
                            R.abolished_on, R.is_urgent, R.is_carbon, R.is_demo)
                  .where(R.withdrawn_at.is_(None)).order_by(R.code))
+    statement = _only(statement, R.id, only)
     for code, title, kind, level, status, published, implemented, abolished, urgent, carbon, is_demo in \
             _stream(statement):
         yield [code, title, kinds[kind], levels[level], statuses[status], published, implemented, abolished,
                _yes(urgent), _yes(carbon), YES if is_demo else None]
 
 
-def _person_rows(*, actor: Any, regions: set[str] | None, version: Any) -> Iterator[list]:
+def _person_rows(*, actor: Any, regions: set[str] | None, version: Any,
+                 only: sa.Select | None = None) -> Iterator[list]:
     P = Person
     levels = _label("registration_level")
     statement = _institution_filter(
@@ -325,17 +355,29 @@ def _person_rows(*, actor: Any, regions: set[str] | None, version: Any) -> Itera
               .join(Institution, Institution.id == P.institution_id), P, actor)
         # Staff of one name in one institution import back in this order (see PersonHandler).
         .where(P.withdrawn_at.is_(None)).order_by(P.institution_id, P.id), regions)
+    statement = _only(statement, P.id, only)
     for (name, credit_code, employed_from, employed_until, number, level, items, registered_on, valid_until,
          is_demo) in _stream(statement):
         yield [name, credit_code, employed_from, employed_until, number, levels[level],
                SEPARATOR.join(items) if items else None, registered_on, valid_until, YES if is_demo else None]
 
 
-def _catalog_rows(*, actor: Any, regions: set[str] | None, version: CatalogVersion | None) -> Iterator[list]:
-    if version is None:
-        return
+def _catalog_rows(*, actor: Any, regions: set[str] | None, version: CatalogVersion | None,
+                  only: sa.Select | None = None) -> Iterator[list]:
     L = CatalogLine
     forms = _label("verification_form")
+    if only is not None:
+        # A list's lines may come from several versions: each row names its own.
+        statement = (sa.select(L.code, L.name, L.sub_name, L.mode, L.verification_form, L.scope_note,
+                               L.effective_from, CatalogVersion.name)
+                     .join(CatalogVersion, CatalogVersion.id == L.catalog_version_id)
+                     .where(L.id.in_(only), L.withdrawn_at.is_(None))
+                     .order_by(CatalogVersion.effective_from, CatalogVersion.id, L.code))
+        for code, name, sub_name, mode, form, note, effective_from, version_name in _stream(statement):
+            yield [code, name, sub_name, mode, forms[form], note, effective_from, version_name]
+        return
+    if version is None:
+        return
     statement = (sa.select(L.code, L.name, L.sub_name, L.mode, L.verification_form, L.scope_note, L.effective_from)
                  .where(L.catalog_version_id == version.id, L.withdrawn_at.is_(None)).order_by(L.code))
     for code, name, sub_name, mode, form, note, effective_from in _stream(statement):

@@ -69,7 +69,8 @@ def import_errors(run_id):
     from importers.error_workbook import write_error_workbook
 
     run = services.get_run(run_id, actor=actor())
-    if not run.errors:
+    if run.status != "invalid" or not run.errors:
+        # A refused file (not a workbook) has nothing to mark; a clean run has no errors.
         raise ValidationError("此次导入没有行错误 / this import has no row errors")
     out = io.BytesIO()
     write_error_workbook(services.upload_path(run), run.errors, out)

@@ -18,7 +18,8 @@ class ImportRun(db.Model):
 
     ``counts`` is ``{sheet: {created, updated, unchanged}}``; ``errors`` the row
     errors as ``{sheet, row, column, message}``; ``changes`` the per-field
-    differences of a dry run.
+    differences of a dry run.  ``source_run_id`` is the clean dry run a
+    confirmed import applies (one confirmation per preview).
     """
 
     __tablename__ = "import_runs"
@@ -36,6 +37,7 @@ class ImportRun(db.Model):
     errors: Mapped[list | None] = mapped_column(sa.JSON)
     ignored_columns: Mapped[list | None] = mapped_column(sa.JSON)
     changes: Mapped[list | None] = mapped_column(sa.JSON)
+    source_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_runs.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -9,10 +9,11 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+import sqlalchemy as sa
 from flask import current_app
 
 from registry.auth.policy import is_staff
-from registry.errors import NotFound
+from registry.errors import Conflict, Forbidden, NotFound
 from registry.extensions import db
 from registry.imports.models import ImportRun
 
@@ -24,14 +25,17 @@ def upload_path(run: ImportRun) -> Path:
     return Path(current_app.config["IMPORT_STORAGE_DIR"]) / f"{run.id}.xlsx"
 
 
-def start_import(upload: IO[bytes], *, filename: str | None, actor: Any, dry_run: bool) -> ImportRun:
+def start_import(upload: IO[bytes], *, filename: str | None, actor: Any, dry_run: bool,
+                 source_run: ImportRun | None = None) -> ImportRun:
     """Store the upload and run it: inline when small, else in a background thread.
 
     An inline run is finished when this returns (the caller commits); a
     background run is ``queued`` and committed here so a poller can see it.
+    ``source_run`` is the preview this run confirms (see :func:`apply_previewed`).
     """
     run = ImportRun(actor_id=getattr(actor, "id", None), actor_label=getattr(actor, "email", None) or "system",
-                    filename=(filename or "upload.xlsx")[:255], dry_run=dry_run, status="queued")
+                    filename=(filename or "upload.xlsx")[:255], dry_run=dry_run, status="queued",
+                    source_run_id=source_run.id if source_run is not None else None)
     db.session.add(run)
     db.session.flush()
     path = upload_path(run)
@@ -78,6 +82,34 @@ def _background(app, run_id: int) -> None:
             db.session.commit()
         finally:
             db.session.remove()
+
+
+def apply_previewed(run: ImportRun, *, actor: Any) -> ImportRun:
+    """Import for real the workbook of a clean preview (确认导入), as its starter saw it.
+
+    Only the user who ran the preview may confirm it (another institution
+    user is told it does not exist; staff are refused), only a dry run that
+    finished without errors, and only once.  The rows are validated again:
+    what changed since the preview is reported, not overwritten blindly.
+    """
+    if run.actor_id is None or run.actor_id != getattr(actor, "id", None):
+        if not is_staff(actor):
+            raise NotFound("导入记录不存在 / no such import")
+        raise Forbidden("只能确认自己预览的导入 / only the user who previewed an import may confirm it")
+    if not run.dry_run or run.status != "previewed" or run.errors:
+        raise Conflict("只能确认没有错误的预览 / only a preview without errors can be confirmed")
+    if confirmation_of(run) is not None:
+        raise Conflict("此预览已确认导入 / this preview has already been imported")
+    path = upload_path(run)
+    if not path.exists():
+        raise Conflict("预览的文件已不在服务器上，请重新上传 / the previewed file is gone; upload it again")
+    with path.open("rb") as upload:
+        return start_import(upload, filename=run.filename, actor=actor, dry_run=False, source_run=run)
+
+
+def confirmation_of(run: ImportRun) -> ImportRun | None:
+    """The import that confirmed preview ``run``, if any."""
+    return db.session.scalar(sa.select(ImportRun).where(ImportRun.source_run_id == run.id))
 
 
 def get_run(run_id: int, *, actor: Any) -> ImportRun:

@@ -20,6 +20,8 @@ _FOLD = str.maketrans({
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _NUM = r"[-+]?\d+(?:\.\d+)?(?:\s*[×xX*]\s*10\s*\^?\s*[-+⁻⁺]?[\d⁰¹²³⁴⁵⁶⁷⁸⁹]+|\s*[eE][-+]?\d+)?"
 _UNIT = r"[^\d\s~(),;，；][^~(),;，；]*?"
+# The unit columns' width: longer "units" are free text, not a unit (left unparsed).
+MAX_UNIT = 30
 
 
 def _fold(text: str) -> str:
@@ -74,6 +76,8 @@ def parse_range(text: str | None) -> ParsedRange:
             unit = groups["u1"].strip()
         else:
             unit = (groups.get("unit") or "").strip() or None
+        if unit is not None and len(unit) > MAX_UNIT:
+            return ParsedRange()
         return ParsedRange(_number(groups["lo"]), _number(groups["hi"]), unit)
     return ParsedRange()
 
@@ -92,11 +96,11 @@ def parse_uncertainty(text: str | None) -> ParsedUncertainty:
         return ParsedUncertainty()
     folded = _fold(text)
     match = _U_RE.match(folded)
-    if match:
+    if match and len(match.group("unit").strip()) <= MAX_UNIT:
         return ParsedUncertainty("uncertainty", _number(match.group("value")),
                                  match.group("unit").strip() or None, float(match.group("k")))
     match = _MPE_RE.match(folded)
-    if match:
+    if match and len(match.group("unit").strip()) <= MAX_UNIT:
         return ParsedUncertainty("mpe", _number(match.group("value")), match.group("unit").strip() or None)
     if _CLASS_RE.match(folded):
         return ParsedUncertainty("accuracy_class")

@@ -76,3 +76,10 @@ def test_template_and_export_download(client, auth, users):
     assert export.status_code == 200
     assert client.get("/api/v1/exports/nonsense.xlsx", headers=headers).status_code == 422
     assert client.get("/api/v1/templates/registry.xlsx").status_code == 401
+
+
+def test_a_refused_file_has_no_error_workbook(client, auth, users):
+    headers = auth.token(users.regulator)
+    run = _post(client, headers, b"not a workbook at all").get_json()
+    assert run["status"] == "rejected"
+    assert client.get(f"/api/v1/imports/{run['id']}/errors.xlsx", headers=headers).status_code == 422
