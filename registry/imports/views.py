@@ -147,12 +147,16 @@ def errors(run_id: int):
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"import-{run.id}-errors.xlsx")
 
 
-@bp.get("/exports/<kind>.xlsx")
+@bp.get("/exports/<dataset>.xlsx")
 @login_required
-def export(kind: str):
-    """Every row a list's filters match (not just one page), in the import format."""
+def export(dataset: str):
+    """Every row a list's filters match (not just one page), in the import format.
+
+    The sheet is named ``dataset`` in the URL so that a list's own ``kind`` filter passes through.
+    """
     from importers.export import export_workbook
 
+    kind = dataset
     if kind not in EXPORTS:
         abort(404)
     schema, query = EXPORTS[kind]

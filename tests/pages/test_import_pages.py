@@ -358,3 +358,11 @@ def test_a_bad_filter_value_is_ignored_and_an_unknown_kind_is_404(client, auth, 
     client.get("/logout")
     anonymous = client.application.test_client().get("/exports/standards.xlsx")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+
+
+def test_the_institution_list_export_keeps_its_kind_filter(client, auth, users):
+    """A list filter named like the export's own path argument (``kind``) still reaches the export."""
+    auth.login_session(users.regulator)
+    page = client.get("/institutions/", query_string={"kind": "enterprise"}).get_data(as_text=True)
+    link = re.search(r'href="([^"]*/exports/institutions\.xlsx[^"]*)"', page).group(1)
+    assert "kind=enterprise" in link
