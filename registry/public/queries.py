@@ -77,6 +77,10 @@ def public_standards_query(args: dict[str, Any], *, today: date) -> sa.Select:
     return stmt.order_by(Institution.region_code, Institution.name, S.name, S.id)
 
 
+# Drafts and planned regulations are internal work; the public sees what has been published (and abolished).
+PUBLIC_REGULATION_STATUSES = ("published", "implemented", "abolished")
+
+
 def public_regulations_query(args: dict[str, Any]) -> sa.Select:
     """Local verification regulations and specifications (地方检定规程/规范) by code or title.
 
@@ -84,7 +88,7 @@ def public_regulations_query(args: dict[str, Any]) -> sa.Select:
     one matches whatever the brackets, dashes and spaces typed.
     """
     stmt = (sa.select(R.code, R.title, R.kind, R.status, R.published_on, R.implemented_on, R.is_demo)
-            .where(R.level == "local", R.withdrawn_at.is_(None)))
+            .where(R.level == "local", R.withdrawn_at.is_(None), R.status.in_(PUBLIC_REGULATION_STATUSES)))
     q = (args.get("q") or "").strip()
     if q:
         try:

@@ -111,6 +111,8 @@ def test_regulation_search_by_code_in_any_spelling_or_by_title(client, session):
                          title="国家规程不在此列")
     factories.regulation(code="JJG(赣) 124-2024", number="124", title="已撤回规程",
                          withdrawn_at=factories.withdrawn_at())
+    factories.regulation(code="JJG(赣) 125-2024", number="125", title="起草中的规程", status="drafting",
+                         published_on=None, implemented_on=None)
 
     page = html(client.get("/public/regulations", query_string={"q": "jjg（赣） 123—2024"}))
     assert "电子计价秤公开测试规程" in page and "另一规范" not in page
@@ -123,7 +125,7 @@ def test_regulation_search_by_code_in_any_spelling_or_by_title(client, session):
     assert "电子计价秤公开测试规程" in page
 
     page = html(client.get("/public/regulations"))
-    assert "国家规程不在此列" not in page and "已撤回规程" not in page
+    assert "国家规程不在此列" not in page and "已撤回规程" not in page and "起草中的规程" not in page
 
 
 def test_public_query_is_rate_limited_with_a_clear_page(app, client, monkeypatch):
