@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import marshmallow as ma
-from flask import request, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,35 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from registry.errors import DomainError, StaleEdit
-from registry.web import apply_domain_errors, commit_or_rollback
-
-PAGING = ("page", "page_size")
-
-
-def list_args(schema_cls: type[ma.Schema], **fixed: Any) -> tuple[dict[str, Any], list[str]]:
-    """The list filters in the URL, loaded by ``schema_cls``; invalid ones are dropped and named.
-
-    Returns ``(args, ignored)``: ``ignored`` lists the parameters whose value
-    was not understood, for a message above the list (never a 500).
-    """
-    raw = {key: value.strip() for key, value in request.args.items() if key not in PAGING and value.strip()}
-    raw.update({key: value for key, value in fixed.items()})
-    schema = schema_cls()
-    try:
-        return schema.load(raw), []
-    except ma.ValidationError as error:
-        messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-    if "_schema" in messages:
-        return schema.load(dict(fixed)), sorted(k for k in raw if k not in fixed)
-    ignored = sorted(messages)
-    kept = {key: value for key, value in raw.items() if key not in messages or key in fixed}
-    return schema.load(kept), ignored
-
-
-def export_args() -> dict[str, str]:
-    """The list's own query string without paging: what the Export button passes on."""
-    return {key: value for key, value in request.args.items() if key not in PAGING and value != ""}
-
+from registry.web import apply_domain_errors, commit_or_rollback, export_args
 
 def try_url_for(endpoint: str, **values: Any) -> str | None:
     """A link to another feature's page when this build has it (and it takes these arguments)."""

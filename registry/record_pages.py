@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable
 
-import marshmallow as ma
-from flask import current_app, request
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,33 +18,6 @@ from wtforms.validators import DataRequired, Length
 
 from registry.dates import add_months
 from registry.i18n import is_english
-
-# Paging is the page's business, not the query's (the export takes the rest).
-PAGING_ARGS = ("page", "page_size")
-
-
-def list_args(schema: ma.Schema) -> tuple[dict[str, Any], list[str]]:
-    """The list filters of this request, loaded by ``schema``; invalid ones are dropped and named."""
-    raw = {k: v.strip() for k, v in request.args.items() if k not in PAGING_ARGS and v.strip()}
-    dropped: list[str] = []
-    for _attempt in range(3):
-        try:
-            return schema.load(raw), dropped
-        except ma.ValidationError as error:
-            messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
-            if "_schema" in messages:  # the whole query string was refused: start from no filter
-                dropped.extend(raw)
-                raw = {}
-            else:
-                dropped.extend(name for name in messages if name in raw)
-                raw = {k: v for k, v in raw.items() if k not in messages}
-    return schema.load({}), dropped
-
-
-def export_args() -> dict[str, str]:
-    """The list's query arguments for its export link, without paging."""
-    return {k: v for k, v in request.args.items() if k not in PAGING_ARGS and v != ""}
-
 
 def label(pair: tuple[str, str] | None, fallback: Any = "—") -> str:
     """One side of a (Chinese, English) label pair, in the page's language."""

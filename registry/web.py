@@ -119,6 +119,40 @@ def filter_args(*names: str, **converters: Callable) -> dict[str, Any]:
     return out
 
 
+PAGING_ARGS = ("page", "page_size")
+
+
+def list_args(schema: Any, **fixed: Any) -> tuple[dict[str, Any], list[str]]:
+    """A list page's filters read with the API's query schema, so a filter means the same at every door.
+
+    Invalid values are dropped and named (for a message above the list, never
+    a 500); ``fixed`` arguments (set by the page, not the URL) always apply.
+    Returns ``(args, dropped)``.
+    """
+    import marshmallow as ma
+
+    schema = schema() if isinstance(schema, type) else schema
+    raw = {k: v.strip() for k, v in request.args.items() if k not in PAGING_ARGS and v.strip() and k not in fixed}
+    dropped: list[str] = []
+    for _attempt in range(3):
+        try:
+            return schema.load({**raw, **fixed}), dropped
+        except ma.ValidationError as error:
+            messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+            if "_schema" in messages:  # the whole query string was refused: start from no filter
+                dropped.extend(raw)
+                raw = {}
+            else:
+                dropped.extend(name for name in messages if name in raw)
+                raw = {k: v for k, v in raw.items() if k not in messages}
+    return schema.load(dict(fixed)), dropped
+
+
+def export_args() -> dict[str, str]:
+    """The list's own query string without paging: what its Export button passes on."""
+    return {k: v for k, v in request.args.items() if k not in PAGING_ARGS and v != ""}
+
+
 def apply_domain_errors(form, error: DomainError) -> None:
     """Show a service's errors next to the form's fields; the rest above the form."""
     unplaced = []

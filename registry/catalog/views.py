@@ -21,10 +21,10 @@ from registry.catalog.schemas import CatalogLineQueryArgs, CatalogVersionQueryAr
 from registry.catalog.services import add_line, create_version, update_line, update_version
 from registry.coverage.services import catalog_in_force
 from registry.extensions import db
-from registry.page_lists import WithdrawForm, list_args, save
+from registry.page_lists import WithdrawForm, save
 from registry.services import get_or_404, withdraw as withdraw_record
 from registry.standards.queries import standards_query
-from registry.web import actor, login_required, paginate
+from registry.web import actor, list_args, login_required, paginate
 
 bp = Blueprint("catalog_pages", __name__, url_prefix="/catalog", template_folder="templates")
 page_lists.register(bp)

@@ -12,7 +12,6 @@ import io
 import tempfile
 from datetime import date
 
-import marshmallow as ma
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -34,7 +33,7 @@ from registry.regulations.queries import regulations_query
 from registry.regulations.schemas import RegulationQueryArgs
 from registry.standards.queries import standards_query
 from registry.standards.schemas import StandardQueryArgs
-from registry.web import actor, commit_or_rollback, login_required, paginate
+from registry.web import actor, commit_or_rollback, list_args, login_required, paginate
 
 bp = Blueprint("imports_pages", __name__, template_folder="templates")
 
@@ -160,30 +159,14 @@ def export(dataset: str):
     if kind not in EXPORTS:
         abort(404)
     schema, query = EXPORTS[kind]
-    args, shown = _list_args(schema())
+    args, _dropped = list_args(schema)
+    shown = [(k, v) for k, v in request.args.items() if k in args and k != "sort"]
     selection = query(args, actor=actor())
     note = ("筛选 / filter: " + ", ".join(f"{k}={v}" for k, v in shown)) if shown else None
     out = tempfile.SpooledTemporaryFile(max_size=16 << 20)
     export_workbook(out, actor=actor(), kinds=[kind], selections={kind: selection}, scope_note=note)
     out.seek(0)
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"{kind}-{date.today().isoformat()}.xlsx")
-
-
-def _list_args(schema: ma.Schema) -> tuple[dict, list[tuple[str, str]]]:
-    """A list page's filters loaded by the API's schema; a bad value is dropped, as the list pages do."""
-    raw = {k: v for k, v in request.args.items() if k not in ("page", "page_size") and v.strip()}
-    while True:
-        try:
-            args = schema.load(raw)
-        except ma.ValidationError as exc:
-            bad = set(exc.messages) & set(raw)
-            if not bad:
-                abort(400)
-            for name in bad:
-                raw.pop(name)
-            continue
-        shown = [(k, v) for k, v in raw.items() if k in args and k != "sort"]
-        return args, shown
 
 
 def _readable_changes(changes: list[dict]) -> list[dict]:

@@ -26,17 +26,15 @@ from registry.personnel.queries import persons_query
 from registry.record_pages import (
     WithdrawForm,
     changed_values,
-    export_args,
     form_version,
     label_choices,
-    list_args,
     template_helpers,
 )
 from registry.reference.models import Region
 from registry.services import ensure_not_withdrawn, get_or_404, withdraw as withdraw_record
 from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS
 from registry.standards.queries import standards_query
-from registry.web import actor, apply_domain_errors, commit_or_rollback, login_required, paginate
+from registry.web import actor, apply_domain_errors, commit_or_rollback, export_args, list_args, login_required, paginate
 
 bp = Blueprint("institutions_pages", __name__, url_prefix="/institutions", template_folder="templates")
 # Page routes register before the API, which otherwise brings the ``<id:...>`` converter.

@@ -19,7 +19,7 @@ from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write, is_staff
 from registry.extensions import db
 from registry.institutions.models import Institution
-from registry.page_lists import WithdrawForm, list_args, options, save
+from registry.page_lists import WithdrawForm, options, save
 from registry.personnel.forms import FIELD_LABELS, LABELS, PersonForm
 from registry.personnel.models import Person
 from registry.personnel.queries import persons_query, registration_status
@@ -28,7 +28,7 @@ from registry.personnel.services import add_person, update_person
 from registry.queries import listing
 from registry.reference.models import Region
 from registry.services import get_or_404, withdraw as withdraw_record
-from registry.web import actor, login_required, paginate
+from registry.web import actor, list_args, login_required, paginate
 
 bp = Blueprint("personnel_pages", __name__, url_prefix="/personnel", template_folder="templates")
 page_lists.register(bp)

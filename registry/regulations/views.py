@@ -8,14 +8,14 @@ from registry import page_lists
 from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write
 from registry.extensions import db
-from registry.page_lists import WithdrawForm, list_args, save
+from registry.page_lists import WithdrawForm, save
 from registry.regulations.forms import FIELD_LABELS, LABELS, RegulationForm
 from registry.regulations.models import Regulation
 from registry.regulations.queries import regulations_query, standards_applying
 from registry.regulations.schemas import RegulationQueryArgs
 from registry.regulations.services import create_regulation, update_regulation
 from registry.services import get_or_404, withdraw as withdraw_record
-from registry.web import actor, login_required, paginate
+from registry.web import actor, list_args, login_required, paginate
 
 bp = Blueprint("regulations_pages", __name__, url_prefix="/regulations", template_folder="templates")
 page_lists.register(bp)

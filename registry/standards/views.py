@@ -23,10 +23,8 @@ from registry.queries import listing
 from registry.record_pages import (
     WithdrawForm,
     changed_values,
-    export_args,
     form_version,
     label_choices,
-    list_args,
     template_helpers,
 )
 from registry.reference.models import Discipline, Region
@@ -36,7 +34,7 @@ from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS, Measuremen
 from registry.standards.queries import standards_query
 from registry.standards.schemas import StandardQueryArgs
 from registry.standards.services import register_standard, update_standard
-from registry.web import actor, apply_domain_errors, commit_or_rollback, login_required, paginate
+from registry.web import actor, apply_domain_errors, commit_or_rollback, export_args, list_args, login_required, paginate
 
 bp = Blueprint("standards_pages", __name__, url_prefix="/standards", template_folder="templates")
 # Page routes register before the API, which otherwise brings the ``<id:...>`` converter.
