@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any, Callable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from registry.audit.models import AuditEvent
 from registry.audit.services import event_values, jsonable
@@ -47,7 +48,7 @@ class Applier:
         columns = [c.name for c in table.columns if c.name != "id"]
         fixed = ("occurred_at", "actor_id", "actor_label", "note", "request_id")
         self.audit_insert = BulkInsert(self.connection, table, columns, constants=fixed)
-        event = event_values("create", "", "", actor=actor, note=note) | {"occurred_at": now}
+        self.event = event = event_values("create", "", "", actor=actor, note=note) | {"occurred_at": now}
         self.event_template = [self.audit_insert.convert(name, event[name]) if name in fixed else event[name]
                                for name in columns]
         self.event_slots = [columns.index(name) for name in ("action", "entity_type", "entity_id", "before",
@@ -105,6 +106,11 @@ class Applier:
         dated = [name for name in names if isinstance(table.c[name].type, (sa.Date, sa.DateTime))]
         links = [name for name in LINK_FIELDS if any(op.links and name in op.links for op in operations)]
         targets = self._targets()
+        # The audit rows are built by the database from the rows just written, when it can build
+        # them exactly as Python would (see snapshot_json); otherwise here, from the values.
+        audit_select = self._audit_select(table, names, links)
+        unsupported = [position[name] for name in names if audit_select is not None
+                       and not snapshot_supported(table.c[name])]
         with ExitStack() as stack:
             stack.enter_context(deferred_indexes(self.connection, table, len(operations)))
             for name in links:
@@ -115,28 +121,57 @@ class Applier:
                     for row in rows:
                         if isinstance(row[institution], Pending):
                             row[institution] = self.ids[row[institution]]
-                snapshots = [dict(zip(names, values_of(row))) for row in rows]
-                for name in dated:
-                    for snapshot in snapshots:
-                        value = snapshot[name]
-                        if value is not None:
-                            snapshot[name] = value.isoformat()
+                in_sql = audit_select is not None and not any(row[i] is not None for i in unsupported for row in rows)
+                snapshots = None
+                if not in_sql:
+                    # Taken before the insert: BulkInsert converts the rows in place.
+                    snapshots = [dict(zip(names, values_of(row))) for row in rows]
+                    for name in dated:
+                        for snapshot in snapshots:
+                            value = snapshot[name]
+                            if value is not None:
+                                snapshot[name] = value.isoformat()
                 for index, value in fixed:
                     for row in rows:
                         row[index] = value
                 new_ids = self._insert_rows(handler, insert, rows, part)
                 ids = self.ids
-                for op, snapshot, new_id in zip(part, snapshots, new_ids):
+                for op, new_id in zip(part, new_ids):
                     ids[op.ref] = new_id
-                    snapshot["id"] = new_id
-                    for name in links:
-                        snapshot[LINKS[name][2]] = targets(op.links.get(name, ()))[0] if op.links else []
-                self._events("create", table.name, new_ids, [None] * len(snapshots), snapshots)
                 for name in links:
                     link_table, column, _ = LINKS[name]
                     pairs = [[ids[op.ref], target] for op in part if op.links and name in op.links
                              for target in targets(op.links[name])[1]]
                     BulkInsert(self.connection, link_table, ["standard_id", column]).execute(pairs)
+                if in_sql:
+                    self.connection.execute(audit_select, {"ids": new_ids})
+                    continue
+                for op, snapshot, new_id in zip(part, snapshots, new_ids):
+                    snapshot["id"] = new_id
+                    for name in links:
+                        snapshot[LINKS[name][2]] = targets(op.links.get(name, ()))[0] if op.links else []
+                self._events("create", table.name, new_ids, [None] * len(snapshots), snapshots)
+
+    def _audit_select(self, table: sa.Table, names: list[str], links: list[str]) -> sa.Insert | None:
+        """``INSERT INTO audit_events ... SELECT`` the creation events of the rows whose ids are bound as ``ids``."""
+        dialect = self.connection.dialect
+        fields = [(name, table.c[name]) for name in names] + [("id", table.c.id)]
+        after = snapshot_json(fields, dialect,
+                              [(LINKS[name][2], LINKS[name][0], LINKS[name][1], table.c.id) for name in links])
+        if after is None:
+            return None
+        audit = AuditEvent.__table__
+        event = self.event
+        constant = {name: sa.literal(event[name], audit.c[name].type) if event[name] is not None
+                    else sa.null() for name in ("occurred_at", "actor_id", "actor_label", "note", "request_id")}
+        select = sa.select(
+            constant["occurred_at"], constant["actor_id"], constant["actor_label"], constant["note"],
+            constant["request_id"], sa.literal("create"), sa.literal(table.name),
+            sa.cast(table.c.id, sa.String), json_null(dialect), after,
+        ).where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+        return sa.insert(audit).from_select(
+            ["occurred_at", "actor_id", "actor_label", "note", "request_id", "action", "entity_type", "entity_id",
+             "before", "after"], select)
 
     def _targets(self) -> Callable[[Any], tuple[list, set]]:
         """Resolve a list of link targets once per distinct list: ``(sorted ids, set of ids)``.
@@ -219,6 +254,74 @@ class Applier:
                     link_table.c.standard_id.in_([op.current.id for op in part])))
                 pairs = [[op.current.id, target] for op in part for target in set(self.resolve(op.values[name]))]
                 BulkInsert(self.connection, link_table, ["standard_id", column]).execute(pairs)
+
+
+# --- audit snapshots built by the database ---------------------------------------------
+
+# Column types whose stored value the database turns into the same JSON as
+# registry.audit.services.jsonable: text, numbers, dates (ISO text), booleans, JSON.
+_SNAPSHOT_TYPES = (sa.String, sa.Integer, sa.Float, sa.Date, sa.Boolean, sa.JSON)
+
+
+def snapshot_supported(column: sa.Column) -> bool:
+    """Whether the database renders this column in a snapshot as Python does.
+
+    Not timestamps (their text differs from ``isoformat()``) nor decimals (kept as text).
+    """
+    kind = column.type
+    if isinstance(kind, sa.Numeric) and not isinstance(kind, sa.Float):
+        return False
+    return isinstance(kind, _SNAPSHOT_TYPES)
+
+
+def snapshot_json(fields: list[tuple[str, sa.ColumnElement]], dialect: sa.Dialect,
+                  links: list[tuple[str, sa.Table, str, sa.ColumnElement]] = ()) -> sa.ColumnElement | None:
+    """A JSON object of ``fields`` (``(key, column)``) built in SQL, equal once decoded to the Python snapshot.
+
+    Columns of other types (timestamps) are written as JSON null: the caller
+    uses this only for rows where they are null (new records).  ``links``
+    adds ``key: [sorted ids]`` from a link table.  ``None`` when the database
+    has no JSON functions the registry knows.
+    """
+    if dialect.name == "sqlite":
+        build, array = sa.func.json_object, lambda ids: sa.func.json_group_array(ids)
+    elif dialect.name == "postgresql":
+        build = sa.func.json_build_object
+    else:
+        return None
+    arguments: list[Any] = []
+    for key, column in fields:
+        value: Any = column
+        if not snapshot_supported(column):
+            value = sa.null()
+        elif dialect.name == "sqlite" and isinstance(column.type, sa.Boolean):
+            value = sa.case((column.is_(None), sa.null()), (column == sa.true(), sa.func.json("true")),
+                            else_=sa.func.json("false"))
+        elif dialect.name == "sqlite" and isinstance(column.type, sa.JSON):
+            value = sa.func.json(column)
+        arguments += [sa.literal(key), value]
+    for key, link_table, column_name, owner in links:
+        target = link_table.c[column_name]
+        if dialect.name == "sqlite":
+            ordered = (sa.select(target.label("target")).where(link_table.c.standard_id == owner)
+                       .order_by(target).correlate(owner.table).subquery())
+            value = sa.select(array(ordered.c.target)).scalar_subquery()
+        else:
+            value = sa.func.coalesce(
+                sa.select(sa.func.json_agg(aggregate_order_by(target, target)))
+                .where(link_table.c.standard_id == owner).scalar_subquery(),
+                sa.cast(sa.literal("[]"), sa.JSON))
+        arguments += [sa.literal(key), value]
+    if dialect.name == "postgresql" and len(arguments) > 100:  # json_build_object takes at most 100 arguments
+        return None
+    return build(*arguments)
+
+
+def json_null(dialect: sa.Dialect) -> sa.ColumnElement:
+    """JSON ``null`` as the ORM stores ``None`` in a JSON column (not SQL NULL)."""
+    if dialect.name == "postgresql":
+        return sa.cast(sa.literal("null"), sa.JSON)
+    return sa.literal("null")
 
 
 def _audit_value(value: Any) -> Any:

@@ -518,3 +518,55 @@ def test_rows_read_in_batches_still_see_the_whole_sheet(monkeypatch):
     report = run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows]}), actor=None)
     assert report.sheets["计量标准"] == {"created": 0, "updated": 1, "unchanged": 4}
     assert by_certificate("[2024]赣量标证字第9305号").name == "改名后的装置"
+
+
+# --- audit rows built by the database --------------------------------------------------
+
+
+def _creation_snapshots(book: bytes) -> list[tuple[str, dict]]:
+    """Import ``book`` in a savepoint and return its creation events, ids left out, then roll it back."""
+    savepoint = db.session.begin_nested()
+    before = db.session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
+    report = run_import(book, actor=None)
+    assert report.ok and report.applied, report.errors
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.id > before, AuditEvent.action == "create")
+                                .order_by(AuditEvent.id)).all()
+    out = []
+    for event in events:
+        assert event.before is None and event.after["id"] == int(event.entity_id)
+        out.append((event.entity_type, {k: v for k, v in event.after.items() if k != "id"}))
+    savepoint.rollback()
+    return sorted(out, key=lambda pair: (pair[0], sorted(map(str, pair[1].items()))))
+
+
+def test_audit_rows_built_in_sql_equal_the_python_snapshots(monkeypatch):
+    from importers.apply import Applier
+
+    regulation = factories.regulation(code="JJG(赣) 77-2023")
+    code = factories.institution().credit_code  # stored: its id is the same in both runs (sequences move on)
+    tricky = 'He said "水" \\ ok <&> ’'
+    book = xlsx({
+        "机构": [INSTITUTION_HEADER, [factories.credit_code(), tricky, "九江", "授权计量技术机构", None, "0791-1"]],
+        "检定规程": [REGULATION_HEADER, ["JJF(赣) 19-2024", "新规范", "校准规范", "地方", "已发布", "2024-02-01", None,
+                                      None, "是", "否"]],
+        "强检目录": [CATALOG_HEADER, ["T300", "新器具", "子项", "P+V", "周期检定", tricky, "2025-01-01"]],
+        "计量标准": [STANDARD_HEADER,
+                 standard_row("[2024]赣量标证字第31号", code, **{"覆盖强检项目": "S01；S14",
+                                                             "依据规程": regulation.code,
+                                                             "双碳相关": "是"}),
+                 standard_row("[2024]赣量标证字第32号", code, **{"覆盖强检项目": None, "测量范围": None,
+                                                             "不确定度/准确度等级/最大允许误差": "0.05级",
+                                                             "计量标准名称*": tricky})],
+        "人员": [PERSON_HEADER, ["李四", code, "2020-01-01", None, "赣注册-031", "一级", "力学；热学", "2021-01-01", None],
+               ["王五", code, None, None, None, None, None, None, None]],
+    })
+    in_sql = _creation_snapshots(book)
+    monkeypatch.setattr(Applier, "_audit_select", lambda self, *args: None)
+    in_python = _creation_snapshots(book)
+    assert [kind for kind, _ in in_sql] == ["catalog_lines", "institutions", "measurement_standards",
+                                            "measurement_standards", "persons", "persons", "regulations"]
+    assert in_sql == in_python
+    standards = [after for kind, after in in_sql if kind == "measurement_standards"]
+    assert {after["name"] for after in standards} >= {tricky}
+    assert any(after["is_carbon"] is True and len(after["catalog_line_ids"]) == 2 for after in standards)
+    assert any(after["uncertainty_kind"] == "accuracy_class" and after["range_lower"] is None for after in standards)
