@@ -15,7 +15,7 @@ from operator import itemgetter
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from registry.audit.models import AuditEvent
 from registry.audit.services import event_values, jsonable
@@ -111,6 +111,9 @@ class Applier:
         audit_select = self._audit_select(table, names, links)
         unsupported = [position[name] for name in names if audit_select is not None
                        and not snapshot_supported(table.c[name])]
+        # SQLite binds a page's ids one by one; PostgreSQL takes the sheet's in one array, in one statement.
+        audited_later: list[int] = []
+        one_statement = self.connection.dialect.name == "postgresql"
         with ExitStack() as stack:
             stack.enter_context(deferred_indexes(self.connection, table, len(operations)))
             for name in links:
@@ -144,20 +147,49 @@ class Applier:
                              for target in targets(op.links[name])[1]]
                     BulkInsert(self.connection, link_table, ["standard_id", column]).execute(pairs)
                 if in_sql:
-                    self.connection.execute(audit_select, {"ids": new_ids})
+                    if one_statement:
+                        audited_later.extend(new_ids)
+                    else:
+                        self.connection.execute(audit_select, {"ids": new_ids})
                     continue
                 for op, snapshot, new_id in zip(part, snapshots, new_ids):
                     snapshot["id"] = new_id
                     for name in links:
                         snapshot[LINKS[name][2]] = targets(op.links.get(name, ()))[0] if op.links else []
                 self._events("create", table.name, new_ids, [None] * len(snapshots), snapshots)
+            if audited_later:
+                self.connection.execute(audit_select, {"ids": audited_later})
 
     def _audit_select(self, table: sa.Table, names: list[str], links: list[str]) -> sa.Insert | None:
         """``INSERT INTO audit_events ... SELECT`` the creation events of the rows whose ids are bound as ``ids``."""
         dialect = self.connection.dialect
-        fields = [(name, table.c[name]) for name in names] + [("id", table.c.id)]
-        after = snapshot_json(fields, dialect,
-                              [(LINKS[name][2], LINKS[name][0], LINKS[name][1], table.c.id) for name in links])
+        if dialect.name == "postgresql":
+            # One array parameter, however many ids (a statement takes at most 65,535 parameters).
+            ids = sa.bindparam("ids", type_=ARRAY(sa.Integer))
+            chosen = lambda column: column == sa.any_(ids)  # noqa: E731
+        else:
+            ids = sa.bindparam("ids", expanding=True)
+            chosen = lambda column: column.in_(ids)  # noqa: E731
+        source: sa.FromClause = table
+        linked = []
+        for name in links:
+            link_table, column, key = LINKS[name]
+            target, owner = link_table.c[column], link_table.c.standard_id
+            if dialect.name == "sqlite":
+                # The link table's primary key (standard_id, target) finds each record's links in order.
+                ordered = (sa.select(target.label("target")).where(owner == table.c.id).order_by(target)
+                           .correlate(table).subquery())
+                value = sa.select(sa.func.json_group_array(ordered.c.target)).scalar_subquery()
+            else:
+                # One grouped pass joined by hash: a subquery per row would scan a table loaded in this
+                # transaction (no statistics yet) once per row.
+                grouped = (sa.select(owner.label("owner"), sa.func.json_agg(aggregate_order_by(target, target))
+                                     .label("targets"))
+                           .where(chosen(owner)).group_by(owner).subquery())
+                source = source.outerjoin(grouped, grouped.c.owner == table.c.id)
+                value = sa.func.coalesce(grouped.c.targets, sa.cast(sa.literal("[]"), sa.JSON))
+            linked.append((key, value))
+        after = snapshot_json([(name, table.c[name]) for name in names] + [("id", table.c.id)], dialect, linked)
         if after is None:
             return None
         audit = AuditEvent.__table__
@@ -168,7 +200,7 @@ class Applier:
             constant["occurred_at"], constant["actor_id"], constant["actor_label"], constant["note"],
             constant["request_id"], sa.literal("create"), sa.literal(table.name),
             sa.cast(table.c.id, sa.String), json_null(dialect), after,
-        ).where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
+        ).select_from(source).where(chosen(table.c.id))
         return sa.insert(audit).from_select(
             ["occurred_at", "actor_id", "actor_label", "note", "request_id", "action", "entity_type", "entity_id",
              "before", "after"], select)
@@ -275,16 +307,16 @@ def snapshot_supported(column: sa.Column) -> bool:
 
 
 def snapshot_json(fields: list[tuple[str, sa.ColumnElement]], dialect: sa.Dialect,
-                  links: list[tuple[str, sa.Table, str, sa.ColumnElement]] = ()) -> sa.ColumnElement | None:
+                  extra: list[tuple[str, sa.ColumnElement]] = ()) -> sa.ColumnElement | None:
     """A JSON object of ``fields`` (``(key, column)``) built in SQL, equal once decoded to the Python snapshot.
 
     Columns of other types (timestamps) are written as JSON null: the caller
-    uses this only for rows where they are null (new records).  ``links``
-    adds ``key: [sorted ids]`` from a link table.  ``None`` when the database
-    has no JSON functions the registry knows.
+    uses this only for rows where they are null (new records).  ``extra``
+    pairs are JSON values already (link id arrays).  ``None`` when the
+    database has no JSON functions the registry knows.
     """
     if dialect.name == "sqlite":
-        build, array = sa.func.json_object, lambda ids: sa.func.json_group_array(ids)
+        build = sa.func.json_object
     elif dialect.name == "postgresql":
         build = sa.func.json_build_object
     else:
@@ -300,17 +332,7 @@ def snapshot_json(fields: list[tuple[str, sa.ColumnElement]], dialect: sa.Dialec
         elif dialect.name == "sqlite" and isinstance(column.type, sa.JSON):
             value = sa.func.json(column)
         arguments += [sa.literal(key), value]
-    for key, link_table, column_name, owner in links:
-        target = link_table.c[column_name]
-        if dialect.name == "sqlite":
-            ordered = (sa.select(target.label("target")).where(link_table.c.standard_id == owner)
-                       .order_by(target).correlate(owner.table).subquery())
-            value = sa.select(array(ordered.c.target)).scalar_subquery()
-        else:
-            value = sa.func.coalesce(
-                sa.select(sa.func.json_agg(aggregate_order_by(target, target)))
-                .where(link_table.c.standard_id == owner).scalar_subquery(),
-                sa.cast(sa.literal("[]"), sa.JSON))
+    for key, value in extra:
         arguments += [sa.literal(key), value]
     if dialect.name == "postgresql" and len(arguments) > 100:  # json_build_object takes at most 100 arguments
         return None
