@@ -52,7 +52,7 @@ class VersionedForm(FlaskForm):
 
 
 class WithdrawForm(VersionedForm):
-    reason = TextAreaField(_l("撤销原因"), validators=[InputRequired(message=_l("请说明撤销原因")),
+    reason = TextAreaField(_l("撤回原因"), validators=[InputRequired(message=_l("请说明撤回原因")),
                                                      Length(max=500)])
 
 

@@ -11,10 +11,6 @@ from typing import Any, Iterable
 
 from flask import current_app
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from registry.dates import add_months
 from registry.i18n import is_english
@@ -78,8 +74,3 @@ def template_helpers() -> dict[str, Any]:
     return {"label": label, "validity": validity, "validity_label": validity_label, "validity_tags": VALIDITY_TAGS}
 
 
-class WithdrawForm(FlaskForm):
-    """Withdraw a record: the reason is required (the service says so too)."""
-
-    reason = TextAreaField(_l("撤回原因"), validators=[DataRequired(), Length(max=500)])
-    version = HiddenField()

@@ -17,7 +17,7 @@ FIELD_LABELS = {
     "declared_line_count": _l("文件所列条目数"), "is_partial": _l("部分条目"), "description": _l("说明"),
     "code": _l("序号"), "sub_name": _l("二级名称"), "mode": _l("监管方式"), "verification_form": _l("强制检定形式"),
     "scope_note": _l("适用范围说明"),
-    "is_demo": _l("演示数据"), "withdrawn_at": _l("撤销时间"), "withdrawn_reason": _l("撤销原因"),
+    "is_demo": _l("演示数据"), "withdrawn_at": _l("撤回时间"), "withdrawn_reason": _l("撤回原因"),
 }
 
 

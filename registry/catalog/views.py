@@ -101,7 +101,7 @@ def withdraw(version_id: int):
         done = save(form, lambda: withdraw_record(version, form.reason.data, actor=actor(),
                                                   expected_version=form.expected_version()))
         if done is not None:
-            flash(_("已撤销目录版本 %(name)s。", name=version.name), "success")
+            flash(_("已撤回目录版本 %(name)s。", name=version.name), "success")
             return redirect(url_for(".detail", version_id=version.id))
     return render_template("catalog/withdraw.html", form=form, record=version, title=version.name,
                            back=url_for(".detail", version_id=version.id)), _status(form)
@@ -164,7 +164,7 @@ def line_withdraw(line_id: int):
         done = save(form, lambda: withdraw_record(line, form.reason.data, actor=actor(),
                                                   expected_version=form.expected_version()))
         if done is not None:
-            flash(_("已撤销目录条目 %(code)s %(name)s。", code=line.code, name=line.label), "success")
+            flash(_("已撤回目录条目 %(code)s %(name)s。", code=line.code, name=line.label), "success")
             return redirect(url_for(".line_detail", line_id=line.id))
     return render_template("catalog/withdraw.html", form=form, record=line, title=f"{line.code} {line.label}",
                            back=url_for(".line_detail", line_id=line.id)), _status(form)

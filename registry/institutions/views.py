@@ -22,9 +22,9 @@ from registry.institutions.models import INSTITUTION_KIND_LABELS, Institution
 from registry.institutions.queries import institutions_query
 from registry.institutions.schemas import InstitutionQueryArgs
 from registry.institutions.services import create_institution, update_institution
+from registry.page_lists import WithdrawForm
 from registry.personnel.queries import persons_query
 from registry.record_pages import (
-    WithdrawForm,
     changed_values,
     form_version,
     label_choices,

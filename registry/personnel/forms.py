@@ -20,7 +20,7 @@ FIELD_LABELS = {
     "employed_until": _l("离职日期"), "id_number_mask": _l("身份证号"), "registration_no": _l("注册证号"),
     "registration_level": _l("注册级别"), "registration_items": _l("注册专业项目"), "registered_on": _l("注册日期"),
     "registration_valid_until": _l("注册有效期至"),
-    "is_demo": _l("演示数据"), "withdrawn_at": _l("撤销时间"), "withdrawn_reason": _l("撤销原因"),
+    "is_demo": _l("演示数据"), "withdrawn_at": _l("撤回时间"), "withdrawn_reason": _l("撤回原因"),
 }
 
 _ITEM_SEPARATORS = re.compile(r"[\n\r;；,，、]+")

@@ -142,6 +142,6 @@ def withdraw(person_id: int):
         done = save(form, lambda: withdraw_record(person, form.reason.data, actor=actor(),
                                                   expected_version=form.expected_version()))
         if done is not None:
-            flash(_("已撤销人员 %(name)s。", name=person.name), "success")
+            flash(_("已撤回人员 %(name)s。", name=person.name), "success")
             return redirect(url_for(".detail", person_id=person.id))
     return render_template("personnel/withdraw.html", form=form, person=person), _status(form)

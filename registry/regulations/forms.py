@@ -25,7 +25,7 @@ FIELD_LABELS = {
     "title": _l("规程名称"), "kind": _l("类别"), "level": _l("级别"), "status": _l("状态"),
     "published_on": _l("发布日期"), "implemented_on": _l("实施日期"), "abolished_on": _l("废止日期"),
     "is_urgent": _l("地方急需"), "is_carbon": _l("双碳相关"),
-    "is_demo": _l("演示数据"), "withdrawn_at": _l("撤销时间"), "withdrawn_reason": _l("撤销原因"),
+    "is_demo": _l("演示数据"), "withdrawn_at": _l("撤回时间"), "withdrawn_reason": _l("撤回原因"),
 }
 
 

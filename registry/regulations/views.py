@@ -82,6 +82,6 @@ def withdraw(regulation_id: int):
         done = save(form, lambda: withdraw_record(regulation, form.reason.data, actor=actor(),
                                                   expected_version=form.expected_version()))
         if done is not None:
-            flash(_("已撤销规程 %(code)s。", code=regulation.code), "success")
+            flash(_("已撤回规程 %(code)s。", code=regulation.code), "success")
             return redirect(url_for(".detail", regulation_id=regulation.id))
     return render_template("regulations/withdraw.html", form=form, regulation=regulation), _status(form)

@@ -19,9 +19,9 @@ from registry.catalog.models import CatalogLine
 from registry.errors import DomainError, StaleEdit, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
+from registry.page_lists import WithdrawForm
 from registry.queries import listing
 from registry.record_pages import (
-    WithdrawForm,
     changed_values,
     form_version,
     label_choices,

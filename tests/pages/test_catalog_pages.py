@@ -141,7 +141,7 @@ def test_withdrawing_a_line_needs_a_reason_and_keeps_it_readable(staff_client, v
     assert response.status_code == 302
     assert rows(staff_client.get(f"/catalog/{version.id}?page_size=100")) == 29
     detail = staff_client.get(f"/catalog/lines/{line.id}").get_data(as_text=True)
-    assert "已撤销" in detail and "不在目录中" in detail
+    assert "已撤回" in detail and "不在目录中" in detail
 
 
 def test_withdrawing_a_version(staff_client, version, session):

@@ -135,11 +135,11 @@ def test_withdrawing_needs_a_reason_and_keeps_the_history(staff_client, users, s
     assert response.status_code == 302
     session.refresh(person)
     assert person.withdrawn_reason == "重复录入"
-    assert "已撤销人员" in staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已撤回人员" in staff_client.get(response.headers["Location"]).get_data(as_text=True)
     assert rows(staff_client.get("/personnel/?q=待撤销人")) == 0
     assert rows(staff_client.get("/personnel/?q=待撤销人&include_withdrawn=true")) == 1
     detail = staff_client.get(f"/personnel/{person.id}").get_data(as_text=True)
-    assert "已撤销" in detail and "重复录入" in detail and "撤销原因" in detail
+    assert "已撤回" in detail and "重复录入" in detail and "撤回原因" in detail
 
 
 # --- who may do what: role x action x own/other ----------------------------------------------

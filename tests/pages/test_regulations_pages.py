@@ -174,10 +174,10 @@ def test_withdrawing_needs_a_reason_then_keeps_the_record_readable(staff_client,
     assert response.status_code == 302
     session.refresh(reg)
     assert reg.withdrawn_reason == "登记有误"
-    assert "已撤销规程" in staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已撤回规程" in staff_client.get(response.headers["Location"]).get_data(as_text=True)
     assert reg.code not in staff_client.get("/regulations/?page_size=100").get_data(as_text=True)
     detail = staff_client.get(f"/regulations/{reg.id}").get_data(as_text=True)
-    assert "已撤销" in detail and "登记有误" in detail and "撤销原因" in detail
+    assert "已撤回" in detail and "登记有误" in detail and "撤回原因" in detail
 
 
 @pytest.mark.parametrize("method,path", [("get", "/new"), ("post", "/new"), ("get", "/{id}/edit"),
