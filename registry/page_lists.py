@@ -73,6 +73,31 @@ def save(form, action):
     return None
 
 
+def form_status(form) -> int:
+    """422 when the form came back with errors (its own or the service's), else 200."""
+    return 422 if form.errors or getattr(form, "form_errors", None) else 200
+
+
+def withdraw_page(obj, *, template: str, done: str, detail: str, **context):
+    """The withdraw page of a reference record: ask for a reason, withdraw through the service, go back.
+
+    ``done`` is the message flashed afterwards, ``detail`` the record's page;
+    ``context`` goes to ``template`` with the form.
+    """
+    from flask import flash, redirect, render_template
+
+    from registry.services import withdraw
+    from registry.web import actor
+
+    form = WithdrawForm(obj=obj)
+    if form.validate_on_submit():
+        if save(form, lambda: withdraw(obj, form.reason.data, actor=actor(),
+                                       expected_version=form.expected_version())) is not None:
+            flash(done, "success")
+            return redirect(detail)
+    return render_template(template, form=form, **context), form_status(form)
+
+
 def register(bp) -> None:
     """Call right after creating a page blueprint: ``<id:...>`` URLs and the shared template helpers."""
     from registry.api.schemas import IdConverter

@@ -21,17 +21,14 @@ from registry.catalog.schemas import CatalogLineQueryArgs, CatalogVersionQueryAr
 from registry.catalog.services import add_line, create_version, update_line, update_version
 from registry.coverage.services import catalog_in_force
 from registry.extensions import db
-from registry.page_lists import WithdrawForm, save
-from registry.services import get_or_404, withdraw as withdraw_record
+from registry.page_lists import form_status, save, withdraw_page
+from registry.services import get_or_404
 from registry.standards.queries import standards_query
 from registry.web import actor, list_args, login_required, paginate
 
 bp = Blueprint("catalog_pages", __name__, url_prefix="/catalog", template_folder="templates")
 page_lists.register(bp)
 
-
-def _status(form) -> int:
-    return 422 if form.errors or getattr(form, "form_errors", None) else 200
 
 
 def _history(obj) -> list:
@@ -73,7 +70,7 @@ def new():
         if version is not None:
             flash(_("已创建目录版本 %(name)s。", name=version.name), "success")
             return redirect(url_for(".detail", version_id=version.id))
-    return render_template("catalog/version_form.html", form=form, version=None), _status(form)
+    return render_template("catalog/version_form.html", form=form, version=None), form_status(form)
 
 
 @bp.route("/<id:version_id>/edit", methods=["GET", "POST"])
@@ -88,7 +85,7 @@ def edit(version_id: int):
         if saved is not None:
             flash(_("已保存目录版本 %(name)s。", name=saved.name), "success")
             return redirect(url_for(".detail", version_id=saved.id))
-    return render_template("catalog/version_form.html", form=form, version=version), _status(form)
+    return render_template("catalog/version_form.html", form=form, version=version), form_status(form)
 
 
 @bp.route("/<id:version_id>/withdraw", methods=["GET", "POST"])
@@ -96,15 +93,9 @@ def edit(version_id: int):
 def withdraw(version_id: int):
     version = get_or_404(CatalogVersion, version_id, actor=actor())
     ensure_can_write(actor(), version)
-    form = WithdrawForm(obj=version)
-    if form.validate_on_submit():
-        done = save(form, lambda: withdraw_record(version, form.reason.data, actor=actor(),
-                                                  expected_version=form.expected_version()))
-        if done is not None:
-            flash(_("已撤回目录版本 %(name)s。", name=version.name), "success")
-            return redirect(url_for(".detail", version_id=version.id))
-    return render_template("catalog/withdraw.html", form=form, record=version, title=version.name,
-                           back=url_for(".detail", version_id=version.id)), _status(form)
+    detail = url_for(".detail", version_id=version.id)
+    return withdraw_page(version, template="catalog/withdraw.html", done=_("已撤回目录版本 %(name)s。", name=version.name),
+                         detail=detail, record=version, title=version.name, back=detail)
 
 
 # --- lines ---------------------------------------------------------------------------------
@@ -135,7 +126,7 @@ def line_new(version_id: int):
         if line is not None:
             flash(_("已添加目录条目 %(code)s %(name)s。", code=line.code, name=line.label), "success")
             return redirect(url_for(".line_detail", line_id=line.id))
-    return render_template("catalog/line_form.html", form=form, version=version, line=None), _status(form)
+    return render_template("catalog/line_form.html", form=form, version=version, line=None), form_status(form)
 
 
 @bp.route("/lines/<id:line_id>/edit", methods=["GET", "POST"])
@@ -151,7 +142,7 @@ def line_edit(line_id: int):
             flash(_("已保存目录条目 %(code)s %(name)s。", code=saved.code, name=saved.label), "success")
             return redirect(url_for(".line_detail", line_id=saved.id))
     return render_template("catalog/line_form.html", form=form, version=line.catalog_version, line=line), \
-        _status(form)
+        form_status(form)
 
 
 @bp.route("/lines/<id:line_id>/withdraw", methods=["GET", "POST"])
@@ -159,12 +150,7 @@ def line_edit(line_id: int):
 def line_withdraw(line_id: int):
     line = get_or_404(CatalogLine, line_id, actor=actor())
     ensure_can_write(actor(), line)
-    form = WithdrawForm(obj=line)
-    if form.validate_on_submit():
-        done = save(form, lambda: withdraw_record(line, form.reason.data, actor=actor(),
-                                                  expected_version=form.expected_version()))
-        if done is not None:
-            flash(_("已撤回目录条目 %(code)s %(name)s。", code=line.code, name=line.label), "success")
-            return redirect(url_for(".line_detail", line_id=line.id))
-    return render_template("catalog/withdraw.html", form=form, record=line, title=f"{line.code} {line.label}",
-                           back=url_for(".line_detail", line_id=line.id)), _status(form)
+    detail = url_for(".line_detail", line_id=line.id)
+    return withdraw_page(line, template="catalog/withdraw.html",
+                         done=_("已撤回目录条目 %(code)s %(name)s。", code=line.code, name=line.label),
+                         detail=detail, record=line, title=f"{line.code} {line.label}", back=detail)

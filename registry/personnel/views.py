@@ -19,7 +19,7 @@ from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write, is_staff
 from registry.extensions import db
 from registry.institutions.models import Institution
-from registry.page_lists import WithdrawForm, options, save
+from registry.page_lists import form_status, options, save, withdraw_page
 from registry.personnel.forms import FIELD_LABELS, LABELS, PersonForm
 from registry.personnel.models import Person
 from registry.personnel.queries import persons_query, registration_status
@@ -27,7 +27,7 @@ from registry.personnel.schemas import PersonQueryArgs
 from registry.personnel.services import add_person, update_person
 from registry.queries import listing
 from registry.reference.models import Region
-from registry.services import get_or_404, withdraw as withdraw_record
+from registry.services import get_or_404
 from registry.web import actor, list_args, login_required, paginate
 
 bp = Blueprint("personnel_pages", __name__, url_prefix="/personnel", template_folder="templates")
@@ -36,9 +36,6 @@ page_lists.register(bp)
 # Audit fields a page never shows: the keyed hash of an ID number is for matching only.
 HIDDEN_HISTORY_FIELDS = frozenset({"id_number_hash"})
 
-
-def _status(form) -> int:
-    return 422 if form.errors or getattr(form, "form_errors", None) else 200
 
 
 def institution_choices() -> list[tuple[int, str]]:
@@ -114,7 +111,7 @@ def new():
         if person is not None:
             flash(_("已添加人员 %(name)s。", name=person.name), "success")
             return redirect(url_for(".detail", person_id=person.id))
-    return render_template("personnel/form.html", form=form, person=None), _status(form)
+    return render_template("personnel/form.html", form=form, person=None), form_status(form)
 
 
 @bp.route("/<id:person_id>/edit", methods=["GET", "POST"])
@@ -129,7 +126,7 @@ def edit(person_id: int):
         if saved is not None:
             flash(_("已保存人员 %(name)s。", name=saved.name), "success")
             return redirect(url_for(".detail", person_id=saved.id))
-    return render_template("personnel/form.html", form=form, person=person), _status(form)
+    return render_template("personnel/form.html", form=form, person=person), form_status(form)
 
 
 @bp.route("/<id:person_id>/withdraw", methods=["GET", "POST"])
@@ -137,11 +134,5 @@ def edit(person_id: int):
 def withdraw(person_id: int):
     person = get_or_404(Person, person_id, actor=actor())
     ensure_can_write(actor(), person)
-    form = WithdrawForm(obj=person)
-    if form.validate_on_submit():
-        done = save(form, lambda: withdraw_record(person, form.reason.data, actor=actor(),
-                                                  expected_version=form.expected_version()))
-        if done is not None:
-            flash(_("已撤回人员 %(name)s。", name=person.name), "success")
-            return redirect(url_for(".detail", person_id=person.id))
-    return render_template("personnel/withdraw.html", form=form, person=person), _status(form)
+    return withdraw_page(person, template="personnel/withdraw.html", done=_("已撤回人员 %(name)s。", name=person.name),
+                         detail=url_for(".detail", person_id=person.id), person=person)

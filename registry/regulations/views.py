@@ -8,21 +8,18 @@ from registry import page_lists
 from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write
 from registry.extensions import db
-from registry.page_lists import WithdrawForm, save
+from registry.page_lists import form_status, save, withdraw_page
 from registry.regulations.forms import FIELD_LABELS, LABELS, RegulationForm
 from registry.regulations.models import Regulation
 from registry.regulations.queries import regulations_query, standards_applying
 from registry.regulations.schemas import RegulationQueryArgs
 from registry.regulations.services import create_regulation, update_regulation
-from registry.services import get_or_404, withdraw as withdraw_record
+from registry.services import get_or_404
 from registry.web import actor, list_args, login_required, paginate
 
 bp = Blueprint("regulations_pages", __name__, url_prefix="/regulations", template_folder="templates")
 page_lists.register(bp)
 
-
-def _status(form) -> int:
-    return 422 if form.errors or getattr(form, "form_errors", None) else 200
 
 
 @bp.get("/")
@@ -54,7 +51,7 @@ def new():
         if regulation is not None:
             flash(_("已登记规程 %(code)s。", code=regulation.code), "success")
             return redirect(url_for(".detail", regulation_id=regulation.id))
-    return render_template("regulations/form.html", form=form, regulation=None), _status(form)
+    return render_template("regulations/form.html", form=form, regulation=None), form_status(form)
 
 
 @bp.route("/<id:regulation_id>/edit", methods=["GET", "POST"])
@@ -69,7 +66,7 @@ def edit(regulation_id: int):
         if saved is not None:
             flash(_("已保存规程 %(code)s。", code=saved.code), "success")
             return redirect(url_for(".detail", regulation_id=saved.id))
-    return render_template("regulations/form.html", form=form, regulation=regulation), _status(form)
+    return render_template("regulations/form.html", form=form, regulation=regulation), form_status(form)
 
 
 @bp.route("/<id:regulation_id>/withdraw", methods=["GET", "POST"])
@@ -77,11 +74,6 @@ def edit(regulation_id: int):
 def withdraw(regulation_id: int):
     regulation = get_or_404(Regulation, regulation_id, actor=actor())
     ensure_can_write(actor(), regulation)
-    form = WithdrawForm(obj=regulation)
-    if form.validate_on_submit():
-        done = save(form, lambda: withdraw_record(regulation, form.reason.data, actor=actor(),
-                                                  expected_version=form.expected_version()))
-        if done is not None:
-            flash(_("已撤回规程 %(code)s。", code=regulation.code), "success")
-            return redirect(url_for(".detail", regulation_id=regulation.id))
-    return render_template("regulations/withdraw.html", form=form, regulation=regulation), _status(form)
+    return withdraw_page(regulation, template="regulations/withdraw.html",
+                         done=_("已撤回规程 %(code)s。", code=regulation.code),
+                         detail=url_for(".detail", regulation_id=regulation.id), regulation=regulation)
