@@ -59,14 +59,40 @@ class Applier:
         self.audit: list[list] = []
 
     def apply(self, plans: list[SheetPlan]) -> None:
+        """Write every operation of ``plans`` not written yet (see :mod:`importers.pipeline`)."""
         events = sum(len(plan.operations) for plan in plans)
         with deferred_indexes(self.connection, AuditEvent.__table__, events):
             for plan in plans:
-                self._insert(plan, [op for op in plan.operations if op.action == "created"])
+                self._insert(plan, [op for op in plan.operations if op.action == "created" and not op.written])
                 self._update(plan, [op for op in plan.operations if op.action == "updated"])
             self._flush_audit()
         # Objects already in the session may describe rows changed above.
         db.session.expire_all()
+
+    def new_rows(self, handler: Any, operations: list[Operation]) -> tuple[BulkInsert, list[list]]:
+        """The INSERT of ``handler``'s table and the rows of ``operations``, references resolved, not converted."""
+        position = handler.positions
+        constants = {"created_at": self.now, "updated_at": self.now, "version": 1}
+        insert = BulkInsert(self.connection, handler.table, handler.insert_columns, constants=tuple(constants))
+        rows = [op.values for op in operations]
+        institution = position.get("institution_id")
+        if institution is not None:
+            ids = self.ids
+            for row in rows:
+                if isinstance(row[institution], Pending):
+                    row[institution] = ids[row[institution]]
+        for name, value in constants.items():
+            # Rows inserted one by one go through SQLAlchemy, which converts them itself.
+            index, converted = position[name], value if handler.key_columns is None else insert.convert(name, value)
+            for row in rows:
+                row[index] = converted
+        return insert, rows
+
+    def link_pairs(self, operations: list[Operation], name: str, owner: Callable[[int, Operation], int]) -> list[list]:
+        """``[owner, target]`` rows of link ``name`` for new records (``owner(index, op)`` names the record)."""
+        targets = self._targets()
+        return [[owner(index, op), target] for index, op in enumerate(operations) if op.links and name in op.links
+                for target in targets(op.links[name])[1]]
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, Pending):
@@ -96,24 +122,14 @@ class Applier:
             return
         handler = plan.handler
         table: sa.Table = handler.table
-        position = handler.positions
-        constants = {"created_at": self.now, "updated_at": self.now, "version": 1}
-        insert = BulkInsert(self.connection, table, handler.insert_columns, constants=tuple(constants))
-        one_by_one = handler.key_columns is None
-        fixed = [(position[name], value if one_by_one else insert.convert(name, value))
-                 for name, value in constants.items()]
-        institution = position.get("institution_id")
-        audited = [(name, i) for name, i in position.items() if name not in _NOT_AUDITED]
-        names = [name for name, _ in audited]
-        values_of = itemgetter(*[i for _, i in audited])
+        names = [name for name in handler.positions if name not in _NOT_AUDITED]
+        values_of = itemgetter(*[handler.positions[name] for name in names])
         dated = [name for name in names if isinstance(table.c[name].type, (sa.Date, sa.DateTime))]
         links = [name for name in LINK_FIELDS if any(op.links and name in op.links for op in operations)]
         targets = self._targets()
         # The audit rows are built by the database from the rows just written, when it can build
         # them exactly as Python would (see snapshot_json); otherwise here, from the values.
-        audit_select = self._audit_select(table, names, links)
-        unsupported = [position[name] for name in names if audit_select is not None
-                       and not snapshot_supported(table.c[name])]
+        audit_select, unsupported = self.audit_select(handler, links)
         # SQLite binds a page's ids one by one; PostgreSQL takes the sheet's in one array, in one statement.
         audited_later: list[int] = []
         one_statement = self.connection.dialect.name == "postgresql"
@@ -122,11 +138,7 @@ class Applier:
             for name in links:
                 stack.enter_context(deferred_indexes(self.connection, LINKS[name][0], len(operations)))
             for part in chunks(operations, _PAGE):
-                rows = [op.values for op in part]
-                if institution is not None:
-                    for row in rows:
-                        if isinstance(row[institution], Pending):
-                            row[institution] = self.ids[row[institution]]
+                insert, rows = self.new_rows(handler, part)
                 in_sql = audit_select is not None and not any(row[i] is not None for i in unsupported for row in rows)
                 snapshots = None
                 if not in_sql:
@@ -137,17 +149,13 @@ class Applier:
                             value = snapshot[name]
                             if value is not None:
                                 snapshot[name] = value.isoformat()
-                for index, value in fixed:
-                    for row in rows:
-                        row[index] = value
                 new_ids = self._insert_rows(handler, insert, rows, part)
                 ids = self.ids
                 for op, new_id in zip(part, new_ids):
                     ids[op.ref] = new_id
                 for name in links:
                     link_table, column, _ = LINKS[name]
-                    pairs = [[ids[op.ref], target] for op in part if op.links and name in op.links
-                             for target in targets(op.links[name])[1]]
+                    pairs = self.link_pairs(part, name, lambda _, op: ids[op.ref])
                     BulkInsert(self.connection, link_table, ["standard_id", column]).execute(pairs)
                 if in_sql:
                     if one_statement:
@@ -163,14 +171,31 @@ class Applier:
             if audited_later:
                 self.connection.execute(audit_select, {"ids": audited_later})
 
-    def _audit_select(self, table: sa.Table, names: list[str], links: list[str]) -> sa.Insert | None:
+    def audit_select(self, handler: Any, links: list[str],
+                     chosen: Callable[[sa.Column], sa.ColumnElement] | None = None
+                     ) -> tuple[sa.Insert | None, list[int]]:
+        """The creation events of ``handler``'s new rows, built in SQL, for the ids bound as ``ids``.
+
+        ``chosen(id column)``, when given, selects the rows instead.  Returned
+        with the positions of the columns the database cannot render as
+
+        Python does (see :func:`snapshot_supported`): rows where one is set
+        need Python's snapshots.  ``None`` when the database has no JSON functions.
+        """
+        table = handler.table
+        names = [name for name in handler.positions if name not in _NOT_AUDITED]
+        select = self._audit_select(table, names, links, chosen)
+        return select, [handler.positions[name] for name in names if not snapshot_supported(table.c[name])]
+
+    def _audit_select(self, table: sa.Table, names: list[str], links: list[str],
+                      chosen: Callable[[sa.Column], sa.ColumnElement] | None = None) -> sa.Insert | None:
         """``INSERT INTO audit_events ... SELECT`` the creation events of the rows whose ids are bound as ``ids``."""
         dialect = self.connection.dialect
-        if dialect.name == "postgresql":
+        if chosen is None and dialect.name == "postgresql":
             # One array parameter, however many ids (a statement takes at most 65,535 parameters).
             ids = sa.bindparam("ids", type_=ARRAY(sa.Integer))
             chosen = lambda column: column == sa.any_(ids)  # noqa: E731
-        else:
+        elif chosen is None:
             ids = sa.bindparam("ids", expanding=True)
             chosen = lambda column: column.in_(ids)  # noqa: E731
         source: sa.FromClause = table

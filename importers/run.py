@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
@@ -18,7 +19,8 @@ from registry.imports.models import ImportRun
 
 from importers.apply import Applier
 from importers.bulk import paused_gc
-from importers.reading import Workbook
+from importers.pipeline import Pipeline, pipeline_available
+from importers.reading import SheetLayout, Workbook
 from importers.references import WorkbookReferences, catalog_in_force
 from importers.report import ACTIONS, ImportReport
 from importers.safety import Limits, RejectedFile, Source, inspect_workbook, read_source
@@ -57,21 +59,44 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
         run.status, run.dry_run = "running", dry_run
     limits = Limits.from_config(current_app.config)
     today = today or date.today()
+    note = f"导入 import: {filename or 'workbook'}"
     book = None
+    # On SQLite a big sheet is written while it is checked (importers.pipeline), inside a
+    # savepoint begun now and rolled back if any row turns out invalid.
+    savepoint = applier = None
+    plans: list[SheetPlan] = []
     try:
         opened, _ = read_source(source, limits)
         inspect_workbook(opened, limits)
         book = Workbook(opened, limits)
-        plans = _validate(book, report, actor=actor, today=today, catalog_version=catalog_version,
-                          progress=progress, run=run)
+        layouts, version = _layouts(book, report, catalog_version=catalog_version, today=today)
+        if report.ok:
+            pipeline = None
+            if _streams(book, layouts):
+                savepoint = db.session.begin_nested()
+                applier = Applier(actor=actor, now=utcnow(), note=note)
+                pipeline = Pipeline(applier, report, current_app.config["IMPORT_PIPELINE_MIN_ROWS"])
+            with pipeline or nullcontext():
+                plans = _validate(book, layouts, report, actor=actor, today=today, catalog_version=version,
+                                  progress=progress, run=run, pipeline=pipeline)
     except RejectedFile as exc:
+        _rollback(savepoint)
         report.rejected, report.status = exc.message, exc.status
         _finish(run, report, "rejected")
         return report
+    except DomainError as exc:  # a sheet written while the next was checked (a record changed meanwhile)
+        _rollback(savepoint)
+        report.error(None, None, None, exc.message)
+        _finish(run, report, "invalid")
+        return report
+    except BaseException:
+        _rollback(savepoint)
+        raise
     finally:
         if book is not None:
             book.close()
     if not report.ok:
+        _rollback(savepoint)
         _finish(run, report, "invalid")
         return report
 
@@ -81,12 +106,14 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
                                   for op in plan.operations if op.action == "updated")
     if not any(plan.operations for plan in plans):
         # Nothing to create or update: no writes, no audit rows, not even the run's.
+        _rollback(savepoint)
         _finish(run, report, "previewed" if dry_run else "applied")
         report.applied = not dry_run
         return report
-    savepoint = db.session.begin_nested()
     try:
-        Applier(actor=actor, now=utcnow(), note=f"导入 import: {filename or 'workbook'}").apply(plans)
+        if savepoint is None:
+            savepoint = db.session.begin_nested()
+            Applier(actor=actor, now=utcnow(), note=note).apply(plans)
         if dry_run:
             savepoint.rollback()
             _finish(run, report, "previewed")
@@ -97,8 +124,7 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
             db.session.add(run)
         _finish(run, report, "applied")
         db.session.flush()
-        record("import", run, actor=actor, after={"filename": filename, "sheets": report.sheets},
-               note=f"导入 import: {filename or 'workbook'}")
+        record("import", run, actor=actor, after={"filename": filename, "sheets": report.sheets}, note=note)
         savepoint.commit()
     except DomainError as exc:
         savepoint.rollback()
@@ -112,8 +138,21 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
     return report
 
 
-def _validate(book: Workbook, report: ImportReport, *, actor: Any, today: date, catalog_version: str | None,
-              progress: Progress | None, run: ImportRun | None) -> list[SheetPlan]:
+def _rollback(savepoint: Any) -> None:
+    if savepoint is not None and savepoint.is_active:
+        savepoint.rollback()
+
+
+def _streams(book: Workbook, layouts: list[SheetLayout]) -> bool:
+    """Whether a sheet is big enough to be written while it is checked, on a database that can."""
+    least = current_app.config["IMPORT_PIPELINE_MIN_ROWS"]
+    return (least is not None and pipeline_available(db.session.connection())
+            and any(book.data_rows(layout.name, layout.header_row) >= least for layout in layouts))
+
+
+def _layouts(book: Workbook, report: ImportReport, *, catalog_version: str | None,
+             today: date) -> tuple[list[SheetLayout], CatalogVersion | None]:
+    """The sheets to import, their header rows and columns, and the catalog version; errors to the report."""
     tabs: dict[str, str] = {}
     for name, spec in book.importable():
         if spec is None:
@@ -126,10 +165,9 @@ def _validate(book: Workbook, report: ImportReport, *, actor: Any, today: date, 
     if not tabs:
         report.error(None, None, None, "没有可导入的工作表（应为 机构、计量标准、检定规程、人员、强检目录 之一）/ "
                                        "no sheet to import (expected 机构, 计量标准, 检定规程, 人员 or 强检目录)")
-        return []
+        return [], None
 
     version = _catalog_version(catalog_version, today, report)
-    refs = WorkbookReferences(today=today, catalog=catalog_in_force(today))
     layouts = []
     for spec in SHEETS:
         if spec.kind not in tabs:
@@ -144,10 +182,16 @@ def _validate(book: Workbook, report: ImportReport, *, actor: Any, today: date, 
                          f"缺少必填列：{column.header}（{column.alias}）/ required column missing: "
                          f"{column.header} ({column.alias})")
         layouts.append(layout)
-    if not report.ok:
-        return []
+    return layouts, version
 
-    total = sum(book.data_rows(layout.name, layout.header_row) for layout in layouts)
+
+def _validate(book: Workbook, layouts: list[SheetLayout], report: ImportReport, *, actor: Any, today: date,
+              catalog_version: CatalogVersion | None, progress: Progress | None, run: ImportRun | None,
+              pipeline: Pipeline | None) -> list[SheetPlan]:
+    """Check every row of every sheet; with a ``pipeline``, write each sheet as it is checked."""
+    refs = WorkbookReferences(today=today, catalog=catalog_in_force(today))
+    sizes = [book.data_rows(layout.name, layout.header_row) for layout in layouts]
+    total = sum(sizes)
     done = 0
     if run is not None:
         run.rows_total = total
@@ -160,9 +204,20 @@ def _validate(book: Workbook, report: ImportReport, *, actor: Any, today: date, 
         if progress is not None:
             progress(done, total)
 
-    ctx = Context(actor=actor, refs=refs, report=report, today=today, catalog_version=version, progress=advance)
+    ctx = Context(actor=actor, refs=refs, report=report, today=today, catalog_version=catalog_version,
+                  progress=advance)
     handlers = {handler.spec.kind: handler for handler in HANDLERS}
-    return [validate_sheet(ctx, book, layout, handlers[layout.spec.kind](ctx)) for layout in layouts]
+    plans = []
+    if pipeline is not None:
+        ctx.on_batch = pipeline.batch
+    for layout, size in zip(layouts, sizes):
+        if pipeline is not None:
+            pipeline.begin_sheet(size)
+        plan = validate_sheet(ctx, book, layout, handlers[layout.spec.kind](ctx))
+        if pipeline is not None:
+            pipeline.end_sheet(plan)
+        plans.append(plan)
+    return plans
 
 
 def _catalog_version(name: str | None, today: date, report: ImportReport) -> CatalogVersion | None:

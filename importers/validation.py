@@ -59,6 +59,7 @@ class Operation:
     current: Any = None               # updated: the stored row
     ref: Pending | None = None        # created: how later sheets named it
     changes: dict[str, tuple] | None = None
+    written: bool = False             # created: already written (importers.pipeline)
 
 
 @dataclass
@@ -80,7 +81,9 @@ class Context:
         self.today = today
         self.catalog_version = catalog_version
         self.progress = progress or (lambda n: None)
-        self.table_sizes: dict[str, int] = {}
+        self.tables: dict[str, StoredTable] = {}
+        # Called with a sheet's plan after each batch of its rows is checked (importers.pipeline).
+        self.on_batch: Callable[[SheetPlan], None] | None = None
 
 
 def chunks(items: list, size: int = CHUNK) -> Iterator[list]:
@@ -88,27 +91,49 @@ def chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[start:start + size]
 
 
+@dataclass
+class StoredTable:
+    """A table as it was before the import wrote to it: its size, highest id and, when small, its rows."""
+
+    count: int
+    max_id: int | None
+    rows: list[sa.Row] | None = None
+
+
 def load_rows(table: sa.Table, column: sa.Column, keys: Iterable,
-              sizes: dict[str, int] | None = None) -> list[sa.Row]:
-    """Rows whose ``column`` is in ``keys``: one query per chunk of keys.
+              tables: dict[str, StoredTable] | None = None) -> list[sa.Row]:
+    """Stored rows whose ``column`` is in ``keys``: one query per chunk of keys.
 
     When the table holds no more rows than there are keys to look for, one
-    scan of the table is cheaper than the chunked ``IN`` lists.  ``sizes``
-    remembers the row count of each table between calls.
+    scan of the table is cheaper than the chunked ``IN`` lists.  ``tables``
+    remembers each table as first seen, before the import wrote to it (on
+    SQLite a sheet's new records are written while its later rows are still
+    being checked): rows written since are never matched, and a scanned
+    table is scanned once.
     """
     keys = {k for k in keys if k is not None}
     if not keys:
         return []
     # Timestamps are never compared; parsing them is a good part of loading a row.
     select = sa.select(*[c for c in table.columns if c.name not in ("created_at", "updated_at")])
-    stored = sizes.get(table.name) if sizes is not None else None
+    stored = tables.get(table.name) if tables is not None else None
     if stored is None:
-        stored = db.session.scalar(sa.select(sa.func.count()).select_from(table))
-        if sizes is not None:  # nothing is written while a workbook is checked
-            sizes[table.name] = stored
-    if stored <= len(keys):
-        name = column.name
-        return [row for row in db.session.execute(select) if getattr(row, name) in keys]
+        has_id = "id" in table.c
+        count, max_id = db.session.execute(sa.select(
+            sa.func.count(), sa.func.max(table.c.id) if has_id else sa.null()).select_from(table)).one()
+        stored = StoredTable(count, max_id)
+        if tables is not None:
+            tables[table.name] = stored
+    if stored.max_id is not None:
+        select = select.where(table.c.id <= stored.max_id)
+    name = column.name
+    if stored.count <= len(keys):
+        if stored.rows is None:
+            rows = list(db.session.execute(select))
+            if tables is None:
+                return [row for row in rows if getattr(row, name) in keys]
+            stored.rows = rows
+        return [row for row in stored.rows if getattr(row, name) in keys]
     rows: list[sa.Row] = []
     for part in chunks(sorted(keys, key=str)):
         rows.extend(db.session.execute(select.where(column.in_(part))))
@@ -162,7 +187,7 @@ class SheetHandler(ABC):
     def match(self, keyed: list[tuple[int, Any, dict]]) -> dict[int, Any]:
         """The stored row for each sheet row number (absent when new)."""
         existing = {getattr(r, self.key_field): r for r in load_rows(self.table, self.table.c[self.key_field],
-                                                                      [k for _, k, _ in keyed], self.ctx.table_sizes)}
+                                                                      [k for _, k, _ in keyed], self.ctx.tables)}
         return {row: existing[k] for row, k, _ in keyed if k in existing}
 
     # Cleaning and access ----------------------------------------------------------
@@ -273,7 +298,7 @@ class CatalogHandler(SheetHandler):
     def match(self, keyed):
         existing = {}
         for row in load_rows(self.table, self.table.c.code, [k[1] for _, k, _ in keyed if k],
-                             self.ctx.table_sizes):
+                             self.ctx.tables):
             existing[(row.catalog_version_id, row.code)] = row
         return {row: existing[k] for row, k, _ in keyed if k in existing}
 
@@ -528,6 +553,8 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
                 operations.append(operation)
                 counts[operation.action] += 1
                 define(key, operation.ref if operation.ref is not None else current.id, values)
+        if ctx.on_batch is not None:
+            ctx.on_batch(plan)
     ctx.progress(done % 1000)
     return plan
 

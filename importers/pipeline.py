@@ -1,0 +1,307 @@
+"""On SQLite, write a big sheet's new records while its later rows are still being checked.
+
+A 100,000-row import spends about as long in SQLite (inserting rows, their
+links and audit rows) as in Python (checking the rows), one after the other
+on one core.  SQLite releases the interpreter lock while it runs a
+statement, so the two can overlap on a second core, provided the database's
+share is a few large statements rather than one per row:
+
+- the checking thread copies each checked batch of new records (5,000 rows)
+  into a temporary staging table, a plain ``executemany`` into a table with
+  no index, constraint or type;
+- a writer thread moves the batch into the registry's table with one
+  ``INSERT ... SELECT``, where the table's constraints, foreign keys and
+  column types apply exactly as to any insert, then writes the links and the
+  audit rows (built by the database, see :mod:`importers.apply`) the same
+  way, while the checking thread goes on with the next batch.
+
+Both threads use the import's one connection, inside its savepoint: SQLite
+(built thread-safe, "serialized") runs one statement at a time on it.  The
+new records get the ids that follow the table's highest, in order; the
+checking thread hands them out as it copies a batch, and the writer checks
+the table's highest id after each move, so a record can never be linked or
+audited under another's id.  The table's secondary indexes are dropped
+while the sheet streams and created again at its end (see
+:func:`importers.bulk.deferred_indexes`).
+
+This runs only while the workbook is still valid: at the first row error
+the stream stops, checking goes on to report every error, and the caller
+rolls the savepoint back, so nothing is written.  Rows that already existed
+(updates) and anything the stream cannot take are written by
+:class:`~importers.apply.Applier` when the sheet has been checked.
+"""
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from contextlib import ExitStack
+from typing import Any
+
+import sqlalchemy as sa
+
+from registry.audit.models import AuditEvent
+
+from importers.apply import LINKS, Applier
+from importers.bulk import deferred_indexes
+from importers.validation import LINK_FIELDS, SheetPlan
+
+# Staging tables per sheet: one being filled while the writer empties the other.
+STAGES = 2
+
+
+class WriterFailed(RuntimeError):
+    """The writer thread could not move a batch; the import is rolled back."""
+
+
+def pipeline_available(connection: sa.Connection) -> bool:
+    """SQLite built to let two threads share a connection (the serialized mode)."""
+    return connection.dialect.name == "sqlite" and sqlite3.threadsafety == 3
+
+
+class Pipeline:
+    """Stream the new records of sheets with at least ``min_rows`` rows; see the module docstring.
+
+    Use as a context manager: leaving it stops the writer thread, so the
+    caller may roll back (or commit) afterwards.
+    """
+
+    def __init__(self, applier: Applier, report: Any, min_rows: int):
+        self.applier = applier
+        self.report = report
+        self.min_rows = min_rows
+        self.stream: _SheetStream | None = None
+        self.rows = 0
+        self.refused: set[int] = set()  # plans whose stream stopped (their rest is written at their end)
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.stream is not None:
+            self.stream.stop()
+            self.stream = None
+
+    def begin_sheet(self, rows: int) -> None:
+        """A sheet of ``rows`` data rows is about to be checked."""
+        self.rows = rows
+
+    def batch(self, plan: SheetPlan) -> None:
+        """A batch of ``plan``'s rows has been checked: send its new records to the writer."""
+        if not self.report.ok:
+            return
+        stream = self.stream
+        if stream is None:
+            if self.rows < self.min_rows or id(plan) in self.refused or plan.handler.key_columns is None:
+                return
+            created = [op for op in plan.operations if op.action == "created" and not op.written]
+            if not created:
+                return  # started at the first batch with new records (a re-import has none)
+            stream = _SheetStream.start(self.applier, plan, self.rows)
+            if stream is None:
+                self.refused.add(id(plan))
+                return
+            self.stream = stream
+        if not stream.send():
+            self.refused.add(id(plan))
+            self._finish_stream()
+
+    def end_sheet(self, plan: SheetPlan) -> None:
+        """``plan``'s sheet has been checked: finish its stream and write the rest of it."""
+        self._finish_stream()
+        if self.report.ok:
+            self.applier.apply([plan])
+
+    def _finish_stream(self) -> None:
+        stream, self.stream = self.stream, None
+        if stream is None:
+            return
+        try:
+            if self.report.ok:  # else everything is rolled back: no need to wait or index
+                stream.finish()
+        finally:
+            stream.stop()
+
+
+class _SheetStream:
+    """The staging tables and writer thread of one sheet."""
+
+    def __init__(self, applier: Applier, plan: SheetPlan, audit: sa.Insert, unsupported: list[int],
+                 links: list[str], next_id: int):
+        self.applier = applier
+        self.plan = plan
+        self.handler = handler = plan.handler
+        self.connection = connection = applier.connection
+        self.raw = connection.connection.dbapi_connection
+        self.unsupported = unsupported
+        self.links = links
+        self.next_id = next_id
+        self.sent = 0  # plan.operations before this index have been seen
+        self.indexes = ExitStack()
+        self.failure: BaseException | None = None
+        self.jobs: queue.Queue = queue.Queue()
+        self.free: queue.Queue = queue.Queue()
+        quote = connection.dialect.identifier_preparer.quote
+        table = handler.table
+        columns = ", ".join(quote(name) for name in handler.insert_columns)
+        self.stages = []
+        for n in range(STAGES):
+            stage = f"import_stage_{table.name}_{n}"
+            linked = {name: f"import_stage_{name}_{n}" for name in links}
+            self.stages.append((stage, linked))
+            self.free.put(n)
+        self.fill_sql = [f"INSERT INTO temp.{stage} VALUES ({', '.join('?' * len(handler.insert_columns))})"
+                         for stage, _ in self.stages]
+        staged = ", ".join(f"c{i}" for i in range(len(handler.insert_columns)))
+        self.move_sql = [f"INSERT INTO main.{quote(table.name)} ({columns}) SELECT {staged} FROM temp.{stage} "
+                         f"ORDER BY rowid" for stage, _ in self.stages]
+        self.max_sql = f"SELECT max(id) FROM main.{quote(table.name)}"
+        self.link_sql = [{name: f"INSERT INTO main.{quote(LINKS[name][0].name)} (standard_id, "
+                                f"{quote(LINKS[name][1])}) SELECT ? + pos, target FROM temp.{linked[name]} "
+                                f"ORDER BY rowid"
+                          for name in links} for _, linked in self.stages]
+        self.audit = _RawStatement(audit, connection.dialect)
+        self.columns = len(handler.insert_columns)
+        self.thread = threading.Thread(target=self._write, name=f"import-writer-{table.name}", daemon=True)
+
+    @classmethod
+    def start(cls, applier: Applier, plan: SheetPlan, rows: int) -> _SheetStream | None:
+        """Create the staging tables, drop the indexes and start the writer; ``None`` when it cannot stream."""
+        handler = plan.handler
+        table = handler.table
+        # The link tables whose owner is a record of this table (the standards').
+        links = [name for name in LINK_FIELDS
+                 if any(key.column.table is table for key in LINKS[name][0].c.standard_id.foreign_keys)]
+        first, last = sa.bindparam("first_id", type_=sa.Integer), sa.bindparam("last_id", type_=sa.Integer)
+        audit, unsupported = applier.audit_select(handler, links, lambda column: column.between(first, last))
+        if audit is None or "id" not in table.c:
+            return None
+        connection = applier.connection
+        highest = connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+        stream = cls(applier, plan, audit, unsupported, links, highest + 1)
+        for stage, linked in stream.stages:
+            connection.exec_driver_sql(f"CREATE TEMP TABLE {stage} "
+                                       f"({', '.join(f'c{i}' for i in range(stream.columns))})")
+            for name in links:
+                connection.exec_driver_sql(f"CREATE TEMP TABLE {linked[name]} (pos INTEGER, target INTEGER)")
+        # Indexes of the tables the sheet fills, dropped now and created again at its end.
+        for target in [table, AuditEvent.__table__] + [LINKS[name][0] for name in links]:
+            stream.indexes.enter_context(deferred_indexes(connection, target, rows))
+        stream.thread.start()
+        return stream
+
+    # --- the checking thread --------------------------------------------------------
+
+    def send(self) -> bool:
+        """Stage the plan's new records checked since the last call; ``False`` when they cannot stream."""
+        self._raise_failure()
+        operations = self.plan.operations
+        part = [op for op in operations[self.sent:] if op.action == "created"]
+        self.sent = len(operations)
+        if not part:
+            return True
+        insert, rows = self.applier.new_rows(self.handler, part)
+        unsupported = self.unsupported
+        if unsupported and any(row[i] is not None for i in unsupported for row in rows):
+            return False  # values the database cannot put into an audit snapshot: written by the Applier
+        params = insert.prepare(rows)
+        pairs = {name: self.applier.link_pairs(part, name, lambda index, _: index) for name in self.links}
+        n = self.free.get()
+        self._raise_failure()
+        stage, linked = self.stages[n]
+        cursor = self.connection.connection.dbapi_connection.cursor()
+        try:
+            cursor.executemany(self.fill_sql[n], params)
+            for name, rows_ in pairs.items():
+                if rows_:
+                    cursor.executemany(f"INSERT INTO temp.{linked[name]} VALUES (?, ?)", rows_)
+        except BaseException:
+            self.free.put(n)
+            raise
+        finally:
+            cursor.close()
+        first = self.next_id
+        ids = self.applier.ids
+        for offset, op in enumerate(part):
+            ids[op.ref] = first + offset
+            op.written = True
+        self.next_id = first + len(part)
+        self.jobs.put((n, first, self.next_id - 1, {name: bool(rows_) for name, rows_ in pairs.items()}))
+        return True
+
+    def finish(self) -> None:
+        """Wait for the writer, check it, drop the staging tables and create the indexes again."""
+        self.jobs.join()
+        self._raise_failure()
+        for stage, linked in self.stages:
+            self.connection.exec_driver_sql(f"DROP TABLE temp.{stage}")
+            for name in linked.values():
+                self.connection.exec_driver_sql(f"DROP TABLE temp.{name}")
+        self.indexes.close()
+
+    def stop(self) -> None:
+        """End the writer thread (after its current batch); safe to call more than once."""
+        if self.thread.is_alive():
+            self.jobs.put(None)
+            self.thread.join()
+
+    def _raise_failure(self) -> None:
+        if self.failure is not None:
+            raise WriterFailed(f"导入写入失败 / the import could not be written: {self.failure}") from self.failure
+
+    # --- the writer thread ----------------------------------------------------------
+
+    def _write(self) -> None:
+        cursor = self.raw.cursor()
+        try:
+            while True:
+                job = self.jobs.get()
+                try:
+                    if job is None:
+                        return
+                    if self.failure is None:
+                        self._move(cursor, *job)
+                except BaseException as exc:  # reported to the checking thread, which raises it
+                    self.failure = exc
+                finally:
+                    if job is not None:
+                        self.free.put(job[0])
+                    self.jobs.task_done()
+        finally:
+            cursor.close()
+
+    def _move(self, cursor: Any, n: int, first: int, last: int, linked: dict[str, bool]) -> None:
+        stage, link_stages = self.stages[n]
+        cursor.execute(self.move_sql[n])
+        highest = cursor.execute(self.max_sql).fetchone()[0]
+        if highest != last:
+            raise RuntimeError(f"new ids {first}..{last} expected, the table's highest is {highest}")
+        for name, sql in self.link_sql[n].items():
+            if linked[name]:
+                cursor.execute(sql, (first,))
+                cursor.execute(f"DELETE FROM temp.{link_stages[name]}")
+        cursor.execute(*self.audit.bind(first_id=first, last_id=last))
+        cursor.execute(f"DELETE FROM temp.{stage}")
+
+
+class _RawStatement:
+    """A compiled statement and its parameters as the DB-API driver takes them (for the writer thread)."""
+
+    def __init__(self, statement: sa.Executable, dialect: sa.Dialect):
+        self.compiled = compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.order = list(compiled.positiontup or ())
+        self.processors = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.processors[name] = processor
+
+    def bind(self, **values: Any) -> tuple[str, tuple]:
+        params = self.compiled.construct_params(values)
+        out = []
+        for name in self.order:
+            value = params[name]
+            processor = self.processors.get(name)
+            out.append(processor(value) if processor is not None and value is not None else value)
+        return self.sql, tuple(out)

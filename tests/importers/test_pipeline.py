@@ -1,0 +1,155 @@
+"""SQLite: a sheet written while it is checked (importers.pipeline) is all-or-nothing too."""
+from __future__ import annotations
+
+import faulthandler
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+import importers.bulk
+import importers.validation
+from importers import run_import
+from importers.pipeline import WriterFailed, _SheetStream
+from registry.audit.models import AuditEvent
+from registry.extensions import db
+from registry.standards.models import MeasurementStandard, standard_catalog_lines
+from registry.standards.services import clean_standard
+from tests import factories
+from tests.importers.books import INSTITUTION_HEADER, STANDARD_HEADER, xlsx
+from tests.importers.test_import import by_certificate, counts, standard_row
+
+pytestmark = pytest.mark.skipif(not __import__("config").TestingConfig.SQLALCHEMY_DATABASE_URI.startswith("sqlite"),
+                                reason="the pipeline runs on SQLite only")
+
+
+@pytest.fixture(autouse=True)
+def write_mode(app, monkeypatch):
+    """Stream every sheet, two rows a batch, and never hang: a stuck thread ends the run with its traceback."""
+    monkeypatch.setitem(app.config, "IMPORT_PIPELINE_MIN_ROWS", 1)
+    monkeypatch.setattr(importers.validation, "CHUNK", 2)
+    faulthandler.dump_traceback_later(120, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture
+def moves(monkeypatch):
+    """The batches of standards the writer thread moved into their table: ``[(first id, last id)]``."""
+    moved = []
+    original = _SheetStream._move
+
+    def move(self, cursor, n, first, last, linked):
+        original(self, cursor, n, first, last, linked)
+        if self.handler.table is MeasurementStandard.__table__:
+            moved.append((first, last))
+
+    monkeypatch.setattr(_SheetStream, "_move", move)
+    return moved
+
+
+def book(first: int, count: int, *, holder: str | None = None, **overrides) -> bytes:
+    code = holder or factories.credit_code()
+    sheets = {"计量标准": [STANDARD_HEADER, *[standard_row(f"[2024]赣量标证字第{n}号", code, **overrides)
+                                          for n in range(first, first + count)]]}
+    if holder is None:
+        sheets["机构"] = [INSTITUTION_HEADER, [code, "流水导入所", "南昌", "法定计量检定机构", None, None]]
+    return xlsx(sheets)
+
+
+def temp_tables() -> list[str]:
+    return db.session.connection().exec_driver_sql("SELECT name FROM sqlite_temp_master WHERE type = 'table'") \
+        .scalars().all()
+
+
+def writers() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("import-writer")]
+
+
+def test_new_records_are_moved_batch_by_batch_with_their_ids_links_and_audit_rows(moves):
+    report = run_import(book(7001, 5), actor=None)
+    assert report.applied and report.sheets["计量标准"]["created"] == 5
+    assert len(moves) == 3 and [last - first + 1 for first, last in moves] == [2, 2, 1]
+    standards = [by_certificate(f"[2024]赣量标证字第{n}号") for n in range(7001, 7006)]
+    assert [s.id for s in standards] == list(range(moves[0][0], moves[-1][1] + 1))
+    line = db.session.scalar(sa.select(standard_catalog_lines.c.catalog_line_id)
+                             .where(standard_catalog_lines.c.standard_id == standards[0].id))
+    for standard in standards:
+        assert [l.id for l in standard.catalog_lines] == [line]
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.entity_type == "measurement_standards",
+                                                              AuditEvent.entity_id == str(standard.id)))
+        assert event.after["certificate_no"] == standard.certificate_no
+        assert event.after["catalog_line_ids"] == [line] and event.after["id"] == standard.id
+    assert temp_tables() == [] and writers() == []
+
+
+def test_a_row_error_after_batches_were_written_leaves_the_database_as_it_was(moves):
+    holder = factories.institution()
+    before = counts()
+    rows = xlsx({"计量标准": [STANDARD_HEADER,
+                            *[standard_row(f"[2024]赣量标证字第{n}号", holder.credit_code) for n in range(7101, 7107)],
+                            standard_row("[2024]赣量标证字第7107号", holder.credit_code, **{"发证日期*": "不是日期"})]})
+    report = run_import(rows, actor=None)
+    assert not report.ok and [(e.row, e.column) for e in report.errors] == [(8, "发证日期")]
+    assert moves, "batches were written before the bad row was reached"
+    assert counts() == before
+    assert by_certificate("[2024]赣量标证字第7101号") is None
+    assert temp_tables() == [] and writers() == []
+
+
+def test_a_writer_failure_is_raised_and_nothing_is_written(monkeypatch):
+    before = counts()
+    calls = []
+    original = _SheetStream._move
+
+    def fail_second(self, *args):
+        calls.append(args[1:3])
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        original(self, *args)
+
+    monkeypatch.setattr(_SheetStream, "_move", fail_second)
+    with pytest.raises(WriterFailed, match="disk full"):
+        run_import(book(7201, 7), actor=None)
+    assert len(calls) >= 2
+    assert counts() == before
+    assert temp_tables() == [] and writers() == []
+
+
+def test_a_failure_while_checking_stops_the_writer_and_writes_nothing(monkeypatch, moves):
+    holder = factories.institution()
+    before = counts()
+
+    def clean(data, **kwargs):
+        if data.get("certificate_no", "").endswith("7305号"):
+            raise MemoryError("checking thread fails")
+        return clean_standard(data, **kwargs)
+
+    monkeypatch.setattr(importers.validation, "clean_standard", clean)
+    with pytest.raises(MemoryError):
+        run_import(book(7301, 6, holder=holder.credit_code), actor=None)
+    assert moves
+    assert counts() == before
+    assert temp_tables() == [] and writers() == []
+
+
+def test_a_large_sheet_rebuilds_the_indexes_it_dropped(monkeypatch, moves):
+    monkeypatch.setattr(importers.bulk, "REBUILD_MIN_ROWS", 1)
+    definitions = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+    before = db.session.connection().exec_driver_sql(definitions).all()
+    empty = db.session.scalar(sa.select(sa.func.count()).select_from(MeasurementStandard)) == 0
+    report = run_import(book(7401, 5), actor=None)
+    assert report.applied and moves
+    assert db.session.connection().exec_driver_sql(definitions).all() == before
+    if empty:  # the indexes were dropped only when the table was no bigger than the load
+        plan = db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM measurement_standards WHERE code = '12023901'").all()
+        assert "ix_measurement_standards_code" in " ".join(str(row) for row in plan)
+
+
+def test_a_dry_run_streams_and_rolls_back(moves):
+    before = counts()
+    report = run_import(book(7501, 5), actor=None, dry_run=True)
+    assert report.ok and not report.applied and report.sheets["计量标准"]["created"] == 5
+    assert moves
+    assert counts() == before
