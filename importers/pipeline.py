@@ -150,11 +150,7 @@ class _SheetStream:
             linked = {name: f"import_stage_{name}_{n}" for name in links}
             self.stages.append((stage, linked))
             self.free.put(n)
-        self.fill_sql = [f"INSERT INTO temp.{stage} VALUES ({', '.join('?' * len(handler.insert_columns))})"
-                         for stage, _ in self.stages]
-        staged = ", ".join(f"c{i}" for i in range(len(handler.insert_columns)))
-        self.move_sql = [f"INSERT INTO main.{quote(table.name)} ({columns}) SELECT {staged} FROM temp.{stage} "
-                         f"ORDER BY rowid" for stage, _ in self.stages]
+        self.insert_into = f"INSERT INTO main.{quote(table.name)} ({columns}) SELECT"
         self.max_sql = f"SELECT max(id) FROM main.{quote(table.name)}"
         self.link_sql = [{name: f"INSERT INTO main.{quote(LINKS[name][0].name)} (standard_id, "
                                 f"{quote(LINKS[name][1])}) SELECT ? + pos, target FROM temp.{linked[name]} "
@@ -185,7 +181,7 @@ class _SheetStream:
             for name in links:
                 connection.exec_driver_sql(f"CREATE TEMP TABLE {linked[name]} (pos INTEGER, target INTEGER)")
         # Indexes of the tables the sheet fills, dropped now and created again at its end.
-        for target in [table, AuditEvent.__table__] + [LINKS[name][0] for name in links]:
+        for target in [table]:
             stream.indexes.enter_context(deferred_indexes(connection, target, rows))
         stream.thread.start()
         return stream
@@ -205,13 +201,22 @@ class _SheetStream:
         if unsupported and any(row[i] is not None for i in unsupported for row in rows):
             return False  # values the database cannot put into an audit snapshot: written by the Applier
         params = insert.prepare(rows)
+        # A column with one value throughout the batch (timestamps, flags, blanks) is not staged:
+        # the move binds that value once instead.
+        values = list(zip(*params))
+        varying = [i for i, column in enumerate(values) if column.count(column[0]) != len(column)]
+        move = self._move_sql(varying, params[0])
+        if len(varying) < len(values):
+            params = list(zip(*[values[i] for i in varying])) if varying else [()] * len(params)
+        del values
         pairs = {name: self.applier.link_pairs(part, name, lambda index, _: index) for name in self.links}
         n = self.free.get()
         self._raise_failure()
         stage, linked = self.stages[n]
         cursor = self.connection.connection.dbapi_connection.cursor()
         try:
-            cursor.executemany(self.fill_sql[n], params)
+            cursor.executemany(f"INSERT INTO temp.{stage} ({', '.join(f'c{i}' for i in varying) or 'c0'}) "
+                               f"VALUES ({', '.join('?' * len(varying)) or 'NULL'})", params)
             for name, rows_ in pairs.items():
                 if rows_:
                     cursor.executemany(f"INSERT INTO temp.{linked[name]} VALUES (?, ?)", rows_)
@@ -226,8 +231,15 @@ class _SheetStream:
             ids[op.ref] = first + offset
             op.written = True
         self.next_id = first + len(part)
-        self.jobs.put((n, first, self.next_id - 1, {name: bool(rows_) for name, rows_ in pairs.items()}))
+        self.jobs.put((n, move, first, self.next_id - 1, {name: bool(rows_) for name, rows_ in pairs.items()}))
         return True
+
+    def _move_sql(self, varying: list[int], first: tuple) -> tuple[str, tuple]:
+        """The move of a batch from a staging table (``{stage}`` left to fill in): staged and constant columns."""
+        staged = set(varying)
+        select = ", ".join(f"c{i}" if i in staged else "?" for i in range(self.columns))
+        return (f"{self.insert_into} {select} FROM temp.{{stage}} ORDER BY rowid",
+                tuple(value for i, value in enumerate(first) if i not in staged))
 
     def finish(self) -> None:
         """Wait for the writer, check it, drop the staging tables and create the indexes again."""
@@ -270,9 +282,10 @@ class _SheetStream:
         finally:
             cursor.close()
 
-    def _move(self, cursor: Any, n: int, first: int, last: int, linked: dict[str, bool]) -> None:
+    def _move(self, cursor: Any, n: int, move: tuple[str, tuple], first: int, last: int,
+              linked: dict[str, bool]) -> None:
         stage, link_stages = self.stages[n]
-        cursor.execute(self.move_sql[n])
+        cursor.execute(move[0].format(stage=stage), move[1])
         highest = cursor.execute(self.max_sql).fetchone()[0]
         if highest != last:
             raise RuntimeError(f"new ids {first}..{last} expected, the table's highest is {highest}")

@@ -39,8 +39,8 @@ def moves(monkeypatch):
     moved = []
     original = _SheetStream._move
 
-    def move(self, cursor, n, first, last, linked):
-        original(self, cursor, n, first, last, linked)
+    def move(self, cursor, n, sql, first, last, linked):
+        original(self, cursor, n, sql, first, last, linked)
         if self.handler.table is MeasurementStandard.__table__:
             moved.append((first, last))
 
@@ -103,7 +103,7 @@ def test_a_writer_failure_is_raised_and_nothing_is_written(monkeypatch):
     original = _SheetStream._move
 
     def fail_second(self, *args):
-        calls.append(args[1:3])
+        calls.append(args[2:4])
         if len(calls) == 2:
             raise RuntimeError("disk full")
         original(self, *args)
