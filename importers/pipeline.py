@@ -40,8 +40,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from registry.audit.models import AuditEvent
-
 from importers.apply import LINKS, Applier
 from importers.bulk import deferred_indexes
 from importers.validation import LINK_FIELDS, SheetPlan

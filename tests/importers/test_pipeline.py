@@ -153,3 +153,15 @@ def test_a_dry_run_streams_and_rolls_back(moves):
     assert report.ok and not report.applied and report.sheets["计量标准"]["created"] == 5
     assert moves
     assert counts() == before
+
+
+def test_only_a_connection_other_threads_may_use_streams(tmp_path):
+    from importers.pipeline import pipeline_available
+
+    assert pipeline_available(db.session.connection())
+    for url in ("sqlite://", f"sqlite:///{tmp_path / 'other.db'}"):
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            # In memory, pysqlite keeps the connection to the thread that made it.
+            assert pipeline_available(connection) == (url != "sqlite://")
+        engine.dispose()
