@@ -75,7 +75,7 @@ def test_new_records_are_moved_batch_by_batch_with_their_ids_links_and_audit_row
     line = db.session.scalar(sa.select(standard_catalog_lines.c.catalog_line_id)
                              .where(standard_catalog_lines.c.standard_id == standards[0].id))
     for standard in standards:
-        assert [l.id for l in standard.catalog_lines] == [line]
+        assert [linked.id for linked in standard.catalog_lines] == [line]
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.entity_type == "measurement_standards",
                                                               AuditEvent.entity_id == str(standard.id)))
         assert event.after["certificate_no"] == standard.certificate_no
@@ -86,10 +86,9 @@ def test_new_records_are_moved_batch_by_batch_with_their_ids_links_and_audit_row
 def test_a_row_error_after_batches_were_written_leaves_the_database_as_it_was(moves):
     holder = factories.institution()
     before = counts()
-    rows = xlsx({"计量标准": [STANDARD_HEADER,
-                            *[standard_row(f"[2024]赣量标证字第{n}号", holder.credit_code) for n in range(7101, 7107)],
-                            standard_row("[2024]赣量标证字第7107号", holder.credit_code, **{"发证日期*": "不是日期"})]})
-    report = run_import(rows, actor=None)
+    rows = [standard_row(f"[2024]赣量标证字第{n}号", holder.credit_code) for n in range(7101, 7107)]
+    rows.append(standard_row("[2024]赣量标证字第7107号", holder.credit_code, **{"发证日期*": "不是日期"}))
+    report = run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows]}), actor=None)
     assert not report.ok and [(e.row, e.column) for e in report.errors] == [(8, "发证日期")]
     assert moves, "batches were written before the bad row was reached"
     assert counts() == before
