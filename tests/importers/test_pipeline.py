@@ -158,9 +158,9 @@ def test_only_a_connection_other_threads_may_use_streams(tmp_path):
     from importers.pipeline import pipeline_available
 
     assert pipeline_available(db.session.connection())
-    for url in ("sqlite://", f"sqlite:///{tmp_path / 'other.db'}"):
-        engine = sa.create_engine(url)
+    for shared in (True, False):
+        # pysqlite keeps a connection to the thread that made it unless told otherwise.
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'other.db'}", connect_args={"check_same_thread": not shared})
         with engine.connect() as connection:
-            # In memory, pysqlite keeps the connection to the thread that made it.
-            assert pipeline_available(connection) == (url != "sqlite://")
+            assert pipeline_available(connection) is shared
         engine.dispose()
