@@ -53,8 +53,28 @@ class WriterFailed(RuntimeError):
 
 
 def pipeline_available(connection: sa.Connection) -> bool:
-    """SQLite built to let two threads share a connection (the serialized mode)."""
-    return connection.dialect.name == "sqlite" and sqlite3.threadsafety == 3
+    """SQLite built to let two threads share a connection (the serialized mode), on a connection that may be.
+
+    pysqlite refuses a connection made in another thread unless it was
+    opened with ``check_same_thread=False`` (SQLAlchemy does so for database
+    files); a short-lived thread asks.
+    """
+    if connection.dialect.name != "sqlite" or sqlite3.threadsafety != 3:
+        return False
+    raw = connection.connection.dbapi_connection
+    answer: list[bool] = []
+
+    def probe() -> None:
+        try:
+            raw.execute("SELECT 1").close()
+            answer.append(True)
+        except sqlite3.ProgrammingError:
+            answer.append(False)
+
+    thread = threading.Thread(target=probe, name="import-writer-probe")
+    thread.start()
+    thread.join()
+    return answer == [True]
 
 
 class Pipeline:
@@ -137,6 +157,7 @@ class _SheetStream:
         self.sent = 0  # plan.operations before this index have been seen
         self.indexes = ExitStack()
         self.failure: BaseException | None = None
+        self.stopping = False
         self.jobs: queue.Queue = queue.Queue()
         self.free: queue.Queue = queue.Queue()
         quote = connection.dialect.identifier_preparer.quote
@@ -251,6 +272,7 @@ class _SheetStream:
 
     def stop(self) -> None:
         """End the writer thread (after its current batch); safe to call more than once."""
+        self.stopping = True  # batches still queued are not moved
         if self.thread.is_alive():
             self.jobs.put(None)
             self.thread.join()
@@ -269,7 +291,7 @@ class _SheetStream:
                 try:
                     if job is None:
                         return
-                    if self.failure is None:
+                    if self.failure is None and not self.stopping:
                         self._move(cursor, *job)
                 except BaseException as exc:  # reported to the checking thread, which raises it
                     self.failure = exc
