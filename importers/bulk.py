@@ -118,6 +118,30 @@ class BulkInsert:
                 row[index] = encode(row[index])
 
 
+class RawStatement:
+    """A statement compiled once, with its parameters as the DB-API driver takes them.
+
+    For running it on the driver's own connection (the import's writer
+    thread, reading many rows back): each parameter goes through its type's
+    bind conversion, as SQLAlchemy would do.
+    """
+
+    def __init__(self, statement: sa.Executable, dialect: sa.Dialect):
+        self.compiled = compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        self.sql = compiled.string
+        self.order = list(compiled.positiontup or ())
+        self.processors = []
+        for name in self.order:
+            # An expanded IN list's items are named after their parameter: name_1, name_2, ...
+            bind = compiled.binds[name if name in compiled.binds else name.rpartition("_")[0]]
+            self.processors.append(bind.type.dialect_impl(dialect).bind_processor(dialect))
+
+    def bind(self, **values: Any) -> tuple[str, tuple]:
+        params = self.compiled.construct_params(values)
+        return self.sql, tuple(value if process is None or value is None else process(value)
+                               for value, process in zip((params[name] for name in self.order), self.processors))
+
+
 # --- bulk loads -----------------------------------------------------------------------
 
 _gc_lock = threading.Lock()

@@ -41,7 +41,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from importers.apply import LINKS, Applier
-from importers.bulk import deferred_indexes
+from importers.bulk import RawStatement, deferred_indexes
 from importers.validation import LINK_FIELDS, SheetPlan
 
 # Staging tables per sheet: one being filled while the writer empties the other.
@@ -175,7 +175,7 @@ class _SheetStream:
                                 f"{quote(LINKS[name][1])}) SELECT ? + pos, target FROM temp.{linked[name]} "
                                 f"ORDER BY rowid"
                           for name in links} for _, linked in self.stages]
-        self.audit = _RawStatement(audit, connection.dialect)
+        self.audit = RawStatement(audit, connection.dialect)
         self.columns = len(handler.insert_columns)
         self.thread = threading.Thread(target=self._write, name=f"import-writer-{table.name}", daemon=True)
 
@@ -315,26 +315,3 @@ class _SheetStream:
                 cursor.execute(f"DELETE FROM temp.{link_stages[name]}")
         cursor.execute(*self.audit.bind(first_id=first, last_id=last))
         cursor.execute(f"DELETE FROM temp.{stage}")
-
-
-class _RawStatement:
-    """A compiled statement and its parameters as the DB-API driver takes them (for the writer thread)."""
-
-    def __init__(self, statement: sa.Executable, dialect: sa.Dialect):
-        self.compiled = compiled = statement.compile(dialect=dialect)
-        self.sql = compiled.string
-        self.order = list(compiled.positiontup or ())
-        self.processors = {}
-        for name, bind in compiled.binds.items():
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                self.processors[name] = processor
-
-    def bind(self, **values: Any) -> tuple[str, tuple]:
-        params = self.compiled.construct_params(values)
-        out = []
-        for name in self.order:
-            value = params[name]
-            processor = self.processors.get(name)
-            out.append(processor(value) if processor is not None and value is not None else value)
-        return self.sql, tuple(out)
