@@ -98,6 +98,10 @@ class BulkInsert:
             return [tuple(row[i] for i in self.order) for row in rows]
         return [tuple(row) for row in rows]
 
+    def convert_rows(self, rows: list[list[Any]]) -> None:
+        """Convert ``rows`` in place to what the driver (or ``COPY``) takes."""
+        self._convert(rows)
+
     def _convert(self, rows: list[list[Any]]) -> None:
         # Column by column, each distinct value converted once: a column repeats a
         # few dates, labels and flags over thousands of rows.
@@ -129,17 +133,25 @@ class RawStatement:
     def __init__(self, statement: sa.Executable, dialect: sa.Dialect):
         self.compiled = compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.sql = compiled.string
-        self.order = list(compiled.positiontup or ())
+        self.named = not compiled.positional
+        by_name = {name: bind for bind, name in compiled.bind_names.items()}
+        escaped = getattr(compiled, "escaped_bind_names", None) or {}
+        # Positional: the parameters in order, an expanded IN list's items named after it (name_1, name_2 ...).
+        # Named: as construct_params names them (escaped where the SQL needed it).
+        self.order = list(compiled.positiontup) if compiled.positional else [escaped.get(n, n) for n in by_name]
         self.processors = []
-        for name in self.order:
-            # An expanded IN list's items are named after their parameter: name_1, name_2, ...
-            bind = compiled.binds[name if name in compiled.binds else name.rpartition("_")[0]]
+        for name in (compiled.positiontup if compiled.positional else by_name):
+            bind = by_name[name if name in by_name else name.rpartition("_")[0]]
             self.processors.append(bind.type.dialect_impl(dialect).bind_processor(dialect))
 
-    def bind(self, **values: Any) -> tuple[str, tuple]:
+    def bind(self, **values: Any) -> tuple[str, tuple | dict]:
+        """The SQL and its parameters: a tuple for a positional driver (sqlite3), else a dict (psycopg)."""
         params = self.compiled.construct_params(values)
-        return self.sql, tuple(value if process is None or value is None else process(value)
-                               for value, process in zip((params[name] for name in self.order), self.processors))
+        converted = [value if process is None or value is None else process(value)
+                     for value, process in zip((params[name] for name in self.order), self.processors)]
+        if self.named:
+            return self.sql, dict(zip(self.order, converted))
+        return self.sql, tuple(converted)
 
 
 # --- bulk loads -----------------------------------------------------------------------

@@ -36,6 +36,7 @@ import queue
 import sqlite3
 import threading
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,6 +47,20 @@ from importers.validation import LINK_FIELDS, SheetPlan
 
 # Staging tables per sheet: one being filled while the writer empties the other.
 STAGES = 2
+
+
+@dataclass
+class _Batch:
+    """One batch handed to the writer: which staging tables hold it and what the writer needs to know."""
+
+    stage: int                        # index of the staging tables
+    count: int
+    linked: dict[str, bool]           # link name -> whether the batch has links of that kind
+    move: tuple[str, Any] = ("", ())  # SQLite: the INSERT ... SELECT and its constant parameters
+    first: int = 0                    # SQLite: the ids the batch gets, first to last
+    last: int = 0
+    keys: list = field(default_factory=list)   # PostgreSQL: the records' keys and references, in order,
+    refs: list = field(default_factory=list)   # to learn their ids from RETURNING
 
 
 class WriterFailed(RuntimeError):
@@ -59,6 +74,8 @@ def pipeline_available(connection: sa.Connection) -> bool:
     opened with ``check_same_thread=False`` (SQLAlchemy does so for database
     files); a short-lived thread asks.
     """
+    if connection.dialect.name == "postgresql":
+        return connection.dialect.driver == "psycopg"  # psycopg 3 connections are thread-safe
     if connection.dialect.name != "sqlite" or sqlite3.threadsafety != 3:
         return False
     raw = connection.connection.dbapi_connection
@@ -115,7 +132,8 @@ class Pipeline:
             created = [op for op in plan.operations if op.action == "created" and not op.written]
             if not created:
                 return  # started at the first batch with new records (a re-import has none)
-            stream = _SheetStream.start(self.applier, plan, self.rows)
+            kind = _PostgresStream if self.applier.connection.dialect.name == "postgresql" else _SheetStream
+            stream = kind.start(self.applier, plan, self.rows)
             if stream is None:
                 self.refused.add(id(plan))
                 return
@@ -250,7 +268,8 @@ class _SheetStream:
             ids[op.ref] = first + offset
             op.written = True
         self.next_id = first + len(part)
-        self.jobs.put((n, move, first, self.next_id - 1, {name: bool(rows_) for name, rows_ in pairs.items()}))
+        self.jobs.put(_Batch(n, len(part), {name: bool(rows_) for name, rows_ in pairs.items()}, move=move,
+                             first=first, last=self.next_id - 1))
         return True
 
     def _move_sql(self, varying: list[int], first: tuple) -> tuple[str, tuple]:
@@ -292,26 +311,130 @@ class _SheetStream:
                     if job is None:
                         return
                     if self.failure is None and not self.stopping:
-                        self._move(cursor, *job)
+                        self._move(cursor, job)
                 except BaseException as exc:  # reported to the checking thread, which raises it
                     self.failure = exc
                 finally:
                     if job is not None:
-                        self.free.put(job[0])
+                        self.free.put(job.stage)
                     self.jobs.task_done()
         finally:
             cursor.close()
 
-    def _move(self, cursor: Any, n: int, move: tuple[str, tuple], first: int, last: int,
-              linked: dict[str, bool]) -> None:
-        stage, link_stages = self.stages[n]
-        cursor.execute(move[0].format(stage=stage), move[1])
+    def _move(self, cursor: Any, batch: _Batch) -> None:
+        stage, link_stages = self.stages[batch.stage]
+        first, last = batch.first, batch.last
+        cursor.execute(batch.move[0].format(stage=stage), batch.move[1])
         highest = cursor.execute(self.max_sql).fetchone()[0]
         if highest != last:
             raise RuntimeError(f"new ids {first}..{last} expected, the table's highest is {highest}")
-        for name, sql in self.link_sql[n].items():
-            if linked[name]:
+        for name, sql in self.link_sql[batch.stage].items():
+            if batch.linked[name]:
                 cursor.execute(sql, (first,))
                 cursor.execute(f"DELETE FROM temp.{link_stages[name]}")
         cursor.execute(*self.audit.bind(first_id=first, last_id=last))
         cursor.execute(f"DELETE FROM temp.{stage}")
+
+
+class _PostgresStream(_SheetStream):
+    """PostgreSQL: the same stream; a sequence hands out the ids, so the writer learns them from RETURNING.
+
+    Each batch is copied (``COPY``) into a temporary table; the writer's
+    ``INSERT ... SELECT ... RETURNING`` reads the new ids back by key, then
+    writes links and audit rows for those ids.  The server does the work of
+    constraints, foreign keys and indexes while the checking thread goes on
+    (psycopg releases the interpreter lock while it waits for the server).
+    """
+
+    @classmethod
+    def start(cls, applier: Applier, plan: SheetPlan, rows: int) -> _PostgresStream | None:
+        handler = plan.handler
+        table = handler.table
+        links = [name for name in LINK_FIELDS
+                 if any(key.column.table is table for key in LINKS[name][0].c.standard_id.foreign_keys)]
+        audit, unsupported = applier.audit_select(handler, links)  # for the ids bound as one array
+        if audit is None or "id" not in table.c or not handler.key_columns:
+            return None
+        stream = cls(applier, plan, audit, unsupported, links, 0)
+        connection = applier.connection
+        quote = connection.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(name) for name in handler.insert_columns)
+        keys = ", ".join(quote(name) for name in handler.key_columns)
+        stream.copy_sql = []
+        stream.move_sql = []
+        for n, (stage, linked) in enumerate(stream.stages):
+            connection.exec_driver_sql(f"CREATE TEMP TABLE {stage} AS SELECT {columns} FROM {quote(table.name)} "
+                                       f"WITH NO DATA")
+            for name in links:
+                connection.exec_driver_sql(f"CREATE TEMP TABLE {linked[name]} (pos integer, target integer)")
+            stream.copy_sql.append(f"COPY {stage} ({columns}) FROM STDIN")
+            stream.move_sql.append(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {stage} "
+                                   f"RETURNING id, {keys}")
+        stream.link_sql = [{name: f"INSERT INTO {quote(LINKS[name][0].name)} (standard_id, {quote(LINKS[name][1])}) "
+                                  f"SELECT (%(ids)s::integer[])[pos + 1], target FROM {linked[name]}"
+                            for name in links} for _, linked in stream.stages]
+        stream.thread.start()
+        return stream
+
+    def send(self) -> bool:
+        self._raise_failure()
+        operations = self.plan.operations
+        part = [op for op in operations[self.sent:] if op.action == "created"]
+        self.sent = len(operations)
+        if not part:
+            return True
+        insert, rows = self.applier.new_rows(self.handler, part)
+        unsupported = self.unsupported
+        if unsupported and any(row[i] is not None for i in unsupported for row in rows):
+            return False
+        insert.convert_rows(rows)
+        pairs = {name: self.applier.link_pairs(part, name, lambda index, _: index) for name in self.links}
+        n = self.free.get()
+        self._raise_failure()
+        stage, linked = self.stages[n]
+        cursor = self.connection.connection.dbapi_connection.cursor()
+        try:
+            with cursor.copy(self.copy_sql[n]) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            for name, rows_ in pairs.items():
+                if rows_:
+                    with cursor.copy(f"COPY {linked[name]} (pos, target) FROM STDIN") as copy:
+                        for row in rows_:
+                            copy.write_row(row)
+        except BaseException:
+            self.free.put(n)
+            raise
+        finally:
+            cursor.close()
+        for op in part:
+            op.written = True
+        self.jobs.put(_Batch(n, len(part), {name: bool(rows_) for name, rows_ in pairs.items()},
+                             keys=[op.key for op in part], refs=[op.ref for op in part]))
+        return True
+
+    def finish(self) -> None:
+        self.jobs.join()
+        self._raise_failure()
+        for stage, linked in self.stages:
+            self.connection.exec_driver_sql(f"DROP TABLE {stage}")
+            for name in linked.values():
+                self.connection.exec_driver_sql(f"DROP TABLE {name}")
+
+    def _move(self, cursor: Any, batch: _Batch) -> None:
+        stage, link_stages = self.stages[batch.stage]
+        cursor.execute(self.move_sql[batch.stage])
+        found = {}
+        for new_id, *key in cursor.fetchall():
+            found[key[0] if len(key) == 1 else tuple(key)] = new_id
+        if len(found) != batch.count:
+            raise RuntimeError(f"{batch.count} new records expected, {len(found)} written")
+        ids = [found[key] for key in batch.keys]
+        for name, sql in self.link_sql[batch.stage].items():
+            if batch.linked[name]:
+                cursor.execute(sql, {"ids": ids})
+        cursor.execute(*self.audit.bind(ids=ids))
+        cursor.execute(f"TRUNCATE {', '.join([stage, *link_stages.values()])}")
+        known = self.applier.ids
+        for ref, new_id in zip(batch.refs, ids):
+            known[ref] = new_id

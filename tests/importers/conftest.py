@@ -1,20 +1,17 @@
 """Every importer test runs both ways a workbook can be written.
 
-``checked-then-written``: every sheet checked, then written (PostgreSQL, and
-small workbooks on SQLite).  ``written-while-checked``: on SQLite, each sheet
-written as soon as it is checked, its new records streamed to a writer thread
-batch by batch (:mod:`importers.pipeline`, normally for sheets of 5,000 rows
-or more; here for every sheet).
+``checked-then-written``: every sheet checked, then written (small
+workbooks).  ``written-while-checked``: each sheet written as soon as it is
+checked, its new records streamed to a writer thread batch by batch
+(:mod:`importers.pipeline`, normally for sheets of 5,000 rows or more; here
+for every sheet).
 """
 from __future__ import annotations
 
 import pytest
 
-import config
 
-WRITE_MODES = ["checked-then-written"]
-if config.TestingConfig.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
-    WRITE_MODES.append("written-while-checked")
+WRITE_MODES = ["checked-then-written", "written-while-checked"]
 
 
 @pytest.fixture(autouse=True, params=WRITE_MODES)
