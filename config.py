@@ -66,7 +66,7 @@ class Config:
     # Upload and import limits.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 50 * 1024 * 1024)
     IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 200_000)
-    # SQLite: a sheet with at least this many rows is written while it is checked (importers.pipeline).
+    # A sheet with at least this many rows is written while it is checked (importers.pipeline).
     IMPORT_PIPELINE_MIN_ROWS = _env_int("IMPORT_PIPELINE_MIN_ROWS", 5_000)
     # Uploads kept for the error workbook; bigger ones run in a background thread.
     IMPORT_STORAGE_DIR = os.environ.get("IMPORT_STORAGE_DIR") or str(INSTANCE_DIR / "imports")

@@ -1,28 +1,32 @@
-"""On SQLite, write a big sheet's new records while its later rows are still being checked.
+"""Write a big sheet's new records while its later rows are still being checked.
 
-A 100,000-row import spends about as long in SQLite (inserting rows, their
-links and audit rows) as in Python (checking the rows), one after the other
-on one core.  SQLite releases the interpreter lock while it runs a
-statement, so the two can overlap on a second core, provided the database's
-share is a few large statements rather than one per row:
+A 100,000-row import spends about as long in the database (inserting rows,
+their links and audit rows) as in Python (checking the rows), one after the
+other.  The database's work can overlap the checking on a second core,
+provided it comes as a few large statements rather than one per row: SQLite
+releases the interpreter lock while it runs a statement, and psycopg while
+it waits for the PostgreSQL server.  So:
 
 - the checking thread copies each checked batch of new records (5,000 rows)
-  into a temporary staging table, a plain ``executemany`` into a table with
-  no index, constraint or type;
+  into a temporary staging table with no index or constraint (SQLite: a
+  plain ``executemany`` of the columns that vary within the batch;
+  PostgreSQL: ``COPY``);
 - a writer thread moves the batch into the registry's table with one
   ``INSERT ... SELECT``, where the table's constraints, foreign keys and
   column types apply exactly as to any insert, then writes the links and the
   audit rows (built by the database, see :mod:`importers.apply`) the same
   way, while the checking thread goes on with the next batch.
 
-Both threads use the import's one connection, inside its savepoint: SQLite
-(built thread-safe, "serialized") runs one statement at a time on it.  The
-new records get the ids that follow the table's highest, in order; the
-checking thread hands them out as it copies a batch, and the writer checks
-the table's highest id after each move, so a record can never be linked or
-audited under another's id.  The table's secondary indexes are dropped
-while the sheet streams and created again at its end (see
-:func:`importers.bulk.deferred_indexes`).
+Both threads use the import's one connection, inside its savepoint; the
+driver runs one statement at a time on it (SQLite built thread-safe,
+"serialized"; psycopg 3 connections lock).  On SQLite the new records get
+the ids that follow the table's highest, in order: the checking thread hands
+them out as it copies a batch, and the writer checks the table's highest id
+after each move, so a record can never be linked or audited under another's
+id; the table's secondary indexes are dropped while the sheet streams and
+created again at its end (see :func:`importers.bulk.deferred_indexes`).  On
+PostgreSQL a sequence hands the ids out, so the writer reads them back by
+key (``RETURNING``); the indexes stay.
 
 This runs only while the workbook is still valid: at the first row error
 the stream stops, checking goes on to report every error, and the caller

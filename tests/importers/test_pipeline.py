@@ -50,6 +50,24 @@ def moves(monkeypatch):
     return moved
 
 
+@pytest.fixture
+def sent(monkeypatch):
+    """The batches of standards handed to the writer thread: their sizes."""
+    sizes = []
+    for stream in STREAMS:
+        original = stream.__dict__["send"]
+
+        def send(self, original=original):
+            before = self.sent
+            accepted = original(self)
+            if self.handler.table is MeasurementStandard.__table__:
+                sizes.append(sum(op.action == "created" for op in self.plan.operations[before:]))
+            return accepted
+
+        monkeypatch.setattr(stream, "send", send)
+    return sizes
+
+
 def book(first: int, count: int, *, holder: str | None = None, **overrides) -> bytes:
     code = holder or factories.credit_code()
     sheets = {"计量标准": [STANDARD_HEADER, *[standard_row(f"[2024]赣量标证字第{n}号", code, **overrides)
@@ -91,14 +109,14 @@ def test_new_records_are_moved_batch_by_batch_with_their_ids_links_and_audit_row
     assert temp_tables() == [] and writers() == []
 
 
-def test_a_row_error_after_batches_were_written_leaves_the_database_as_it_was(moves):
+def test_a_row_error_after_batches_were_written_leaves_the_database_as_it_was(sent):
     holder = factories.institution()
     before = counts()
     rows = [standard_row(f"[2024]赣量标证字第{n}号", holder.credit_code) for n in range(7101, 7107)]
     rows.append(standard_row("[2024]赣量标证字第7107号", holder.credit_code, **{"发证日期*": "不是日期"}))
     report = run_import(xlsx({"计量标准": [STANDARD_HEADER, *rows]}), actor=None)
     assert not report.ok and [(e.row, e.column) for e in report.errors] == [(8, "发证日期")]
-    assert moves, "batches were written before the bad row was reached"
+    assert sent == [2, 2, 2], "batches were handed to the writer before the bad row was reached"
     assert counts() == before
     assert by_certificate("[2024]赣量标证字第7101号") is None
     assert temp_tables() == [] and writers() == []
@@ -124,7 +142,7 @@ def test_a_writer_failure_is_raised_and_nothing_is_written(monkeypatch):
     assert temp_tables() == [] and writers() == []
 
 
-def test_a_failure_while_checking_stops_the_writer_and_writes_nothing(monkeypatch, moves):
+def test_a_failure_while_checking_stops_the_writer_and_writes_nothing(monkeypatch, sent):
     holder = factories.institution()
     before = counts()
 
@@ -136,7 +154,7 @@ def test_a_failure_while_checking_stops_the_writer_and_writes_nothing(monkeypatc
     monkeypatch.setattr(importers.validation, "clean_standard", clean)
     with pytest.raises(MemoryError):
         run_import(book(7301, 6, holder=holder.credit_code), actor=None)
-    assert moves
+    assert sent == [2, 2], "two batches were handed to the writer before the failure"
     assert counts() == before
     assert temp_tables() == [] and writers() == []
 
