@@ -31,7 +31,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-GOALS = {"import / floor": 3.0, "export / dump": 1.5}
+GOALS = {"import / floor": 3.0, "reimport / import": 1.0, "export / dump": 1.5}
 CITIES = ["360100", "360200", "360300", "360400", "360500", "360600", "360700", "360800", "360900", "361000",
           "361100"]
 NAMES = [("水表检定装置", "12", "(0.01~80) m³/h", "U=0.2%, k=2", "S14"),
@@ -312,7 +312,10 @@ def main() -> None:
     }
     print()
     for name, value in ratios.items():
-        goal = GOALS.get(name, 1.0)
+        goal = GOALS.get(name)
+        if goal is None:  # how far the import is from the database's own work (no checks, no audit rows)
+            print(f"{name:<18} {value:5.2f}   (for reference: no checks, no audit rows in that load)")
+            continue
         print(f"{name:<18} {value:5.2f}   goal ≤ {goal}   {'ok' if value <= goal else 'MISSED'}")
     print(f"{'import peak MB':<18} {peak['import']:5.0f}   goal < 400   {'ok' if peak['import'] < 400 else 'MISSED'}")
 

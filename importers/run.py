@@ -61,9 +61,9 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
     today = today or date.today()
     note = f"导入 import: {filename or 'workbook'}"
     book = None
-    # On SQLite a big sheet is written while it is checked (importers.pipeline), inside a
-    # savepoint begun now and rolled back if any row turns out invalid.
-    savepoint = applier = None
+    # A big sheet is written while it is checked (importers.pipeline), inside a savepoint
+    # begun now and rolled back if any row turns out invalid.
+    savepoint = None
     plans: list[SheetPlan] = []
     try:
         opened, _ = read_source(source, limits)
@@ -74,8 +74,8 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
             pipeline = None
             if _streams(book, layouts):
                 savepoint = db.session.begin_nested()
-                applier = Applier(actor=actor, now=utcnow(), note=note)
-                pipeline = Pipeline(applier, report, current_app.config["IMPORT_PIPELINE_MIN_ROWS"])
+                pipeline = Pipeline(Applier(actor=actor, now=utcnow(), note=note), report,
+                                    current_app.config["IMPORT_PIPELINE_MIN_ROWS"])
             with pipeline or nullcontext():
                 plans = _validate(book, layouts, report, actor=actor, today=today, catalog_version=version,
                                   progress=progress, run=run, pipeline=pipeline)
