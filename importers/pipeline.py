@@ -41,7 +41,7 @@ import sqlite3
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 
@@ -136,7 +136,7 @@ class Pipeline:
             created = [op for op in plan.operations if op.action == "created" and not op.written]
             if not created:
                 return  # started at the first batch with new records (a re-import has none)
-            kind = _PostgresStream if self.applier.connection.dialect.name == "postgresql" else _SheetStream
+            kind = _PostgresStream if self.applier.connection.dialect.name == "postgresql" else _SqliteStream
             stream = kind.start(self.applier, plan, self.rows)
             if stream is None:
                 self.refused.add(id(plan))
@@ -164,68 +164,59 @@ class Pipeline:
 
 
 class _SheetStream:
-    """The staging tables and writer thread of one sheet."""
+    """The staging tables and writer thread of one sheet; the subclasses stage and move for their database."""
+
+    temp = ""  # how the SQL names the temporary schema
 
     def __init__(self, applier: Applier, plan: SheetPlan, audit: sa.Insert, unsupported: list[int],
-                 links: list[str], next_id: int):
+                 links: list[str]):
         self.applier = applier
         self.plan = plan
         self.handler = handler = plan.handler
         self.connection = connection = applier.connection
         self.raw = connection.connection.dbapi_connection
+        self.quote = connection.dialect.identifier_preparer.quote
         self.unsupported = unsupported
         self.links = links
-        self.next_id = next_id
         self.sent = 0  # plan.operations before this index have been seen
         self.indexes = ExitStack()
         self.failure: BaseException | None = None
         self.stopping = False
         self.jobs: queue.Queue = queue.Queue()
         self.free: queue.Queue = queue.Queue()
-        quote = connection.dialect.identifier_preparer.quote
-        table = handler.table
-        columns = ", ".join(quote(name) for name in handler.insert_columns)
         self.stages = []
         for n in range(STAGES):
-            stage = f"import_stage_{table.name}_{n}"
-            linked = {name: f"import_stage_{name}_{n}" for name in links}
-            self.stages.append((stage, linked))
+            self.stages.append((f"import_stage_{handler.table.name}_{n}",
+                                {name: f"import_stage_{name}_{n}" for name in links}))
             self.free.put(n)
-        self.insert_into = f"INSERT INTO main.{quote(table.name)} ({columns}) SELECT"
-        self.max_sql = f"SELECT max(id) FROM main.{quote(table.name)}"
-        self.link_sql = [{name: f"INSERT INTO main.{quote(LINKS[name][0].name)} (standard_id, "
-                                f"{quote(LINKS[name][1])}) SELECT ? + pos, target FROM temp.{linked[name]} "
-                                f"ORDER BY rowid"
-                          for name in links} for _, linked in self.stages]
+        self.columns = ", ".join(self.quote(name) for name in handler.insert_columns)
         self.audit = RawStatement(audit, connection.dialect)
-        self.columns = len(handler.insert_columns)
-        self.thread = threading.Thread(target=self._write, name=f"import-writer-{table.name}", daemon=True)
+        self.thread = threading.Thread(target=self._write, name=f"import-writer-{handler.table.name}", daemon=True)
 
     @classmethod
     def start(cls, applier: Applier, plan: SheetPlan, rows: int) -> _SheetStream | None:
-        """Create the staging tables, drop the indexes and start the writer; ``None`` when it cannot stream."""
-        handler = plan.handler
-        table = handler.table
+        """Create the staging tables and start the writer; ``None`` when the sheet cannot stream."""
+        table = plan.handler.table
+        if "id" not in table.c or not plan.handler.key_columns:
+            return None
         # The link tables whose owner is a record of this table (the standards').
         links = [name for name in LINK_FIELDS
                  if any(key.column.table is table for key in LINKS[name][0].c.standard_id.foreign_keys)]
-        first, last = sa.bindparam("first_id", type_=sa.Integer), sa.bindparam("last_id", type_=sa.Integer)
-        audit, unsupported = applier.audit_select(handler, links, lambda column: column.between(first, last))
-        if audit is None or "id" not in table.c:
+        audit, unsupported = applier.audit_select(plan.handler, links, cls.audit_ids())
+        if audit is None:
             return None
-        connection = applier.connection
-        highest = connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-        stream = cls(applier, plan, audit, unsupported, links, highest + 1)
-        for stage, linked in stream.stages:
-            connection.exec_driver_sql(f"CREATE TEMP TABLE {stage} "
-                                       f"({', '.join(f'c{i}' for i in range(stream.columns))})")
-            for name in links:
-                connection.exec_driver_sql(f"CREATE TEMP TABLE {linked[name]} (pos INTEGER, target INTEGER)")
-        # Indexes of the tables the sheet fills, dropped now and created again at its end.
-        for target in [table]:
-            stream.indexes.enter_context(deferred_indexes(connection, target, rows))
+        stream = cls(applier, plan, audit, unsupported, links)
+        stream.prepare(rows)
         stream.thread.start()
         return stream
+
+    @staticmethod
+    def audit_ids() -> Callable[[sa.Column], sa.ColumnElement] | None:
+        """How the audit statement picks a batch's records (``None``: by the ids bound as ``ids``)."""
+        return None
+
+    def prepare(self, rows: int) -> None:
+        """Create the staging tables (and whatever else the database needs before the first batch)."""
 
     # --- the checking thread --------------------------------------------------------
 
@@ -241,56 +232,43 @@ class _SheetStream:
         unsupported = self.unsupported
         if unsupported and any(row[i] is not None for i in unsupported for row in rows):
             return False  # values the database cannot put into an audit snapshot: written by the Applier
-        params = insert.prepare(rows)
-        # A column with one value throughout the batch (timestamps, flags, blanks) is not staged:
-        # the move binds that value once instead.
-        values = list(zip(*params))
-        varying = [i for i, column in enumerate(values) if column.count(column[0]) != len(column)]
-        move = self._move_sql(varying, params[0])
-        if len(varying) < len(values):
-            params = list(zip(*[values[i] for i in varying])) if varying else [()] * len(params)
-        del values
+        staged = self.convert(insert, rows)
         pairs = {name: self.applier.link_pairs(part, name, lambda index, _: index) for name in self.links}
-        n = self.free.get()
+        n = self.free.get()  # the writer hands every staging table back, whatever happens to it
         self._raise_failure()
-        stage, linked = self.stages[n]
-        cursor = self.connection.connection.dbapi_connection.cursor()
+        cursor = self.raw.cursor()
         try:
-            cursor.executemany(f"INSERT INTO temp.{stage} ({', '.join(f'c{i}' for i in varying) or 'c0'}) "
-                               f"VALUES ({', '.join('?' * len(varying)) or 'NULL'})", params)
-            for name, rows_ in pairs.items():
-                if rows_:
-                    cursor.executemany(f"INSERT INTO temp.{linked[name]} VALUES (?, ?)", rows_)
+            self.stage(cursor, n, staged, pairs)
         except BaseException:
             self.free.put(n)
             raise
         finally:
             cursor.close()
-        first = self.next_id
-        ids = self.applier.ids
-        for offset, op in enumerate(part):
-            ids[op.ref] = first + offset
+        batch = _Batch(n, len(part), {name: bool(rows_) for name, rows_ in pairs.items()})
+        self.describe(batch, part, staged)
+        for op in part:
             op.written = True
-        self.next_id = first + len(part)
-        self.jobs.put(_Batch(n, len(part), {name: bool(rows_) for name, rows_ in pairs.items()}, move=move,
-                             first=first, last=self.next_id - 1))
+        self.jobs.put(batch)
         return True
 
-    def _move_sql(self, varying: list[int], first: tuple) -> tuple[str, tuple]:
-        """The move of a batch from a staging table (``{stage}`` left to fill in): staged and constant columns."""
-        staged = set(varying)
-        select = ", ".join(f"c{i}" if i in staged else "?" for i in range(self.columns))
-        return (f"{self.insert_into} {select} FROM temp.{{stage}} ORDER BY rowid",
-                tuple(value for i, value in enumerate(first) if i not in staged))
+    def convert(self, insert: Any, rows: list[list]) -> Any:
+        """A batch's rows as its staging table takes them."""
+        raise NotImplementedError
+
+    def stage(self, cursor: Any, n: int, staged: Any, pairs: dict[str, list]) -> None:
+        """Fill staging tables ``n`` with a batch and its links (``[position in the batch, target]``)."""
+        raise NotImplementedError
+
+    def describe(self, batch: _Batch, part: list, staged: Any) -> None:
+        """Tell the writer what it needs to move ``part`` (and hand out the ids, where known now)."""
 
     def finish(self) -> None:
         """Wait for the writer, check it, drop the staging tables and create the indexes again."""
         self.jobs.join()
         self._raise_failure()
         for stage, linked in self.stages:
-            self.connection.exec_driver_sql(f"DROP TABLE temp.{stage}")
-            for name in linked.values():
-                self.connection.exec_driver_sql(f"DROP TABLE temp.{name}")
+            for name in (stage, *linked.values()):
+                self.connection.exec_driver_sql(f"DROP TABLE {self.temp}{name}")
         self.indexes.close()
 
     def stop(self) -> None:
@@ -326,9 +304,79 @@ class _SheetStream:
             cursor.close()
 
     def _move(self, cursor: Any, batch: _Batch) -> None:
+        """Move a batch from its staging tables into the registry's, with its links and audit rows."""
+        raise NotImplementedError
+
+
+class _SqliteStream(_SheetStream):
+    """SQLite: the new records take the ids after the table's highest, handed out as batches are staged.
+
+    Only the columns that vary within a batch are staged; the move binds the
+    others once.  The table's secondary indexes are dropped for the load and
+    created again when the sheet is done.
+    """
+
+    temp = "temp."
+
+    @staticmethod
+    def audit_ids():
+        first, last = sa.bindparam("first_id", type_=sa.Integer), sa.bindparam("last_id", type_=sa.Integer)
+        return lambda column: column.between(first, last)
+
+    def prepare(self, rows: int) -> None:
+        connection, quote, table = self.connection, self.quote, self.handler.table
+        self.width = len(self.handler.insert_columns)
+        self.next_id = (connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1
+        self.max_sql = f"SELECT max(id) FROM main.{quote(table.name)}"
+        self.link_sql = [{name: f"INSERT INTO main.{quote(LINKS[name][0].name)} (standard_id, "
+                                f"{quote(LINKS[name][1])}) SELECT ? + pos, target FROM temp.{linked[name]} "
+                                f"ORDER BY rowid"
+                          for name in self.links} for _, linked in self.stages]
+        for stage, linked in self.stages:
+            connection.exec_driver_sql(f"CREATE TEMP TABLE {stage} ({', '.join(f'c{i}' for i in range(self.width))})")
+            for name in self.links:
+                connection.exec_driver_sql(f"CREATE TEMP TABLE {linked[name]} (pos INTEGER, target INTEGER)")
+        # The indexes of the table the sheet fills, dropped now and created again at its end.
+        self.indexes.enter_context(deferred_indexes(connection, table, rows))
+
+    def convert(self, insert, rows):
+        params = insert.prepare(rows)
+        # A column with one value throughout the batch (timestamps, flags, blanks) is not staged:
+        # the move binds that value once instead.
+        values = list(zip(*params))
+        varying = [i for i, column in enumerate(values) if column.count(column[0]) != len(column)]
+        kept = set(varying)
+        constants = tuple(value for i, value in enumerate(params[0]) if i not in kept)
+        if len(varying) < len(values):
+            params = list(zip(*[values[i] for i in varying])) if varying else [()] * len(params)
+        return varying, constants, params
+
+    def stage(self, cursor, n, staged, pairs):
+        varying, _, params = staged
+        stage, linked = self.stages[n]
+        cursor.executemany(f"INSERT INTO temp.{stage} ({', '.join(f'c{i}' for i in varying) or 'c0'}) "
+                           f"VALUES ({', '.join('?' * len(varying)) or 'NULL'})", params)
+        for name, rows in pairs.items():
+            if rows:
+                cursor.executemany(f"INSERT INTO temp.{linked[name]} VALUES (?, ?)", rows)
+
+    def describe(self, batch, part, staged):
+        varying, constants, _ = staged
+        kept = set(varying)
+        select = ", ".join(f"c{i}" if i in kept else "?" for i in range(self.width))
+        batch.move = (f"INSERT INTO main.{self.quote(self.handler.table.name)} ({self.columns}) SELECT {select} "
+                      f"FROM temp.{self.stages[batch.stage][0]} ORDER BY rowid", constants)
+        first = self.next_id
+        self.next_id = first + len(part)
+        batch.first, batch.last = first, self.next_id - 1
+        ids = self.applier.ids
+        for offset, op in enumerate(part):
+            ids[op.ref] = first + offset
+
+    def _move(self, cursor, batch):
         stage, link_stages = self.stages[batch.stage]
         first, last = batch.first, batch.last
-        cursor.execute(batch.move[0].format(stage=stage), batch.move[1])
+        cursor.execute(*batch.move)
         highest = cursor.execute(self.max_sql).fetchone()[0]
         if highest != last:
             raise RuntimeError(f"new ids {first}..{last} expected, the table's highest is {highest}")
@@ -341,91 +389,49 @@ class _SheetStream:
 
 
 class _PostgresStream(_SheetStream):
-    """PostgreSQL: the same stream; a sequence hands out the ids, so the writer learns them from RETURNING.
+    """PostgreSQL: a sequence hands out the ids, so the writer reads them back by key (``RETURNING``).
 
     Each batch is copied (``COPY``) into a temporary table; the writer's
-    ``INSERT ... SELECT ... RETURNING`` reads the new ids back by key, then
-    writes links and audit rows for those ids.  The server does the work of
-    constraints, foreign keys and indexes while the checking thread goes on
-    (psycopg releases the interpreter lock while it waits for the server).
+    ``INSERT ... SELECT ... RETURNING`` learns the new ids, then writes links
+    and audit rows for those ids.  The server does the work of constraints,
+    foreign keys and indexes while the checking thread goes on (psycopg
+    releases the interpreter lock while it waits for the server).
     """
 
-    @classmethod
-    def start(cls, applier: Applier, plan: SheetPlan, rows: int) -> _PostgresStream | None:
-        handler = plan.handler
-        table = handler.table
-        links = [name for name in LINK_FIELDS
-                 if any(key.column.table is table for key in LINKS[name][0].c.standard_id.foreign_keys)]
-        audit, unsupported = applier.audit_select(handler, links)  # for the ids bound as one array
-        if audit is None or "id" not in table.c or not handler.key_columns:
-            return None
-        stream = cls(applier, plan, audit, unsupported, links, 0)
-        connection = applier.connection
-        quote = connection.dialect.identifier_preparer.quote
-        columns = ", ".join(quote(name) for name in handler.insert_columns)
-        keys = ", ".join(quote(name) for name in handler.key_columns)
-        stream.copy_sql = []
-        stream.move_sql = []
-        for n, (stage, linked) in enumerate(stream.stages):
-            connection.exec_driver_sql(f"CREATE TEMP TABLE {stage} AS SELECT {columns} FROM {quote(table.name)} "
-                                       f"WITH NO DATA")
-            for name in links:
-                connection.exec_driver_sql(f"CREATE TEMP TABLE {linked[name]} (pos integer, target integer)")
-            stream.copy_sql.append(f"COPY {stage} ({columns}) FROM STDIN")
-            stream.move_sql.append(f"INSERT INTO {quote(table.name)} ({columns}) SELECT {columns} FROM {stage} "
-                                   f"RETURNING id, {keys}")
-        stream.link_sql = [{name: f"INSERT INTO {quote(LINKS[name][0].name)} (standard_id, {quote(LINKS[name][1])}) "
-                                  f"SELECT (%(ids)s::integer[])[pos + 1], target FROM {linked[name]}"
-                            for name in links} for _, linked in stream.stages]
-        stream.thread.start()
-        return stream
-
-    def send(self) -> bool:
-        self._raise_failure()
-        operations = self.plan.operations
-        part = [op for op in operations[self.sent:] if op.action == "created"]
-        self.sent = len(operations)
-        if not part:
-            return True
-        insert, rows = self.applier.new_rows(self.handler, part)
-        unsupported = self.unsupported
-        if unsupported and any(row[i] is not None for i in unsupported for row in rows):
-            return False
-        insert.convert_rows(rows)
-        pairs = {name: self.applier.link_pairs(part, name, lambda index, _: index) for name in self.links}
-        n = self.free.get()
-        self._raise_failure()
-        stage, linked = self.stages[n]
-        cursor = self.connection.connection.dbapi_connection.cursor()
-        try:
-            with cursor.copy(self.copy_sql[n]) as copy:
-                for row in rows:
-                    copy.write_row(row)
-            for name, rows_ in pairs.items():
-                if rows_:
-                    with cursor.copy(f"COPY {linked[name]} (pos, target) FROM STDIN") as copy:
-                        for row in rows_:
-                            copy.write_row(row)
-        except BaseException:
-            self.free.put(n)
-            raise
-        finally:
-            cursor.close()
-        for op in part:
-            op.written = True
-        self.jobs.put(_Batch(n, len(part), {name: bool(rows_) for name, rows_ in pairs.items()},
-                             keys=[op.key for op in part], refs=[op.ref for op in part]))
-        return True
-
-    def finish(self) -> None:
-        self.jobs.join()
-        self._raise_failure()
+    def prepare(self, rows: int) -> None:
+        connection, quote, table = self.connection, self.quote, self.handler.table
+        keys = ", ".join(quote(name) for name in self.handler.key_columns)
+        self.move_sql = [f"INSERT INTO {quote(table.name)} ({self.columns}) SELECT {self.columns} FROM {stage} "
+                         f"RETURNING id, {keys}" for stage, _ in self.stages]
+        self.link_sql = [{name: f"INSERT INTO {quote(LINKS[name][0].name)} (standard_id, {quote(LINKS[name][1])}) "
+                                f"SELECT (%(ids)s::integer[])[pos + 1], target FROM {linked[name]}"
+                          for name in self.links} for _, linked in self.stages]
         for stage, linked in self.stages:
-            self.connection.exec_driver_sql(f"DROP TABLE {stage}")
-            for name in linked.values():
-                self.connection.exec_driver_sql(f"DROP TABLE {name}")
+            connection.exec_driver_sql(f"CREATE TEMP TABLE {stage} AS SELECT {self.columns} "
+                                       f"FROM {quote(table.name)} WITH NO DATA")
+            for name in self.links:
+                connection.exec_driver_sql(f"CREATE TEMP TABLE {linked[name]} (pos integer, target integer)")
 
-    def _move(self, cursor: Any, batch: _Batch) -> None:
+    def convert(self, insert, rows):
+        insert.convert_rows(rows)
+        return rows
+
+    def stage(self, cursor, n, staged, pairs):
+        stage, linked = self.stages[n]
+        with cursor.copy(f"COPY {stage} ({self.columns}) FROM STDIN") as copy:
+            for row in staged:
+                copy.write_row(row)
+        for name, rows in pairs.items():
+            if rows:
+                with cursor.copy(f"COPY {linked[name]} (pos, target) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+
+    def describe(self, batch, part, staged):
+        batch.keys = [op.key for op in part]
+        batch.refs = [op.ref for op in part]
+
+    def _move(self, cursor, batch):
         stage, link_stages = self.stages[batch.stage]
         cursor.execute(self.move_sql[batch.stage])
         found = {}

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import importers.bulk
 import importers.validation
 from importers import run_import
-from importers.pipeline import WriterFailed, _PostgresStream, _SheetStream
+from importers.pipeline import WriterFailed, _PostgresStream, _SheetStream, _SqliteStream
 from registry.audit.models import AuditEvent
 from registry.extensions import db
 from registry.standards.models import MeasurementStandard, standard_catalog_lines
@@ -20,7 +20,7 @@ from tests.importers.books import INSTITUTION_HEADER, STANDARD_HEADER, xlsx
 from tests.importers.test_import import by_certificate, counts, standard_row
 
 SQLITE = __import__("config").TestingConfig.SQLALCHEMY_DATABASE_URI.startswith("sqlite")
-STREAMS = (_SheetStream, _PostgresStream)
+STREAMS = (_SqliteStream, _PostgresStream)
 
 
 @pytest.fixture(autouse=True)
@@ -54,17 +54,16 @@ def moves(monkeypatch):
 def sent(monkeypatch):
     """The batches of standards handed to the writer thread: their sizes."""
     sizes = []
-    for stream in STREAMS:
-        original = stream.__dict__["send"]
+    original = _SheetStream.send
 
-        def send(self, original=original):
-            before = self.sent
-            accepted = original(self)
-            if self.handler.table is MeasurementStandard.__table__:
-                sizes.append(sum(op.action == "created" for op in self.plan.operations[before:]))
-            return accepted
+    def send(self):
+        before = self.sent
+        accepted = original(self)
+        if self.handler.table is MeasurementStandard.__table__:
+            sizes.append(sum(op.action == "created" for op in self.plan.operations[before:]))
+        return accepted
 
-        monkeypatch.setattr(stream, "send", send)
+    monkeypatch.setattr(_SheetStream, "send", send)
     return sizes
 
 
