@@ -133,8 +133,7 @@ class Pipeline:
         if stream is None:
             if self.rows < self.min_rows or id(plan) in self.refused or plan.handler.key_columns is None:
                 return
-            created = [op for op in plan.operations if op.action == "created" and not op.written]
-            if not created:
+            if not any(op.action == "created" and not op.written for op in plan.operations):
                 return  # started at the first batch with new records (a re-import has none)
             kind = _PostgresStream if self.applier.connection.dialect.name == "postgresql" else _SqliteStream
             stream = kind.start(self.applier, plan, self.rows)
