@@ -39,6 +39,7 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
+from abc import ABC, abstractmethod
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -162,7 +163,7 @@ class Pipeline:
             stream.stop()
 
 
-class _SheetStream:
+class _SheetStream(ABC):
     """The staging tables and writer thread of one sheet; the subclasses stage and move for their database."""
 
     temp = ""  # how the SQL names the temporary schema
@@ -250,13 +251,13 @@ class _SheetStream:
         self.jobs.put(batch)
         return True
 
+    @abstractmethod
     def convert(self, insert: Any, rows: list[list]) -> Any:
         """A batch's rows as its staging table takes them."""
-        raise NotImplementedError
 
+    @abstractmethod
     def stage(self, cursor: Any, n: int, staged: Any, pairs: dict[str, list]) -> None:
         """Fill staging tables ``n`` with a batch and its links (``[position in the batch, target]``)."""
-        raise NotImplementedError
 
     def describe(self, batch: _Batch, part: list, staged: Any) -> None:
         """Tell the writer what it needs to move ``part`` (and hand out the ids, where known now)."""
@@ -302,9 +303,9 @@ class _SheetStream:
         finally:
             cursor.close()
 
+    @abstractmethod
     def _move(self, cursor: Any, batch: _Batch) -> None:
         """Move a batch from its staging tables into the registry's, with its links and audit rows."""
-        raise NotImplementedError
 
 
 class _SqliteStream(_SheetStream):
