@@ -178,7 +178,6 @@ class Applier:
 
         ``chosen(id column)``, when given, selects the rows instead.  Returned
         with the positions of the columns the database cannot render as
-
         Python does (see :func:`snapshot_supported`): rows where one is set
         need Python's snapshots.  ``None`` when the database has no JSON functions.
         """

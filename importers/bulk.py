@@ -126,26 +126,23 @@ class RawStatement:
     """A statement compiled once, with its parameters as the DB-API driver takes them.
 
     For running it on the driver's own connection (the import's writer
-    thread, reading many rows back): each parameter goes through its type's
-    bind conversion, as SQLAlchemy would do.
+    thread): each parameter goes through its type's bind conversion, as
+    SQLAlchemy would do.
     """
 
     def __init__(self, statement: sa.Executable, dialect: sa.Dialect):
-        self.compiled = compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        self.compiled = compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
         self.named = not compiled.positional
         by_name = {name: bind for bind, name in compiled.bind_names.items()}
         escaped = getattr(compiled, "escaped_bind_names", None) or {}
-        # Positional: the parameters in order, an expanded IN list's items named after it (name_1, name_2 ...).
-        # Named: as construct_params names them (escaped where the SQL needed it).
-        self.order = list(compiled.positiontup) if compiled.positional else [escaped.get(n, n) for n in by_name]
-        self.processors = []
-        for name in (compiled.positiontup if compiled.positional else by_name):
-            bind = by_name[name if name in by_name else name.rpartition("_")[0]]
-            self.processors.append(bind.type.dialect_impl(dialect).bind_processor(dialect))
+        # Positional (sqlite3): the parameters in order.  Named (psycopg): as construct_params names them.
+        names = list(compiled.positiontup) if compiled.positional else list(by_name)
+        self.order = names if compiled.positional else [escaped.get(name, name) for name in names]
+        self.processors = [by_name[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
 
     def bind(self, **values: Any) -> tuple[str, tuple | dict]:
-        """The SQL and its parameters: a tuple for a positional driver (sqlite3), else a dict (psycopg)."""
+        """The SQL and its parameters: a tuple for a positional driver, else a dict."""
         params = self.compiled.construct_params(values)
         converted = [value if process is None or value is None else process(value)
                      for value, process in zip((params[name] for name in self.order), self.processors)]

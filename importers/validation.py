@@ -106,10 +106,10 @@ def load_rows(table: sa.Table, column: sa.Column, keys: Iterable,
 
     When the table holds no more rows than there are keys to look for, one
     scan of the table is cheaper than the chunked ``IN`` lists.  ``tables``
-    remembers each table as first seen, before the import wrote to it (on
-    SQLite a sheet's new records are written while its later rows are still
-    being checked): rows written since are never matched, and a scanned
-    table is scanned once.
+    remembers each table as first seen, before the import wrote to it (a
+    long sheet's new records are written while its later rows are still
+    being checked, see :mod:`importers.pipeline`): rows written since are
+    never matched, and a scanned table is scanned once.
     """
     keys = {k for k in keys if k is not None}
     if not keys:
