@@ -132,7 +132,7 @@ class Pipeline:
             return
         stream = self.stream
         if stream is None:
-            if self.rows < self.min_rows or id(plan) in self.refused or plan.handler.key_columns is None:
+            if self.rows < self.min_rows or id(plan) in self.refused:
                 return
             if not any(op.action == "created" and not op.written for op in plan.operations):
                 return  # started at the first batch with new records (a re-import has none)

@@ -146,8 +146,9 @@ def _rollback(savepoint: Any) -> None:
 def _streams(book: Workbook, layouts: list[SheetLayout]) -> bool:
     """Whether a sheet is big enough to be written while it is checked, on a database that can."""
     least = current_app.config["IMPORT_PIPELINE_MIN_ROWS"]
-    return (least is not None and pipeline_available(db.session.connection())
-            and any(book.data_rows(layout.name, layout.header_row) >= least for layout in layouts))
+    return (least is not None
+            and any(book.data_rows(layout.name, layout.header_row) >= least for layout in layouts)
+            and pipeline_available(db.session.connection()))  # asks a thread: only for a big sheet
 
 
 def _layouts(book: Workbook, report: ImportReport, *, catalog_version: str | None,
