@@ -206,12 +206,12 @@ def _build(engine: sa.Engine, size: int, seed: int = 20261128) -> dict[str, int]
          "abolished_on", "is_urgent", "is_carbon", "created_at", "updated_at", "version", "is_demo"),
         regulations(),
     )
-    recorded = [(key, region, date(year, 12, 31), rng.randint(0, 9), "基准录入", now, False)
+    recorded = [(key, region, date(year, 12, 31), rng.randint(0, 9), "基准录入", now, 1, False)
                 for key in ("national_industrial_centers", "provincial_industrial_centers", "integrity_units")
                 for region in ("360000", *CITIES) for year in (2022, 2023, 2024, 2025)]
     counts["recorded_values"] = _bulk_insert(
         engine, "recorded_values",
-        ("indicator_key", "region_code", "as_of", "value", "source", "recorded_at", "is_demo"), recorded)
+        ("indicator_key", "region_code", "as_of", "value", "source", "recorded_at", "version", "is_demo"), recorded)
 
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
