@@ -95,6 +95,9 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Redis, when several app servers and workers share one registry: the job queue,
+    # the rate limits and the report cache use it when set (each may be overridden).
+    REDIS_URL = os.environ.get("REDIS_URL") or None
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     # Login throttling (Flask-Limiter syntax), per account and per remote address.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
@@ -144,6 +147,8 @@ class TestingConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    # The Redis the tests may use (flushed by them): a database of its own, never production's.
+    TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     # Tests share one connection per test: no background threads.
     IMPORT_INLINE_ONLY = True
     HSTS_SECONDS = 0
