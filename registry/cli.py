@@ -10,7 +10,7 @@ import sys
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
 from registry.coverage import cli as coverage_cli
 from registry.errors import DomainError
@@ -23,7 +23,41 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+EXIT_DATABASE_BUSY = 3
+# Commands that only read: on SQLite their transactions take no write lock (registry.database).
+READ_ONLY_COMMANDS = frozenset({"export", "template", "coverage", "routes", "backup"})
+
+
+class DatabaseBusy(click.ClickException):
+    """SQLite's write lock was not had within the busy timeout: a message and exit code 3, no traceback."""
+
+    exit_code = EXIT_DATABASE_BUSY
+
+
+class RegistryGroup(FlaskGroup):
+    """Flask's command group, with read-only commands marked and a busy database reported plainly."""
+
+    def invoke(self, ctx: click.Context):
+        from contextlib import nullcontext
+
+        from registry.database import is_lock_timeout, reading
+
+        words = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # the sub-command's name comes first
+        name = words[0] if words else None
+        try:
+            with reading() if name in READ_ONLY_COMMANDS else nullcontext():
+                return super().invoke(ctx)
+        except Exception as exc:
+            if not is_lock_timeout(exc):
+                raise
+            timeout = ctx.ensure_object(ScriptInfo).load_app().config["SQLITE_BUSY_TIMEOUT_MS"]
+            raise DatabaseBusy(
+                f"数据库正忙：另一个写入占用数据库超过 {timeout} 毫秒，未写入任何数据，请稍后重试 / "
+                f"the database is busy: another writer held it longer than {timeout} ms "
+                f"(SQLITE_BUSY_TIMEOUT_MS); nothing was written, try again") from None
+
+
+@click.group(cls=RegistryGroup, create_app=_create_app, add_default_commands=True)
 def main() -> None:
     """计量标准注册管理系统 — Metrology standards registry."""
 

@@ -1,11 +1,41 @@
-"""Engine set-up that differs by database."""
+"""Engine set-up that differs by database, and how SQLite's writers take turns.
+
+SQLite lets one connection write at a time.  A transaction begun with a
+plain (deferred) ``BEGIN`` takes the write lock only at its first write, and
+that upgrade cannot wait: when another connection wrote meanwhile it fails
+at once with "database is locked".  So every transaction that may write
+begins with ``BEGIN IMMEDIATE``: it takes the write lock up front, waiting
+up to ``SQLITE_BUSY_TIMEOUT_MS`` for the writer before it, and then reads
+the latest data, so concurrent writers queue and a stale edit is a 412, not
+a crash.  Reads stay deferred and never wait (WAL):
+
+- in a request, ``GET``, ``HEAD`` and ``OPTIONS`` read; every other method may write;
+- elsewhere (CLI commands, background work) every transaction may write,
+  unless it runs inside :func:`reading`.
+
+A lock still not had after the timeout raises an ``OperationalError`` that
+:func:`is_lock_timeout` recognises: the API answers 503 with ``Retry-After``,
+pages a 503 page, the CLI a message and exit code 3.
+"""
 from __future__ import annotations
 
-from flask import Flask
+import math
+import sqlite3
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from registry.extensions import db
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# SQLite's result codes for a lock not obtained (extended codes keep them in the low byte).
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+
+_reading: ContextVar[bool] = ContextVar("registry_reading", default=False)
 
 
 def init_app(app: Flask) -> None:
@@ -14,6 +44,41 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside only read: on SQLite they take no write lock (for read-only commands)."""
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def begin_statement() -> str:
+    """``BEGIN`` for a transaction that only reads, ``BEGIN IMMEDIATE`` for one that may write."""
+    if _reading.get():
+        return "BEGIN"
+    if has_request_context() and request.method in READ_METHODS:
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """Whether ``error`` (SQLAlchemy's or the driver's) is SQLite's "database is locked"."""
+    orig = getattr(error, "orig", error)
+    if not isinstance(orig, sqlite3.OperationalError):
+        return False
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "locked" in str(orig)
+
+
+def retry_after_seconds(busy_timeout_ms: int) -> int:
+    """What to tell a client to wait after a lock timeout: the timeout, in whole seconds (at least 1)."""
+    return max(1, math.ceil(int(busy_timeout_ms) / 1000))
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -34,4 +99,4 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(begin_statement())

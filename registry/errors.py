@@ -88,7 +88,10 @@ def problem(status: int, *, title: str | None = None, detail: str | None = None,
     title = title or HTTP_STATUS_CODES.get(status, "Error")
     request_id = g.get("request_id") if has_request_context() else None
     if not is_api_request():
-        body = render_template("error.html", status=status, title=title, detail=detail, request_id=request_id)
+        from registry.database import reading
+
+        with reading():  # the page's layout only reads: it must not wait for a write lock (a 503 may be why we are here)
+            body = render_template("error.html", status=status, title=title, detail=detail, request_id=request_id)
         return body, status, headers or {}
     payload = {"type": problem_type(status, kind), "title": title, "status": status}
     if detail:
@@ -155,6 +158,26 @@ def handle_data_error(error: Exception):
                    detail="数据超出数据库可存储的范围 / a value cannot be stored (out of range or invalid characters)")
 
 
+def handle_operational_error(error: Exception):
+    """SQLite's write lock not had within the busy timeout: 503, try again shortly; anything else is a 500."""
+    from flask import current_app
+
+    from registry.database import is_lock_timeout, retry_after_seconds
+
+    if not is_lock_timeout(error):
+        return handle_unexpected(error)
+    timeout_ms = current_app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    _log.warning("database busy for %s ms (request %s): %s", timeout_ms, g.get("request_id"), error)
+    if is_api_request():
+        detail = "数据库正忙，请稍后重试 / the database is busy with another change; retry shortly"
+    else:
+        from flask_babel import gettext
+
+        detail = gettext("数据库正忙（正在保存其他修改），请稍后重试。")
+    return problem(503, kind="database-busy", detail=detail,
+                   headers={"Retry-After": str(retry_after_seconds(timeout_ms))})
+
+
 def handle_unexpected(error: Exception):
     """Log the traceback under the request id; tell the client only the id."""
     from flask import current_app
@@ -176,4 +199,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(sqlalchemy.orm.exc.StaleDataError, handle_stale_data)
     app.register_error_handler(sqlalchemy.exc.IntegrityError, handle_integrity_error)
     app.register_error_handler(sqlalchemy.exc.DataError, handle_data_error)
+    app.register_error_handler(sqlalchemy.exc.OperationalError, handle_operational_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -243,8 +243,26 @@ def user_for_token(raw: str) -> User | None:
     if token is None or not token.is_valid(now):
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
+        _note_use(token, now)
     return token.user
+
+
+def _note_use(token: ApiToken, now) -> None:
+    """Note when a token was used, unless the database cannot take the write now.
+
+    A read request on SQLite begins without the write lock
+    (:mod:`registry.database`), and taking it mid-transaction cannot wait:
+    while another request writes, the time is noted by a later request
+    instead of failing this one.
+    """
+    from registry.database import is_lock_timeout
+
+    try:
+        with db.session.begin_nested():
+            token.last_used_at = now
+    except sa.exc.OperationalError as exc:
+        if not is_lock_timeout(exc):
+            raise
 
 
 def user_tokens(user: User) -> sa.Select:
