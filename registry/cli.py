@@ -64,11 +64,13 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     from importers.cli import init_app as init_importers
+    from registry.backup import init_app as init_backup
 
     app.cli.add_command(seed_command)
     app.cli.add_command(users_group)
     app.cli.add_command(coverage_cli.coverage_group)
     init_importers(app)  # import, export, template
+    init_backup(app)  # backup, restore
 
 
 @click.command("seed")
