@@ -56,6 +56,8 @@ def _default_database_url() -> str:
 class Config:
     """Production and development settings."""
 
+    REGISTRY_ENV = "production"
+
     SECRET_KEY = os.environ.get("SECRET_KEY") or None
     REGISTRY_INSTANCE_DIR = str(INSTANCE_DIR)  # keys, demo accounts, uploads
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or _default_database_url()
@@ -98,7 +100,11 @@ class Config:
     # Redis, when several app servers and workers share one registry: the job queue,
     # the rate limits and the report cache use it when set (each may be overridden).
     REDIS_URL = os.environ.get("REDIS_URL") or None
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Rate-limit counters: Redis when REDIS_URL is set, so every process counts together.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    # How many processes serve requests (gunicorn's WEB_CONCURRENCY convention); gunicorn.conf.py
+    # checks its real worker count.  Production refuses more than one with per-process limits.
+    SERVER_PROCESSES = _env_int("WEB_CONCURRENCY", 1)
     # Login throttling (Flask-Limiter syntax), per account and per remote address.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
@@ -132,6 +138,8 @@ class Config:
 class DevelopmentConfig(Config):
     """Local development: plain-HTTP cookies on 127.0.0.1."""
 
+    REGISTRY_ENV = "development"
+
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     HSTS_SECONDS = 0
@@ -139,6 +147,8 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     """The test suite: a throwaway database, no secret on disk."""
+
+    REGISTRY_ENV = "testing"
 
     TESTING = True
     SECRET_KEY = "test-only-" + secrets.token_hex(8)
@@ -152,6 +162,20 @@ class TestingConfig(Config):
     # Tests share one connection per test: no background threads.
     IMPORT_INLINE_ONLY = True
     HSTS_SECONDS = 0
+
+
+def per_process_limits_problem(settings: object, processes: int) -> str | None:
+    """Why ``processes`` server processes may not run with these settings, or ``None``.
+
+    ``memory://`` rate-limit storage counts in each process: with two, every
+    limit (logins, public queries) is doubled.  Production refuses that.
+    """
+    storage = str(getattr(settings, "RATELIMIT_STORAGE_URI", "") or "memory://")
+    if processes <= 1 or getattr(settings, "REGISTRY_ENV", None) != "production" or not storage.startswith("memory://"):
+        return None
+    return (f"{processes} server processes with RATELIMIT_STORAGE_URI={storage}: each process would count "
+            f"login attempts and public queries on its own, multiplying every limit by {processes}. "
+            f"Set REDIS_URL (or RATELIMIT_STORAGE_URI=redis://...) so they count together, or run one process.")
 
 
 CONFIGS = {

@@ -38,11 +38,23 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 
 def init_app(app: Flask) -> None:
+    from config import per_process_limits_problem
+
+    problem = per_process_limits_problem(_Settings(app.config), app.config["SERVER_PROCESSES"])
+    if problem:
+        raise RuntimeError(problem)
     csrf.init_app(app)
     limiter.init_app(app)
     app.before_request(_assign_request_id)
     app.before_request(_check_csrf)
     app.after_request(_security_headers)
+
+
+class _Settings:
+    """The app's configuration read as attributes (as the ``config`` classes are)."""
+
+    def __init__(self, mapping):
+        self.__dict__.update(mapping)
 
 
 def _assign_request_id() -> None:

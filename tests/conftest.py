@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 
 import config
 from registry import create_app
+from registry.database import reading
 from registry.extensions import db
 from registry.seed.reference import load_reference_data
 
@@ -91,7 +92,10 @@ def session(app):
     """
     with app.app_context():
         connection = db.engine.connect()
-        transaction = connection.begin()
+        # Deferred on SQLite: the test's connection takes the write lock at its first write, so a test
+        # may still open a second connection (tests/live/ covers how requests begin for real).
+        with reading():
+            transaction = connection.begin()
         original = db.session
         db.session = db._make_scoped_session(
             {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": ConnectionBoundSession}
