@@ -164,14 +164,14 @@ class TestingConfig(Config):
     HSTS_SECONDS = 0
 
 
-def per_process_limits_problem(settings: object, processes: int) -> str | None:
-    """Why ``processes`` server processes may not run with these settings, or ``None``.
+def per_process_limits_problem(env: str, storage: str, processes: int) -> str | None:
+    """Why ``processes`` server processes may not count rate limits in ``storage`` under ``env``, or ``None``.
 
-    ``memory://`` rate-limit storage counts in each process: with two, every
-    limit (logins, public queries) is doubled.  Production refuses that.
+    ``memory://`` storage counts in each process: with two, every limit
+    (logins, public queries) is doubled.  Production refuses that.
     """
-    storage = str(getattr(settings, "RATELIMIT_STORAGE_URI", "") or "memory://")
-    if processes <= 1 or getattr(settings, "REGISTRY_ENV", None) != "production" or not storage.startswith("memory://"):
+    storage = storage or "memory://"
+    if processes <= 1 or env != "production" or not storage.startswith("memory://"):
         return None
     return (f"{processes} server processes with RATELIMIT_STORAGE_URI={storage}: each process would count "
             f"login attempts and public queries on its own, multiplying every limit by {processes}. "

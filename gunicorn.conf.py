@@ -15,6 +15,7 @@ wsgi_app = "wsgi:app"
 def on_starting(server):
     from config import get_config, per_process_limits_problem
 
-    problem = per_process_limits_problem(get_config(), server.cfg.workers)
+    settings = get_config()
+    problem = per_process_limits_problem(settings.REGISTRY_ENV, settings.RATELIMIT_STORAGE_URI, server.cfg.workers)
     if problem:
         raise RuntimeError(f"refusing to start: {problem}")  # gunicorn prints "Error: ..." and exits 1

@@ -40,7 +40,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 def init_app(app: Flask) -> None:
     from config import per_process_limits_problem
 
-    problem = per_process_limits_problem(_Settings(app.config), app.config["SERVER_PROCESSES"])
+    problem = per_process_limits_problem(app.config["REGISTRY_ENV"], app.config["RATELIMIT_STORAGE_URI"],
+                                         app.config["SERVER_PROCESSES"])
     if problem:
         raise RuntimeError(problem)
     csrf.init_app(app)
@@ -48,13 +49,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_assign_request_id)
     app.before_request(_check_csrf)
     app.after_request(_security_headers)
-
-
-class _Settings:
-    """The app's configuration read as attributes (as the ``config`` classes are)."""
-
-    def __init__(self, mapping):
-        self.__dict__.update(mapping)
 
 
 def _assign_request_id() -> None:

@@ -179,6 +179,4 @@ def test_the_app_refuses_to_start_with_several_processes_counting_in_memory(tmp_
     ("development", "memory://", 4, False),
 ])
 def test_which_settings_are_refused(env, storage, processes, refused):
-    settings = config.CONFIGS[env]
-    settings = type("Settings", (), {"REGISTRY_ENV": settings.REGISTRY_ENV, "RATELIMIT_STORAGE_URI": storage})
-    assert (config.per_process_limits_problem(settings, processes) is not None) is refused
+    assert (config.per_process_limits_problem(env, storage, processes) is not None) is refused
