@@ -4,20 +4,28 @@ An .xlsx is a zip of XML parts.  Before python-calamine or openpyxl opens
 one, every part is streamed through :mod:`zipfile` (which stops at the
 declared size and checks each CRC): the entry count, the total expanded size
 and each part's compression ratio are bounded, XML with a DOCTYPE or ENTITY
-declaration is refused (entity expansion and external entities), and the
-worksheet rows are counted against ``IMPORT_MAX_ROWS``.  Memory stays bounded
-by the chunk size; nothing is written.
+declaration is refused (entity expansion and external entities) whatever
+the XML's encoding (UTF-16 and UTF-32 parts are decoded first), and each
+worksheet's real extent is read from its cell and row references
+(:mod:`importers.extent`, not the ``<dimension>`` element, which can lie)
+and held to ``IMPORT_MAX_ROWS``, ``IMPORT_MAX_COLUMNS`` and
+``IMPORT_MAX_CELLS``: a reader allocates the whole rectangle from A1 to the
+last cell.  Memory stays bounded by the chunk size; nothing is written.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import os
+import re
 import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterator, Union
+from typing import IO, Any, Iterable, Iterator, Union
+
+from importers.extent import ExtentError, SheetExtent, column_letters
 
 Source = Union[str, os.PathLike, bytes, bytearray, IO[bytes]]
 
@@ -45,6 +53,9 @@ class Limits:
     max_ratio: float = 200.0
     # Small parts may compress extremely well without being bombs.
     ratio_floor: int = 1024 * 1024
+    # The widest sheet (columns from A) and the largest rectangle from A1 to a sheet's last cell.
+    max_columns: int = 200
+    max_cells: int = 6_000_000
     # Rows allowed above the data (title rows and the header) in each sheet.
     header_allowance: int = 10
 
@@ -58,6 +69,8 @@ class Limits:
             max_entries=config.get("IMPORT_MAX_ZIP_ENTRIES") or defaults.max_entries,
             max_expanded=config.get("IMPORT_MAX_EXPANDED_BYTES") or defaults.max_expanded,
             max_ratio=config.get("IMPORT_MAX_COMPRESSION_RATIO") or defaults.max_ratio,
+            max_columns=config.get("IMPORT_MAX_COLUMNS") or defaults.max_columns,
+            max_cells=config.get("IMPORT_MAX_CELLS") or defaults.max_cells,
         )
 
 
@@ -130,10 +143,10 @@ def inspect_workbook(opened: IO[bytes] | str, limits: Limits) -> dict[str, int]:
             for info in infos:
                 if info.is_dir():
                     continue
-                count = _scan_part(handle, info, count_rows=info.filename.startswith("xl/worksheets/"))
-                if info.filename.startswith("xl/worksheets/"):
-                    rows[info.filename] = count
-                    total_rows += max(0, count - limits.header_allowance)
+                extent = _scan_part(handle, info, limits)
+                if extent is not None:
+                    rows[info.filename] = extent.rows
+                    total_rows += max(0, extent.rows - limits.header_allowance)
                     if total_rows > limits.max_rows:
                         raise too_many_rows(limits)
         finally:
@@ -159,27 +172,169 @@ def _head(opened: IO[bytes] | str) -> bytes:
     return head
 
 
-def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, *, count_rows: bool) -> int:
-    """Stream one part: refuse DTDs in XML and count ``<row`` tags.
+def _is_sheet(name: str) -> bool:
+    # calamine finds a sheet's part by a case-insensitive name under xl/worksheets/.
+    return name.lower().startswith("xl/worksheets/")
+
+
+def _is_xml(name: str) -> bool:
+    return name.lower().endswith((".xml", ".rels", ".vml")) or _is_sheet(name)
+
+
+def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits) -> SheetExtent | None:
+    """Stream one part: refuse DTDs in XML; for a worksheet, return its extent (refused beyond the limits).
 
     The compressed bytes are inflated here rather than through
     :mod:`zipfile`, which stops at the declared size: a part whose data
     expands beyond its declared size (what another reader would inflate),
     ends early or fails its CRC is refused.
     """
-    is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
-    rows = 0
+    chunks = _inflate(handle, info)
+    if not _is_xml(info.filename):
+        for _ in chunks:
+            pass
+        return None
+    extent = SheetExtent() if _is_sheet(info.filename) else None
     tail = b""
-    for chunk in _inflate(handle, info):
-        if is_xml:
+    try:
+        for chunk in _as_utf8(chunks, info.filename):
             seam = tail + chunk[:_TRAP_OVERLAP]
             if any(trap in chunk or trap in seam for trap in _XML_TRAPS):
                 raise RejectedFile(f"XML 含 DOCTYPE/ENTITY 声明（{info.filename}），已拒绝 / "
                                    f"XML with a DOCTYPE or ENTITY declaration in {info.filename}: refused")
-            if count_rows:
-                rows += chunk.count(b"<row") + seam.count(b"<row") - tail.count(b"<row") - chunk[:_TRAP_OVERLAP].count(b"<row")
             tail = chunk[-_TRAP_OVERLAP:]
-    return rows
+            if extent is not None:
+                extent.feed(chunk)
+                _check_extent(extent, limits, handle, info.filename)
+        if extent is not None:
+            extent.close()
+            _check_extent(extent, limits, handle, info.filename)
+    except ExtentError:
+        raise RejectedFile(f"工作表 XML 异常（{info.filename} 中有超长的标签），已拒绝 / "
+                           f"malformed sheet XML in {info.filename} (a tag longer than 1 MB): refused") from None
+    return extent
+
+
+def _check_extent(extent: SheetExtent, limits: Limits, handle: IO[bytes], part: str) -> None:
+    """Refuse a sheet whose rectangle from A1 to its last cell is beyond the limits (as soon as it is)."""
+    rows, columns = extent.rows, extent.columns
+    if rows <= limits.max_rows + limits.header_allowance and columns <= limits.max_columns \
+            and rows * columns <= limits.max_cells:
+        return
+    sheet = _sheet_name(handle, part)
+    last = f"{column_letters(min(columns, 1 << 20)) or 'A'}{rows}"
+    if rows > limits.max_rows + limits.header_allowance:
+        raise RejectedFile(f"工作表“{sheet}”用到第 {rows:,} 行（单元格 {last}），超过 {limits.max_rows:,} 行的上限，"
+                           f"请删除多余的行或分批导入 / sheet {sheet!r} reaches row {rows:,} (cell {last}), "
+                           f"more than {limits.max_rows:,} rows: delete the unused rows or split the workbook")
+    if columns > limits.max_columns:
+        raise RejectedFile(f"工作表“{sheet}”用到第 {columns:,} 列（单元格 {last}），超过 {limits.max_columns:,} 列的上限，"
+                           f"请删除多余的列 / sheet {sheet!r} reaches column {columns:,} (cell {last}), "
+                           f"more than {limits.max_columns:,} columns: delete the unused columns")
+    raise RejectedFile(f"工作表“{sheet}”从 A1 到 {last} 共 {rows * columns:,} 个单元格，超过 {limits.max_cells:,} 的上限，"
+                       f"请删除多余的行列或分批导入 / sheet {sheet!r} spans A1:{last}, {rows * columns:,} cells, "
+                       f"more than {limits.max_cells:,}: delete the unused rows and columns or split the workbook")
+
+
+_SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')
+_ATTRIBUTE = re.compile(rb'([\w:]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+
+
+def _sheet_name(handle: IO[bytes], part: str) -> str:
+    """The tab name of worksheet ``part`` for a message (the part's name when it cannot be told)."""
+    try:
+        handle.seek(0)
+        with zipfile.ZipFile(handle) as archive:
+            names = {info.filename.lower(): info for info in archive.infolist()}
+            workbook, rels = names.get("xl/workbook.xml"), names.get("xl/_rels/workbook.xml.rels")
+            if workbook is None or rels is None or max(workbook.file_size, rels.file_size) > (1 << 20):
+                return part
+            targets = {}
+            for tag in re.findall(rb'<(?:\w+:)?Relationship\b[^>]*>', archive.read(rels)):
+                attributes = {k: a or b for k, a, b in _ATTRIBUTE.findall(tag)}
+                target = attributes.get(b"Target", b"").decode("utf-8", "replace").lstrip("/")
+                targets[attributes.get(b"Id")] = target if target.lower().startswith("xl/") else f"xl/{target}"
+            for tag in _SHEET_TAG.findall(archive.read(workbook)):
+                attributes = {k.split(b":")[-1] if k != b"name" else k: a or b for k, a, b in _ATTRIBUTE.findall(tag)}
+                if targets.get(attributes.get(b"id"), "").lower() == part.lower():
+                    return attributes.get(b"name", b"").decode("utf-8", "replace") or part
+    except Exception:  # a message only: never fail the refusal over it
+        pass
+    return part
+
+
+# --- the XML's encoding ---------------------------------------------------------------
+
+_DECLARED = re.compile(rb'<\?xml[^>]*?encoding\s*=\s*["\']([A-Za-z0-9._:-]+)["\']')
+_WIDE = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
+_ASCII_PROBE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY y "z">]><c r="A1"/> +ADw-'
+
+
+def _as_utf8(chunks: Iterator[bytes], name: str) -> Iterable[bytes]:
+    """The part's XML as UTF-8, decoded by its byte order mark, its first bytes or its declaration.
+
+    A DOCTYPE written in UTF-16 or UTF-32 is invisible to a byte search, so
+    such parts are decoded first.  A declared encoding that is neither of
+    those must read ASCII as ASCII (GBK, Latin-1 ...): its bytes are searched
+    as they are; any other (UTF-7, EBCDIC) or unknown encoding is refused.
+    """
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= 1024:
+            break
+    encoding = _encoding(head, name)
+    if encoding is None:
+        yield head
+        yield from chunks
+        return
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        yield decoder.decode(head).encode("utf-8")
+        for chunk in chunks:
+            yield decoder.decode(chunk).encode("utf-8")
+        yield decoder.decode(b"", final=True).encode("utf-8")
+    except UnicodeDecodeError:
+        raise RejectedFile(f"{name} 的编码无法解码（{encoding}）/ {name} cannot be decoded as {encoding}") from None
+
+
+def _encoding(head: bytes, name: str) -> str | None:
+    """The codec to decode the part with, or None when its bytes can be searched as they are."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return None
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if head[:4] == b"\x00\x00\x00<":
+        return "utf-32-be"
+    if head[:4] == b"<\x00\x00\x00":
+        return "utf-32-le"
+    if len(head) >= 2 and head[0] == 0 and head[1] != 0:
+        return "utf-16-be"
+    if len(head) >= 2 and head[1] == 0 and head[0] != 0:
+        return "utf-16-le"
+    declared = _DECLARED.match(head)
+    if declared is None:
+        return None
+    label = declared.group(1).decode("ascii")
+    try:
+        codec = codecs.lookup(label)
+    except LookupError:
+        codec = None
+    unsupported = RejectedFile(f"{name} 的 XML 编码 {label} 不受支持（应为 UTF-8 或 UTF-16）/ "
+                               f"{name} declares an unsupported XML encoding {label} (expected UTF-8 or UTF-16)")
+    if codec is None:
+        raise unsupported
+    if codec.name in _WIDE:
+        raise RejectedFile(f"{name} 声明为 {label} 编码，实际不是 / {name} declares {label} but is not written in it")
+    try:
+        ascii_compatible = _ASCII_PROBE.decode(codec.name) == _ASCII_PROBE.decode("ascii")
+    except UnicodeDecodeError:
+        ascii_compatible = False
+    if not ascii_compatible:
+        raise unsupported
+    return None
 
 
 def _inflate(handle: IO[bytes], info: zipfile.ZipInfo) -> Iterator[bytes]:
