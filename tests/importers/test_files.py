@@ -155,3 +155,233 @@ def test_the_cli_exits_2_with_one_line(runner, tmp_path, name):
     assert len(result.output.strip().splitlines()) == 1 and "file refused" in result.output
     result = runner.invoke(args=["import", str(path), "--json"])
     assert result.exit_code == 2 and json.loads(result.stdout)["ok"] is False
+
+
+# --- A sheet's real extent: a 2 KB file must not make a reader allocate gigabytes --------
+
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def worksheet(sheet_data: str, dimension: str = "A1") -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{SHEET_NS}">'
+            f'<dimension ref="{dimension}"/><sheetData>{sheet_data}</sheetData></worksheet>').encode()
+
+
+def a1_and(ref: str, *, dimension: str = "A1") -> bytes:
+    """The institutions workbook whose sheet holds A1 and one cell at ``ref``."""
+    row = int("".join(ch for ch in ref if ch.isdigit()))
+    data = (f'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>'
+            f'<row r="{row}"><c r="{ref}"><v>1</v></c></row>')
+    return rezip(valid_book(), replace={"xl/worksheets/sheet1.xml": worksheet(data, dimension)})
+
+
+def far_row_only(row: int) -> bytes:
+    data = f'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="{row}"/>'
+    return rezip(valid_book(), replace={"xl/worksheets/sheet1.xml": worksheet(data)})
+
+
+# Scaled down (IMPORT_MAX_ROWS 1,000, 20 columns, 10,000 cells) so that a regression costs
+# megabytes, not the machine; the real files run in a subprocess with a memory limit below.
+EXTENTS = {
+    "A1 and a far row": (lambda: a1_and("B5000"), "reaches row 5,000 (cell B5000)"),
+    "A1 and a far column": (lambda: a1_and("AZ5"), "reaches column 52 (cell AZ5)"),
+    "a lying dimension": (lambda: a1_and("C3000", dimension="A1:B2"), "reaches row 3,000"),
+    "a far row number only on <row>": (lambda: far_row_only(4000), "reaches row 4,000"),
+    "a rectangle of too many cells": (lambda: a1_and("T600"), "spans A1:T600, 12,000 cells"),
+}
+
+
+@pytest.fixture
+def small_limits(app, monkeypatch):
+    monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 1_000)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_COLUMNS", 20)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_CELLS", 10_000)
+
+
+@pytest.fixture
+def no_parser(monkeypatch):
+    """Fail the test if calamine is asked to open the workbook: the refusal must come first."""
+    import importers.reading
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the workbook reached the parser")
+
+    monkeypatch.setattr(importers.reading.python_calamine.CalamineWorkbook, "from_object", refuse)
+
+
+@pytest.mark.parametrize("name", list(EXTENTS))
+def test_a_sheet_beyond_its_limits_is_refused_before_any_parser_runs(name, small_limits, no_parser):
+    build, expected = EXTENTS[name]
+    before = counts()
+    report = run_import(build(), actor=None)
+    assert report.rejected is not None and expected in report.rejected, report.rejected
+    assert "机构" in report.rejected          # the tab's name, not the zip part's
+    assert report.exit_code == 2 and report.status == 400
+    assert counts() == before
+
+
+def test_a_sheet_within_its_limits_still_imports(small_limits):
+    assert run_import(valid_book(5), actor=None).ok
+    assert run_import(rezip(valid_book(3), replace={}), actor=None).ok
+
+
+def test_the_column_and_cell_limits_are_configurable(app, monkeypatch):
+    data = a1_and("AZ5")
+    assert "more than 200 columns" not in (run_import(data, actor=None).rejected or "")
+    monkeypatch.setitem(app.config, "IMPORT_MAX_COLUMNS", 40)
+    assert "more than 40 columns" in run_import(data, actor=None).rejected
+    monkeypatch.setitem(app.config, "IMPORT_MAX_COLUMNS", 200)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_CELLS", 200)
+    assert "more than 200: delete" in run_import(data, actor=None).rejected
+
+
+def test_a_worksheet_part_in_capitals_is_still_checked(small_limits, no_parser):
+    data = a1_and("B5000")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr("XL/WORKSHEETS/SHEET1.XML" if name == "xl/worksheets/sheet1.xml" else name, content)
+    assert "reaches row 5,000" in run_import(out.getvalue(), actor=None).rejected
+
+
+# --- The DOCTYPE check reads the XML's own encoding ---------------------------------------
+
+
+def utf16_part(data: bytes, name: str, encoding: str, *, bom: bool = False, doctype: bool = True) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read(name).decode("utf-8")
+    body = xml.split("?>", 1)[1] if xml.startswith("<?xml") else xml
+    label = "UTF-16" if encoding.startswith("utf-16") else "UTF-32"
+    text = f'<?xml version="1.0" encoding="{label}"?>' + \
+        ('<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' if doctype else "") + body
+    encoded = text.encode(encoding)
+    if bom:
+        encoded = ("\ufeff").encode(encoding) + encoded
+    return rezip(data, replace={name: encoded})
+
+
+@pytest.mark.parametrize("encoding, bom", [("utf-16-le", False), ("utf-16-be", False), ("utf-16-le", True),
+                                           ("utf-16-be", True), ("utf-32-le", True)])
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "xl/worksheets/sheet1.xml"])
+def test_a_doctype_in_utf16_is_refused(encoding, bom, part):
+    data = utf16_part(valid_book(), part, encoding, bom=bom)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert b"<!DOCTYPE" not in archive.read(part)   # invisible to a byte search
+    report = run_import(data, actor=None)
+    assert report.exit_code == 2 and "DOCTYPE" in report.rejected, report.rejected
+
+
+def test_a_utf16_sheet_is_measured_too(small_limits):
+    data = utf16_part(a1_and("B5000"), "xl/worksheets/sheet1.xml", "utf-16-le", doctype=False)
+    assert "reaches row 5,000" in run_import(data, actor=None).rejected
+
+
+@pytest.mark.parametrize("declared, expected", [("UTF-7", "unsupported XML encoding UTF-7"),
+                                                ("cp037", "unsupported XML encoding cp037"),
+                                                ("no-such-encoding", "unsupported XML encoding"),
+                                                ("UTF-16", "declares UTF-16 but is not")])
+def test_an_encoding_the_check_cannot_read_is_refused(declared, expected):
+    data = valid_book()
+    xml = sheet_xml(data)
+    declaration = f'<?xml version="1.0" encoding="{declared}"?>'.encode()
+    report = run_import(rezip(data, replace={"xl/worksheets/sheet1.xml": declaration + without_declaration(xml)}),
+                        actor=None)
+    assert report.exit_code == 2 and expected in report.rejected, report.rejected
+
+
+def test_an_ascii_compatible_declared_encoding_is_searched_as_bytes():
+    data = valid_book()
+    xml = without_declaration(sheet_xml(data))
+    latin = rezip(data, replace={"xl/worksheets/sheet1.xml": b'<?xml version="1.0" encoding="ISO-8859-1"?>' +
+                                 xml.replace("机构".encode(), b"x")})
+    assert run_import(latin, actor=None).rejected is None
+    trap = rezip(data, replace={"xl/worksheets/sheet1.xml": b'<?xml version="1.0" encoding="GBK"?>'
+                                b'<!DOCTYPE x [<!ENTITY y "z">]>' + xml})
+    assert "DOCTYPE" in run_import(trap, actor=None).rejected
+
+
+# --- The real files, in a child process whose memory is capped ----------------------------
+
+CHILD_LIMIT_MB = 1536   # what the CLI's own start-up needs, with room; calamine's rectangle would not fit
+
+
+def _cap_memory(megabytes: int):
+    def cap():
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+    return cap
+
+
+@pytest.mark.parametrize("ref", ["XFD1048576", "ALL200000"])
+def test_the_cli_refuses_a1_and_a_far_corner_in_bounded_memory(ref, tmp_path, write_mode):
+    """The issue's files, end to end: ``registry import`` exits 2 with one line, within a memory cap."""
+    import os
+    import subprocess
+    import sys
+
+    if write_mode != "checked-then-written":
+        pytest.skip("no rows are written: one run is enough")
+    path = tmp_path / "corner.xlsx"
+    path.write_bytes(a1_and(ref))
+    assert path.stat().st_size < 8192
+    env = {**os.environ, "REGISTRY_ENV": "testing", "TEST_DATABASE_URL": "sqlite://",
+           "REGISTRY_INSTANCE_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "registry", "import", str(path)], env=env, capture_output=True,
+                            text=True, timeout=120, preexec_fn=_cap_memory(CHILD_LIMIT_MB))
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "file refused" in lines[0] and ref in lines[0], lines
+
+
+MEMORY_CHILD = """
+import json, resource, sys
+from importers.safety import Limits, RejectedFile, inspect_workbook
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+vm = int(open('/proc/self/status').read().split('VmSize:')[1].split()[0]) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (vm + (int(sys.argv[2]) << 20), resource.RLIM_INFINITY))
+out = {}
+try:
+    out['rows'] = inspect_workbook(sys.argv[1], Limits(max_ratio=1e9))
+except RejectedFile as exc:
+    out['refused'] = exc.message
+out['peak_mb'] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+print(json.dumps(out))
+"""
+
+
+def test_the_extent_check_runs_in_bounded_memory(tmp_path, write_mode):
+    """A 250 MB sheet part (a 20 MB text cell among many big ones, a lying dimension) scanned within 150 MB.
+
+    The child may use only 200 MB more address space than it started with: reading the part whole
+    (or a parser building the sheet) would fail; the streamed check must not.
+    """
+    import json
+    import subprocess
+    import sys
+
+    if write_mode != "checked-then-written":
+        pytest.skip("no rows are written: one run is enough")
+    path = tmp_path / "big.xlsx"
+    with zipfile.ZipFile(io.BytesIO(valid_book())) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            if info.filename != "xl/worksheets/sheet1.xml":
+                out.writestr(info.filename, source.read(info))
+        with out.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            part.write(f'<?xml version="1.0"?><worksheet xmlns="{SHEET_NS}"><dimension ref="A1:B2"/><sheetData>'
+                       .encode())
+            text = b"x" * 100_000
+            for n in range(1, 2_301):
+                part.write(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c>' % (n, n, text))
+                if n == 1_100:
+                    part.write(b'<c r="B%d" t="inlineStr"><is><t>' % n + b"y" * 20_000_000 + b"</t></is></c>")
+                part.write(b"</row>")
+            part.write(b'<row r="2301"><c r="C2301"><v>1</v></c></row></sheetData></worksheet>')
+    result = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(path), "200"], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout)
+    assert out.get("rows") == {"xl/worksheets/sheet1.xml": 2301}, out
+    assert out["peak_mb"] < 150, out
