@@ -9,11 +9,11 @@ from __future__ import annotations
 import io
 
 import marshmallow as ma
-from flask import send_file, url_for
+from flask import g, jsonify, request, send_file, url_for
 from flask_smorest.fields import Upload
 
 from registry.api.core import Blueprint, actor
-from registry.errors import ValidationError
+from registry.errors import PROBLEM_JSON, ValidationError, problem_type
 from registry.imports import services
 
 bp = Blueprint("imports", __name__, url_prefix="/api/v1",
@@ -52,7 +52,26 @@ def create_import(files, options):
     run = services.start_import(upload.stream, filename=upload.filename, actor=actor(),
                                 dry_run=options["dry_run"])
     headers = {"Location": url_for("imports.read_import", run_id=run.id)}
+    if run.status == "rejected":
+        return _refused(run, headers)
     return services.run_report(run), _status(run), headers
+
+
+def _refused(run, headers: dict):
+    """A refused file as problem+json (RFC 9457), naming the run that records it.
+
+    Not :func:`registry.errors.problem`, which rolls back: the refused run is kept.
+    """
+    status = _status(run)
+    payload = {"type": problem_type(status, "file-refused"), "title": "File refused", "status": status,
+               "detail": run.message, "instance": request.path, "id": run.id}
+    if g.get("request_id"):
+        payload["request_id"] = g.request_id
+    response = jsonify(payload)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    response.headers.update(headers)
+    return response
 
 
 @bp.route("/imports/<id:run_id>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
 
 from registry.extensions import db
@@ -54,9 +55,36 @@ def test_invalid_rows_write_nothing_and_give_an_error_workbook(client, auth, use
 
 
 def test_unreadable_file_is_refused(client, auth, users):
-    response = _post(client, auth.token(users.regulator), b"not a workbook at all")
-    assert response.status_code == 400
-    assert response.get_json()["status"] == "rejected"
+    headers = auth.token(users.regulator)
+    response = _post(client, headers, b"not a workbook at all")
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    problem = response.get_json()
+    assert problem["status"] == 400 and problem["type"] == "urn:registry:problem:file-refused"
+    assert "not an Excel (.xlsx) file" in problem["detail"]
+    run = client.get(response.headers["Location"], headers=headers).get_json()
+    assert run["id"] == problem["id"] and run["status"] == "rejected" and run["errors"][0]["message"] == problem["detail"]
+
+
+def _corner(ref: str) -> bytes:
+    from tests.importers.test_files import a1_and
+
+    return a1_and(ref)
+
+
+def test_a_sheet_reaching_far_beyond_the_limits_is_refused_with_a_clear_detail(client, auth, users, app, monkeypatch):
+    """The issue's 2 KB workbook, scaled down: refused before calamine opens it, nothing written."""
+    import importers.reading
+
+    monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 1_000)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_COLUMNS", 20)
+    monkeypatch.setattr(importers.reading.python_calamine.CalamineWorkbook, "from_object",
+                        lambda *a, **k: pytest.fail("the workbook reached the parser"))
+    headers = auth.token(users.institution)
+    for ref, expected in (("B5000", "reaches row 5,000 (cell B5000), more than 1,000 rows"),
+                          ("AZ5", "reaches column 52 (cell AZ5), more than 20 columns")):
+        response = _post(client, headers, _corner(ref), dry_run=True)
+        assert response.status_code == 400 and response.mimetype == "application/problem+json"
+        assert expected in response.get_json()["detail"]
 
 
 def test_an_import_run_is_private_to_its_starter_and_staff(client, auth, users, session):
@@ -80,6 +108,7 @@ def test_template_and_export_download(client, auth, users):
 
 def test_a_refused_file_has_no_error_workbook(client, auth, users):
     headers = auth.token(users.regulator)
-    run = _post(client, headers, b"not a workbook at all").get_json()
+    refused = _post(client, headers, b"not a workbook at all").get_json()
+    run = client.get(f"/api/v1/imports/{refused['id']}", headers=headers).get_json()
     assert run["status"] == "rejected"
     assert client.get(f"/api/v1/imports/{run['id']}/errors.xlsx", headers=headers).status_code == 422

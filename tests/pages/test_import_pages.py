@@ -216,6 +216,24 @@ def test_a_file_that_is_not_a_workbook_is_answered_on_the_form(client, auth, use
     assert "不是 Excel (.xlsx) 文件" in _text(client.get(f"/imports/{run.id}"))
 
 
+def test_a_sheet_reaching_far_beyond_the_limits_is_answered_on_the_form(client, auth, users, app, monkeypatch):
+    """The issue's 2 KB workbook, scaled down: the wizard says which sheet and cell, nothing is parsed."""
+    import importers.reading
+    from tests.importers.test_files import a1_and
+
+    monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 1_000)
+    monkeypatch.setattr(importers.reading.python_calamine.CalamineWorkbook, "from_object",
+                        lambda *a, **k: pytest.fail("the workbook reached the parser"))
+    auth.login_session(users.institution)
+    response = _upload(client, a1_and("B5000"))
+    assert response.status_code == 422
+    page = _text(response)
+    assert 'class="field-errors"' in page
+    assert "工作表“机构”用到第 5,000 行（单元格 B5000），超过 1,000 行的上限" in page
+    run = db.session.scalar(sa.select(ImportRun).order_by(ImportRun.id.desc()))
+    assert run.status == "rejected" and "B5000" in run.message
+
+
 def test_an_upload_without_a_file_is_answered_on_the_form(client, auth, users):
     auth.login_session(users.regulator)
     token = csrf_from(client.get("/imports"))
