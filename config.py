@@ -36,17 +36,32 @@ def _env_tuple(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _development_secret_key() -> str:
-    """Return the instance's random key, creating it on first use.
+    """Return the instance's random key, creating it on first use (readable by its owner only).
 
     A fixed string would let anyone forge sessions on every installation;
     a key per process would log everybody out on each restart.
     """
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    INSTANCE_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     key_file = INSTANCE_DIR / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+    try:
+        # Created 0600 from the start: no moment when another user could read it.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        owner_only(key_file)
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
     return key_file.read_text().strip()
+
+
+def owner_only(path: os.PathLike | str) -> None:
+    """Take group and other permissions off a file this process owns (e.g. one made before 0600)."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return
+    if status.st_uid == os.geteuid() and status.st_mode & 0o077:
+        os.chmod(path, status.st_mode & 0o700)
 
 
 def _default_database_url() -> str:

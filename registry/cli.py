@@ -109,6 +109,7 @@ def _write_demo_accounts(accounts: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"{email}\t{password}" for email, password in accounts.items()]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)  # also when the file was there before, with a looser mode
     with os.fdopen(fd, "a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
     click.echo(f"demo accounts (演示账号), also in {path}:")

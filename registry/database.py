@@ -20,9 +20,11 @@ pages a 503 page, the CLI a message and exit code 3.
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 from contextlib import contextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Iterator
 
 from flask import Flask, has_request_context, request
@@ -43,7 +45,23 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
     if engine.dialect.name == "sqlite":
+        _owner_only_database(engine.url.database)
         _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def _owner_only_database(database: str | None) -> None:
+    """A SQLite file readable by its owner only: created 0600 (SQLite gives its -wal and -shm
+    files the database's mode), and an older one, with its -wal and -shm, tightened to 0600."""
+    from config import owner_only
+
+    if database in (None, "", ":memory:") or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir() and not path.exists():
+        # An empty file is a valid empty database for SQLite.
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        owner_only(name)
 
 
 @contextmanager

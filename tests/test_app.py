@@ -1,3 +1,5 @@
+import os
+
 import sqlalchemy as sa
 
 import config
@@ -59,3 +61,58 @@ def test_foreign_keys_are_enforced(app, session):
         session.rollback()
     else:
         raise AssertionError("an institution in an unknown region was accepted")
+
+
+def _mode(path) -> int:
+    import stat
+
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_the_secret_key_file_is_owner_only_from_the_start_and_an_old_one_is_tightened(tmp_path, monkeypatch):
+    monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path / "instance")
+    monkeypatch.setattr(DevelopmentConfig, "SECRET_KEY", None)
+    old = os.umask(0o022)
+    try:
+        key = DevelopmentConfig().SECRET_KEY
+    finally:
+        os.umask(old)
+    assert _mode(tmp_path / "instance" / "secret_key") == 0o600
+    assert _mode(tmp_path / "instance") == 0o700
+    (tmp_path / "instance" / "secret_key").chmod(0o644)
+    assert DevelopmentConfig().SECRET_KEY == key
+    assert _mode(tmp_path / "instance" / "secret_key") == 0o600
+
+
+def test_a_sqlite_database_file_and_its_wal_and_shm_are_owner_only(tmp_path):
+    from registry import create_app
+
+    def app_on(path):
+        testing = config.TestingConfig()
+        testing.SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+        return create_app(testing)
+
+    fresh = tmp_path / "fresh.db"
+    old = os.umask(0o022)
+    try:
+        app = app_on(fresh)
+        with app.app_context():
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+                conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+            with db.engine.connect() as conn:
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+                assert conn.execute(sa.text("SELECT x FROM t")).scalar() == 1
+                for name in (fresh, f"{fresh}-wal", f"{fresh}-shm"):
+                    assert os.path.exists(name) and _mode(name) == 0o600, name
+            db.engine.dispose()
+        # A database made before (0644, with its -wal) is tightened when the app opens it.
+        for name in (fresh, f"{fresh}-wal"):
+            if os.path.exists(name):
+                os.chmod(name, 0o644)
+        app = app_on(fresh)
+        with app.app_context():
+            db.engine.dispose()
+        assert _mode(fresh) == 0o600
+    finally:
+        os.umask(old)

@@ -45,6 +45,9 @@ def test_seed_demo_prints_the_demo_accounts_and_keeps_them_owner_readable(runner
     from pathlib import Path
 
     monkeypatch.setitem(app.config, "REGISTRY_INSTANCE_DIR", str(tmp_path))
+    # A file left readable by all (before accounts were kept owner-only) is tightened too.
+    Path(tmp_path, "demo-accounts.txt").write_text("")
+    Path(tmp_path, "demo-accounts.txt").chmod(0o644)
     result = runner.invoke(args=["seed", "--demo"])
     assert result.exit_code == 0, result.output
     assert "regulator@demo.invalid\tDemo-" in result.output

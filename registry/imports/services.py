@@ -5,6 +5,7 @@ The API and the import wizard call these; the work itself is
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import IO, Any
@@ -39,10 +40,7 @@ def start_import(upload: IO[bytes], *, filename: str | None, actor: Any, dry_run
     db.session.add(run)
     db.session.flush()
     path = upload_path(run)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as out:
-        while chunk := upload.read(1 << 20):
-            out.write(chunk)
+    _store(upload, path)
     if path.stat().st_size <= current_app.config["IMPORT_INLINE_MAX_BYTES"] or current_app.config["IMPORT_INLINE_ONLY"]:
         _execute(run, actor)
         return run
@@ -50,6 +48,19 @@ def start_import(upload: IO[bytes], *, filename: str | None, actor: Any, dry_run
     app = current_app._get_current_object()
     threading.Thread(target=_background, args=(app, run.id), name=f"import-{run.id}", daemon=True).start()
     return run
+
+
+def _store(upload: IO[bytes], path: Path) -> None:
+    """Keep an upload readable by the registry's own user only: the file 0600, its folder 0700."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = path.parent.stat()
+    if folder.st_uid == os.geteuid() and folder.st_mode & 0o077:
+        path.parent.chmod(0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        while chunk := upload.read(1 << 20):
+            out.write(chunk)
 
 
 def _execute(run: ImportRun, actor: Any) -> None:

@@ -87,6 +87,29 @@ def test_a_sheet_reaching_far_beyond_the_limits_is_refused_with_a_clear_detail(c
         assert expected in response.get_json()["detail"]
 
 
+def test_uploads_are_kept_readable_by_the_registry_only(client, auth, users, app, monkeypatch, tmp_path):
+    import os
+    import stat
+
+    def mode(path) -> int:
+        return stat.S_IMODE(os.stat(path).st_mode)
+
+    headers = auth.token(users.regulator)
+    book = xlsx({"计量标准": [STANDARD_HEADER, standard_row("[2024]赣量标证字第709号", users.own.credit_code)]})
+    old = os.umask(0o022)
+    try:
+        for folder in (tmp_path / "new" / "imports", tmp_path / "old"):
+            if folder.name == "old":
+                folder.mkdir(mode=0o755)
+                folder.chmod(0o755)    # a folder made before, readable by all
+            monkeypatch.setitem(app.config, "IMPORT_STORAGE_DIR", str(folder))
+            run = _post(client, headers, book, dry_run=True).get_json()
+            assert mode(folder / f"{run['id']}.xlsx") == 0o600
+            assert mode(folder) == 0o700
+    finally:
+        os.umask(old)
+
+
 def test_an_import_run_is_private_to_its_starter_and_staff(client, auth, users, session):
     book = xlsx({"计量标准": [STANDARD_HEADER, standard_row("[2024]赣量标证字第703号", users.own.credit_code)]})
     run = _post(client, auth.token(users.institution), book, dry_run=True).get_json()
