@@ -40,6 +40,8 @@ _PLAIN_LAST_ROW = re.compile(rb'<row r="([0-9]{1,9})"')
 _PLAIN_COLUMNS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
 # A tag longer than this is refused rather than buffered.
 MAX_TAG = 1 << 20
+# Chunks are read in regions of about this size (each region checks against new bounds: fewer, larger).
+REGION = 4 << 20
 _HUGE = 1 << 40
 
 
@@ -56,8 +58,18 @@ class SheetExtent:
         self._row = 0      # calamine's 0-based row of the next row or cell without r
         self._col = 0      # ... and column of the next cell without r
         self._carry = b""
+        self._pending: list[bytes] = []
+        self._pending_size = 0
 
     def feed(self, chunk: bytes) -> None:
+        self._pending.append(chunk)
+        self._pending_size += len(chunk)
+        if self._pending_size >= REGION:
+            self._flush()
+
+    def _flush(self) -> None:
+        chunk = b"".join(self._pending)
+        self._pending, self._pending_size = [], 0
         buf = self._carry + chunk if self._carry else chunk
         cut = buf.rfind(b"<")
         if cut < 0:
@@ -72,6 +84,7 @@ class SheetExtent:
 
     def close(self) -> None:
         """The end of the part: read what is left."""
+        self._flush()
         tail, self._carry = self._carry, b""
         if tail:
             self._exact(tail + b" ")
@@ -258,7 +271,10 @@ def _odd_rows(rows: int) -> re.Pattern:
 
 @lru_cache(maxsize=64)
 def _odd_cells(rows: int, columns: int) -> re.Pattern:
-    """A cell tag not in the plain form ``<c r="A1" s=".." t="..">`` within rows x columns."""
+    """A cell tag not in the plain form ``<c r="A1" s=".." t="..">`` within rows x columns.
+
+    Its other attributes may only be s, t, cm, vm or ph (never a second r: calamine takes the last).
+    """
     plain = (rf' r="{_letters_at_most(columns)}{_number_at_most(rows)}"'
-             rf'(?: (?:s|t|cm|vm|ph)="[^"<>&]*+")*+ ?/?>')
-    return re.compile(rf'<c(?=[\s/>])(?!{plain})'.encode())
+             rf'(?: [stcvmph]{{1,2}}="[^"<>&]*+")*+ ?/?>')
+    return re.compile(rf'<c(?!{plain})(?=[\s/>])'.encode())

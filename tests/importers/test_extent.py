@@ -132,10 +132,10 @@ def test_random_sheets_in_random_chunks(seed):
 
 
 def test_an_endless_tag_is_refused_not_buffered():
-    from importers.extent import MAX_TAG, ExtentError
+    from importers.extent import MAX_TAG, REGION, ExtentError
 
     scanner = SheetExtent()
     scanner.feed(b'<sheetData><row r="1"><c r="A1" t="')
     with pytest.raises(ExtentError):
-        for _ in range(MAX_TAG // 65536 + 2):
+        for _ in range((MAX_TAG + REGION) // 65536 + 2):
             scanner.feed(b"x" * 65536)
