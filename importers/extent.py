@@ -231,35 +231,39 @@ def column_letters(number: int) -> str:
 
 
 def _number_at_most(bound: int) -> str:
-    """A regex for 1..bound without leading zeros (never matches when bound is 0)."""
+    """A regex for 1..bound without leading zeros (never matches when bound is 0).
+
+    Numbers as long as the bound come first and shorter ones last, possessively:
+    most references in a region have as many digits as its last row.
+    """
     if bound <= 0:
         return "(?!)"
     digits = str(bound)
     n = len(digits)
-    options = []
-    if n > 1:
-        options.append(f"[1-9][0-9]{{0,{n - 2}}}")
+    options = [digits]
     for i, d in enumerate(digits):
         low = 1 if i == 0 else 0
         if int(d) > low:
-            options.append(f"{digits[:i]}[{low}-{int(d) - 1}][0-9]{{{n - i - 1}}}")
-    options.append(digits)
+            rest = f"[0-9]{{{n - i - 1}}}" if n - i - 1 else ""
+            options.append(f"{digits[:i]}[{low}-{int(d) - 1}]{rest}")
+    if n > 1:
+        options.append(f"[1-9][0-9]{{0,{n - 2}}}+" if n > 2 else "[1-9]")
     return "(?:" + "|".join(options) + ")"
 
 
 def _letters_at_most(bound: int) -> str:
-    """A regex for column letters A..column ``bound`` (upper case)."""
+    """A regex for column letters A..column ``bound`` (upper case), the longest first."""
     if bound <= 0:
         return "(?!)"
     letters = column_letters(bound)
     m = len(letters)
-    options = []
-    if m > 1:
-        options.append(f"[A-Z]{{1,{m - 1}}}")
+    options = [letters]
     for i, ch in enumerate(letters):
         if ch > "A":
-            options.append(f"{letters[:i]}[A-{chr(ord(ch) - 1)}][A-Z]{{{m - i - 1}}}")
-    options.append(letters)
+            rest = f"[A-Z]{{{m - i - 1}}}" if m - i - 1 else ""
+            options.append(f"{letters[:i]}[A-{chr(ord(ch) - 1)}]{rest}")
+    if m > 1:
+        options.append(f"[A-Z]{{1,{m - 1}}}+" if m > 2 else "[A-Z]")
     return "(?:" + "|".join(options) + ")"
 
 
