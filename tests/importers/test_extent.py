@@ -139,3 +139,30 @@ def test_an_endless_tag_is_refused_not_buffered():
     with pytest.raises(ExtentError):
         for _ in range((MAX_TAG + REGION) // 65536 + 2):
             scanner.feed(b"x" * 65536)
+
+
+@pytest.mark.parametrize("bound", [1, 2, 9, 10, 11, 19, 20, 99, 100, 101, 109, 110, 999, 1000, 57_321, 100_001,
+                                   200_010, 1_048_576])
+def test_the_row_bound_pattern_takes_exactly_the_numbers_up_to_it(bound):
+    import re
+
+    from importers.extent import _number_at_most
+
+    pattern = re.compile(_number_at_most(bound) + r"\Z")
+    rng = random.Random(bound)
+    for value in [*range(1, min(bound + 50, 3_000)), bound - 1, bound, bound + 1, bound * 10,
+                  *(rng.randint(1, 10 * bound) for _ in range(200))]:
+        if value > 0:
+            assert bool(pattern.match(str(value))) == (value <= bound), value
+    assert not pattern.match("0") and not pattern.match("01")
+
+
+@pytest.mark.parametrize("bound", [1, 2, 25, 26, 27, 52, 200, 701, 702, 703, 16_384])
+def test_the_column_bound_pattern_takes_exactly_the_columns_up_to_it(bound):
+    import re
+
+    from importers.extent import _letters_at_most
+
+    pattern = re.compile(_letters_at_most(bound) + r"\Z")
+    for value in [*range(1, min(bound + 60, 1_500)), bound, bound + 1, 16_384]:
+        assert bool(pattern.match(column_letters(value))) == (value <= bound), value
