@@ -170,3 +170,32 @@ def test_the_wizard_at_tablet_width(pages, live_server):
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
     pages.screenshot("imports-tablet")
+
+
+def test_a_workbook_reaching_far_beyond_the_limits_is_refused_on_the_form(pages, live_server):
+    """The issue's 2 KB workbook (A1 and ALL200000) by an institution user: a clear message, nothing parsed."""
+    from tests.importers.test_files import a1_and
+
+    page = pages.page
+    pages.login("institution")
+    for width, height, suffix in ((1366, 900, ""), (390, 844, "-phone")):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/imports")
+        _upload(page, a1_and("ALL200000"), "角落.xlsx")
+        error = page.locator(".field-errors")
+        assert "工作表“机构”用到第 1,000 列（单元格 ALL200000），超过 200 列的上限" in error.inner_text()
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+        pages.screenshot(f"imports-refused-extent{suffix}")
+    page.get_by_role("link", name="English").click()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    _upload_en = page.get_by_label(re.compile("Workbook file"))
+    _upload_en.set_input_files(files=[{"name": "corner.xlsx", "buffer": a1_and("ALL200000"),
+                                       "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}])
+    page.get_by_role("button", name=re.compile("Upload")).click()
+    page.wait_for_load_state()
+    assert "reaches column 1,000 (cell ALL200000), more than 200 columns" in page.locator(".field-errors").inner_text()
+    pages.screenshot("imports-refused-extent-en")
+    page.set_viewport_size({"width": 390, "height": 844})
+    pages.screenshot("imports-refused-extent-en-phone")
+    page.get_by_role("link", name="中文").click()
