@@ -25,8 +25,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# A start or end tag of a row or cell, with or without a namespace prefix.
-_TAG = re.compile(rb'<(/?)(?:[^\s<>/!?:"\'=]+:)?(c|row)(?=[\s/>])')
+# A row's start or end tag or a cell's start tag, with or without a namespace prefix
+# (group 1: '/' for a row's end; group 2: the start tag's name).
+_TAG = re.compile(rb'<(?:(/)(?:[^\s<>/!?:"\'=]+:)?row|(?:[^\s<>/!?:"\'=]+:)?(c|row))(?=[\s/>])')
 # The rest of a tag: up to the first '>' outside quotes (as quick-xml reads it).
 _REST = re.compile(rb'(?:[^>"\']++|"[^"]*+"|\'[^\']*+\')*+>')
 # An r attribute inside a tag (unprefixed: calamine reads only ``r``).
@@ -55,6 +56,7 @@ class SheetExtent:
     def __init__(self) -> None:
         self.rows = 0
         self.columns = 0
+        self.cells_walked = 0   # cell tags read one by one (the slow way): bounded by the caller
         self._row = 0      # calamine's 0-based row of the next row or cell without r
         self._col = 0      # ... and column of the next cell without r
         self._carry = b""
@@ -162,15 +164,14 @@ class SheetExtent:
             if rest is None:
                 return m.start()
             pos = rest.end()
-            closing, name = m.group(1), m.group(2)
-            if closing:
-                if name == b"row":
-                    self._row += 1
-                    self._col = 0
+            name = m.group(2)
+            if name is None:       # </row>
+                self._row += 1
+                self._col = 0
                 continue
             attributes = region[m.end():pos]
-            refs = [_parse(a or b) for a, b in _R_ATTR.findall(attributes)]
-            refs = [ref for ref in refs if ref is not None]
+            refs = [ref for ref in (_parse(a or b) for a, b in _R_ATTR.findall(attributes)) if ref is not None] \
+                if b"r" in attributes else []
             if name == b"row":
                 if refs:
                     self._row = max(row for row, _ in refs) - 1
@@ -179,6 +180,7 @@ class SheetExtent:
                     self._row += 1
                     self._col = 0
                 continue
+            self.cells_walked += 1
             cells = [(row, col) for row, col in refs if col]
             if cells:
                 row, col = max(r for r, _ in cells), max(c for _, c in cells)

@@ -219,9 +219,13 @@ def _check_extent(extent: SheetExtent, limits: Limits, handle: IO[bytes], part: 
     """Refuse a sheet whose rectangle from A1 to its last cell is beyond the limits (as soon as it is)."""
     rows, columns = extent.rows, extent.columns
     if rows <= limits.max_rows + limits.header_allowance and columns <= limits.max_columns \
-            and rows * columns <= limits.max_cells:
+            and rows * columns <= limits.max_cells and extent.cells_walked <= limits.max_cells:
         return
     sheet = _sheet_name(handle, part)
+    if extent.cells_walked > limits.max_cells:
+        # More cell tags than the rectangle may hold: repeated references, not a sheet to import.
+        raise RejectedFile(f"工作表“{sheet}”的单元格超过 {limits.max_cells:,} 个，已拒绝 / sheet {sheet!r} holds more "
+                           f"than {limits.max_cells:,} cells: refused")
     last = f"{column_letters(min(columns, 1 << 20)) or 'A'}{rows}"
     if rows > limits.max_rows + limits.header_allowance:
         raise RejectedFile(f"工作表“{sheet}”用到第 {rows:,} 行（单元格 {last}），超过 {limits.max_rows:,} 行的上限，"

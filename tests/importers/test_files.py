@@ -385,3 +385,11 @@ def test_the_extent_check_runs_in_bounded_memory(tmp_path, write_mode):
     out = json.loads(result.stdout)
     assert out.get("rows") == {"xl/worksheets/sheet1.xml": 2301}, out
     assert out["peak_mb"] < 150, out
+
+
+def test_a_sheet_repeating_one_cell_in_an_unusual_form_is_refused_after_at_most_the_cell_limit(app, monkeypatch):
+    """Tags read one by one cost time: no more of them than the rectangle may hold cells."""
+    monkeypatch.setitem(app.config, "IMPORT_MAX_CELLS", 500)
+    data = rezip(valid_book(), replace={"xl/worksheets/sheet1.xml": worksheet(
+        "<row r='1'>" + "<c r='A1'><v>1</v></c>" * 600 + "</row>")})
+    assert "holds more than 500 cells" in run_import(data, actor=None).rejected
