@@ -83,8 +83,9 @@ class Config:
     # Upload and import limits.
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 50 * 1024 * 1024)
     IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 200_000)
-    # A sheet is refused beyond this column, or when the rectangle from A1 to its last cell
-    # holds more cells (a reader allocates all of them: A1 and XFD1048576 would ask for gigabytes).
+    # A sheet is refused beyond this column, or when the rectangles from A1 to each sheet's last
+    # cell hold more cells together (a reader allocates all of them: A1 and XFD1048576 would ask
+    # for gigabytes).
     IMPORT_MAX_COLUMNS = _env_int("IMPORT_MAX_COLUMNS", 200)
     IMPORT_MAX_CELLS = _env_int("IMPORT_MAX_CELLS", 6_000_000)
     # A sheet with at least this many rows is written while it is checked (importers.pipeline).

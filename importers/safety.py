@@ -137,15 +137,16 @@ def inspect_workbook(opened: IO[bytes] | str, limits: Limits) -> dict[str, int]:
                     f"suspicious compression ratio in {info.filename} "
                     f"({info.file_size / max(info.compress_size, 1):.0f}:1, a zip bomb?)")
         rows: dict[str, int] = {}
-        total_rows = 0
+        total_rows = total_cells = 0
         handle = open(opened, "rb") if isinstance(opened, str) else opened
         try:
             for info in infos:
                 if info.is_dir():
                     continue
-                extent = _scan_part(handle, info, limits)
+                extent = _scan_part(handle, info, limits, cells_before=total_cells)
                 if extent is not None:
                     rows[info.filename] = extent.rows
+                    total_cells += extent.rows * extent.columns
                     total_rows += max(0, extent.rows - limits.header_allowance)
                     if total_rows > limits.max_rows:
                         raise too_many_rows(limits)
@@ -181,8 +182,12 @@ def _is_xml(name: str) -> bool:
     return name.lower().endswith((".xml", ".rels", ".vml")) or _is_sheet(name)
 
 
-def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits) -> SheetExtent | None:
+def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits, *,
+               cells_before: int = 0) -> SheetExtent | None:
     """Stream one part: refuse DTDs in XML; for a worksheet, return its extent (refused beyond the limits).
+
+    ``cells_before``: the cells of the sheets already read (a reader keeps every sheet it
+    opened, so ``IMPORT_MAX_CELLS`` holds for them together).
 
     The compressed bytes are inflated here rather than through
     :mod:`zipfile`, which stops at the declared size: a part whose data
@@ -205,21 +210,21 @@ def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits) -> Shee
             tail = chunk[-_TRAP_OVERLAP:]
             if extent is not None:
                 extent.feed(chunk)
-                _check_extent(extent, limits, handle, info.filename)
+                _check_extent(extent, limits, handle, info.filename, cells_before)
         if extent is not None:
             extent.close()
-            _check_extent(extent, limits, handle, info.filename)
+            _check_extent(extent, limits, handle, info.filename, cells_before)
     except ExtentError:
         raise RejectedFile(f"工作表 XML 异常（{info.filename} 中有超长的标签），已拒绝 / "
                            f"malformed sheet XML in {info.filename} (a tag longer than 1 MB): refused") from None
     return extent
 
 
-def _check_extent(extent: SheetExtent, limits: Limits, handle: IO[bytes], part: str) -> None:
+def _check_extent(extent: SheetExtent, limits: Limits, handle: IO[bytes], part: str, cells_before: int) -> None:
     """Refuse a sheet whose rectangle from A1 to its last cell is beyond the limits (as soon as it is)."""
     rows, columns = extent.rows, extent.columns
     if rows <= limits.max_rows + limits.header_allowance and columns <= limits.max_columns \
-            and rows * columns <= limits.max_cells and extent.cells_walked <= limits.max_cells:
+            and rows * columns + cells_before <= limits.max_cells and extent.cells_walked <= limits.max_cells:
         return
     sheet = _sheet_name(handle, part)
     if extent.cells_walked > limits.max_cells:
@@ -235,6 +240,11 @@ def _check_extent(extent: SheetExtent, limits: Limits, handle: IO[bytes], part: 
         raise RejectedFile(f"工作表“{sheet}”用到第 {columns:,} 列（单元格 {last}），超过 {limits.max_columns:,} 列的上限，"
                            f"请删除多余的列 / sheet {sheet!r} reaches column {columns:,} (cell {last}), "
                            f"more than {limits.max_columns:,} columns: delete the unused columns")
+    if cells_before:
+        raise RejectedFile(f"工作表“{sheet}”从 A1 到 {last} 共 {rows * columns:,} 个单元格，连同前面的工作表超过 "
+                           f"{limits.max_cells:,} 的上限，请删除多余的行列或分批导入 / sheet {sheet!r} spans A1:{last}, "
+                           f"{rows * columns:,} cells, with the sheets before it more than {limits.max_cells:,}: "
+                           "delete the unused rows and columns or split the workbook")
     raise RejectedFile(f"工作表“{sheet}”从 A1 到 {last} 共 {rows * columns:,} 个单元格，超过 {limits.max_cells:,} 的上限，"
                        f"请删除多余的行列或分批导入 / sheet {sheet!r} spans A1:{last}, {rows * columns:,} cells, "
                        f"more than {limits.max_cells:,}: delete the unused rows and columns or split the workbook")

@@ -393,3 +393,19 @@ def test_a_sheet_repeating_one_cell_in_an_unusual_form_is_refused_after_at_most_
     data = rezip(valid_book(), replace={"xl/worksheets/sheet1.xml": worksheet(
         "<row r='1'>" + "<c r='A1'><v>1</v></c>" * 600 + "</row>")})
     assert "holds more than 500 cells" in run_import(data, actor=None).rejected
+
+
+def test_the_cell_limit_holds_for_the_sheets_together(app, monkeypatch, no_parser):
+    """A reader keeps every sheet it opened: two sheets each within the limit, over it together."""
+    from openpyxl import Workbook
+
+    monkeypatch.setitem(app.config, "IMPORT_MAX_CELLS", 10_000)
+    book = Workbook()
+    book.remove(book.active)
+    for title in ("机构", "人员"):
+        sheet = book.create_sheet(title)
+        sheet["A1"], sheet["T400"] = "x", 1      # 8,000 cells from A1
+    out = io.BytesIO()
+    book.save(out)
+    report = run_import(out.getvalue(), actor=None)
+    assert report.exit_code == 2 and "with the sheets before it more than 10,000" in report.rejected, report.rejected
