@@ -125,6 +125,13 @@ class Config:
     # How many processes serve requests (gunicorn's WEB_CONCURRENCY convention); gunicorn.conf.py
     # checks its real worker count.  Production refuses more than one with per-process limits.
     SERVER_PROCESSES = _env_int("WEB_CONCURRENCY", 1)
+    # The coverage report cache (registry.coverage.cache, Flask-Caching): shared through Redis when a URL
+    # is set, else one SimpleCache per process.  Entries are keyed by the data version, so they need no
+    # expiry to be right; the timeout only bounds what old versions leave behind.
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL") or REDIS_URL
+    CACHE_TYPE = os.environ.get("CACHE_TYPE") or ("RedisCache" if CACHE_REDIS_URL else "SimpleCache")
+    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "registry:cache:")
+    CACHE_DEFAULT_TIMEOUT = _env_int("CACHE_DEFAULT_TIMEOUT", 24 * 3600)
     # Login throttling (Flask-Limiter syntax), per account and per remote address.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
@@ -179,6 +186,9 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     # The Redis the tests may use (flushed by them): a database of its own, never production's.
     TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    # No report cache unless a test switches one on (tests/coverage/test_cache.py).
+    CACHE_TYPE = "NullCache"
+    CACHE_NO_NULL_WARNING = True
     # Tests share one connection per test: no background threads.
     IMPORT_INLINE_ONLY = True
     HSTS_SECONDS = 0

@@ -22,9 +22,13 @@ def create_app(config: object | str | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from registry import database
-    from registry.extensions import db, login_manager, migrate
+    from registry.extensions import cache, db, login_manager, migrate
 
     db.init_app(app)
+    cache.init_app(app)
+    from registry.coverage import cache as coverage_cache
+
+    coverage_cache.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     login_manager.init_app(app)

@@ -1,7 +1,8 @@
 """``/api/v1/coverage``: indicators against targets, gaps, risks, forecast, expiring certificates.
 
-Each view is one call to :mod:`registry.coverage.services`; the body is the
-service's ``to_dict()``, the same object ``registry coverage --json`` prints.
+Each view is one call to :mod:`registry.coverage.services` through the report
+cache (:mod:`registry.coverage.cache`); the body is the service's ``to_dict()``,
+the same object ``registry coverage --json`` prints.
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import date
 
 from registry.api.core import Blueprint, actor
 from registry.auth.policy import ensure_can_read_coverage, is_staff
-from registry.coverage import services
+from registry.coverage import cache
 from registry.coverage.schemas import CoverageArgs, ExpiringArgs, ForecastArgs, MonthsArgs
 
 bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
@@ -26,7 +27,7 @@ def _staff_only() -> None:
 def report(args):
     """Every indicator against its target on a date"""
     _staff_only()
-    return services.coverage_report(args.get("as_of") or date.today(), args.get("region")).to_dict()
+    return cache.as_dict("report", args.get("as_of") or date.today(), args.get("region"))
 
 
 @bp.route("/regions")
@@ -35,7 +36,7 @@ def report(args):
 def by_region(args):
     """Every indicator for each city, side by side"""
     _staff_only()
-    return services.coverage_by_region(args.get("as_of") or date.today(), args.get("region")).to_dict()
+    return cache.as_dict("regions", args.get("as_of") or date.today(), args.get("region"))
 
 
 @bp.route("/gaps")
@@ -44,7 +45,7 @@ def by_region(args):
 def gaps(args):
     """Mandatory-verification lines no standard covers, per region"""
     _staff_only()
-    return services.coverage_gaps(args.get("as_of") or date.today(), args.get("region")).to_dict()
+    return cache.as_dict("gaps", args.get("as_of") or date.today(), args.get("region"))
 
 
 @bp.route("/single-points")
@@ -53,8 +54,8 @@ def gaps(args):
 def single_points(args):
     """Covered lines whose covering certificates all expire soon"""
     _staff_only()
-    return services.single_points_of_failure(args.get("as_of") or date.today(), args.get("region"),
-                                             args.get("months")).to_dict()
+    return cache.as_dict("single_points", args.get("as_of") or date.today(), args.get("region"),
+                         args.get("months"))
 
 
 @bp.route("/forecast")
@@ -63,8 +64,8 @@ def single_points(args):
 def forecast(args):
     """Indicator values at each coming month-end if nothing is renewed"""
     _staff_only()
-    return services.coverage_forecast(args.get("as_of") or date.today(), args.get("region"),
-                                      args["months"]).to_dict()
+    return cache.as_dict("forecast", args.get("as_of") or date.today(), args.get("region"),
+                         args["months"])
 
 
 @bp.route("/expiring")
@@ -75,7 +76,7 @@ def expiring(args):
     user = actor()
     institution_id = args.get("institution_id") if is_staff(user) else user.institution_id
     region = args.get("region") if is_staff(user) else None
-    return services.expiring_certificates(
-        args.get("as_of") or date.today(), args.get("months"), region,
+    return cache.as_dict(
+        "expiring", args.get("as_of") or date.today(), args.get("months"), region,
         institution_id=institution_id, limit=args["limit"], offset=args["offset"],
-    ).to_dict()
+    )

@@ -14,7 +14,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from registry.coverage import services
+from registry.coverage import cache
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.institutions.models import Institution
@@ -153,7 +153,7 @@ def coverage_group(ctx: click.Context, region: str | None, as_of: date | None, a
     if ctx.invoked_subcommand is not None:
         return
     region, as_of, as_json = _options(region, as_of, as_json)
-    report = _run(lambda: services.coverage_report(as_of, region))
+    report = _run(lambda: cache.result("report", as_of, region))
     if as_json:
         _echo_json(report)
         return
@@ -174,7 +174,7 @@ def coverage_group(ctx: click.Context, region: str | None, as_of: date | None, a
 def regions_command(region: str | None, as_of: date | None, as_json: bool | None) -> None:
     """按设区市 — every indicator for each city (each child region), side by side."""
     region, as_of, as_json = _options(region, as_of, as_json)
-    table = _run(lambda: services.coverage_by_region(as_of, region))
+    table = _run(lambda: cache.result("regions", as_of, region))
     if as_json:
         _echo_json(table)
         return
@@ -203,7 +203,7 @@ def regions_command(region: str | None, as_of: date | None, as_json: bool | None
 def gaps_command(region: str | None, as_of: date | None, as_json: bool | None) -> None:
     """建标空白 — mandatory lines without a covering standard, in the region and each city."""
     region, as_of, as_json = _options(region, as_of, as_json)
-    gaps = _run(lambda: services.coverage_gaps(as_of, region))
+    gaps = _run(lambda: cache.result("gaps", as_of, region))
     if as_json:
         _echo_json(gaps)
         return
@@ -230,7 +230,7 @@ def gaps_command(region: str | None, as_of: date | None, as_json: bool | None) -
 def single_points_command(region: str | None, as_of: date | None, as_json: bool | None, months: int | None) -> None:
     """单点失效 — covered lines whose covering certificates all expire within the horizon."""
     region, as_of, as_json = _options(region, as_of, as_json)
-    risks = _run(lambda: services.single_points_of_failure(as_of, region, months))
+    risks = _run(lambda: cache.result("single_points", as_of, region, months))
     if as_json:
         _echo_json(risks)
         return
@@ -257,7 +257,7 @@ def single_points_command(region: str | None, as_of: date | None, as_json: bool 
 def forecast_command(region: str | None, as_of: date | None, as_json: bool | None, months: int) -> None:
     """预测 — indicator values at each coming month-end if nothing is renewed."""
     region, as_of, as_json = _options(region, as_of, as_json)
-    forecast = _run(lambda: services.coverage_forecast(as_of, region, months))
+    forecast = _run(lambda: cache.result("forecast", as_of, region, months))
     if as_json:
         _echo_json(forecast)
         return
@@ -294,8 +294,8 @@ def expiring_command(region: str | None, as_of: date | None, as_json: bool | Non
             sa.select(Institution.id).where(Institution.credit_code == credit_code.strip().upper()))
         if institution_id is None:
             raise click.ClickException(f"未知的机构 / unknown institution: {credit_code}")
-    listing = _run(lambda: services.expiring_certificates(
-        as_of, months, region, institution_id=institution_id, limit=limit, offset=offset))
+    listing = _run(lambda: cache.result(
+        "expiring", as_of, months, region, institution_id=institution_id, limit=limit, offset=offset))
     if as_json:
         _echo_json(listing)
         return
@@ -307,3 +307,11 @@ def expiring_command(region: str | None, as_of: date | None, as_json: bool | Non
     rows = [[item["valid_until"], item["certificate_no"], item["name"], item["status"], item["institution_name"]]
             for item in data["items"]]
     click.echo(_table(["有效期至 valid until", "证书号 certificate", "名称 name", "状态 status", "建标单位 holder"], rows))
+
+
+@coverage_group.command("clear-cache")
+@with_appcontext
+def clear_cache_command() -> None:
+    """清除报表缓存 — drop every cached report (after a restore or a change made without an audit row)."""
+    cache.clear()
+    click.echo("已清除报表缓存 / report cache cleared")

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import gettext as _
 
 from registry.auth.policy import is_staff
-from registry.coverage import services
+from registry.coverage import cache, services
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.i18n import is_english
@@ -114,12 +114,12 @@ def index():
     form = {"as_of": as_of.isoformat(), "region": region}
     province = choices[0].code
     try:
-        report = services.coverage_report(as_of, region)
-        by_region = services.coverage_by_region(as_of, province)
-        forecast = services.coverage_forecast(as_of, region, FORECAST_MONTHS)
-        gaps = services.coverage_gaps(as_of, province)
-        risks = services.single_points_of_failure(as_of, region)
-        expiring = services.expiring_certificates(as_of, None, region, limit=1)
+        report = cache.result("report", as_of, region)
+        by_region = cache.result("regions", as_of, province)
+        forecast = cache.result("forecast", as_of, region, FORECAST_MONTHS)
+        gaps = cache.result("gaps", as_of, province)
+        risks = cache.result("single_points", as_of, region)
+        expiring = cache.result("expiring", as_of, None, region, limit=1)
     except DomainError as error:
         db.session.rollback()
         return render_template("dashboard/index.html", choices=choices, form=form, error=error.message), 400
@@ -157,8 +157,8 @@ def expiring():
         as_of = _as_of()
         region = _region(choices) if staff else None
         institution_id = request.args.get("institution_id", type=int) if staff else user.institution_id
-        listing = services.expiring_certificates(as_of, None, region, institution_id=institution_id,
-                                                 limit=size, offset=(page - 1) * size)
+        listing = cache.result("expiring", as_of, None, region, institution_id=institution_id,
+                               limit=size, offset=(page - 1) * size)
     except (BadInput, DomainError) as error:
         db.session.rollback()
         message = error.message if isinstance(error, DomainError) else str(error)
@@ -184,8 +184,8 @@ def institution_home():
     institution = db.session.get(Institution, user.institution_id)
     today = date.today()
     own = {"institution_id": institution.id}
-    expiring = services.expiring_certificates(today, None, None, institution_id=institution.id,
-                                              limit=HOME_EXPIRING_LIMIT)
+    expiring = cache.result("expiring", today, None, None, institution_id=institution.id,
+                            limit=HOME_EXPIRING_LIMIT)
     expired_args = {**own, "expiring_before": today, "status": "in_use"}
     expired = list(db.session.scalars(
         standards_query({**expired_args, "sort": "-valid_until"}, actor=user).limit(HOME_EXPIRED_LIMIT)))
@@ -194,7 +194,7 @@ def institution_home():
         standards_total=_count(standards_query(own, actor=user)),
         staff_total=_count(persons_query(own, actor=user)),
         expiring=expiring, expired=expired, expired_total=_count(standards_query(expired_args, actor=user)),
-        share=services.institution_share(today, institution.id), apply_by=services.reexamination_apply_by,
+        share=cache.result("share", today, institution.id), apply_by=services.reexamination_apply_by,
         lead_months=current_app.config["REEXAMINATION_LEAD_MONTHS"],
     )
 

@@ -1,0 +1,200 @@
+"""The coverage reports, cached until the data changes.
+
+A report depends only on the registry's data, its arguments and a few
+settings, so each one is kept (as the JSON-able dict of its ``to_dict()``) under
+a key made of:
+
+- the report kind and its arguments, the date resolved (``today`` is a date
+  in the key, never "no date");
+- the **data version**: the last audit row's id and time.  Every committed
+  change writes an audit row in its own transaction, so the version moves
+  with each commit, and one indexed look-up per request tells whether a
+  stored report is still right (the time tells apart two rows that got the
+  same id, e.g. on SQLite after a rollback, or after restoring a backup);
+- a **fingerprint** of the settings the reports read (``COVERING_STATUSES``,
+  ``REEXAMINATION_LEAD_MONTHS``, the province, ...) and of the coverage code
+  itself, so a new release or a changed setting never reads an old entry.
+
+The backend is Flask-Caching's (``CACHE_TYPE``): Redis when ``REDIS_URL`` or
+``CACHE_REDIS_URL`` is set, so every worker and machine shares the entries;
+else a SimpleCache per process.  A cache that fails (Redis down) is logged and
+skipped: the report is computed as if nothing were cached.
+
+The API answers :func:`as_dict`; the dashboard, the institution home and the
+CLI tables read :func:`result`, the same dict turned back into the service's
+result object.  Whatever writes without an audit row (``registry seed``, a
+restored backup, SQL by hand) must call :func:`clear`
+(``registry coverage clear-cache``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import types
+import typing
+from dataclasses import fields, is_dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlalchemy as sa
+from flask import current_app, g, has_app_context
+
+from registry.coverage import services
+from registry.extensions import cache, db
+
+log = logging.getLogger(__name__)
+
+# The service each report kind calls.
+KINDS: dict[str, Callable[..., Any]] = {
+    "report": services.coverage_report,
+    "regions": services.coverage_by_region,
+    "gaps": services.coverage_gaps,
+    "single_points": services.single_points_of_failure,
+    "forecast": services.coverage_forecast,
+    "expiring": services.expiring_certificates,
+    "share": services.institution_share,
+}
+# The settings a report may read: a change of any of them is a different key.
+SETTINGS = ("PROVINCE_CODE", "PROVINCE_ABBREVIATION", "COVERING_STATUSES", "REEXAMINATION_LEAD_MONTHS",
+            "PLAN_START_DATE", "CERTIFICATE_VALIDITY_YEARS", "REGISTRATION_VALIDITY_YEARS",
+            "REGISTRATION_RENEWAL_LEAD_MONTHS")
+# Bump when the stored form changes.
+FORMAT = 1
+_VERSION_KEY = "coverage_data_version"
+
+
+def as_dict(kind: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """The report ``kind`` for these arguments, as its ``to_dict()``: from the cache, else computed and stored."""
+    function = KINDS[kind]
+    key = _key(kind, args, kwargs)
+    stored = _get(key)
+    if stored is not None:
+        return stored
+    data = function(*args, **kwargs).to_dict()
+    _set(key, data)
+    return data
+
+
+def result(kind: str, *args: Any, **kwargs: Any) -> Any:
+    """The report ``kind`` as the service's result object (rebuilt from the cached dict)."""
+    return revive(_result_type(kind), as_dict(kind, *args, **kwargs))
+
+
+def data_version() -> str:
+    """The last audit row, as ``id@time``: it moves with every committed change.  Read once per request."""
+    if has_app_context() and _VERSION_KEY in g:
+        return g.get(_VERSION_KEY)
+    from registry.audit.models import AuditEvent
+
+    last_id, last_at = db.session.execute(sa.select(
+        sa.select(sa.func.max(AuditEvent.id)).scalar_subquery(),
+        sa.select(sa.func.max(AuditEvent.occurred_at)).scalar_subquery())).one()
+    version = f"{last_id}@{last_at.isoformat() if last_at else None}"
+    if has_app_context():
+        setattr(g, _VERSION_KEY, version)
+    return version
+
+
+def forget_data_version() -> None:
+    """After a commit, read the version again (a request or command that wrote and then reads)."""
+    if has_app_context():
+        g.pop(_VERSION_KEY, None)
+
+
+def clear() -> None:
+    """Drop every cached report (only this cache's keys, under ``CACHE_KEY_PREFIX``)."""
+    cache.clear()
+
+
+def fingerprint() -> str:
+    """The settings and the coverage code the reports depend on, hashed."""
+    settings = {name: current_app.config.get(name) for name in SETTINGS}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode())
+    digest.update(_code_digest())
+    return digest.hexdigest()[:16]
+
+
+def _code_digest(_memo: list[bytes] = []) -> bytes:  # noqa: B006 (computed once per process)
+    if not _memo:
+        _memo.append(hashlib.sha256(Path(services.__file__).read_bytes() + bytes([FORMAT])).digest())
+    return _memo[0]
+
+
+def _key(kind: str, args: tuple, kwargs: dict) -> str:
+    call = json.dumps([kind, list(args), sorted(kwargs.items())], default=_plain, ensure_ascii=False)
+    arguments = hashlib.sha256(call.encode()).hexdigest()[:24]
+    return f"coverage:{kind}:{fingerprint()}:{data_version()}:{arguments}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"coverage cache: cannot key an argument of type {type(value).__name__}")
+
+
+def _get(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 (a cache that is down must not take the reports with it)
+        log.warning("coverage cache unavailable (get); computing the report", exc_info=True)
+        return None
+
+
+def _set(key: str, value: Any) -> None:
+    try:
+        cache.set(key, value)
+    except Exception:  # noqa: BLE001
+        log.warning("coverage cache unavailable (set); the report is not kept", exc_info=True)
+
+
+# --- Turning a cached dict back into the service's result ------------------------
+
+
+def _result_type(kind: str) -> type:
+    return typing.get_type_hints(KINDS[kind])["return"]
+
+
+def revive(kind: Any, value: Any) -> Any:
+    """Rebuild a value of type ``kind`` from its ``to_dict()`` form (dates from ISO text, nested results)."""
+    if value is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        for option in options:
+            if option is date and isinstance(value, str):
+                return date.fromisoformat(value)
+            if is_dataclass(option) and isinstance(value, dict):
+                return revive(option, value)
+        return value
+    if origin is list:
+        (item,) = typing.get_args(kind)
+        return [revive(item, v) for v in value]
+    if origin is tuple:
+        items = typing.get_args(kind)
+        if len(items) == 2 and items[1] is Ellipsis:
+            return tuple(revive(items[0], v) for v in value)
+        return tuple(revive(t, v) for t, v in zip(items, value))
+    if kind is date:
+        return date.fromisoformat(value)
+    if isinstance(kind, type) and is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        return kind(**{f.name: revive(hints[f.name], value[f.name]) for f in fields(kind)
+                       if f.init and f.name in value})
+    return value
+
+
+def init_app(app) -> None:
+    """Forget the request's data version at each commit (what follows reads the new one)."""
+    from sqlalchemy.orm import Session
+
+    if not sa.event.contains(Session, "after_commit", _after_commit):
+        sa.event.listen(Session, "after_commit", _after_commit)
+
+
+def _after_commit(session) -> None:
+    forget_data_version()
