@@ -49,5 +49,10 @@ bench: install-dev
 bench-imports: install-dev
 	$(BIN)/python -m bench.imports $(BENCH_ARGS)
 
+## Dashboard and coverage API with and without the report cache (BENCH_ARGS="--database-url ... --runs 15").
+.PHONY: bench-dashboard
+bench-dashboard: install-dev
+	$(BIN)/python -m bench.dashboard $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) instance/registry.db*

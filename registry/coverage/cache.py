@@ -28,6 +28,7 @@ restored backup, SQL by hand) must call :func:`clear`
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -154,6 +155,7 @@ def _set(key: str, value: Any) -> None:
 # --- Turning a cached dict back into the service's result ------------------------
 
 
+@functools.cache
 def _result_type(kind: str) -> type:
     return typing.get_type_hints(KINDS[kind])["return"]
 
@@ -182,10 +184,15 @@ def revive(kind: Any, value: Any) -> Any:
     if kind is date:
         return date.fromisoformat(value)
     if isinstance(kind, type) and is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        return kind(**{f.name: revive(hints[f.name], value[f.name]) for f in fields(kind)
-                       if f.init and f.name in value})
+        return kind(**{name: revive(hint, value[name]) for name, hint in _fields(kind) if name in value})
     return value
+
+
+@functools.cache
+def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
+    """A result class's constructor fields with their types (resolving the hints is slow: once per class)."""
+    hints = typing.get_type_hints(kind)
+    return tuple((f.name, hints[f.name]) for f in fields(kind) if f.init)
 
 
 def init_app(app) -> None:
