@@ -6,11 +6,12 @@ a key made of:
 
 - the report kind and its arguments, the date resolved (``today`` is a date
   in the key, never "no date");
-- the **data version**: the last audit row's id and time.  Every committed
-  change writes an audit row in its own transaction, so the version moves
-  with each commit, and one indexed look-up per request tells whether a
-  stored report is still right (the time tells apart two rows that got the
-  same id, e.g. on SQLite after a rollback, or after restoring a backup);
+- the **data version**: the last audit row's id and time, and how many rows
+  hold the last ids (see :func:`data_version`).  Every committed change
+  writes an audit row in its own transaction, so the version moves with each
+  commit, and one indexed look-up per request tells whether a stored report
+  is still right (the time tells apart two rows that got the same id, e.g.
+  on SQLite after a rollback, or after restoring a backup);
 - a **fingerprint** of the settings the reports read (``COVERING_STATUSES``,
   ``REEXAMINATION_LEAD_MONTHS``, the province, ...) and of the coverage code
   itself, so a new release or a changed setting never reads an old entry.
@@ -64,6 +65,8 @@ SETTINGS = ("PROVINCE_CODE", "PROVINCE_ABBREVIATION", "COVERING_STATUSES", "REEX
 # Bump when the stored form changes.
 FORMAT = 1
 _VERSION_KEY = "coverage_data_version"
+# A transaction committing after others is seen if one of its audit rows is among this many last ids.
+RECENT_WINDOW = 1000
 
 
 def as_dict(kind: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -84,15 +87,25 @@ def result(kind: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def data_version() -> str:
-    """The last audit row, as ``id@time``: it moves with every committed change.  Read once per request."""
+    """The audit trail's end, as ``id+recent@time``: it moves with every committed change.  Once per request.
+
+    ``recent`` counts the rows among the last :data:`RECENT_WINDOW` ids.  On
+    PostgreSQL ids (and times) are handed out at insert, not at commit: a
+    transaction holding id 10 may commit after one holding id 11, and the last
+    id alone would not move; the count does.
+    """
     if has_app_context() and _VERSION_KEY in g:
         return g.get(_VERSION_KEY)
     from registry.audit.models import AuditEvent
 
-    last_id, last_at = db.session.execute(sa.select(
-        sa.select(sa.func.max(AuditEvent.id)).scalar_subquery(),
+    last = sa.select(sa.func.max(AuditEvent.id)).scalar_subquery()
+    last_id, recent, last_at = db.session.execute(sa.select(
+        last,
+        sa.select(sa.func.count()).select_from(AuditEvent)
+        .where(AuditEvent.id > sa.select(sa.func.max(AuditEvent.id)).scalar_subquery() - RECENT_WINDOW)
+        .scalar_subquery(),
         sa.select(sa.func.max(AuditEvent.occurred_at)).scalar_subquery())).one()
-    version = f"{last_id}@{last_at.isoformat() if last_at else None}"
+    version = f"{last_id}+{recent}@{last_at.isoformat() if last_at else None}"
     if has_app_context():
         setattr(g, _VERSION_KEY, version)
     return version

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -216,21 +216,13 @@ def _redis_or_skip(url: str):
 
 
 def _app_with_redis(base, url: str, prefix: str):
+    import config
     from registry import create_app
-    from tests.conftest import _testing_config
 
-    class Temp:
-        @staticmethod
-        def mktemp(name):
-            import tempfile
-            from pathlib import Path
-
-            return Path(tempfile.mkdtemp(prefix=name))
-
-    config = _testing_config(Temp)
-    config.SQLALCHEMY_DATABASE_URI = base.config["SQLALCHEMY_DATABASE_URI"]
-    config.CACHE_TYPE, config.CACHE_REDIS_URL, config.CACHE_KEY_PREFIX = "RedisCache", url, prefix
-    return create_app(config)
+    settings = config.TestingConfig()
+    settings.SQLALCHEMY_DATABASE_URI = base.config["SQLALCHEMY_DATABASE_URI"]
+    settings.CACHE_TYPE, settings.CACHE_REDIS_URL, settings.CACHE_KEY_PREFIX = "RedisCache", url, prefix
+    return create_app(settings)
 
 
 def test_two_app_servers_share_entries_through_redis(app, users, registry_data, auth):
@@ -266,3 +258,23 @@ def test_a_cache_that_is_down_costs_only_speed(app, client, auth, users, registr
         response = client.get(f"/api/v1/coverage?as_of={AS_OF}", headers=headers)
     assert response.status_code == 200
     assert response.get_json() == expected
+
+
+def test_a_transaction_that_commits_after_a_later_one_is_seen(client, auth, users, registry_data, report_cache,
+                                                              session):
+    """On PostgreSQL ids are handed out at insert: id 10 may commit after id 11.  The version still moves."""
+    from registry.audit.models import AuditEvent
+    from registry.audit.services import event_values
+
+    headers = auth.token(users.regulator)
+    url = f"/api/v1/coverage?as_of={AS_OF}"
+    last = session.scalar(sa.select(sa.func.max(AuditEvent.id))) or 0
+    session.add(AuditEvent(id=last + 2, **event_values("update", "measurement_standards", 1, note="later id")))
+    session.commit()
+    client.get(url, headers=headers)
+    session.add(AuditEvent(id=last + 1, occurred_at=datetime(2000, 1, 1, tzinfo=timezone.utc),
+                           **event_values("update", "measurement_standards", 1, note="earlier id, later commit")))
+    session.commit()
+    with statements() as seen:
+        client.get(url, headers=headers)
+    assert coverage_queries(seen), "the late commit moved the data version"
