@@ -13,8 +13,9 @@ a key made of:
   is still right (the time tells apart two rows that got the same id, e.g.
   on SQLite after a rollback, or after restoring a backup);
 - a **fingerprint** of the settings the reports read (``COVERING_STATUSES``,
-  ``REEXAMINATION_LEAD_MONTHS``, the province, ...) and of the coverage code
-  itself, so a new release or a changed setting never reads an old entry.
+  ``REEXAMINATION_LEAD_MONTHS``, the province, ...) and of the application's
+  code and migrations, so a new release or a changed setting never reads an
+  old entry.
 
 The backend is Flask-Caching's (``CACHE_TYPE``): Redis when ``REDIS_URL`` or
 ``CACHE_REDIS_URL`` is set, so every worker and machine shares the entries;
@@ -99,12 +100,9 @@ def data_version() -> str:
     from registry.audit.models import AuditEvent
 
     last = sa.select(sa.func.max(AuditEvent.id)).scalar_subquery()
+    recent = sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.id > last - RECENT_WINDOW)
     last_id, recent, last_at = db.session.execute(sa.select(
-        last,
-        sa.select(sa.func.count()).select_from(AuditEvent)
-        .where(AuditEvent.id > sa.select(sa.func.max(AuditEvent.id)).scalar_subquery() - RECENT_WINDOW)
-        .scalar_subquery(),
-        sa.select(sa.func.max(AuditEvent.occurred_at)).scalar_subquery())).one()
+        last, recent.scalar_subquery(), sa.select(sa.func.max(AuditEvent.occurred_at)).scalar_subquery())).one()
     version = f"{last_id}+{recent}@{last_at.isoformat() if last_at else None}"
     if has_app_context():
         setattr(g, _VERSION_KEY, version)
@@ -130,10 +128,14 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _code_digest(_memo: list[bytes] = []) -> bytes:  # noqa: B006 (computed once per process)
-    if not _memo:
-        _memo.append(hashlib.sha256(Path(services.__file__).read_bytes() + bytes([FORMAT])).digest())
-    return _memo[0]
+@functools.cache
+def _code_digest() -> bytes:
+    """The application's code and migrations, hashed once per process: a new release starts a fresh cache."""
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256(bytes([FORMAT]))
+    for path in sorted([*(root / "registry").rglob("*.py"), *(root / "migrations").rglob("*.py")]):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.digest()
 
 
 def _key(kind: str, args: tuple, kwargs: dict) -> str:
