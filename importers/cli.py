@@ -69,7 +69,6 @@ def _actor(email: str | None) -> Any:
 def import_command(file: str, dry_run: bool, as_email: str | None, errors_out: str | None, as_json: bool,
                    catalog_version: str | None) -> None:
     """Import a workbook: exit 0 applied (or clean dry run), 1 invalid rows, 2 file refused."""
-    from importers.error_workbook import write_error_workbook
     from importers.run import run_import
     from registry.extensions import db
 
@@ -88,6 +87,8 @@ def import_command(file: str, dry_run: bool, as_email: str | None, errors_out: s
     finally:
         progress.close()
     if errors_out and report.errors and report.rejected is None:
+        from importers.error_workbook import write_error_workbook  # openpyxl: only when there is one to write
+
         write_error_workbook(file, report.errors, errors_out)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
