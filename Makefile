@@ -49,7 +49,7 @@ bench: install-dev
 bench-imports: install-dev
 	$(BIN)/python -m bench.imports $(BENCH_ARGS)
 
-## The app under gunicorn with 8 clients per endpoint (BENCH_ARGS="--database-url postgresql+psycopg://.../registry_bench").
+## The app under gunicorn, 8 clients per endpoint (BENCH_ARGS="--database-url postgresql+psycopg://.../registry_bench").
 .PHONY: bench-load
 bench-load: install-dev
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
