@@ -4,7 +4,9 @@
 
 Builds a registry holding the demo province plus ``--size`` generated
 standards (``bench.coverage``'s builder: N/12 institutions, N/2 people, a
-62-line catalog), serves it with gunicorn (``--workers``, default 2) and,
+62-line catalog), serves it with gunicorn (``--workers``, default 2;
+production settings with ``--redis-url``, development ones without, since
+production refuses several workers counting rate limits in memory) and,
 when the command exists, ``registry worker``; then drives each endpoint in
 turn with ``--clients`` threads for ``--duration`` seconds (plain
 ``http.client``; gunicorn's sync workers close each connection) and prints
@@ -124,7 +126,10 @@ def _registry_command() -> list[str]:
 
 
 def server_env(url: str, workdir: Path, redis_url: str | None) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": url, "REGISTRY_ENV": "production", "SECRET_KEY": secrets.token_hex(32),
+    """Production settings with Redis; without it, development ones (production refuses several workers
+    counting rate limits in memory: gunicorn.conf.py)."""
+    env = {**os.environ, "DATABASE_URL": url, "REGISTRY_ENV": "production" if redis_url else "development",
+           "SECRET_KEY": secrets.token_hex(32),
            "REGISTRY_INSTANCE_DIR": str(workdir / "instance"), "SESSION_COOKIE_SECURE": "0", "HSTS_SECONDS": "0",
            "LOG_LEVEL": "WARNING",
            # 60 public searches a minute per address would answer most of the load with 429.
@@ -373,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         server = start_gunicorn(env, port, args.workers, workdir / "gunicorn.log")
         worker = start_worker(env, workdir / "worker.log")
         token, cookie = authenticate(port, email, password)
-        print(f"gunicorn: {args.workers} workers on 127.0.0.1:{port}; PUBLIC_QUERY_LIMIT raised to "
+        print(f"gunicorn: {args.workers} workers on 127.0.0.1:{port}, REGISTRY_ENV={env['REGISTRY_ENV']}"
+              f"{' (no --redis-url)' if not args.redis_url else ''}; PUBLIC_QUERY_LIMIT raised to "
               f"{env['PUBLIC_QUERY_LIMIT']!r} for the run; {args.clients} clients, {args.duration:g} s each",
               flush=True)
         results = []
