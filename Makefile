@@ -54,5 +54,20 @@ bench-imports: install-dev
 bench-dashboard: install-dev
 	$(BIN)/python -m bench.dashboard $(BENCH_ARGS)
 
+## The app under gunicorn, 8 clients per endpoint (BENCH_ARGS="--database-url postgresql+psycopg://.../registry_bench").
+.PHONY: bench-load
+bench-load: install-dev
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
+
+## Every bench/*.py at a tiny size (--smoke, seconds), on SQLite or on BENCH_DATABASE_URL (PostgreSQL, a
+## database whose name contains "bench": its public schema is rebuilt). CI runs it so a broken benchmark fails.
+.PHONY: bench-smoke
+bench-smoke: install-dev
+	@set -e; for script in bench/*.py; do \
+	  module=$$(basename $$script .py); [ "$$module" = __init__ ] && continue; \
+	  echo "== python -m bench.$$module --smoke $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL))"; \
+	  $(BIN)/python -m bench.$$module --smoke $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL)); \
+	done
+
 clean:
 	rm -rf $(VENV) instance/registry.db*

@@ -101,11 +101,21 @@ def _bulk_insert(engine: sa.Engine, table: str, columns: Sequence[str], rows: It
 
 # --------------------------------------------------------------------------- the generated province
 
+def _next_ids(engine: sa.Engine) -> dict[str, int]:
+    """The first free id of each table the builder fills with explicit ids (0 in an empty database)."""
+    with engine.connect() as conn:
+        return {table: conn.scalar(sa.text(f"SELECT coalesce(max(id), 0) FROM {table}"))
+                for table in ("institutions", "catalog_lines", "measurement_standards", "persons")}
+
+
 def _build(engine: sa.Engine, size: int, seed: int = 20261128) -> dict[str, int]:
+    """Add the generated province; ids follow any rows already there (``bench.load`` adds it to the demo)."""
     rng = random.Random(seed)
     now = datetime.now(timezone.utc)
     audit = (now, now, 1)  # created_at, updated_at, version
     counts: dict[str, int] = {}
+    base = _next_ids(engine)
+    inst0, std0, person0 = base["institutions"], base["measurement_standards"], base["persons"]
 
     n_institutions = max(len(CITIES), size // 12)
     kinds = []
@@ -115,19 +125,19 @@ def _build(engine: sa.Engine, size: int, seed: int = 20261128) -> dict[str, int]
     counts["institutions"] = _bulk_insert(
         engine, "institutions",
         ("id", "credit_code", "name", "region_code", "kind", "created_at", "updated_at", "version", "is_demo"),
-        ((i + 1, f"12{CITIES[i % 11]}B{i:09d}", f"基准机构{i}", CITIES[i % 11], kinds[i], *audit, False)
+        ((inst0 + i + 1, f"12{CITIES[i % 11]}B{i:09d}", f"基准机构{i}", CITIES[i % 11], kinds[i], *audit, False)
          for i in range(n_institutions)),
     )
-    public_holders = [i + 1 for i, kind in enumerate(kinds) if kind in ("legal_metrology", "authorised")]
-    other_holders = [i + 1 for i, kind in enumerate(kinds) if kind not in ("legal_metrology", "authorised")]
-    legal = [i + 1 for i, kind in enumerate(kinds) if kind == "legal_metrology"]
+    public_holders = [inst0 + i + 1 for i, kind in enumerate(kinds) if kind in ("legal_metrology", "authorised")]
+    other_holders = [inst0 + i + 1 for i, kind in enumerate(kinds) if kind not in ("legal_metrology", "authorised")]
+    legal = [inst0 + i + 1 for i, kind in enumerate(kinds) if kind == "legal_metrology"]
 
     with engine.begin() as conn:
         version_id = conn.execute(sa.text(
             "INSERT INTO catalog_versions (name, source_document, effective_from, declared_line_count, is_partial, "
             "created_at, updated_at, version) VALUES ('基准目录', 'bench', :eff, 62, :partial, :now, :now, 1) "
             "RETURNING id"), {"eff": date(2022, 1, 1), "partial": False, "now": now}).scalar_one()
-    first_line = 1000
+    first_line = max(1000, base["catalog_lines"] + 1)
     line_ids = list(range(first_line, first_line + LINES))
     counts["catalog_lines"] = _bulk_insert(
         engine, "catalog_lines",
@@ -142,7 +152,7 @@ def _build(engine: sa.Engine, size: int, seed: int = 20261128) -> dict[str, int]
     links: list[tuple[int, int]] = []
 
     def standards() -> Iterable[tuple]:
-        for i in range(1, size + 1):
+        for i in range(std0 + 1, std0 + size + 1):
             public = rng.random() < 0.55
             holder = rng.choice(public_holders if public else other_holders)
             issued = ANCHOR - timedelta(days=rng.randint(0, VALIDITY_DAYS + 500))
@@ -169,8 +179,8 @@ def _build(engine: sa.Engine, size: int, seed: int = 20261128) -> dict[str, int]
                                                     ("standard_id", "catalog_line_id"), links)
 
     def persons() -> Iterable[tuple]:
-        for i in range(1, size // 2 + 1):
-            holder = rng.choice(legal) if rng.random() < 0.45 else rng.randint(1, n_institutions)
+        for i in range(person0 + 1, person0 + size // 2 + 1):
+            holder = rng.choice(legal) if rng.random() < 0.45 else inst0 + rng.randint(1, n_institutions)
             employed_from = ANCHOR - timedelta(days=rng.randint(30, 9000))
             employed_until = employed_from + timedelta(days=rng.randint(200, 3000)) if rng.random() < 0.08 else None
             registered = rng.random() < 0.55
@@ -369,7 +379,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="print EXPLAIN ANALYZE of that operation's queries (PostgreSQL)")
     parser.add_argument("--reuse", action="store_true", help="keep a PostgreSQL database already built at that size")
     parser.add_argument("--force", action="store_true", help="allow a database whose name lacks 'bench'")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI: 1,000 standards, to check the benchmark still runs (the figures mean nothing)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.sizes = "1000"
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     if args.runs < 5:
         parser.error("--runs must be at least 5")

@@ -1,6 +1,6 @@
 """Simultaneous writers under gunicorn: how many answers are 200, 412, 503 or 500.
 
-    python -m bench.writers [--workers 4] [--clients 60] [--database-url URL]
+    python -m bench.writers [--workers 4] [--clients 60] [--database-url URL] [--smoke]
 
 Serves the registry with gunicorn (``--workers`` processes, one thread
 each, development settings) on a temporary SQLite file (or the PostgreSQL
@@ -11,7 +11,9 @@ sends ``--clients`` simultaneous PATCHes:
   the others 412 (the record changed), none 500;
 - of ``--clients`` different standards: all should be 200.
 
-Prints the count of each status for each round.  Not a speed measurement:
+Prints the count of each status for each round.  ``--smoke`` (CI) runs 2
+workers and 4 clients; a PostgreSQL database's name must contain "bench"
+unless ``--force``.  Not a speed measurement:
 the figures are outcomes, and do not depend on the machine's load.
 """
 from __future__ import annotations
@@ -100,7 +102,17 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=60)
     parser.add_argument("--database-url")
+    parser.add_argument("--force", action="store_true", help="allow a PostgreSQL database whose name lacks 'bench'")
+    parser.add_argument("--smoke", action="store_true", help="CI: 2 workers, 4 clients (the benchmark still runs)")
     args = parser.parse_args()
+    if args.smoke:
+        args.workers, args.clients = 2, 4
+    if args.database_url and not args.force:
+        import sqlalchemy as sa
+
+        name = sa.engine.make_url(args.database_url).database or ""
+        if "bench" not in name:
+            parser.error(f"refusing to drop the public schema of {name!r}: its name lacks 'bench' (use --force)")
     with tempfile.TemporaryDirectory(prefix="bench-writers-") as tmp:
         instance = Path(tmp)
         url = args.database_url or f"sqlite:///{instance / 'registry.db'}"

@@ -6,11 +6,11 @@ import sys
 from typing import Any
 
 import click
-import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from registry.extensions import db
+# The database, the importers and their parsers are imported when a command runs, not when
+# ``registry --help`` lists it.
 
 EXIT_OK, EXIT_INVALID, EXIT_REJECTED = 0, 1, 2
 
@@ -44,7 +44,10 @@ class _Progress:
 
 
 def _actor(email: str | None) -> Any:
+    import sqlalchemy as sa
+
     from registry.auth.models import User
+    from registry.extensions import db
 
     if not email:
         return None
@@ -66,8 +69,8 @@ def _actor(email: str | None) -> Any:
 def import_command(file: str, dry_run: bool, as_email: str | None, errors_out: str | None, as_json: bool,
                    catalog_version: str | None) -> None:
     """Import a workbook: exit 0 applied (or clean dry run), 1 invalid rows, 2 file refused."""
-    from importers.error_workbook import write_error_workbook
     from importers.run import run_import
+    from registry.extensions import db
 
     actor = _actor(as_email)
     progress = _Progress(sys.stderr.isatty() and not as_json)
@@ -84,6 +87,8 @@ def import_command(file: str, dry_run: bool, as_email: str | None, errors_out: s
     finally:
         progress.close()
     if errors_out and report.errors and report.rejected is None:
+        from importers.error_workbook import write_error_workbook  # openpyxl: only when there is one to write
+
         write_error_workbook(file, report.errors, errors_out)
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
@@ -131,6 +136,7 @@ def export_command(out: str, kinds: tuple[str, ...], region: str | None, catalog
                    as_email: str | None) -> None:
     """Export the registry in the import format (export → import reports everything unchanged)."""
     from importers.export import export_workbook
+    from registry.extensions import db
 
     try:
         counts = export_workbook(out, actor=_actor(as_email), kinds=kinds or None, region=region,
@@ -148,6 +154,7 @@ def export_command(out: str, kinds: tuple[str, ...], region: str | None, catalog
 def template_command(out: str) -> None:
     """Write an empty import workbook: instructions, headers, an example row, dropdowns."""
     from importers.export import write_template
+    from registry.extensions import db
 
     write_template(out, max_rows=current_app.config["IMPORT_MAX_ROWS"])
     db.session.rollback()

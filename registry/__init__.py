@@ -6,23 +6,35 @@ import logging
 from flask import Flask
 
 
-def create_app(config: object | str | None = None) -> Flask:
-    """Build the application: configuration, extensions, features, commands."""
+def create_app(config: object | str | None = None, *, web: bool = True, migrations: bool = True) -> Flask:
+    """Build the application: configuration, extensions, features, commands.
+
+    ``web=False`` leaves out the pages and the API (their blueprints, schemas and
+    flask-smorest): what the data commands (``registry import``, ``coverage``,
+    ``seed`` ...) run in, so they start sooner.  Everything they call (services,
+    models, translations, the database set-up) is the same.  ``migrations=False``
+    leaves out Flask-Migrate (Alembic) too, for commands other than ``db``.
+    """
     from config import get_config
 
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config if config is not None and not isinstance(config, str) else get_config(config))
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
-    _init_extensions(app)
-    _register_features(app)
+    _init_extensions(app, migrations=migrations)
+    if web:
+        _register_features(app)
+    else:
+        from registry import i18n
+
+        i18n.init_app(app)
     _register_commands(app)
     return app
 
 
-def _init_extensions(app: Flask) -> None:
+def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
     from registry import database
-    from registry.extensions import cache, db, login_manager, migrate
+    from registry.extensions import cache, db, login_manager
 
     db.init_app(app)
     cache.init_app(app)
@@ -30,7 +42,10 @@ def _init_extensions(app: Flask) -> None:
 
     coverage_cache.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    if migrations:
+        from registry.extensions import migrate
+
+        migrate.init_app(app, db, directory=str(_migrations_dir()))
     login_manager.init_app(app)
     from registry import security
 

@@ -1,26 +1,57 @@
 """The ``registry`` command: Flask's CLI with the registry's own commands.
 
 ``registry db upgrade`` comes from Flask-Migrate; each feature adds its
-commands in ``init_app`` so this module stays a list.
+commands in ``init_app``.  The ``registry`` group itself knows every command
+by name (``COMMANDS``) and imports one only when it runs, so ``registry
+--help`` neither builds the application nor imports the importers, the API
+or the database drivers (a test checks).  A command registered in
+``init_app`` must be listed in ``COMMANDS`` too (a test checks that as well).
 """
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import TYPE_CHECKING
 
 import click
-import sqlalchemy as sa
-from flask import Flask, current_app
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 
-from registry.coverage import cli as coverage_cli
-from registry.errors import DomainError
-from registry.extensions import db
+if TYPE_CHECKING:
+    from flask import Flask
+
+# name -> ("module:attribute", one-line help shown by ``registry --help``).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "db": ("flask_migrate.cli:db", "Perform database migrations."),
+    "openapi": ("flask_smorest.spec:openapi_cli", "OpenAPI commands (print or write the API document)."),
+    "seed": ("registry.cli:seed_command", "Load reference data (idempotent) and, with --demo, the demo province."),
+    "users": ("registry.cli:users_group", "Manage accounts."),
+    "coverage": ("registry.coverage.cli:coverage_group", "Indicators against their targets for a date and region."),
+    "import": ("importers.cli:import_command", "Import a workbook: exit 0 applied (or clean dry run), 1 invalid "
+               "rows, 2 file refused."),
+    "export": ("importers.cli:export_command", "Export the registry in the import format."),
+    "template": ("importers.cli:template_command", "Write an empty import workbook."),
+    "backup": ("registry.backup:backup_command", "Write a consistent copy of the database to PATH (a new file, "
+               "0600) while the registry runs."),
+    "restore": ("registry.backup:restore_command", "Restore a backup made by `registry backup` into the database "
+                "of DATABASE_URL."),
+}
 
 
-def _create_app() -> Flask:
+def _load(name: str) -> click.Command:
+    module, _, attribute = COMMANDS[name][0].partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+# Commands that need neither the pages nor the API: their app is built without them (``create_app(web=False)``).
+DATA_COMMANDS = frozenset({"db", "seed", "users", "coverage", "import", "export", "template", "backup", "restore"})
+
+
+def _create_app() -> "Flask":
     from registry import create_app
 
-    return create_app()
+    ctx = click.get_current_context(silent=True)
+    command = ctx.find_root().invoked_subcommand if ctx is not None else None
+    return create_app(web=command not in DATA_COMMANDS, migrations=command not in DATA_COMMANDS - {"db"})
 
 
 EXIT_DATABASE_BUSY = 3
@@ -35,20 +66,50 @@ class DatabaseBusy(click.ClickException):
 
 
 class RegistryGroup(FlaskGroup):
-    """Flask's command group, with read-only commands marked and a busy database reported plainly."""
+    """Flask's command group that lists and finds the registry's commands without building the app,
+    marks the read-only commands and reports a busy database plainly."""
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS:
+            return _load(name)
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return sorted(set(click.Group.list_commands(self, ctx)) | set(COMMANDS))
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in COMMANDS:
+                rows.append((name, COMMANDS[name][1]))
+                continue
+            command = click.Group.get_command(self, ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str()))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         from contextlib import nullcontext
 
-        from registry.database import is_lock_timeout, reading
-
         words = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # the sub-command's name comes first
         name = words[0] if words else None
+        if name in READ_ONLY_COMMANDS:
+            from registry.database import reading
+
+            context = reading()
+        else:
+            context = nullcontext()
         try:
-            with reading() if name in READ_ONLY_COMMANDS else nullcontext():
+            with context:
                 return super().invoke(ctx)
         except Exception as exc:
-            if not is_lock_timeout(exc):
+            # Only a command that reached the database can have timed out on its lock (and
+            # ``registry import --help`` must not import the database layer to find that out).
+            database = sys.modules.get("registry.database")
+            if database is None or not database.is_lock_timeout(exc):
                 raise
             timeout = ctx.ensure_object(ScriptInfo).load_app().config["SQLITE_BUSY_TIMEOUT_MS"]
             raise DatabaseBusy(
@@ -62,15 +123,11 @@ def main() -> None:
     """计量标准注册管理系统 — Metrology standards registry."""
 
 
-def init_app(app: Flask) -> None:
-    from importers.cli import init_app as init_importers
-    from registry.backup import init_app as init_backup
-
-    app.cli.add_command(seed_command)
-    app.cli.add_command(users_group)
-    app.cli.add_command(coverage_cli.coverage_group)
-    init_importers(app)  # import, export, template
-    init_backup(app)  # backup, restore
+def init_app(app: "Flask") -> None:
+    """Add the registry's commands to ``app.cli`` (``flask --app wsgi ...`` and the test runner use it)."""
+    for name in COMMANDS:
+        if name not in ("db", "openapi"):  # Flask-Migrate and flask-smorest add their own
+            app.cli.add_command(_load(name), name)
 
 
 @click.command("seed")
@@ -78,6 +135,10 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def seed_command(demo: bool) -> None:
     """Load reference data (idempotent) and, with --demo, the demo province."""
+    import sqlalchemy as sa
+    from flask import current_app
+
+    from registry.extensions import db
     from registry.institutions.models import Institution
     from registry.seed.demo import create_demo_accounts, load_demo_data
     from registry.seed.reference import load_reference_data
@@ -108,6 +169,8 @@ def _write_demo_accounts(accounts: dict[str, str]) -> None:
     import os
     from pathlib import Path
 
+    from flask import current_app
+
     path = Path(current_app.config["REGISTRY_INSTANCE_DIR"]) / "demo-accounts.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"{email}\t{password}" for email, password in accounts.items()]
@@ -134,6 +197,8 @@ def users_group() -> None:
 def users_create(email: str, role: str, credit_code: str | None, password: str | None) -> None:
     """Create an account; the password comes from stdin or a prompt."""
     from registry.auth.services import create_user
+    from registry.errors import DomainError
+    from registry.extensions import db
 
     if password is None:
         if sys.stdin.isatty():

@@ -4,20 +4,43 @@ from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from registry.api.core import Api
 from registry.db import Base
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
-api = Api()
 csrf = CSRFProtect()
 babel = Babel()
 # No default limits: only the login doors are throttled (registry.security.login_limits).
 limiter = Limiter(key_func=get_remote_address)
 # The coverage report cache (registry.coverage.cache); the backend comes from CACHE_TYPE.
 cache = Cache()
+
+
+def _api():
+    from registry.api.core import Api
+
+    return Api()
+
+
+def _migrate():
+    from flask_migrate import Migrate
+
+    return Migrate(compare_type=True, render_as_batch=True)
+
+
+_LAZY = {"api": _api, "migrate": _migrate}
+
+
+def __getattr__(name: str):
+    """``api`` (flask-smorest, marshmallow) and ``migrate`` (Alembic) are built on first use.
+
+    Commands that serve no API and run no migration (``registry import``, ``coverage`` ...)
+    never import them.
+    """
+    if name in _LAZY:
+        globals()[name] = value = _LAZY[name]()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -99,8 +99,13 @@ def create_user(*, email: str, password: str, role: str, credit_code: str | None
 
 # --- Signing in and out -------------------------------------------------------
 
-# Checked when the email is unknown, so a miss costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a real password, only for timing", method="scrypt")
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so a miss costs as long as a wrong password.
+
+    Made on first use, not at import (a scrypt hash takes about 0.1 s, which every command paid).
+    """
+    return generate_password_hash("not a real password, only for timing", method="scrypt")
 
 
 def authenticate(email: str, password: str, *, remote_addr: str | None) -> User:
@@ -108,7 +113,7 @@ def authenticate(email: str, password: str, *, remote_addr: str | None) -> User:
     folded = (email or "").strip().lower()
     user = db.session.scalar(sa.select(User).where(User.email == folded)) if folded else None
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         ok = False
     else:
         ok = user.check_password(password or "") and user.active

@@ -11,13 +11,25 @@ from datetime import date
 from typing import Any, Callable
 
 import click
-import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from registry.coverage import cache
 from registry.errors import DomainError
-from registry.extensions import db
-from registry.institutions.models import Institution
+
+
+
+def _services():
+    """The coverage service, imported when a command runs (not when ``registry --help`` lists it)."""
+    from registry.coverage import services
+
+    return services
+
+
+def _cache():
+    """The report cache (registry.coverage.cache), imported when a command runs."""
+    from registry.coverage import cache
+
+    return cache
+
 
 MET_MARKS = {True: "✓", False: "✗", None: "–"}
 COMPARATOR_MARKS = {">=": "≥", "<=": "≤", "=": "="}
@@ -153,7 +165,7 @@ def coverage_group(ctx: click.Context, region: str | None, as_of: date | None, a
     if ctx.invoked_subcommand is not None:
         return
     region, as_of, as_json = _options(region, as_of, as_json)
-    report = _run(lambda: cache.result("report", as_of, region))
+    report = _run(lambda: _cache().result("report", as_of, region))
     if as_json:
         _echo_json(report)
         return
@@ -174,7 +186,7 @@ def coverage_group(ctx: click.Context, region: str | None, as_of: date | None, a
 def regions_command(region: str | None, as_of: date | None, as_json: bool | None) -> None:
     """按设区市 — every indicator for each city (each child region), side by side."""
     region, as_of, as_json = _options(region, as_of, as_json)
-    table = _run(lambda: cache.result("regions", as_of, region))
+    table = _run(lambda: _cache().result("regions", as_of, region))
     if as_json:
         _echo_json(table)
         return
@@ -203,7 +215,7 @@ def regions_command(region: str | None, as_of: date | None, as_json: bool | None
 def gaps_command(region: str | None, as_of: date | None, as_json: bool | None) -> None:
     """建标空白 — mandatory lines without a covering standard, in the region and each city."""
     region, as_of, as_json = _options(region, as_of, as_json)
-    gaps = _run(lambda: cache.result("gaps", as_of, region))
+    gaps = _run(lambda: _cache().result("gaps", as_of, region))
     if as_json:
         _echo_json(gaps)
         return
@@ -230,7 +242,7 @@ def gaps_command(region: str | None, as_of: date | None, as_json: bool | None) -
 def single_points_command(region: str | None, as_of: date | None, as_json: bool | None, months: int | None) -> None:
     """单点失效 — covered lines whose covering certificates all expire within the horizon."""
     region, as_of, as_json = _options(region, as_of, as_json)
-    risks = _run(lambda: cache.result("single_points", as_of, region, months))
+    risks = _run(lambda: _cache().result("single_points", as_of, region, months))
     if as_json:
         _echo_json(risks)
         return
@@ -257,7 +269,7 @@ def single_points_command(region: str | None, as_of: date | None, as_json: bool 
 def forecast_command(region: str | None, as_of: date | None, as_json: bool | None, months: int) -> None:
     """预测 — indicator values at each coming month-end if nothing is renewed."""
     region, as_of, as_json = _options(region, as_of, as_json)
-    forecast = _run(lambda: cache.result("forecast", as_of, region, months))
+    forecast = _run(lambda: _cache().result("forecast", as_of, region, months))
     if as_json:
         _echo_json(forecast)
         return
@@ -290,11 +302,16 @@ def expiring_command(region: str | None, as_of: date | None, as_json: bool | Non
     region, as_of, as_json = _options(region, as_of, as_json)
     institution_id = None
     if credit_code:
+        import sqlalchemy as sa
+
+        from registry.extensions import db
+        from registry.institutions.models import Institution
+
         institution_id = db.session.scalar(
             sa.select(Institution.id).where(Institution.credit_code == credit_code.strip().upper()))
         if institution_id is None:
             raise click.ClickException(f"未知的机构 / unknown institution: {credit_code}")
-    listing = _run(lambda: cache.result(
+    listing = _run(lambda: _cache().result(
         "expiring", as_of, months, region, institution_id=institution_id, limit=limit, offset=offset))
     if as_json:
         _echo_json(listing)
@@ -313,5 +330,5 @@ def expiring_command(region: str | None, as_of: date | None, as_json: bool | Non
 @with_appcontext
 def clear_cache_command() -> None:
     """清除报表缓存 — drop every cached report (after a restore or a change made without an audit row)."""
-    cache.clear()
+    _cache().clear()
     click.echo("已清除报表缓存 / report cache cleared")
