@@ -21,11 +21,12 @@ def create_app(config: object | str | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from registry import database
+    from registry import database, jobs
     from registry.extensions import db, login_manager, migrate
 
     db.init_app(app)
     database.init_app(app)
+    jobs.init_app(app)  # the background job queue, and `registry worker`
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     login_manager.init_app(app)
     from registry import security

@@ -65,12 +65,14 @@ def main() -> None:
 def init_app(app: Flask) -> None:
     from importers.cli import init_app as init_importers
     from registry.backup import init_app as init_backup
+    from registry.imports.cli import imports_group
 
     app.cli.add_command(seed_command)
     app.cli.add_command(users_group)
     app.cli.add_command(coverage_cli.coverage_group)
     init_importers(app)  # import, export, template
     init_backup(app)  # backup, restore
+    app.cli.add_command(imports_group)  # imports purge
 
 
 @click.command("seed")
