@@ -8,8 +8,12 @@ worker fell silent and queues again runs whose job was lost;
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
+from contextlib import nullcontext
 
+import sqlalchemy as sa
 from flask import current_app
 
 from registry import jobs
@@ -18,6 +22,8 @@ from registry.imports import lease, services
 from registry.imports.models import ImportRun
 
 log = logging.getLogger(__name__)
+# SQLite has one writer: the imports of one worker process take turns (a worker may run other jobs meanwhile).
+_SQLITE_WRITER = threading.Lock()
 
 
 @jobs.task()
@@ -48,11 +54,15 @@ def _import_claimed(run_id: int, worker: str, attempt: int, held: lease.RunLease
         _fail(run_id, worker, attempt, "account_inactive",
               "发起导入的账号已停用，导入未执行 / the account that started this import is deactivated; it did not run")
         return
+    sqlite = db.engine.dialect.name == "sqlite"
     try:
-        run_import(path, actor=actor, dry_run=run.dry_run, filename=run.filename, run=run, progress=held.update)
-        if not lease.still_ours(run_id, worker, attempt):
-            raise lease.LeaseLost(f"import run {run_id} attempt {attempt} was failed while it ran")
-        db.session.commit()
+        with _SQLITE_WRITER if sqlite else nullcontext():
+            if sqlite:
+                _take_write_lock(run_id, worker, attempt)
+            run_import(path, actor=actor, dry_run=run.dry_run, filename=run.filename, run=run, progress=held.update)
+            if not lease.still_ours(run_id, worker, attempt):
+                raise lease.LeaseLost(f"import run {run_id} attempt {attempt} was failed while it ran")
+            db.session.commit()
         log.info("import run %s: %s", run_id, run.status)
     except lease.LeaseLost as exc:
         db.session.rollback()
@@ -64,6 +74,28 @@ def _import_claimed(run_id: int, worker: str, attempt: int, held: lease.RunLease
         _fail(run_id, worker, attempt, "error",
               f"导入时发生意外错误（编号 {error_id}，见后台进程的日志），未写入任何数据；可以重试 / an unexpected "
               f"error stopped the import (id {error_id}, see the worker's log); nothing was written; it can be retried")
+
+
+def _take_write_lock(run_id: int, worker: str, attempt: int) -> None:
+    """SQLite: begin the import's transaction with a write, so it holds the database's write lock from the start.
+
+    A transaction that reads first cannot write once another connection has
+    committed meanwhile (its snapshot is stale: "database is locked"), and an
+    import reads for seconds before it writes.  Wait for the lock as long as
+    the lease (the heartbeat goes on meanwhile), then give up.
+    """
+    db.session.rollback()  # end the reads so far: the UPDATE below is the transaction's first statement
+    deadline = time.monotonic() + lease.lease_seconds()
+    while True:
+        try:
+            if not lease.still_ours(run_id, worker, attempt):
+                raise lease.LeaseLost(f"import run {run_id} attempt {attempt} was failed before it started")
+            return
+        except sa.exc.OperationalError:
+            db.session.rollback()
+            if time.monotonic() > deadline:
+                raise
+            log.info("import run %s: waiting for the database's write lock", run_id)
 
 
 def _fail(run_id: int, worker: str, attempt: int, reason: str, message: str) -> None:
