@@ -188,7 +188,8 @@ def init_app(app: Flask) -> None:
 def worker_command(workers: int | None, periodic: bool) -> None:
     """Run background jobs (imports of big workbooks, clean-up) until stopped.
 
-    SIGTERM or Ctrl-C lets the running jobs finish first; a second one stops at once.
+    SIGTERM lets the running jobs finish first (a second SIGTERM stops at once); Ctrl-C
+    stops at once, and the imports it cut short fail when their lease runs out (retry them).
     """
     from registry.imports.tasks import sweep_runs
 
