@@ -196,6 +196,9 @@ def worker_command(workers: int | None, periodic: bool) -> None:
     queue = jobs()
     if queue.huey.immediate:
         raise click.ClickException("JOBS_IMMEDIATE is on: jobs run where they are queued; no worker is needed")
+    if queue.url.startswith("memory:"):
+        raise click.ClickException("JOBS_URL is memory://: only the process that queues a job sees it; "
+                                   "use sqlite:///FILE or redis://HOST:PORT/DB")
     workers = workers or current_app.config["JOBS_WORKERS"]
     click.echo(f"worker {worker_name()}: {workers} at once, queue {queue.describe()} "
                f"({current_app.config['JOBS_QUEUE_NAME']})")

@@ -299,6 +299,11 @@ def test_the_worker_will_not_start_in_immediate_mode(make_app):
     assert result.exit_code == 1 and "JOBS_IMMEDIATE" in result.output
 
 
+def test_the_worker_will_not_start_on_a_memory_queue(make_app):
+    result = make_app(JOBS_URL="memory://").test_cli_runner().invoke(args=["worker"])
+    assert result.exit_code == 1 and "memory://" in result.output
+
+
 @pytest.mark.parametrize("url", ["ftp://example.org/queue", "postgres://x"])
 def test_an_unknown_queue_url_is_refused_with_what_is_expected(make_app, url):
     app = make_app(JOBS_URL=url)
