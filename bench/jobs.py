@@ -12,7 +12,7 @@ ratio, and the median time of one heartbeat write on its own.
 
 Without ``--database-url`` the database is a temporary SQLite file (the
 heartbeat then goes to the queue's SQLite file); a PostgreSQL database must
-have ``bench`` in its name: its ``public`` schema is dropped and recreated.
+have ``bench`` or ``test`` in its name: its ``public`` schema is dropped and recreated.
 """
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ def _fresh(app) -> str:
 
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
-            if "bench" not in (db.engine.url.database or ""):
-                raise SystemExit("refusing to reset a PostgreSQL database whose name lacks 'bench'")
+            if not any(word in (db.engine.url.database or "") for word in ("bench", "test")):
+                raise SystemExit("refusing to reset a PostgreSQL database whose name has neither 'bench' nor 'test'")
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
                 conn.exec_driver_sql("CREATE SCHEMA public")
