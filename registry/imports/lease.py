@@ -127,8 +127,10 @@ class _QueueStoreBeats:
         return f"import-run:{run_id}:{attempt}"
 
     def beat(self, run_id: int, worker: str, attempt: int, done: int, total: int) -> bool:
+        from registry.database import reading
+
         self.huey.put(self.key(run_id, attempt), (utcnow().isoformat(), done, total))
-        with self.engine.connect() as conn:  # a read: it leaves the import's snapshot alone
+        with reading(), self.engine.connect() as conn:  # a deferred read: no wait for the import's write lock
             row = conn.execute(sa.select(runs.c.status, runs.c.worker_id, runs.c.attempts)
                                .where(runs.c.id == run_id)).one_or_none()
         return row is not None and tuple(row) == ("running", worker, attempt)

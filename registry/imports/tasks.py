@@ -17,35 +17,48 @@ import sqlalchemy as sa
 from flask import current_app
 
 from registry import jobs
+from registry.database import reading
 from registry.extensions import db
 from registry.imports import lease, services
 from registry.imports.models import ImportRun
 
 log = logging.getLogger(__name__)
-# SQLite has one writer: the imports of one worker process take turns (a worker may run other jobs meanwhile).
+# SQLite has one writer: the imports of one worker process take turns, from the claim to the commit
+# (a worker may run other jobs meanwhile).
 _SQLITE_WRITER = threading.Lock()
 
 
 @jobs.task()
 def run_import_job(run_id: int) -> None:
     """Run a queued background import; a run that is not queued any more (taken, done, gone) is left alone."""
+    from registry.database import is_lock_timeout
+
     worker = jobs.worker_name()
-    attempt = lease.claim(run_id, worker)
-    if attempt is None:
-        log.info("import run %s: not queued any more, nothing to do", run_id)
-        return
-    log.info("import run %s: attempt %s on %s", run_id, attempt, worker)
-    with lease.RunLease(run_id, worker, attempt) as held:
-        _import_claimed(run_id, worker, attempt, held)
+    with _SQLITE_WRITER if db.engine.dialect.name == "sqlite" else nullcontext():
+        try:
+            attempt = lease.claim(run_id, worker)
+        except sa.exc.OperationalError as exc:
+            if not is_lock_timeout(exc):
+                raise
+            log.info("import run %s: database busy (another process writes); job queued again", run_id)
+            jobs.jobs().enqueue(run_import_job, run_id)
+            return
+        if attempt is None:
+            log.info("import run %s: not queued any more, nothing to do", run_id)
+            return
+        log.info("import run %s: attempt %s on %s", run_id, attempt, worker)
+        with lease.RunLease(run_id, worker, attempt) as held:
+            _import_claimed(run_id, worker, attempt, held)
 
 
 def _import_claimed(run_id: int, worker: str, attempt: int, held: lease.RunLease) -> None:
     from importers.run import run_import
     from registry.auth.models import User
 
-    run = db.session.get(ImportRun, run_id)
-    path = services.upload_path(run)
-    actor = db.session.get(User, run.actor_id) if run.actor_id is not None else None
+    with reading():  # on SQLite: no write lock for these reads (see _take_write_lock)
+        run = db.session.get(ImportRun, run_id)
+        path = services.upload_path(run)
+        actor = db.session.get(User, run.actor_id) if run.actor_id is not None else None
     if not path.is_file():
         _fail(run_id, worker, attempt, "upload_missing",
               services.upload_gone_message("无法导入，请重新上传", "it cannot be imported; upload it again"))
@@ -56,13 +69,12 @@ def _import_claimed(run_id: int, worker: str, attempt: int, held: lease.RunLease
         return
     sqlite = db.engine.dialect.name == "sqlite"
     try:
-        with _SQLITE_WRITER if sqlite else nullcontext():
-            if sqlite:
-                _take_write_lock(run_id, worker, attempt)
-            run_import(path, actor=actor, dry_run=run.dry_run, filename=run.filename, run=run, progress=held.update)
-            if not lease.still_ours(run_id, worker, attempt):
-                raise lease.LeaseLost(f"import run {run_id} attempt {attempt} was failed while it ran")
-            db.session.commit()
+        if sqlite:
+            _take_write_lock(run_id, worker, attempt)
+        run_import(path, actor=actor, dry_run=run.dry_run, filename=run.filename, run=run, progress=held.update)
+        if not lease.still_ours(run_id, worker, attempt):
+            raise lease.LeaseLost(f"import run {run_id} attempt {attempt} was failed while it ran")
+        db.session.commit()
         log.info("import run %s: %s", run_id, run.status)
     except lease.LeaseLost as exc:
         db.session.rollback()
@@ -77,12 +89,14 @@ def _import_claimed(run_id: int, worker: str, attempt: int, held: lease.RunLease
 
 
 def _take_write_lock(run_id: int, worker: str, attempt: int) -> None:
-    """SQLite: begin the import's transaction with a write, so it holds the database's write lock from the start.
+    """SQLite: begin the import's transaction holding the database's write lock, and check the run is ours.
 
     A transaction that reads first cannot write once another connection has
     committed meanwhile (its snapshot is stale: "database is locked"), and an
-    import reads for seconds before it writes.  Wait for the lock as long as
-    the lease (the heartbeat goes on meanwhile), then give up.
+    import reads for seconds before it writes; its transaction begins
+    ``BEGIN IMMEDIATE`` (registry.database) and its first statement is this
+    UPDATE.  Wait for the lock as long as the lease (the heartbeat goes on
+    meanwhile, from the queue's store), each try up to the busy timeout.
     """
     db.session.rollback()  # end the reads so far: the UPDATE below is the transaction's first statement
     deadline = time.monotonic() + lease.lease_seconds()
@@ -114,8 +128,11 @@ def sweep_runs() -> None:
         log.info("sweep: database busy, failing silent runs postponed")
         expired = []
     waiting = {args[0] for name, args in jobs.jobs().pending() if name == run_import_job.__name__ and args}
-    lost = [run_id for run_id in db.session.scalars(
-        db.select(ImportRun.id).where(ImportRun.status == "queued").order_by(ImportRun.id)) if run_id not in waiting]
+    with reading():
+        queued = list(db.session.scalars(
+            db.select(ImportRun.id).where(ImportRun.status == "queued").order_by(ImportRun.id)))
+        db.session.rollback()
+    lost = [run_id for run_id in queued if run_id not in waiting]
     for run_id in lost:
         jobs.jobs().enqueue(run_import_job, run_id)
     if expired or lost:
@@ -125,4 +142,6 @@ def sweep_runs() -> None:
 @jobs.periodic_task(minute="17")
 def purge_uploads_job() -> None:
     """Delete uploads older than ``IMPORT_RETENTION_DAYS`` (hourly)."""
-    services.purge_uploads(days=current_app.config["IMPORT_RETENTION_DAYS"])
+    with reading():
+        services.purge_uploads(days=current_app.config["IMPORT_RETENTION_DAYS"])
+        db.session.rollback()

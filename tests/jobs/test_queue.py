@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from registry.db import utcnow
+from registry.database import reading
 from registry.extensions import db
 from registry.imports import lease, services
 from registry.imports.models import ImportRun
@@ -26,7 +27,7 @@ def _post(client, headers, data: bytes, *, dry_run=False):
 
 
 def _run(app, run_id: int) -> ImportRun:
-    with app.app_context():
+    with app.app_context(), reading():
         run = db.session.get(ImportRun, run_id)
         db.session.expunge(run)
         db.session.remove()
@@ -34,7 +35,7 @@ def _run(app, run_id: int) -> ImportRun:
 
 
 def _count(app, tag: str) -> int:
-    with app.app_context():
+    with app.app_context(), reading():  # deferred: no wait for an import's write lock (SQLite)
         n = db.session.scalar(sa.select(sa.func.count()).select_from(MeasurementStandard)
                               .where(MeasurementStandard.certificate_no.like(f"%{tag}%")))
         db.session.remove()

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 import config
+from registry.database import reading
 from registry.extensions import db
 from registry.imports.models import ImportRun
 from registry.imports.tasks import run_import_job
@@ -31,7 +32,7 @@ def _poll(client, headers, run_id: int) -> dict:
 
 
 def _count(app, tag: str) -> int:
-    with app.app_context():
+    with app.app_context(), reading():  # deferred: no wait for an import's write lock (SQLite)
         n = db.session.scalar(sa.select(sa.func.count()).select_from(MeasurementStandard)
                               .where(MeasurementStandard.certificate_no.like(f"%{tag}%")))
         db.session.remove()
@@ -41,7 +42,7 @@ def _count(app, tag: str) -> int:
 def _audit_rows(app, run_id: int) -> int:
     from registry.audit.models import AuditEvent
 
-    with app.app_context():
+    with app.app_context(), reading():  # deferred: no wait for an import's write lock (SQLite)
         n = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
             AuditEvent.entity_type == "import_runs", AuditEvent.entity_id == str(run_id)))
         db.session.remove()
@@ -137,7 +138,7 @@ def test_the_worker_fails_a_dead_workers_run_when_it_starts(make_app, people, wo
     workers(app)
 
     def status():
-        with app.app_context():
+        with app.app_context(), reading():
             run = db.session.get(ImportRun, run_id)
             value = (run.status, run.failure_reason)
             db.session.remove()
