@@ -90,10 +90,14 @@ class Config:
     IMPORT_MAX_CELLS = _env_int("IMPORT_MAX_CELLS", 6_000_000)
     # A sheet with at least this many rows is written while it is checked (importers.pipeline).
     IMPORT_PIPELINE_MIN_ROWS = _env_int("IMPORT_PIPELINE_MIN_ROWS", 5_000)
-    # Uploads kept for the error workbook; bigger ones run in a background thread.
+    # Uploads, kept for the error workbook and a retry; bigger ones run on the job queue.
     IMPORT_STORAGE_DIR = os.environ.get("IMPORT_STORAGE_DIR") or str(INSTANCE_DIR / "imports")
     IMPORT_INLINE_MAX_BYTES = _env_int("IMPORT_INLINE_MAX_BYTES", 2 * 1024 * 1024)
     IMPORT_INLINE_ONLY = False
+    # A background import whose worker has not been heard from for this long is failed (and may be retried).
+    IMPORT_LEASE_SECONDS = _env_int("IMPORT_LEASE_SECONDS", 60)
+    # Uploads older than this are deleted by the worker (0 keeps them for ever).
+    IMPORT_RETENTION_DAYS = _env_int("IMPORT_RETENTION_DAYS", 30)
 
     # Domain settings whose official values were not confirmed (domain.md).
     CERTIFICATE_VALIDITY_YEARS = _env_int("CERTIFICATE_VALIDITY_YEARS", 4)
@@ -132,6 +136,14 @@ class Config:
     CACHE_TYPE = os.environ.get("CACHE_TYPE") or ("RedisCache" if CACHE_REDIS_URL else "SimpleCache")
     CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "registry:cache:")
     CACHE_DEFAULT_TIMEOUT = _env_int("CACHE_DEFAULT_TIMEOUT", 24 * 3600)
+    # The job queue (Huey) run by `registry worker`: sqlite:///FILE (the default, beside the database),
+    # redis://HOST:PORT/DB (the default when REDIS_URL is set) or memory:// (one process only).
+    JOBS_URL = os.environ.get("JOBS_URL") or REDIS_URL or f"sqlite:///{INSTANCE_DIR / 'jobs.db'}"
+    JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "registry")
+    # Tasks a worker runs at once (threads); keep 1 on SQLite, which has one writer at a time.
+    JOBS_WORKERS = _env_int("JOBS_WORKERS", 1)
+    # Run each job at once in the process that queues it (debugging; no worker needed).
+    JOBS_IMMEDIATE = _env_bool("JOBS_IMMEDIATE", False)
     # Login throttling (Flask-Limiter syntax), per account and per remote address.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
@@ -189,8 +201,9 @@ class TestingConfig(Config):
     # No report cache unless a test switches one on (tests/coverage/test_cache.py).
     CACHE_TYPE = "NullCache"
     CACHE_NO_NULL_WARNING = True
-    # Tests share one connection per test: no background threads.
+    # Tests share one connection per test: no background jobs (tests/jobs runs them on their own database).
     IMPORT_INLINE_ONLY = True
+    JOBS_URL = "memory://"
     HSTS_SECONDS = 0
 
 

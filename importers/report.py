@@ -33,6 +33,9 @@ class ImportReport:
     # A file refused before its rows were read (exit code 2; HTTP 400 or 413).
     rejected: str | None = None
     status: int = 200
+    # Data rows of the sheets imported, and how many of them have been checked.
+    rows_total: int = 0
+    rows_done: int = 0
     run_id: int | None = None
     applied: bool = False
 

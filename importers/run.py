@@ -78,7 +78,7 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
                                     current_app.config["IMPORT_PIPELINE_MIN_ROWS"])
             with pipeline or nullcontext():
                 plans = _validate(book, layouts, report, actor=actor, today=today, catalog_version=version,
-                                  progress=progress, run=run, pipeline=pipeline)
+                                  progress=progress, pipeline=pipeline)
     except RejectedFile as exc:
         _rollback(savepoint)
         report.rejected, report.status = exc.message, exc.status
@@ -187,23 +187,19 @@ def _layouts(book: Workbook, report: ImportReport, *, catalog_version: str | Non
 
 
 def _validate(book: Workbook, layouts: list[SheetLayout], report: ImportReport, *, actor: Any, today: date,
-              catalog_version: CatalogVersion | None, progress: Progress | None, run: ImportRun | None,
+              catalog_version: CatalogVersion | None, progress: Progress | None,
               pipeline: Pipeline | None) -> list[SheetPlan]:
     """Check every row of every sheet; with a ``pipeline``, write each sheet as it is checked."""
     refs = WorkbookReferences(today=today, catalog=catalog_in_force(today))
     sizes = [book.data_rows(layout.name, layout.header_row) for layout in layouts]
-    total = sum(sizes)
-    done = 0
-    if run is not None:
-        run.rows_total = total
+    total = report.rows_total = sum(sizes)
 
+    # The run's row is written once, when the import ends: a background worker reports progress
+    # from another connection meanwhile (registry.imports.lease), which a row lock would block.
     def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        if run is not None:
-            run.rows_done = done
+        report.rows_done += n
         if progress is not None:
-            progress(done, total)
+            progress(report.rows_done, total)
 
     ctx = Context(actor=actor, refs=refs, report=report, today=today, catalog_version=catalog_version,
                   progress=advance)
@@ -247,5 +243,5 @@ def _finish(run: ImportRun | None, report: ImportReport, status: str) -> None:
     run.changes = report.changes or None
     run.message = report.rejected
     run.finished_at = utcnow()
-    if status in ("applied", "previewed"):
-        run.rows_done = run.rows_total
+    run.rows_total = report.rows_total
+    run.rows_done = report.rows_total if status in ("applied", "previewed") else report.rows_done

@@ -33,7 +33,7 @@ def create_app(config: object | str | None = None, *, web: bool = True, migratio
 
 
 def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
-    from registry import database
+    from registry import database, jobs
     from registry.extensions import cache, db, login_manager
 
     db.init_app(app)
@@ -42,6 +42,7 @@ def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
 
     coverage_cache.init_app(app)
     database.init_app(app)
+    jobs.init_app(app)  # the background job queue (`registry worker`)
     if migrations:
         from registry.extensions import migrate
 

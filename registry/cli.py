@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "template": ("importers.cli:template_command", "Write an empty import workbook."),
     "backup": ("registry.backup:backup_command", "Write a consistent copy of the database to PATH (a new file, "
                "0600) while the registry runs."),
+    "worker": ("registry.jobs:worker_command", "Run background jobs (big imports, clean-up) until stopped."),
+    "imports": ("registry.imports.cli:imports_group", "Import runs and their stored uploads (imports purge)."),
     "restore": ("registry.backup:restore_command", "Restore a backup made by `registry backup` into the database "
                 "of DATABASE_URL."),
 }

@@ -66,3 +66,31 @@ def test_upgrade_from_empty_and_downgrade_to_empty(scratch_app):
         assert _tables(db.engine) == set()
         upgrade()  # and up again: the downgrade left nothing behind
         assert _tables(db.engine) == set(db.metadata.tables)
+
+
+def test_runs_left_queued_or_running_by_the_old_background_threads_become_failed(scratch_app):
+    """d4a7c9e2f613: such runs can never finish; finished runs are carried over as they were, having run once."""
+    from datetime import datetime, timezone
+
+    with scratch_app.app_context():
+        upgrade(revision="b3f1c2d4e5a6")
+        runs = sa.table("import_runs", *(sa.column(c) for c in (
+            "id", "actor_label", "filename", "status", "dry_run", "rows_total", "rows_done", "message", "created_at")))
+        created = datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
+        with db.engine.begin() as conn:
+            conn.execute(runs.insert(), [
+                {"id": n, "actor_label": "system", "filename": f"{status}.xlsx", "status": status, "dry_run": False,
+                 "rows_total": 10, "rows_done": done, "message": message, "created_at": created}
+                for n, status, done, message in ((1, "queued", 0, None), (2, "running", 4, None),
+                                                 (3, "applied", 10, None), (4, "rejected", 0, "not a workbook"))])
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = {row.id: row for row in conn.execute(sa.text(
+                "SELECT id, status, attempts, failure_reason, message, finished_at, rows_done FROM import_runs"))}
+        assert [(rows[n].status, rows[n].failure_reason, rows[n].attempts) for n in (1, 2, 3, 4)] == [
+            ("failed", "interrupted", 0), ("failed", "interrupted", 1), ("applied", None, 1), ("rejected", None, 1)]
+        assert "interrupted before this version" in rows[1].message and rows[1].finished_at is not None
+        assert rows[2].rows_done == 4 and rows[4].message == "not a workbook"
+        downgrade(revision="b3f1c2d4e5a6")  # and back: the runs stay, without the new columns
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM import_runs")).scalar() == 4

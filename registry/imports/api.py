@@ -1,8 +1,8 @@
 """``/api/v1/imports``, ``/exports`` and ``/templates``: workbooks in and out over HTTP.
 
 The same functions as ``registry import``, ``registry export`` and
-``registry template``; an import too big for one request runs in the
-background and is polled at ``GET /api/v1/imports/<id>``.
+``registry template``; an import too big for one request is queued for
+``registry worker`` and polled at ``GET /api/v1/imports/<id>``.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask import g, jsonify, request, send_file, url_for
 from flask_smorest.fields import Upload
 
 from registry.api.core import Blueprint, actor
-from registry.errors import PROBLEM_JSON, ValidationError, problem_type
+from registry.errors import PROBLEM_JSON, Conflict, ValidationError, problem_type
 from registry.imports import services
 
 bp = Blueprint("imports", __name__, url_prefix="/api/v1",
@@ -77,8 +77,16 @@ def _refused(run, headers: dict):
 @bp.route("/imports/<id:run_id>")
 @bp.response(200)
 def read_import(run_id):
-    """Read an import: status, progress, report"""
-    return services.run_report(services.get_run(run_id, actor=actor()))
+    """Read an import: status, progress, report (a run whose worker died is failed here)"""
+    return services.run_report(services.check_lease(services.get_run(run_id, actor=actor())))
+
+
+@bp.route("/imports/<id:run_id>/retry", methods=["POST"])
+@bp.response(202)
+def retry_import(run_id):
+    """Queue a failed background import again (its starter only, while its upload is kept)"""
+    run = services.retry_run(services.get_run(run_id, actor=actor()), actor=actor())
+    return services.run_report(run), 202, {"Location": url_for("imports.read_import", run_id=run.id)}
 
 
 @bp.route("/imports/<id:run_id>/errors.xlsx")
@@ -91,6 +99,8 @@ def import_errors(run_id):
     if run.status != "invalid" or not run.errors:
         # A refused file (not a workbook) has nothing to mark; a clean run has no errors.
         raise ValidationError("此次导入没有行错误 / this import has no row errors")
+    if not services.upload_available(run):
+        raise Conflict(services.upload_gone_message("无法生成标注错误的工作簿", "there is no error workbook"))
     out = io.BytesIO()
     write_error_workbook(services.upload_path(run), run.errors, out)
     out.seek(0)

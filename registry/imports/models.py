@@ -10,7 +10,16 @@ from registry.db import UTCDateTime, enum_column, utcnow
 from registry.extensions import db
 
 # queued → running → applied | previewed (dry run) | invalid (row errors) | rejected (unreadable file) | failed
+# (a retry puts a failed run back to queued).
 IMPORT_STATUSES = ("queued", "running", "applied", "previewed", "invalid", "rejected", "failed")
+# Why a run failed (``failure_reason``); pages choose the text they show by it.
+FAILURE_REASONS = (
+    "lease_expired",     # its worker stopped updating the heartbeat (killed, machine lost)
+    "error",             # an unexpected error in the worker (the worker's log has it)
+    "interrupted",       # queued or running when the registry was upgraded to durable jobs
+    "upload_missing",    # the stored upload was gone when the worker came to it
+    "account_inactive",  # the account that started it was deactivated before it ran
+)
 
 
 class ImportRun(db.Model):
@@ -20,6 +29,12 @@ class ImportRun(db.Model):
     errors as ``{sheet, row, column, message}``; ``changes`` the per-field
     differences of a dry run.  ``source_run_id`` is the clean dry run a
     confirmed import applies (one confirmation per preview).
+
+    A background run is claimed by one worker (``worker_id``; ``attempts``
+    counts the claims), which updates ``rows_done``/``rows_total`` and
+    ``heartbeat_at`` from a second connection while the import's own
+    transaction works; a run whose heartbeat is older than
+    ``IMPORT_LEASE_SECONDS`` is failed, with ``failure_reason`` and ``message``.
     """
 
     __tablename__ = "import_runs"
@@ -28,7 +43,7 @@ class ImportRun(db.Model):
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     actor_label: Mapped[str] = mapped_column(sa.String(254))
     filename: Mapped[str | None] = mapped_column(sa.String(255))
-    status: Mapped[str] = mapped_column(enum_column(IMPORT_STATUSES, "import_status"), default="queued")
+    status: Mapped[str] = mapped_column(enum_column(IMPORT_STATUSES, "import_status"), default="queued", index=True)
     dry_run: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     rows_total: Mapped[int] = mapped_column(sa.Integer, default=0)
     rows_done: Mapped[int] = mapped_column(sa.Integer, default=0)
@@ -40,6 +55,12 @@ class ImportRun(db.Model):
     source_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_runs.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The lease of a background run (registry.imports.tasks).
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    worker_id: Mapped[str | None] = mapped_column(sa.String(255))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure_reason: Mapped[str | None] = mapped_column(sa.String(40))
 
     @property
     def progress(self) -> float:

@@ -20,6 +20,7 @@ from importers.spec import WORKBOOK_ORDER, find_sheet
 from registry.catalog.queries import lines_query
 from registry.catalog.schemas import CatalogLineQueryArgs
 from registry.errors import Conflict
+from registry.db import utcnow
 from registry.extensions import db
 from registry.imports import services
 from registry.imports.forms import UploadForm
@@ -39,6 +40,8 @@ bp = Blueprint("imports_pages", __name__, template_folder="templates")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RUNNING = ("queued", "running")
+# A run queued this long without a worker taking it gets a note (is `registry worker` running?).
+WAIT_NOTE_SECONDS = 30
 # Rows of errors and of diffs shown on the page; the error workbook holds every error.
 SHOWN = 500
 # kind -> (the list's query arguments, the list's query): the same pair the API's list endpoint uses.
@@ -104,16 +107,20 @@ def too_large(error):
 @login_required
 def run(run_id: int):
     """Step 3: the preview (or the result) of one run; a progress bar while it runs."""
-    run = services.get_run(run_id, actor=actor())
+    run = commit_or_rollback(lambda: services.check_lease(services.get_run(run_id, actor=actor())))
     report = services.run_report(run)
     confirmation = services.confirmation_of(run) if run.dry_run else None
     source = db.session.get(ImportRun, run.source_run_id) if run.source_run_id else None
     has_work = any(c.get("created") or c.get("updated") for c in (run.counts or {}).values())
+    own = run.actor_id == actor().id
+    upload_kept = report["upload_available"]
     can_confirm = (run.dry_run and run.status == "previewed" and not run.errors and confirmation is None
-                   and run.actor_id == actor().id and has_work)
+                   and own and has_work and upload_kept)
+    waiting = run.status == "queued" and (utcnow() - run.created_at).total_seconds() > WAIT_NOTE_SECONDS
     return render_template("imports/run.html", run=run, report=report, running=run.status in RUNNING,
                            confirmation=confirmation, source=source, can_confirm=can_confirm, shown=SHOWN,
-                           has_work=has_work,
+                           has_work=has_work, upload_kept=upload_kept, waiting=waiting,
+                           can_retry=run.status == "failed" and own and upload_kept,
                            changes=_readable_changes((run.changes or [])[:SHOWN]),
                            changes_total=len(run.changes or []))
 
@@ -129,6 +136,18 @@ def confirm(run_id: int):
         flash(exc.message, "error")
         return redirect(url_for(".run", run_id=run_id))
     return redirect(url_for(".run", run_id=applied.id))
+
+
+@bp.post("/imports/<int:run_id>/retry")
+@login_required
+def retry(run_id: int):
+    """Queue a failed background import again."""
+    run = services.get_run(run_id, actor=actor())
+    try:
+        commit_or_rollback(lambda: services.retry_run(run, actor=actor()))
+    except Conflict as exc:
+        flash(exc.message, "error")
+    return redirect(url_for(".run", run_id=run_id))
 
 
 @bp.get("/imports/<int:run_id>/errors.xlsx")

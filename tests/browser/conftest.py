@@ -3,8 +3,9 @@
 A live server runs the app in a thread against its own database, filled
 once per run with reference data, a small demo province and one account per
 role: SQLite in a temporary file, or a ``browser_tests`` schema of the
-PostgreSQL database when ``TEST_DATABASE_URL`` is set.  These tests commit,
-so they never share the rolled-back connection of the other tests.
+PostgreSQL database when ``TEST_DATABASE_URL`` is set; big uploads go to a
+``registry worker`` started beside it.  These tests commit, so they never
+share the rolled-back connection of the other tests.
 
 Chromium is Debian's (``/usr/bin/chromium``, installed by ``.ci/run``) or the
 one ``CHROMIUM_PATH`` names.  Without a browser the tests skip and say why.
@@ -52,6 +53,7 @@ def _browser_config(tmp_path_factory) -> config.TestingConfig:
         testing.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'registry.db'}"
     testing.IMPORT_STORAGE_DIR = str(tmp_path_factory.mktemp("browser-imports"))
     testing.IMPORT_INLINE_ONLY = False
+    testing.JOBS_URL = f"sqlite:///{tmp_path_factory.mktemp('browser-jobs') / 'jobs.db'}"
     testing.IMPORT_INLINE_MAX_BYTES = 64 * 1024  # so a modest workbook shows the background progress
     testing.LOGIN_LIMIT_PER_ACCOUNT = "1000 per minute"
     testing.LOGIN_LIMIT_PER_ADDRESS = "1000 per minute"
@@ -86,13 +88,17 @@ def _fill(app) -> SimpleNamespace:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """The app served on 127.0.0.1 at a free port, with its data and accounts."""
+    """The app served on 127.0.0.1 at a free port, with its data and accounts, and a ``registry worker``."""
+    from tests.jobs.support import WorkerProcess
+
     app = create_app(_browser_config(tmp_path_factory))
     accounts = _fill(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield SimpleNamespace(app=app, url=f"http://127.0.0.1:{server.server_port}", accounts=accounts)
+    worker = WorkerProcess(app, tmp_path_factory.mktemp("browser-worker"))
+    yield SimpleNamespace(app=app, url=f"http://127.0.0.1:{server.server_port}", accounts=accounts, worker=worker)
+    worker.stop()
     server.shutdown()
     with app.app_context():
         db.engine.dispose()

@@ -154,6 +154,9 @@ def test_a_big_workbook_runs_in_the_background_with_a_progress_bar(pages, live_s
     assert bar.count() == 1, "the run finished before the page showed it; make the workbook bigger"
     assert page.get_by_role("link", name="刷新").is_visible()  # without JavaScript
     pages.screenshot("imports-progress")
+    page.set_viewport_size({"width": 390, "height": 844})
+    pages.screenshot("imports-progress-390")
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.wait_for_function("() => !document.getElementById('import-progress')", timeout=120_000)
     page.wait_for_load_state()
     assert page.url == run_url and seen, "the page polled the run's JSON"
@@ -199,3 +202,81 @@ def test_a_workbook_reaching_far_beyond_the_limits_is_refused_on_the_form(pages,
     page.set_viewport_size({"width": 390, "height": 844})
     pages.screenshot("imports-refused-extent-en-phone")
     page.get_by_role("link", name="中文").click()
+
+
+def _failed_run(live_server, data: bytes, *, dry_run: bool) -> int:
+    """A background run whose worker died (as the lease sweep leaves it), with its upload kept, for the regulator."""
+    import sqlalchemy as sa
+
+    from registry.auth.models import User
+    from registry.db import utcnow
+    from registry.extensions import db
+    from registry.imports import services
+    from registry.imports.models import ImportRun
+
+    with live_server.app.app_context():
+        regulator = db.session.scalar(sa.select(User).where(User.email == "regulator@example.test"))
+        run = ImportRun(actor_id=regulator.id, actor_label=regulator.email, filename="中断的导入.xlsx", dry_run=dry_run,
+                        status="failed", attempts=1, worker_id="browser-test:1:Worker-1", started_at=utcnow(),
+                        heartbeat_at=utcnow(), finished_at=utcnow(), rows_total=3000, rows_done=1000,
+                        failure_reason="lease_expired", message="worker gone / 后台进程没有响应")
+        db.session.add(run)
+        db.session.commit()
+        path = services.upload_path(run)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        run_id = run.id
+        db.session.remove()
+    return run_id
+
+
+def test_a_failed_background_import_says_why_and_is_retried(pages, live_server):
+    page = pages.page
+    holder = _credit_code(live_server, live_server.accounts.own)
+    tag = "重" + uuid.uuid4().hex[:6].upper()
+    data = xlsx({"计量标准": [STANDARD_HEADER] + [_row(_certificate(tag, n), holder) for n in range(1, 4)]})
+    run_id = _failed_run(live_server, data, dry_run=True)
+    pages.login("regulator")
+    page.goto(f"/imports/{run_id}")
+    alert = page.locator(".failed-run")
+    assert "未写入任何数据" in alert.inner_text() and "停止了响应" in alert.inner_text()
+    assert page.get_by_role("button", name="重试").is_visible()
+    pages.screenshot("imports-failed")
+    page.set_viewport_size({"width": 390, "height": 844})
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px at 390px"
+    assert page.get_by_role("button", name="重试").is_visible()
+    pages.screenshot("imports-failed-390")
+    page.get_by_role("link", name="English").click()
+    assert "stopped responding" in page.locator(".failed-run").inner_text()
+    pages.screenshot("imports-failed-en-390")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    pages.screenshot("imports-failed-en")
+
+    page.get_by_role("button", name="Retry").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(f"/imports/{run_id}")
+    page.wait_for_function("() => !document.getElementById('import-progress')", timeout=120_000)
+    page.wait_for_load_state()
+    assert page.locator('tr[data-sheet="计量标准"] td.created').inner_text() == "3"
+    assert "Attempts" in page.locator("dl.run-facts").inner_text()
+    pages.screenshot("imports-retried-en")
+    page.get_by_role("link", name="中文").click()
+
+
+def test_an_upload_past_its_retention_says_so(pages, live_server):
+    from registry.extensions import db
+    from registry.imports import services
+    from registry.imports.models import ImportRun
+
+    page = pages.page
+    run_id = _failed_run(live_server, b"gone soon", dry_run=False)
+    with live_server.app.app_context():
+        services.upload_path(db.session.get(ImportRun, run_id)).unlink()
+        db.session.remove()
+    pages.login("regulator")
+    page.goto(f"/imports/{run_id}")
+    assert "已按保留期限删除" in page.locator(".failed-run").inner_text()
+    assert page.get_by_role("button", name="重试").count() == 0
+    page.set_viewport_size({"width": 390, "height": 844})
+    pages.screenshot("imports-upload-gone-390")
