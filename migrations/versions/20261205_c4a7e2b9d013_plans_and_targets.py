@@ -32,7 +32,28 @@ def _comparator():
     return sa.Enum(*COMPARATORS, name='comparator', native_enum=False, create_constraint=True, length=7)
 
 
+def _sqlite_foreign_keys(on):
+    """Switch SQLite's foreign keys off while ``indicators`` is rebuilt (batch mode), and back on.
+
+    Rebuilding a table drops it, which SQLite refuses while other rows (recorded
+    values, targets) refer to it; the pragma only takes effect outside a
+    transaction (SQLite's own "12 steps" for changing a table). Before switching
+    back on, every reference is checked.
+    """
+    conn = op.get_bind()
+    if conn.dialect.name != 'sqlite':
+        return
+    if on:
+        broken = conn.exec_driver_sql('PRAGMA foreign_key_check').all()
+        if broken:
+            raise RuntimeError(f'foreign keys broken by the migration: {broken[:5]}')
+    conn.exec_driver_sql('COMMIT')
+    conn.exec_driver_sql(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+    conn.exec_driver_sql('BEGIN')
+
+
 def upgrade():
+    _sqlite_foreign_keys(False)
     op.create_table(
         'plans',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -104,9 +125,11 @@ def upgrade():
         batch_op.drop_column('target_max')
         batch_op.drop_column('target')
         batch_op.drop_column('comparator')
+    _sqlite_foreign_keys(True)
 
 
 def downgrade():
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table('indicators', schema=None) as batch_op:
         batch_op.add_column(sa.Column('comparator', sa.String(length=7), nullable=True))
         batch_op.add_column(sa.Column('target', sa.Numeric(precision=14, scale=4), nullable=True))
@@ -135,3 +158,4 @@ def downgrade():
 
     op.drop_table('plan_targets')
     op.drop_table('plans')
+    _sqlite_foreign_keys(True)

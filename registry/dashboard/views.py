@@ -128,8 +128,11 @@ def index():
     else:
         gap_lines = next((entry.lines for entry in gaps.by_region if entry.region == region), [])
     names = {choice.code: _label(choice) for choice in choices}
-    warnings = list(dict.fromkeys([*report.warnings, *by_region.warnings, *forecast.warnings, *gaps.warnings,
-                                   *risks.warnings]))
+    # The catalog card says in the page's language what the catalogs' own (bilingual) warnings say.
+    said = {w for catalog in (report.catalog, by_region.catalog, gaps.catalog, risks.catalog, *forecast.catalogs)
+            if catalog is not None for w in catalog.warnings()}
+    warnings = [w for w in dict.fromkeys([*report.warnings, *by_region.warnings, *forecast.warnings,
+                                          *gaps.warnings, *risks.warnings]) if w not in said]
     return render_template(
         "dashboard/index.html", choices=choices, form=form, error=None, as_of=as_of, region=region,
         province=province, report=report, by_region=by_region, forecast=forecast, gaps=gaps, gap_lines=gap_lines,
