@@ -194,9 +194,15 @@ def _target_region(value: Any) -> str:
     return code
 
 
-def clean_target(data: dict[str, Any], *, partial: bool = False, current: PlanTarget | None = None) -> dict[str, Any]:
-    c = Cleaner(data, required=("plan_id", "indicator_key", "comparator", "target"), partial=partial)
-    c.field("plan_id", _plan_id)
+def clean_target(data: dict[str, Any], *, partial: bool = False, current: PlanTarget | None = None,
+                 plan_ref: Any = None) -> dict[str, Any]:
+    """Clean a target; ``plan_ref`` is a plan already resolved (an import names it, maybe not yet written)."""
+    c = Cleaner(data, required=("indicator_key", "comparator", "target") + (("plan_id",) if plan_ref is None else ()),
+                partial=partial)
+    if plan_ref is None:
+        c.field("plan_id", _plan_id)
+    else:
+        c.out["plan_id"] = plan_ref
     c.field("indicator_key", _indicator_key)
     c.field("region_code", _target_region)
     c.field("comparator", choice(COMPARATORS))
