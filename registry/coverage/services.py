@@ -40,7 +40,7 @@ from registry.catalog.models import MANDATORY_MODES, CatalogLine, CatalogVersion
 from registry.dates import add_months, month_ends_after
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db
-from registry.indicators.models import Indicator, Plan, PlanTarget, RecordedValue
+from registry.indicators.models import PROVINCE_WIDE_INDICATORS, Indicator, Plan, PlanTarget, RecordedValue
 from registry.institutions.models import Institution
 from registry.personnel.models import Person
 from registry.reference.models import Region
@@ -63,8 +63,8 @@ CARBON_STANDARDS = "carbon_standards"
 CARBON_SPECIFICATIONS = "carbon_specifications"
 REGISTRY_KEYS = frozenset({COVERAGE, METROLOGISTS, SOCIAL_PUBLIC, LOCAL_REGULATIONS, CARBON_STANDARDS,
                            CARBON_SPECIFICATIONS})
-# Regulations are made for the whole province, so a city sees the province's figure.
-PROVINCE_WIDE_KEYS = frozenset({LOCAL_REGULATIONS, CARBON_SPECIFICATIONS})
+# Regulations are made for the whole province: a city report leaves them to the province's.
+PROVINCE_WIDE_KEYS = PROVINCE_WIDE_INDICATORS
 # Why an indicator has (or has no) verdict, one code per case; pages translate each.
 BASIS_TARGET = "target"                    # the region's own target (the province's, or a city's)
 BASIS_PROVINCE_RATIO = "province_target"   # a city's ratio judged against the province's target

@@ -14,6 +14,9 @@ COMPARATORS = (">=", "<=", "=", "between")
 INDICATOR_KINDS = ("ratio", "count")
 # Where the value comes from: counted from a registry, or entered by a regulator.
 INDICATOR_SOURCES = ("registry", "recorded")
+# Counted for the whole province only (regulations are made for the province): a city has no figure
+# of its own and takes no target.
+PROVINCE_WIDE_INDICATORS = frozenset({"local_regulations", "carbon_specifications"})
 
 
 class Indicator(TimestampMixin, VersionedMixin, WithdrawableMixin, db.Model):

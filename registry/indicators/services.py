@@ -16,6 +16,7 @@ from registry.indicators.models import (
     COMPARATORS,
     INDICATOR_KINDS,
     INDICATOR_SOURCES,
+    PROVINCE_WIDE_INDICATORS,
     Indicator,
     Plan,
     PlanTarget,
@@ -29,8 +30,6 @@ MAX_VALUE = Decimal(10) ** 10
 FIELDS = ("key", "name", "name_en", "kind", "source", "counts_from", "source_document", "description", "position")
 PLAN_FIELDS = ("name", "source_document", "starts_on", "deadline", "description")
 TARGET_FIELDS = ("comparator", "target", "target_max")
-# Counted for the whole province only (regulations are made for the province): no city targets.
-PROVINCE_WIDE_INDICATORS = frozenset({"local_regulations", "carbon_specifications"})
 
 
 def decimal_value(value: Any) -> Decimal:
