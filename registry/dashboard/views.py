@@ -95,6 +95,10 @@ def _dashboard_data(report, by_region, forecast, names: dict[str, str]) -> dict:
         "forecast": {
             "dates": [day.isoformat() for day in forecast.dates],
             "values": {series.key: [point.value for point in series.points] for series in forecast.indicators},
+            # Each month's target: none after the last plan's deadline (that month is not judged).
+            "targets": {series.key: [{"target": point.target, "target_max": point.target_max,
+                                      "comparator": point.comparator} for point in series.points]
+                        for series in forecast.indicators},
         },
         "selected": report.region,
     }

@@ -241,7 +241,13 @@ def test_after_the_last_deadline_the_plan_says_so_and_the_forecast_judges_nothin
     # Every month forecast lies after the deadline: nothing to lose, no "first unmet" month.
     assert page.locator(".first-unmet").count() == 0
     assert page.locator('[data-testid="forecast-table"] .sr-mark.bad').count() == 0
+    # Nor a target line: no plan runs over those months.
+    assert page.evaluate("() => Chart.getChart(document.getElementById('chart-forecast')).data.datasets.length") == 1
     pages.screenshot("dashboard-after-deadline")
+    page.goto(f"/dashboard?as_of={IN_PLAN.isoformat()}")
+    line = page.evaluate("""() => Chart.getChart(document.getElementById('chart-forecast')).data.datasets[1].data""")
+    # 2025-07-31 … 2025-12-31 judged against the 2021–2025 target, the months after it not.
+    assert line[:6] == [90] * 6 and all(v is None for v in line[6:])
     page.get_by_role("link", name="规划与目标").click()
     page.wait_for_load_state()
     assert page.locator('[data-plan="2021–2025"]').is_visible()
