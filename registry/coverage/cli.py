@@ -14,7 +14,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import with_appcontext
 
-from registry.coverage import cache
+from registry.coverage import cache, services
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.institutions.models import Institution

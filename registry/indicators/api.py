@@ -152,37 +152,37 @@ def recorded_value_history(value_id, pagination_parameters):
 
 
 def _record_routes(bp: Blueprint, model: type, schema: type, update_schema: type, update: callable,
-                   what: str) -> None:
+                   what: str, param: str) -> None:
     """Read, change, withdraw and history of one record: the same four routes for plans and targets."""
 
-    @bp.route("/<id:record_id>")
+    @bp.route(f"/<id:{param}>")
     class Item(MethodView):
         @bp.response(200, schema)
         @bp.doc(summary=f"Read a {what}")
-        def get(self, record_id):
-            return tagged(get_or_404(model, record_id, actor=actor()))
+        def get(self, **ids):
+            return tagged(get_or_404(model, ids[param], actor=actor()))
 
         @bp.arguments(update_schema)
         @bp.response(200, schema)
         @bp.doc(parameters=[IF_MATCH], summary=f"Change a {what}")
-        def patch(self, data, record_id):
-            record = get_or_404(model, record_id, actor=actor())
+        def patch(self, data, **ids):
+            record = get_or_404(model, ids[param], actor=actor())
             return tagged(update(record, data, actor=actor(), expected_version=if_match()))
 
-    @bp.route("/<id:record_id>/withdraw", methods=["POST"], endpoint="withdraw")
+    @bp.route(f"/<id:{param}>/withdraw", methods=["POST"], endpoint="withdraw")
     @bp.arguments(WithdrawSchema)
     @bp.response(200, schema)
     @bp.doc(parameters=[IF_MATCH], summary=f"Withdraw a {what}")
-    def withdraw_record(data, record_id):
-        record = get_or_404(model, record_id, actor=actor())
+    def withdraw_record(data, **ids):
+        record = get_or_404(model, ids[param], actor=actor())
         return tagged(withdraw(record, data["reason"], actor=actor(), expected_version=if_match()))
 
-    @bp.route("/<id:record_id>/history", endpoint="history")
+    @bp.route(f"/<id:{param}>/history", endpoint="history")
     @bp.response(200, AuditEventSchema(many=True))
     @bp.paginate()
     @bp.doc(summary=f"The audit trail of one {what}")
-    def record_history(record_id, pagination_parameters):
-        record = get_or_404(model, record_id, actor=actor())
+    def record_history(pagination_parameters, **ids):
+        record = get_or_404(model, ids[param], actor=actor())
         return paginate(history_query(record), pagination_parameters)
 
 
@@ -218,5 +218,5 @@ class Targets(MethodView):
         return tagged(create_target(data, actor=actor()), 201)
 
 
-_record_routes(plans_bp, Plan, PlanSchema, PlanUpdateSchema, update_plan, "plan")
-_record_routes(targets_bp, PlanTarget, TargetSchema, TargetUpdateSchema, update_target, "target")
+_record_routes(plans_bp, Plan, PlanSchema, PlanUpdateSchema, update_plan, "plan", "plan_id")
+_record_routes(targets_bp, PlanTarget, TargetSchema, TargetUpdateSchema, update_target, "target", "target_id")
