@@ -6,6 +6,7 @@ Everyone signed in reads them; regulators and admins add plans and targets
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
@@ -37,7 +38,8 @@ def _regions() -> list[tuple[str, str]]:
 @bp.get("/")
 @login_required
 def index():
-    plans = db.session.scalars(plans_query({}, actor=actor())).all()
+    # Every plan with its targets: two queries, however many plans.
+    plans = db.session.scalars(plans_query({}, actor=actor()).options(selectinload(Plan.targets))).all()
     book = plan_book()
     indicators = {i.key: i for i in db.session.scalars(indicators_query({}, actor=actor()))}
     targets = {plan.id: sorted((t for t in plan.targets if t.withdrawn_at is None),
