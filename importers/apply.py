@@ -75,12 +75,13 @@ class Applier:
         constants = {"created_at": self.now, "updated_at": self.now, "version": 1}
         insert = BulkInsert(self.connection, handler.table, handler.insert_columns, constants=tuple(constants))
         rows = [op.values for op in operations]
-        institution = position.get("institution_id")
-        if institution is not None:
-            ids = self.ids
-            for row in rows:
-                if isinstance(row[institution], Pending):
-                    row[institution] = ids[row[institution]]
+        for name in ("institution_id", "plan_id"):  # references to records of an earlier sheet
+            index = position.get(name)
+            if index is not None:
+                ids = self.ids
+                for row in rows:
+                    if isinstance(row[index], Pending):
+                        row[index] = ids[row[index]]
         for name, value in constants.items():
             # Rows inserted one by one go through SQLAlchemy, which converts them itself.
             index, converted = position[name], value if handler.key_columns is None else insert.convert(name, value)
@@ -125,6 +126,9 @@ class Applier:
         names = [name for name in handler.positions if name not in _NOT_AUDITED]
         values_of = itemgetter(*[handler.positions[name] for name in names])
         dated = [name for name in names if isinstance(table.c[name].type, (sa.Date, sa.DateTime))]
+        # Decimals go into snapshots as text, as jsonable() writes them.
+        decimal = [name for name in names
+                   if isinstance(table.c[name].type, sa.Numeric) and not isinstance(table.c[name].type, sa.Float)]
         links = [name for name in LINK_FIELDS if any(op.links and name in op.links for op in operations)]
         targets = self._targets()
         # The audit rows are built by the database from the rows just written, when it can build
@@ -149,6 +153,10 @@ class Applier:
                             value = snapshot[name]
                             if value is not None:
                                 snapshot[name] = value.isoformat()
+                    for name in decimal:
+                        for snapshot in snapshots:
+                            if snapshot[name] is not None:
+                                snapshot[name] = str(snapshot[name])
                 new_ids = self._insert_rows(handler, insert, rows, part)
                 ids = self.ids
                 for op, new_id in zip(part, new_ids):

@@ -20,6 +20,7 @@ from registry.auth.policy import scope
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.db import utcnow
 from registry.extensions import db
+from registry.indicators.models import Plan, PlanTarget
 from registry.institutions.models import Institution
 from registry.personnel.models import Person
 from registry.reference.models import Discipline, Region
@@ -211,7 +212,7 @@ def export_workbook(out: Target, *, actor: Any = None, kinds: Iterable[str] | No
     counts = {}
     version = _export_catalog_version(catalog_version, today or date.today())
     writers = {"institutions": _institution_rows, "standards": _standard_rows, "regulations": _regulation_rows,
-               "personnel": _person_rows, "catalog": _catalog_rows}
+               "personnel": _person_rows, "catalog": _catalog_rows, "plans": _plan_rows, "targets": _target_rows}
     for sheet in sheets:
         ws = wb.create_sheet(sheet.title)
         for index, column in enumerate(sheet.columns, start=1):
@@ -383,3 +384,32 @@ def _catalog_rows(*, actor: Any, regions: set[str] | None, version: CatalogVersi
     for code, name, sub_name, mode, form, note, effective_from in _stream(statement):
         yield [code, name, sub_name, mode, forms[form], note, effective_from, version.name]
 
+
+
+def _plan_rows(*, actor: Any, regions: set[str] | None, version: Any, only: sa.Select | None = None) -> Iterator[list]:
+    statement = (sa.select(Plan.name, Plan.source_document, Plan.starts_on, Plan.deadline, Plan.description)
+                 .where(Plan.withdrawn_at.is_(None)).order_by(Plan.starts_on, Plan.id))
+    statement = _only(statement, Plan.id, only)
+    for row in _stream(statement):
+        yield list(row)
+
+
+def _target_rows(*, actor: Any, regions: set[str] | None, version: Any,
+                 only: sa.Select | None = None) -> Iterator[list]:
+    T = PlanTarget
+    comparators = _label("comparator")
+    statement = (sa.select(Plan.name, T.indicator_key, T.region_code, T.comparator, T.target, T.target_max)
+                 .join(Plan, Plan.id == T.plan_id)
+                 .where(T.withdrawn_at.is_(None), Plan.withdrawn_at.is_(None))
+                 .order_by(Plan.starts_on, Plan.id, T.indicator_key, T.region_code))
+    statement = _only(statement, T.id, only)
+    for name, key, region, comparator, target, target_max in _stream(statement):
+        yield [name, key, region, comparators[comparator], _decimal_text(target), _decimal_text(target_max)]
+
+
+def _decimal_text(value: Any) -> str | None:
+    """A Numeric(14, 4) as typed, without trailing zeros (1800, 0.9)."""
+    if value is None:
+        return None
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

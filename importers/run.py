@@ -164,8 +164,9 @@ def _layouts(book: Workbook, report: ImportReport, *, catalog_version: str | Non
             continue
         tabs[spec.kind] = name
     if not tabs:
-        report.error(None, None, None, "没有可导入的工作表（应为 机构、计量标准、检定规程、人员、强检目录 之一）/ "
-                                       "no sheet to import (expected 机构, 计量标准, 检定规程, 人员 or 强检目录)")
+        report.error(None, None, None, "没有可导入的工作表（应为 机构、计量标准、检定规程、人员、强检目录、规划、目标 之一）"
+                                       "/ no sheet to import (expected 机构, 计量标准, 检定规程, 人员, 强检目录, 规划 "
+                                       "or 目标)")
         return [], None
 
     version = _catalog_version(catalog_version, today, report)

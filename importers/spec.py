@@ -49,6 +49,12 @@ ENUMS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     "registration_level": {
         code: (zh[:2], (zh, en, f"{code}级")) for code, (zh, en) in LEVEL_LABELS.items()
     },
+    "comparator": {
+        ">=": ("≥", (">=", "不低于", "至少", "At least")),
+        "<=": ("≤", ("<=", "不高于", "至多", "At most")),
+        "=": ("=", ("==", "等于", "Equal")),
+        "between": ("区间", ("between", "范围", "Range")),
+    },
     "verification_form": {
         "first_only": ("首次检定", ("只作首次强制检定", "首次强制检定", "First verification only")),
         "periodic": ("周期检定", ("周期强制检定", "Periodic")),
@@ -200,11 +206,29 @@ CATALOG = Sheet("catalog", "强检目录", "catalog", (
            note="留空为现行目录 / blank: the catalog in force"),
 ), key_fields=("catalog_version", "code"))
 
+PLANS = Sheet("plans", "规划", "plans", (
+    Column("规划名称", "name", "name", required=True, width=16, note="如 2026–2030 / e.g. 2026–2030"),
+    Column("依据文件", "source_document", "source_document", width=30),
+    Column("起始日期", "starts_on", "starts_on", "date", required=True, width=12),
+    Column("期限", "deadline", "deadline", "date", required=True, width=12),
+    Column("说明", "description", "description", width=30),
+), key_fields=("name",))
+
+TARGETS = Sheet("targets", "目标", "targets", (
+    Column("规划", "plan", "plan", required=True, width=16, note="规划名称 / plan name"),
+    Column("指标", "indicator", "indicator_key", required=True, width=30, note="指标键 / indicator key"),
+    Column("地区", "region", "region_code", width=12,
+           note="留空为全省；设区市名称或代码 / blank: the province; a city's name or code"),
+    Column("比较", "comparator", "comparator", "enum", required=True, enum="comparator", width=8),
+    Column("目标值", "target", "target", required=True, width=10, note="比率填小数 / ratios as decimals"),
+    Column("上限", "target_max", "target_max", width=10, note="区间目标 / range targets"),
+), key_fields=("plan", "indicator_key", "region_code"))
+
 # Dependency order: a sheet may refer to keys defined by the sheets before it.
-SHEETS: tuple[Sheet, ...] = (INSTITUTIONS, REGULATIONS, CATALOG, STANDARDS, PERSONNEL)
+SHEETS: tuple[Sheet, ...] = (INSTITUTIONS, REGULATIONS, CATALOG, STANDARDS, PERSONNEL, PLANS, TARGETS)
 BY_KIND = {sheet.kind: sheet for sheet in SHEETS}
 # The order sheets appear in templates and exports.
-WORKBOOK_ORDER = (INSTITUTIONS, STANDARDS, REGULATIONS, PERSONNEL, CATALOG)
+WORKBOOK_ORDER = (INSTITUTIONS, STANDARDS, REGULATIONS, PERSONNEL, CATALOG, PLANS, TARGETS)
 
 
 def find_sheet(name: str) -> Sheet | None:
@@ -228,6 +252,8 @@ EXAMPLES: dict[str, list[Any]] = {
     "personnel": ["示例张三", EXAMPLE_CREDIT_CODE, date(2015, 7, 1), None, "示例注册-0001", "一级", "力学；热学",
                   date(2020, 1, 1), date(2024, 12, 31), None],
     "catalog": ["S99", "示例计量器具", "示例二级名称", "V", "周期检定", "示例说明", date(2020, 1, 1), None],
+    "plans": ["示例规划", "示例文件", date(2099, 1, 1), date(2099, 12, 31), None],
+    "targets": ["示例规划", "social_public_standards", "南昌市", "≥", "300", None],
 }
 # The natural keys of the examples: a row still carrying one is reported, not imported.
 EXAMPLE_KEYS = {
@@ -236,4 +262,6 @@ EXAMPLE_KEYS = {
     "regulations": "JJG(赣) 999-2024",
     "personnel": ("registration_no", "示例注册-0001"),
     "catalog": "S99",  # the line code, in whichever version
+    "plans": "示例规划",
+    "targets": "示例规划",  # the plan's name, whatever the indicator and region
 }

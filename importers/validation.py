@@ -25,7 +25,9 @@ from registry.codes import normalize_certificate_no, normalize_credit_code, norm
 from registry.errors import Conflict, DomainError, Forbidden, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
-from registry.institutions.services import SELF_SERVICE_FIELDS, clean_institution
+from registry.indicators.models import Plan, PlanTarget
+from registry.indicators.services import clean_plan, clean_target
+from registry.institutions.services import SELF_SERVICE_FIELDS, clean_institution, region_code
 from registry.personnel.models import Person
 from registry.personnel.services import clean_person
 from registry.regulations.models import Regulation
@@ -37,7 +39,7 @@ from importers.cells import CellConverter, to_text
 from importers.reading import SheetLayout, Workbook
 from importers.references import Pending, WorkbookReferences
 from importers.report import ImportReport
-from importers.spec import CATALOG, EXAMPLE_KEYS, INSTITUTIONS, PERSONNEL, REGULATIONS, STANDARDS, Sheet
+from importers.spec import CATALOG, EXAMPLE_KEYS, INSTITUTIONS, PERSONNEL, PLANS, REGULATIONS, STANDARDS, TARGETS, Sheet
 
 CHUNK = 5_000
 LINK_FIELDS = ("catalog_lines", "regulations")
@@ -81,6 +83,8 @@ class Context:
         self.today = today
         self.catalog_version = catalog_version
         self.progress = progress or (lambda n: None)
+        # Plans named in this workbook's 规划 sheet: name -> stored id or Pending.
+        self.plans: dict[str, Any] = {}
         self.tables: dict[str, StoredTable] = {}
         # Called with a sheet's plan after each batch of its rows is checked (importers.pipeline).
         self.on_batch: Callable[[SheetPlan], None] | None = None
@@ -446,7 +450,99 @@ class PersonHandler(SheetHandler):
         return Person(institution_id=current.institution_id)
 
 
-HANDLERS = (InstitutionHandler, RegulationHandler, CatalogHandler, StandardHandler, PersonHandler)
+class PlanHandler(SheetHandler):
+    """Plans (规划), keyed by name; periods may overlap neither a stored plan nor another row's."""
+
+    spec = PLANS
+    model = Plan
+    key_field = "name"
+    key_inputs = ("name",)
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.periods: list[tuple[str, Any, Any]] = []
+
+    def key(self, data):
+        name = data.get("name")
+        return str(name).strip() if name is not None and str(name).strip() else None
+
+    def clean(self, data, current):
+        values = clean_plan(data, partial=current is not None, current=current)
+        name = values.get("name", getattr(current, "name", None))
+        starts_on = values.get("starts_on", getattr(current, "starts_on", None))
+        deadline = values.get("deadline", getattr(current, "deadline", None))
+        for other, start, end in self.periods:
+            if starts_on <= end and deadline >= start:
+                message = (f"与本工作簿中的规划「{other}」（{start}—{end}）期间重叠 / overlaps plan “{other}” "
+                           f"({start} to {end}) in this workbook")
+                raise ValidationError(message, errors={"starts_on": [message], "deadline": [message]})
+        self.periods.append((name, starts_on, deadline))
+        return values
+
+    def define(self, key, ref, values):
+        if key is not None:
+            self.ctx.plans[key] = ref
+
+
+class TargetHandler(SheetHandler):
+    """Targets of a plan (named by the plan's name), for the province or a city."""
+
+    spec = TARGETS
+    model = PlanTarget
+    key_field = "plan"
+    key_inputs = ("plan", "indicator_key", "region_code")
+    match_whole_sheet = True
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.stored_plans = {name: id_ for id_, name in db.session.execute(
+            sa.select(Plan.id, Plan.name).where(Plan.withdrawn_at.is_(None)))}
+
+    def plan_ref(self, name: Any) -> Any:
+        name = str(name).strip()
+        return self.ctx.plans.get(name, self.stored_plans.get(name))
+
+    def key(self, data):
+        plan, indicator = data.get("plan"), data.get("indicator_key")
+        if plan is None or indicator is None:
+            return None
+        region = data.get("region_code")
+        try:
+            code = region_code(region) if region is not None else current_province()
+        except ValidationError:
+            return None
+        return str(plan).strip(), str(indicator).strip(), code
+
+    def match(self, keyed):
+        T = PlanTarget.__table__
+        rows = db.session.execute(
+            sa.select(T, Plan.name.label("plan_name")).join(Plan, Plan.id == T.c.plan_id)
+            .where(Plan.name.in_({k[0] for _, k, _ in keyed if k}))).all()
+        existing = {(row.plan_name, row.indicator_key, row.region_code): row for row in rows}
+        return {number: existing[k] for number, k, _ in keyed if k in existing}
+
+    def clean(self, data, current):
+        data = dict(data)
+        name = data.pop("plan", None)
+        if current is not None:
+            for fixed in ("indicator_key", "region_code"):
+                data.pop(fixed, None)
+            return clean_target(data, partial=True, current=current)
+        ref = self.plan_ref(name) if name is not None else None
+        if ref is None:
+            raise ValidationError("规划不存在 / no such plan",
+                                  errors={"plan": [f"规划不存在：{name} / no plan named {name!r}"]})
+        return clean_target(data, plan_ref=ref)
+
+
+def current_province() -> str:
+    from flask import current_app
+
+    return current_app.config["PROVINCE_CODE"]
+
+
+HANDLERS = (InstitutionHandler, RegulationHandler, CatalogHandler, StandardHandler, PersonHandler, PlanHandler,
+            TargetHandler)
 
 
 def _try(fn: Callable, value: Any) -> Any:
@@ -506,7 +602,7 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
     counts = report.sheets[spec.title]
     operations = plan.operations
     example = EXAMPLE_KEYS.get(spec.kind)
-    catalog, personnel = spec is CATALOG, spec is PERSONNEL
+    catalog, personnel, targets = spec is CATALOG, spec is PERSONNEL, spec is TARGETS
     required_fields = frozenset(required)
     clean, define = handler.clean, handler.define
     done = 0
@@ -523,7 +619,7 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
                     if name not in data and name not in bad:
                         errors.append((name, "必填 / required"))
             if key is not None:
-                if key == example or (catalog and key[1] == example):
+                if key == example or (catalog and key[1] == example) or (targets and key[0] == example):
                     errors.append((handler.key_field, EXAMPLE_ROW))
                 if not (personnel and key[0] == "name"):
                     if key in first_row_of:

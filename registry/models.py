@@ -3,7 +3,7 @@ from registry.audit.models import AuditEvent
 from registry.auth.models import ApiToken, User
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.imports.models import ImportRun
-from registry.indicators.models import Indicator, RecordedValue
+from registry.indicators.models import Indicator, Plan, PlanTarget, RecordedValue
 from registry.institutions.models import Institution
 from registry.personnel.models import Person
 from registry.reference.models import Discipline, ReferenceDataset, Region
@@ -21,6 +21,8 @@ __all__ = [
     "Institution",
     "MeasurementStandard",
     "Person",
+    "Plan",
+    "PlanTarget",
     "RecordedValue",
     "ReferenceDataset",
     "Region",

@@ -52,7 +52,7 @@ def data(session, users):
     from registry.audit.services import event_values, snapshot
     from registry.auth.models import ApiToken, User
     from registry.catalog.models import CatalogLine, CatalogVersion
-    from registry.indicators.models import Indicator, RecordedValue
+    from registry.indicators.models import Indicator, Plan, PlanTarget, RecordedValue
     from registry.institutions.models import Institution
     from registry.personnel.models import Person
     from registry.regulations.models import Regulation
@@ -98,11 +98,17 @@ def data(session, users):
               for account in (users.admin, users.institution) for i in range(ROWS)]
     runs = [ImportRun(actor_id=actor.id, actor_label=actor.email, filename=f"book{i}.xlsx", status="applied",
                       rows_total=1, rows_done=1) for i in range(ROWS) for actor in (users.institution, accounts[i])]
-    session.add_all([*values, *tokens, *runs])
+    plans = [Plan(name=f"规划{n}-{i}", starts_on=date(2100 + 2 * i, 1, 1), deadline=date(2101 + 2 * i, 12, 31))
+             for i in range(ROWS)]
+    session.add_all([*values, *tokens, *runs, *plans])
+    session.flush()
+    plan_targets = [PlanTarget(plan_id=plan.id, indicator_key=indicator_keys[0], region_code="360000", comparator=">=",
+                               target=i) for i, plan in enumerate(plans)]
+    session.add_all(plan_targets)
     session.flush()
     targets = {"standard": standards[0], "institution": users.own, "person": people[0], "regulation": regulations[0],
                "version": catalog, "line": lines[0], "indicator": session.get(Indicator, indicator_keys[0]),
-               "value": values[0], "user": users.institution}
+               "value": values[0], "user": users.institution, "plan": plans[0], "target": plan_targets[0]}
     session.add_all([AuditEvent(**event_values("update", obj.__tablename__, sa.inspect(obj).identity[0],
                                                actor=accounts[i], after=snapshot(obj), note=f"change {i}"))
                      for obj in targets.values() for i in range(ROWS)])
@@ -123,7 +129,7 @@ def _count(client, url: str, headers=None) -> tuple[int, object]:
 # The record a ``{name}`` in a list's path stands for, as its key in ``data.ids``.
 PATH_PARAMETERS = {"standard_id": "standard", "institution_id": "institution", "person_id": "person",
                    "regulation_id": "regulation", "version_id": "version", "line_id": "line", "key": "indicator",
-                   "value_id": "value", "user_id": "user"}
+                   "value_id": "value", "user_id": "user", "plan_id": "plan", "target_id": "target"}
 # Lists that hold one row for an institution user (their own institution): nothing to compare there.
 ONE_ROW_FOR_INSTITUTIONS = {"/api/v1/institutions"}
 
@@ -191,7 +197,8 @@ PAGES = {
 # ... or not a list (one record, a form, a file, a report with its own query-count test).
 NOT_LISTS = {
     "/", "/healthz", "/login", "/account/password", "/lang/<code>", "/dashboard", "/home", "/api/docs",
-    "/api/openapi.json", "/static/<path:filename>",
+    "/api/openapi.json", "/static/<path:filename>", "/plans/new", "/plans/<id:plan_id>/targets/new",
+    "/plans/",  # every plan on one page (a handful; targets loaded with selectinload, two queries)
     "/standards/<id:standard_id>", "/standards/new", "/standards/<id:standard_id>/edit",
     "/standards/<id:standard_id>/withdraw",
     "/institutions/<id:institution_id>", "/institutions/new", "/institutions/<id:institution_id>/edit",

@@ -1,6 +1,8 @@
 """Migrations: one head, up and down from empty, and agreement with the models."""
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -94,3 +96,47 @@ def test_runs_left_queued_or_running_by_the_old_background_threads_become_failed
         downgrade(revision="b3f1c2d4e5a6")  # and back: the runs stay, without the new columns
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM import_runs")).scalar() == 4
+
+
+def test_plans_migration_carries_targets_over_and_back(scratch_app):
+    """Targets on ``indicators`` become the province's targets in the 2021–2025 plan, and come back down."""
+    with scratch_app.app_context():
+        upgrade(revision="d4a7c9e2f613")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO regions (code, name, level, parent_code, table_version) VALUES "
+                                 "('360000', '江西省', 'province', NULL, 't'), ('360100', '南昌市', 'city', '360000', 't')"))
+            conn.execute(sa.text(
+                "INSERT INTO indicators (key, name, name_en, kind, source, comparator, target, target_max, deadline, "
+                "position, created_at, updated_at, version) VALUES "
+                "('social_public_standards', '数量', 'Count', 'count', 'registry', '>=', 1800, NULL, :d, 0, :t, :t, 1), "
+                "('carbon_pilots', '试点', 'Pilots', 'count', 'recorded', 'between', 3, 5, :d, 1, :t, :t, 1)"),
+                {"d": date(2025, 12, 31), "t": datetime(2026, 1, 1, tzinfo=timezone.utc)})
+            # A row referring to an indicator: rebuilding the table on SQLite must keep it.
+            conn.execute(sa.text(
+                "INSERT INTO recorded_values (indicator_key, region_code, as_of, value, source, is_demo, recorded_at, "
+                "version) VALUES ('carbon_pilots', '360000', :d, 4, 'x', false, :t, 1)"),
+                {"d": date(2025, 6, 30), "t": datetime(2026, 1, 1, tzinfo=timezone.utc)})
+        upgrade()
+        with db.engine.connect() as conn:
+            plans = conn.execute(sa.text("SELECT id, name, starts_on, deadline FROM plans")).all()
+            assert [(p.name, str(p.starts_on), str(p.deadline)) for p in plans] == \
+                [("2021–2025", "2021-01-01", "2025-12-31")]
+            targets = conn.execute(sa.text(
+                "SELECT plan_id, indicator_key, region_code, comparator, target, target_max FROM plan_targets "
+                "ORDER BY indicator_key")).all()
+            assert [(t.plan_id, t.indicator_key, t.region_code, t.comparator, float(t.target),
+                     None if t.target_max is None else float(t.target_max)) for t in targets] == [
+                (plans[0].id, "carbon_pilots", "360000", "between", 3.0, 5.0),
+                (plans[0].id, "social_public_standards", "360000", ">=", 1800.0, None)]
+            assert "target" not in {c["name"] for c in sa.inspect(conn).get_columns("indicators")}
+            assert conn.execute(sa.text("SELECT indicator_key FROM recorded_values")).scalar() == "carbon_pilots"
+        downgrade(revision="d4a7c9e2f613")
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT key, comparator, target, target_max, deadline FROM indicators "
+                                        "ORDER BY key")).all()
+            assert [(r.key, r.comparator, float(r.target), None if r.target_max is None else float(r.target_max),
+                     str(r.deadline)) for r in rows] == [
+                ("carbon_pilots", "between", 3.0, 5.0, "2025-12-31"),
+                ("social_public_standards", ">=", 1800.0, None, "2025-12-31")]
+            assert "plans" not in sa.inspect(conn).get_table_names()
+        downgrade(revision="base")

@@ -1,11 +1,13 @@
 """Reference data and the demo province."""
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.codes import normalize_certificate_no, normalize_credit_code
-from registry.indicators.models import Indicator
+from registry.indicators.models import Indicator, Plan
 from registry.institutions.models import Institution
 from registry.personnel.models import Person
 from registry.reference.models import Discipline, ReferenceDataset, Region
@@ -37,10 +39,14 @@ def test_shipped_catalog_is_marked_partial_and_holds_only_confirmed_lines(sessio
 def test_every_target_from_the_plan_is_seeded(session):
     indicators = {i.key: i for i in session.scalars(sa.select(Indicator))}
     assert len(indicators) == 13
-    assert float(indicators["mandatory_item_coverage"].target) == 0.9
-    assert float(indicators["registered_metrologist_share"].target) == 0.6
-    assert int(indicators["social_public_standards"].target) == 1800
-    pilots = indicators["carbon_pilots"]
+    (plan,) = session.scalars(sa.select(Plan)).all()
+    assert (plan.name, plan.starts_on, plan.deadline) == ("2021–2025", date(2021, 1, 1), date(2025, 12, 31))
+    targets = {t.indicator_key: t for t in plan.targets}
+    assert set(targets) == set(indicators) and {t.region_code for t in plan.targets} == {"360000"}
+    assert float(targets["mandatory_item_coverage"].target) == 0.9
+    assert float(targets["registered_metrologist_share"].target) == 0.6
+    assert int(targets["social_public_standards"].target) == 1800
+    pilots = targets["carbon_pilots"]
     assert (pilots.comparator, int(pilots.target), int(pilots.target_max)) == ("between", 3, 5)
 
 

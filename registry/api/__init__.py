@@ -44,6 +44,8 @@ def _blueprints():
     from registry.coverage.api import bp as coverage
     from registry.imports.api import bp as imports
     from registry.indicators.api import bp as indicators
+    from registry.indicators.api import plans_bp as plans
+    from registry.indicators.api import targets_bp as targets
     from registry.indicators.api import values_bp as recorded_values
     from registry.institutions.api import bp as institutions
     from registry.personnel.api import bp as personnel
@@ -52,8 +54,8 @@ def _blueprints():
     from registry.regulations.api import bp as regulations
     from registry.standards.api import bp as standards
 
-    return [auth, users, institutions, standards, catalog, regulations, personnel, indicators, recorded_values,
-            regions, disciplines, audit, coverage, imports]
+    return [auth, users, institutions, standards, catalog, regulations, personnel, indicators, plans, targets,
+            recorded_values, regions, disciplines, audit, coverage, imports]
 
 
 def _authenticate() -> None:

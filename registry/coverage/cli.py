@@ -102,7 +102,18 @@ def _value(item: dict) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+# Keys: the report's basis values (registry.coverage.services.BASIS_*; not imported here, see _services).
+BASIS_LABELS = {
+    "province_target": "按全省目标 judged against the province's target",
+    "no_city_target": "无本市目标，不评判 no city target: no verdict",
+    "province_wide": "全省指标，见全省 counted for the province only",
+    "no_target": "无目标 no target",
+}
+
+
 def _target(item: dict) -> str:
+    if item["target"] is None:
+        return BASIS_LABELS.get(item.get("basis"), "—")
     ratio = item["kind"] == "ratio"
 
     def show(number: float | int) -> str:
@@ -135,14 +146,31 @@ def _catalog_line(catalog: dict | None) -> str:
             f"{catalog['loaded_line_count']}/{catalog['declared_line_count']} 条 lines loaded{mandatory})")
 
 
+def _plan_line(plan: dict | None) -> str:
+    if plan is None:
+        return "规划 Plan: — (无规划覆盖此日期 no plan holds this date)"
+    line = f"规划 Plan: {plan['name']} ({plan['starts_on']} — {plan['deadline']})"
+    if plan["status"] == "deadline_passed":
+        line += f"; 期限已过，按 {plan['deadline']} 的数值评判 deadline passed: judged on {plan['deadline']}"
+    return line
+
+
 def _echo_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         click.echo(f"⚠ {warning}")
 
 
 def _echo_notes(indicators: list[dict]) -> None:
-    for note in dict.fromkeys(item["note"] for item in indicators if item["note"]):
-        click.echo(f"注 Note: {note}")
+    for item in indicators:
+        if item["basis"] == "province_target":
+            click.echo(f"注 Note: {item['key']}: 按全省目标评判 judged against the province's target")
+        elif item["basis"] == "province_wide":
+            click.echo(f"注 Note: {item['key']}: 全省指标，不按市重复 counted for the province only")
+        elif item["basis"] == "no_city_target" and item["share_of_province"] is not None:
+            click.echo(f"注 Note: {item['key']}: 无本市目标，占全省 {item['share_of_province'] * 100:.1f}% "
+                       f"no city target, {item['share_of_province'] * 100:.1f}% of the province")
+        if item["judged_value"] is not None and item["judged_on"]:
+            click.echo(f"  {item['key']}: {item['judged_on']} 数值 value {_value({**item, 'value': item['judged_value']})}")
     for item in indicators:
         if item["value_source"]:
             click.echo(f"  {item['key']}: {item['value_as_of']} {item['value_source']}")
@@ -172,6 +200,7 @@ def coverage_group(ctx: click.Context, region: str | None, as_of: date | None, a
     data = report.to_dict()
     click.echo(f"覆盖情况 Coverage — {data['region_name']} ({data['region']}), {data['as_of']}")
     click.echo(_catalog_line(data["catalog"]))
+    click.echo(_plan_line(data["plan"]))
     click.echo()
     click.echo(_table(["指标 key", "名称 name", "数值 value", "目标 target", "达标 met", "分子/分母 n/d"],
                       _indicator_rows(data["indicators"]), right={2}))
@@ -193,6 +222,7 @@ def regions_command(region: str | None, as_of: date | None, as_json: bool | None
     data = table.to_dict()
     click.echo(f"按地区 By region — {data['region_name']} ({data['region']}), {data['as_of']}")
     click.echo(_catalog_line(data["catalog"]))
+    click.echo(_plan_line(data["plan"]))
     click.echo()
     if not data["regions"]:
         click.echo("无下级地区 / no child regions")
@@ -205,7 +235,6 @@ def regions_command(region: str | None, as_of: date | None, as_json: bool | None
                 for i, item in enumerate(first)]
         click.echo(_table(header, rows, right=set(range(2, len(header)))))
         click.echo()
-        _echo_notes(first)
     _echo_warnings(data["warnings"])
 
 

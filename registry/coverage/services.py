@@ -15,7 +15,13 @@ Definitions (README, "Coverage"):
   (the non-withdrawn version with the latest ``effective_from <= day``) that
   are not withdrawn and already in effect;
 - a region is the province (every institution) or a region code with its
-  direct children (a city and its counties).
+  direct children (a city and its counties);
+- targets come from plans (``plans``/``plan_targets``): on a date the plan
+  in force is the one whose period holds it; where none does, the last plan
+  whose deadline has passed, judged on its deadline.  A city is judged only
+  against a target set for it, or, for a ratio, against the province's; a
+  count with no city target gets its share of the province and no verdict.
+  Province-wide indicators are not repeated for a city.
 """
 from __future__ import annotations
 
@@ -34,7 +40,7 @@ from registry.catalog.models import MANDATORY_MODES, CatalogLine, CatalogVersion
 from registry.dates import add_months, month_ends_after
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db
-from registry.indicators.models import Indicator, RecordedValue
+from registry.indicators.models import PROVINCE_WIDE_INDICATORS, Indicator, Plan, PlanTarget, RecordedValue
 from registry.institutions.models import Institution
 from registry.personnel.models import Person
 from registry.reference.models import Region
@@ -57,10 +63,16 @@ CARBON_STANDARDS = "carbon_standards"
 CARBON_SPECIFICATIONS = "carbon_specifications"
 REGISTRY_KEYS = frozenset({COVERAGE, METROLOGISTS, SOCIAL_PUBLIC, LOCAL_REGULATIONS, CARBON_STANDARDS,
                            CARBON_SPECIFICATIONS})
-# Regulations are made for the whole province, so a city sees the province's figure.
-PROVINCE_WIDE_KEYS = frozenset({LOCAL_REGULATIONS, CARBON_SPECIFICATIONS})
-PROVINCE_WIDE_NOTE = ("规程/规范为全省适用，此为全省数值 / regulations and specifications apply province-wide: "
-                      "this is the province's figure")
+# Regulations are made for the whole province: a city report leaves them to the province's.
+PROVINCE_WIDE_KEYS = PROVINCE_WIDE_INDICATORS
+# Why an indicator has (or has no) verdict, one code per case; pages translate each.
+BASIS_TARGET = "target"                    # the region's own target (the province's, or a city's)
+BASIS_PROVINCE_RATIO = "province_target"   # a city's ratio judged against the province's target
+BASIS_NO_CITY_TARGET = "no_city_target"    # a city's count without a target of its own: share, no verdict
+BASIS_PROVINCE_WIDE = "province_wide"      # counted for the province only
+BASIS_NO_TARGET = "no_target"              # no plan, or the plan sets no target for it
+PLAN_IN_FORCE = "in_force"
+PLAN_DEADLINE_PASSED = "deadline_passed"
 UNPUBLISHED_STATUSES = ("planned", "drafting")
 RATIO_DIGITS = 4
 MAX_FORECAST_MONTHS = 120
@@ -145,15 +157,31 @@ class IndicatorResult(_Serialisable):
     value: int | float | None
     numerator: int | None
     denominator: int | None
-    target: int | float
+    target: int | float | None
     target_max: int | float | None
-    comparator: str
+    comparator: str | None
     deadline: date | None
     met: bool | None
     source: str
     value_as_of: date | None = None
     value_source: str | None = None
-    note: str | None = None
+    basis: str = BASIS_NO_TARGET
+    target_region: str | None = None
+    judged_on: date | None = None
+    judged_value: int | float | None = None
+    share_of_province: float | None = None
+
+
+@dataclass
+class PlanInfo(_Serialisable):
+    """The plan whose targets a report uses: in force on its date, or the last one, its deadline passed."""
+
+    id: int
+    name: str
+    source_document: str | None
+    starts_on: date
+    deadline: date
+    status: str
 
 
 @dataclass
@@ -162,6 +190,7 @@ class CoverageReport(_Serialisable):
     region: str
     region_name: str
     catalog: CatalogInfo | None
+    plan: PlanInfo | None
     indicators: list[IndicatorResult]
     warnings: list[str]
 
@@ -181,6 +210,7 @@ class RegionTable(_Serialisable):
     region: str
     region_name: str
     catalog: CatalogInfo | None
+    plan: PlanInfo | None
     regions: list[RegionColumn]
     warnings: list[str]
 
@@ -260,6 +290,10 @@ class ForecastPoint(_Serialisable):
     numerator: int | None
     denominator: int | None
     met: bool | None
+    plan_id: int | None = None
+    target: int | float | None = None
+    target_max: int | float | None = None
+    comparator: str | None = None
     value_as_of: date | None = None
     value_source: str | None = None
 
@@ -270,12 +304,12 @@ class ForecastSeries(_Serialisable):
     name: str
     name_en: str
     kind: str
-    target: int | float
+    target: int | float | None
     target_max: int | float | None
-    comparator: str
+    comparator: str | None
     deadline: date | None
     source: str
-    note: str | None
+    basis: str
     first_unmet: date | None
     points: list[ForecastPoint]
 
@@ -290,6 +324,7 @@ class Forecast(_Serialisable):
     months: int
     dates: list[date]
     catalogs: list[CatalogInfo]
+    plans: list[PlanInfo]
     indicators: list[ForecastSeries]
     warnings: list[str]
 
@@ -479,48 +514,126 @@ def _carbon_start(definitions: list[Indicator]) -> date:
     return current_app.config["PLAN_START_DATE"]
 
 
-def _met(value: Fraction | Decimal | int | None, definition: Indicator) -> bool | None:
+def _met(value: Fraction | Decimal | int | None, target: PlanTarget) -> bool | None:
     if value is None:
         return None
     exact = Fraction(value)
-    target = Fraction(definition.target)
-    if definition.comparator == ">=":
-        return exact >= target
-    if definition.comparator == "<=":
-        return exact <= target
-    if definition.comparator == "=":
-        return exact == target
-    upper = None if definition.target_max is None else Fraction(definition.target_max)
-    return target <= exact and (upper is None or exact <= upper)
+    goal = Fraction(target.target)
+    if target.comparator == ">=":
+        return exact >= goal
+    if target.comparator == "<=":
+        return exact <= goal
+    if target.comparator == "=":
+        return exact == goal
+    upper = None if target.target_max is None else Fraction(target.target_max)
+    return goal <= exact and (upper is None or exact <= upper)
 
 
-def _result(definition: Indicator, measure: _Measure, note: str | None) -> IndicatorResult:
+@dataclass(frozen=True)
+class _PlanBook:
+    """The non-withdrawn plans in date order, with their non-withdrawn targets by (plan, indicator, region)."""
+
+    plans: tuple[Plan, ...]
+    targets: dict[tuple[int, str, str], PlanTarget]
+    province: str
+
+    def for_day(self, day: date) -> tuple[Plan | None, str | None]:
+        """The plan in force on ``day``; else the last plan whose deadline has passed; else none."""
+        for plan in self.plans:
+            if plan.starts_on <= day <= plan.deadline:
+                return plan, PLAN_IN_FORCE
+        passed = [plan for plan in self.plans if plan.deadline < day]
+        if passed:
+            return passed[-1], PLAN_DEADLINE_PASSED
+        return None, None
+
+    def target(self, plan: Plan | None, definition: Indicator, region: str) -> tuple[PlanTarget | None, str]:
+        """The target ``region`` is judged against in ``plan``, and why (one of the ``BASIS_*`` codes)."""
+        is_province = region == self.province
+        if not is_province and definition.key in PROVINCE_WIDE_KEYS:
+            return None, BASIS_PROVINCE_WIDE
+        if plan is None:
+            return None, BASIS_NO_TARGET
+        own = self.targets.get((plan.id, definition.key, region))
+        if own is not None:
+            return own, BASIS_TARGET
+        if is_province:
+            return None, BASIS_NO_TARGET
+        if definition.kind == "ratio":
+            province = self.targets.get((plan.id, definition.key, self.province))
+            return (province, BASIS_PROVINCE_RATIO) if province is not None else (None, BASIS_NO_TARGET)
+        return None, BASIS_NO_CITY_TARGET
+
+
+def plan_book() -> _PlanBook:
+    """Read every plan and target once (a few rows): the reports judge from it."""
+    plans = tuple(db.session.scalars(
+        sa.select(Plan).where(Plan.withdrawn_at.is_(None)).order_by(Plan.starts_on, Plan.id)))
+    targets: dict[tuple[int, str, str], PlanTarget] = {}
+    if plans:
+        for target in db.session.scalars(sa.select(PlanTarget).where(
+                PlanTarget.withdrawn_at.is_(None), PlanTarget.plan_id.in_([plan.id for plan in plans]))):
+            targets[(target.plan_id, target.indicator_key, target.region_code)] = target
+    return _PlanBook(plans, targets, current_app.config["PROVINCE_CODE"])
+
+
+def plan_info(plan: Plan | None, status: str | None) -> PlanInfo | None:
+    if plan is None:
+        return None
+    return PlanInfo(id=plan.id, name=plan.name, source_document=plan.source_document, starts_on=plan.starts_on,
+                    deadline=plan.deadline, status=status)
+
+
+def _figure(measure: _Measure) -> tuple[int | float | None, int | None, int | None, Fraction | Decimal | int | None]:
+    """(shown value, numerator, denominator, exact value) of a measure."""
     if measure.ratio:
         numerator, denominator = int(measure.value or 0), int(measure.denominator or 0)
-        exact = Fraction(numerator, denominator) if denominator else None
-        value = round(numerator / denominator, RATIO_DIGITS) if denominator else None
-    else:
-        numerator = denominator = None
-        exact = measure.value
-        value = _number(measure.value)
-    return IndicatorResult(
-        key=definition.key, name=definition.name, name_en=definition.name_en, kind=definition.kind,
-        value=value, numerator=numerator, denominator=denominator,
-        target=_number(definition.target), target_max=_number(definition.target_max),
-        comparator=definition.comparator, deadline=definition.deadline, met=_met(exact, definition),
-        source=_origin(definition), value_as_of=measure.value_as_of, value_source=measure.value_source, note=note,
-    )
+        if not denominator:
+            return None, numerator, denominator, None
+        return round(numerator / denominator, RATIO_DIGITS), numerator, denominator, Fraction(numerator, denominator)
+    return _number(measure.value), None, None, measure.value
 
 
-def _results(definitions: list[Indicator], measures: dict[str, _Measure], *,
-             is_province: bool) -> list[IndicatorResult]:
+def _judgements(definitions: list[Indicator], book: _PlanBook, day: date,
+                region: str) -> tuple[Plan | None, str | None, dict[str, tuple[PlanTarget | None, str]]]:
+    plan, status = book.for_day(day)
+    return plan, status, {d.key: book.target(plan, d, region) for d in definitions}
+
+
+def _results(definitions: list[Indicator], measures: dict[str, _Measure], *, day: date, plan: Plan | None,
+             status: str | None, judgements: dict[str, tuple[PlanTarget | None, str]],
+             at_deadline: dict[str, _Measure] | None = None,
+             province: dict[str, _Measure] | None = None) -> list[IndicatorResult]:
+    """Each indicator's value on ``day`` against the target ``judgements`` names.
+
+    Past a plan's deadline the verdict is the one on the deadline, from ``at_deadline``;
+    a count judged against no city target gets its share of ``province``.
+    """
     results = []
     for definition in definitions:
-        measure = measures.get(definition.key, _Measure(None))
-        note = PROVINCE_WIDE_NOTE if (
-            not is_province and _origin(definition) == "registry" and definition.key in PROVINCE_WIDE_KEYS
-        ) else None
-        results.append(_result(definition, measure, note))
+        target, basis = judgements[definition.key]
+        measure = _Measure(None) if basis == BASIS_PROVINCE_WIDE else measures.get(definition.key, _Measure(None))
+        value, numerator, denominator, exact = _figure(measure)
+        met = judged_on = judged_value = share = None
+        if target is not None and status == PLAN_DEADLINE_PASSED:
+            judged_value, _, _, judged_exact = _figure((at_deadline or {}).get(definition.key, _Measure(None)))
+            met, judged_on = _met(judged_exact, target), plan.deadline
+        elif target is not None:
+            met, judged_on = _met(exact, target), day
+        if basis == BASIS_NO_CITY_TARGET and province is not None and exact is not None:
+            whole = _figure(province.get(definition.key, _Measure(None)))[3]
+            share = round(float(Fraction(exact) / Fraction(whole)), RATIO_DIGITS) if whole else None
+        results.append(IndicatorResult(
+            key=definition.key, name=definition.name, name_en=definition.name_en, kind=definition.kind,
+            value=value, numerator=numerator, denominator=denominator,
+            target=None if target is None else _number(target.target),
+            target_max=None if target is None else _number(target.target_max),
+            comparator=None if target is None else target.comparator,
+            deadline=None if target is None else plan.deadline, met=met, source=_origin(definition),
+            value_as_of=measure.value_as_of, value_source=measure.value_source, basis=basis,
+            target_region=None if target is None else target.region_code, judged_on=judged_on,
+            judged_value=judged_value, share_of_province=share,
+        ))
     return results
 
 
@@ -630,50 +743,67 @@ def _recorded_measures(keys: list[str], as_of: date, region_codes: Iterable[str]
             for region, key, day, value, source in rows}
 
 
+def _region_measures(definitions: list[Indicator], keys: Iterable[str], as_of: date, scope: RegionScope,
+                     statuses: tuple[str, ...]) -> tuple[dict[str, _Measure], CatalogVersion | None, int]:
+    """The measures of ``keys`` for one region on one date, and the catalog (with its line count) used."""
+    keys = set(keys)
+    registry_keys = {d.key for d in definitions if _origin(d) == "registry"} & keys
+    recorded_keys = [d.key for d in definitions if _origin(d) == "recorded" and d.key in keys]
+    measures = _registry_measures(registry_keys, as_of, scope, statuses, _carbon_start(definitions))
+    version, total = None, 0
+    if COVERAGE in keys:
+        version = catalog_in_force(as_of)
+        if version is None:
+            measures[COVERAGE] = _Measure(0, 0, ratio=True)
+        else:
+            total, covered = _coverage_counts(version.id, as_of, scope, statuses)
+            measures[COVERAGE] = _Measure(covered, total, ratio=True)
+    for (_, key), measure in _recorded_measures(recorded_keys, as_of, [scope.code]).items():
+        measures[key] = measure
+    return measures, version, total
+
+
 def coverage_report(as_of: date, region: str | None = None, *,
                     statuses: Iterable[str] | None = None) -> CoverageReport:
-    """Compute every indicator for ``region`` (the province by default) on ``as_of``."""
+    """Compute every indicator for ``region`` (the province by default) on ``as_of``, judged by its plan."""
     scope = resolve_region(region)
     covering = covering_statuses(statuses)
     definitions = _definitions()
     warnings = _definition_warnings(definitions)
-    registry_keys = {d.key for d in definitions if _origin(d) == "registry"}
-    recorded_keys = [d.key for d in definitions if _origin(d) == "recorded"]
+    book = plan_book()
+    plan, status, judgements = _judgements(definitions, book, as_of, scope.code)
+    counted = [d.key for d in definitions if judgements[d.key][1] != BASIS_PROVINCE_WIDE]
 
-    measures = _registry_measures(registry_keys, as_of, scope, covering, _carbon_start(definitions))
+    measures, version, total = _region_measures(definitions, counted, as_of, scope, covering)
     catalog = None
-    version = catalog_in_force(as_of)
     if version is None:
         warnings.append(_no_catalog_warning(as_of))
-        measures[COVERAGE] = _Measure(0, 0, ratio=True)
     else:
-        total, covered = _coverage_counts(version.id, as_of, scope, covering)
         catalog = _catalog_info(version, total)
         warnings.extend(catalog.warnings())
-        measures[COVERAGE] = _Measure(covered, total, ratio=True)
-    for (_, key), measure in _recorded_measures(recorded_keys, as_of, [scope.code]).items():
-        measures[key] = measure
+    at_deadline = None
+    if status == PLAN_DEADLINE_PASSED:
+        judged = [key for key in counted if judgements[key][0] is not None]
+        at_deadline = _region_measures(definitions, judged, plan.deadline, scope, covering)[0] if judged else {}
+    province = None
+    shared = [key for key in counted if judgements[key][1] == BASIS_NO_CITY_TARGET]
+    if shared:
+        province = _region_measures(definitions, shared, as_of, resolve_region(None), covering)[0]
     return CoverageReport(as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog,
-                          indicators=_results(definitions, measures, is_province=scope.is_province),
+                          plan=plan_info(plan, status),
+                          indicators=_results(definitions, measures, day=as_of, plan=plan, status=status,
+                                              judgements=judgements, at_deadline=at_deadline, province=province),
                           warnings=warnings)
 
 
 # --------------------------------------------------------------------------- by child region
 
-def coverage_by_region(as_of: date, region: str | None = None, *,
-                       statuses: Iterable[str] | None = None) -> RegionTable:
-    """Compute every indicator for each child of ``region`` (the 11 cities of the province), side by side.
-
-    One GROUP BY query per indicator, whatever the number of regions.
-    """
-    scope = resolve_region(region)
-    covering = covering_statuses(statuses)
-    definitions = _definitions()
-    warnings = _definition_warnings(definitions)
-    children = _children(scope)
-    codes = [code for code, _ in children]
-    keys = {d.key for d in definitions if _origin(d) == "registry"}
-    recorded_keys = [d.key for d in definitions if _origin(d) == "recorded"]
+def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: date, scope: RegionScope,
+                        codes: list[str], statuses: tuple[str, ...]
+                        ) -> tuple[dict[str, dict[str, _Measure]], CatalogVersion | None, int]:
+    """The measures of ``keys`` for each child region in ``codes``: one GROUP BY query per indicator."""
+    registry_keys = {d.key for d in definitions if _origin(d) == "registry"} & keys
+    recorded_keys = [d.key for d in definitions if _origin(d) == "recorded" and d.key in keys]
     child_map = _child_map(scope.code)
     per_region: dict[str, dict[str, _Measure]] = {code: {} for code in codes}
 
@@ -685,58 +815,87 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
         )
         return {row[0]: tuple(row[1:]) for row in rows}
 
-    if codes and METROLOGISTS in keys:
+    if codes and METROLOGISTS in registry_keys:
         counts = grouped(sa.func.count(), sa.func.count(sa.case((_registered(as_of), 1))),
                          select_from=sa.join(P, I, I.id == P.institution_id), where=_metrologist_clauses(as_of))
         for code in codes:
             staff, registered = counts.get(code, (0, 0))
             per_region[code][METROLOGISTS] = _Measure(registered, staff, ratio=True)
-    if codes and SOCIAL_PUBLIC in keys:
+    if codes and SOCIAL_PUBLIC in registry_keys:
         counts = grouped(sa.func.count(), select_from=sa.join(S, I, I.id == S.institution_id),
-                         where=(*_covering_clauses(as_of, covering), I.withdrawn_at.is_(None)))
+                         where=(*_covering_clauses(as_of, statuses), I.withdrawn_at.is_(None)))
         for code in codes:
             per_region[code][SOCIAL_PUBLIC] = _Measure(counts.get(code, (0,))[0])
-    if codes and CARBON_STANDARDS in keys:
+    if codes and CARBON_STANDARDS in registry_keys:
         counts = grouped(sa.func.count(), select_from=sa.join(S, I, I.id == S.institution_id),
                          where=(*_carbon_standard_clauses(_carbon_start(definitions), as_of),
                                 I.withdrawn_at.is_(None)))
         for code in codes:
             per_region[code][CARBON_STANDARDS] = _Measure(counts.get(code, (0,))[0])
-    if codes and keys & PROVINCE_WIDE_KEYS:
-        province = _registry_measures(keys & PROVINCE_WIDE_KEYS, as_of, scope, covering, date.min)
-        for code in codes:
-            per_region[code].update(province)
 
-    catalog = None
-    version = catalog_in_force(as_of)
-    if version is None:
-        warnings.append(_no_catalog_warning(as_of))
-        for code in codes:
-            per_region[code][COVERAGE] = _Measure(0, 0, ratio=True)
-    else:
-        catalog = _catalog_info(version, None)
-        warnings.extend(catalog.warnings())
-        child = aliased(Region, name="child")
-        covered = _line_covered(as_of, covering, I.withdrawn_at.is_(None), child_map.c.region_code == I.region_code,
-                                child_map.c.child_code == child.code)
-        rows = db.session.execute(
-            sa.select(child.code, sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
-            .select_from(L).join(child, sa.true())
-            .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of)).group_by(child.code)
-        )
-        counts = {code: (total, hits) for code, total, hits in rows}
-        total = catalog.mandatory_line_count = _mandatory_line_count(version.id, as_of)
-        for code in codes:
-            per_region[code][COVERAGE] = _Measure(counts.get(code, (total, 0))[1], total, ratio=True)
+    version, total = None, 0
+    if COVERAGE in keys:
+        version = catalog_in_force(as_of)
+        if version is None:
+            for code in codes:
+                per_region[code][COVERAGE] = _Measure(0, 0, ratio=True)
+        else:
+            child = aliased(Region, name="child")
+            covered = _line_covered(as_of, statuses, I.withdrawn_at.is_(None),
+                                    child_map.c.region_code == I.region_code, child_map.c.child_code == child.code)
+            rows = db.session.execute(
+                sa.select(child.code, sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
+                .select_from(L).join(child, sa.true())
+                .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of)).group_by(child.code)
+            )
+            counts = {code: (lines, hits) for code, lines, hits in rows}
+            total = _mandatory_line_count(version.id, as_of)
+            for code in codes:
+                per_region[code][COVERAGE] = _Measure(counts.get(code, (total, 0))[1], total, ratio=True)
 
     for (code, key), measure in _recorded_measures(recorded_keys, as_of, codes).items():
         per_region[code][key] = measure
+    return per_region, version, total
 
-    columns = [RegionColumn(region=code, region_name=name,
-                            indicators=_results(definitions, per_region[code], is_province=False))
-               for code, name in children]
-    return RegionTable(as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog, regions=columns,
-                       warnings=warnings)
+
+def coverage_by_region(as_of: date, region: str | None = None, *,
+                       statuses: Iterable[str] | None = None) -> RegionTable:
+    """Compute every indicator for each child of ``region`` (the 11 cities of the province), side by side.
+
+    Each child is judged as its own ``coverage_report`` judges it; a fixed
+    number of queries whatever the number of regions.
+    """
+    scope = resolve_region(region)
+    covering = covering_statuses(statuses)
+    definitions = _definitions()
+    warnings = _definition_warnings(definitions)
+    children = _children(scope)
+    codes = [code for code, _ in children]
+    book = plan_book()
+    plan, status = book.for_day(as_of)
+    judgements = {code: _judgements(definitions, book, as_of, code)[2] for code in codes}
+    counted = {d.key for d in definitions if d.key not in PROVINCE_WIDE_KEYS}
+
+    per_region, version, total = _by_region_measures(definitions, counted, as_of, scope, codes, covering)
+    catalog = None
+    if version is None:
+        warnings.append(_no_catalog_warning(as_of))
+    else:
+        catalog = _catalog_info(version, total)
+        warnings.extend(catalog.warnings())
+    at_deadline: dict[str, dict[str, _Measure]] = {code: {} for code in codes}
+    if status == PLAN_DEADLINE_PASSED:
+        judged = {key for code in codes for key, (target, _) in judgements[code].items() if target is not None}
+        if judged:
+            at_deadline = _by_region_measures(definitions, judged, plan.deadline, scope, codes, covering)[0]
+    shared = {key for code in codes for key, (_, basis) in judgements[code].items() if basis == BASIS_NO_CITY_TARGET}
+    province = _region_measures(definitions, shared, as_of, resolve_region(None), covering)[0] if shared else None
+
+    columns = [RegionColumn(region=code, region_name=name, indicators=_results(
+        definitions, per_region[code], day=as_of, plan=plan, status=status, judgements=judgements[code],
+        at_deadline=at_deadline[code], province=province)) for code, name in children]
+    return RegionTable(as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog,
+                       plan=plan_info(plan, status), regions=columns, warnings=warnings)
 
 
 # --------------------------------------------------------------------------- gaps and single points of failure
@@ -1017,7 +1176,7 @@ def coverage_forecast(as_of: date, region: str | None = None, months: int = 24, 
         start = _carbon_start(definitions)
         for day, count in _forecast_carbon_standards(dates, first, last, scope, start).items():
             measures[day][CARBON_STANDARDS] = _Measure(count)
-    if keys & PROVINCE_WIDE_KEYS:
+    if keys & PROVINCE_WIDE_KEYS and scope.is_province:
         for day, (local, carbon) in _forecast_regulations(dates).items():
             measures[day][LOCAL_REGULATIONS] = _Measure(local)
             measures[day][CARBON_SPECIFICATIONS] = _Measure(carbon)
@@ -1033,21 +1192,37 @@ def coverage_forecast(as_of: date, region: str | None = None, months: int = 24, 
     if missing:
         warnings.append(_no_catalog_warning(missing[0]))
 
-    per_date = {day: _results(definitions, measures[day], is_province=scope.is_province) for day in days}
+    # A month is judged only against a plan in force then: never against a deadline already gone.
+    book = plan_book()
+    per_date = {}
+    for day in days:
+        plan, status, judgements = _judgements(definitions, book, day, scope.code)
+        if status != PLAN_IN_FORCE:
+            judgements = {key: (None, basis) for key, (_, basis) in judgements.items()}
+        per_date[day] = (plan if status == PLAN_IN_FORCE else None,
+                         _results(definitions, measures[day], day=day, plan=plan, status=status, judgements=judgements))
+    plans = []
+    for day in days:
+        plan = per_date[day][0]
+        if plan is not None and all(info.id != plan.id for info in plans):
+            plans.append(plan_info(plan, PLAN_IN_FORCE))
     series = []
     for index, definition in enumerate(definitions):
         points = [ForecastPoint(date=day, value=r.value, numerator=r.numerator, denominator=r.denominator,
-                                met=r.met, value_as_of=r.value_as_of, value_source=r.value_source)
-                  for day in days for r in (per_date[day][index],)]
-        sample = per_date[first][index]
+                                met=r.met, plan_id=per_date[day][0].id if r.target is not None else None,
+                                target=r.target, target_max=r.target_max, comparator=r.comparator,
+                                value_as_of=r.value_as_of, value_source=r.value_source)
+                  for day in days for r in (per_date[day][1][index],)]
+        judged = [per_date[day][1][index] for day in days if per_date[day][1][index].target is not None]
+        sample = judged[0] if judged else per_date[first][1][index]
         series.append(ForecastSeries(
             key=sample.key, name=sample.name, name_en=sample.name_en, kind=sample.kind, target=sample.target,
             target_max=sample.target_max, comparator=sample.comparator, deadline=sample.deadline,
-            source=sample.source, note=sample.note,
+            source=sample.source, basis=sample.basis,
             first_unmet=next((p.date for p in points if p.met is False), None), points=points,
         ))
     return Forecast(as_of=as_of, region=scope.code, region_name=scope.name, months=months, dates=days,
-                    catalogs=catalogs, indicators=series, warnings=warnings)
+                    catalogs=catalogs, plans=plans, indicators=series, warnings=warnings)
 
 
 # --------------------------------------------------------------------------- expiring certificates

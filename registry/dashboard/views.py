@@ -95,6 +95,10 @@ def _dashboard_data(report, by_region, forecast, names: dict[str, str]) -> dict:
         "forecast": {
             "dates": [day.isoformat() for day in forecast.dates],
             "values": {series.key: [point.value for point in series.points] for series in forecast.indicators},
+            # Each month's target: none after the last plan's deadline (that month is not judged).
+            "targets": {series.key: [{"target": point.target, "target_max": point.target_max,
+                                      "comparator": point.comparator} for point in series.points]
+                        for series in forecast.indicators},
         },
         "selected": report.region,
     }
@@ -128,8 +132,11 @@ def index():
     else:
         gap_lines = next((entry.lines for entry in gaps.by_region if entry.region == region), [])
     names = {choice.code: _label(choice) for choice in choices}
-    warnings = list(dict.fromkeys([*report.warnings, *by_region.warnings, *forecast.warnings, *gaps.warnings,
-                                   *risks.warnings]))
+    # The catalog card says in the page's language what the catalogs' own (bilingual) warnings say.
+    said = {w for catalog in (report.catalog, by_region.catalog, gaps.catalog, risks.catalog, *forecast.catalogs)
+            if catalog is not None for w in catalog.warnings()}
+    warnings = [w for w in dict.fromkeys([*report.warnings, *by_region.warnings, *forecast.warnings,
+                                          *gaps.warnings, *risks.warnings]) if w not in said]
     return render_template(
         "dashboard/index.html", choices=choices, form=form, error=None, as_of=as_of, region=region,
         province=province, report=report, by_region=by_region, forecast=forecast, gaps=gaps, gap_lines=gap_lines,

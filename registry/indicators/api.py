@@ -7,23 +7,44 @@ from registry.api.core import IF_MATCH, Blueprint, actor, if_match, paginate, ta
 from registry.api.schemas import WithdrawSchema
 from registry.audit.queries import history_query
 from registry.audit.schemas import AuditEventSchema
-from registry.indicators.models import Indicator, RecordedValue
-from registry.indicators.queries import indicators_query, recorded_values_query
+from registry.indicators.models import Indicator, Plan, PlanTarget, RecordedValue
+from registry.indicators.queries import indicators_query, plans_query, recorded_values_query, targets_query
 from registry.indicators.schemas import (
     IndicatorCreateSchema,
     IndicatorQueryArgs,
     IndicatorSchema,
     IndicatorUpdateSchema,
+    PlanCreateSchema,
+    PlanQueryArgs,
+    PlanSchema,
+    PlanUpdateSchema,
     RecordedValueCreateSchema,
     RecordedValueQueryArgs,
     RecordedValueSchema,
     RecordedValueUpdateSchema,
+    TargetCreateSchema,
+    TargetQueryArgs,
+    TargetSchema,
+    TargetUpdateSchema,
 )
-from registry.indicators.services import create_indicator, record_value, update_indicator, update_recorded_value
+from registry.indicators.services import (
+    create_indicator,
+    create_plan,
+    create_target,
+    record_value,
+    update_indicator,
+    update_plan,
+    update_recorded_value,
+    update_target,
+)
 from registry.services import get_or_404, withdraw
 
 bp = Blueprint("indicators", __name__, url_prefix="/api/v1/indicators",
                description="Indicators of the plan and their targets")
+plans_bp = Blueprint("plans", __name__, url_prefix="/api/v1/plans",
+                     description="Plans (规划): a period, a deadline and the targets due by it")
+targets_bp = Blueprint("targets", __name__, url_prefix="/api/v1/targets",
+                       description="Targets of a plan, for the province or a city")
 values_bp = Blueprint("recorded_values", __name__, url_prefix="/api/v1/recorded-values",
                       description="Values entered for indicators no registry here counts")
 
@@ -55,7 +76,7 @@ class IndicatorItem(MethodView):
     @bp.response(200, IndicatorSchema)
     @bp.doc(parameters=[IF_MATCH])
     def patch(self, data, key):
-        """Change an indicator's target, deadline or wording"""
+        """Change an indicator's wording or how it is counted"""
         indicator = get_or_404(Indicator, key, actor=actor())
         return tagged(update_indicator(indicator, data, actor=actor(), expected_version=if_match()))
 
@@ -128,3 +149,74 @@ def recorded_value_history(value_id, pagination_parameters):
     """The audit trail of one recorded value"""
     recorded = get_or_404(RecordedValue, value_id, actor=actor())
     return paginate(history_query(recorded), pagination_parameters)
+
+
+def _record_routes(bp: Blueprint, model: type, schema: type, update_schema: type, update: callable,
+                   what: str, param: str) -> None:
+    """Read, change, withdraw and history of one record: the same four routes for plans and targets."""
+
+    @bp.route(f"/<id:{param}>")
+    class Item(MethodView):
+        @bp.response(200, schema)
+        @bp.doc(summary=f"Read a {what}")
+        def get(self, **ids):
+            return tagged(get_or_404(model, ids[param], actor=actor()))
+
+        @bp.arguments(update_schema)
+        @bp.response(200, schema)
+        @bp.doc(parameters=[IF_MATCH], summary=f"Change a {what}")
+        def patch(self, data, **ids):
+            record = get_or_404(model, ids[param], actor=actor())
+            return tagged(update(record, data, actor=actor(), expected_version=if_match()))
+
+    @bp.route(f"/<id:{param}>/withdraw", methods=["POST"], endpoint="withdraw")
+    @bp.arguments(WithdrawSchema)
+    @bp.response(200, schema)
+    @bp.doc(parameters=[IF_MATCH], summary=f"Withdraw a {what}")
+    def withdraw_record(data, **ids):
+        record = get_or_404(model, ids[param], actor=actor())
+        return tagged(withdraw(record, data["reason"], actor=actor(), expected_version=if_match()))
+
+    @bp.route(f"/<id:{param}>/history", endpoint="history")
+    @bp.response(200, AuditEventSchema(many=True))
+    @bp.paginate()
+    @bp.doc(summary=f"The audit trail of one {what}")
+    def record_history(pagination_parameters, **ids):
+        record = get_or_404(model, ids[param], actor=actor())
+        return paginate(history_query(record), pagination_parameters)
+
+
+@plans_bp.route("")
+class Plans(MethodView):
+    @plans_bp.arguments(PlanQueryArgs, location="query")
+    @plans_bp.response(200, PlanSchema(many=True))
+    @plans_bp.paginate()
+    def get(self, args, pagination_parameters):
+        """List plans"""
+        return paginate(plans_query(args, actor=actor()), pagination_parameters)
+
+    @plans_bp.arguments(PlanCreateSchema)
+    @plans_bp.response(201, PlanSchema)
+    def post(self, data):
+        """Add a plan (regulators, admins); its period may not overlap another's"""
+        return tagged(create_plan(data, actor=actor()), 201)
+
+
+@targets_bp.route("")
+class Targets(MethodView):
+    @targets_bp.arguments(TargetQueryArgs, location="query")
+    @targets_bp.response(200, TargetSchema(many=True))
+    @targets_bp.paginate()
+    def get(self, args, pagination_parameters):
+        """List targets"""
+        return paginate(targets_query(args, actor=actor()), pagination_parameters)
+
+    @targets_bp.arguments(TargetCreateSchema)
+    @targets_bp.response(201, TargetSchema)
+    def post(self, data):
+        """Set a target in a plan for the province or a city (regulators, admins)"""
+        return tagged(create_target(data, actor=actor()), 201)
+
+
+_record_routes(plans_bp, Plan, PlanSchema, PlanUpdateSchema, update_plan, "plan", "plan_id")
+_record_routes(targets_bp, PlanTarget, TargetSchema, TargetUpdateSchema, update_target, "target", "target_id")

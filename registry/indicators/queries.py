@@ -5,7 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from registry.indicators.models import Indicator, RecordedValue
+from registry.indicators.models import Indicator, Plan, PlanTarget, RecordedValue
 from registry.queries import in_region, listing, sort, text_search, where_equal
 
 
@@ -13,8 +13,22 @@ def indicators_query(args: dict[str, Any], *, actor: Any) -> sa.Select:
     stmt = listing(Indicator, actor=actor, include_withdrawn=args.get("include_withdrawn", False))
     stmt = where_equal(stmt, args, {"kind": Indicator.kind, "source": Indicator.source})
     stmt = text_search(stmt, args.get("q"), Indicator.key, Indicator.name, Indicator.name_en)
-    return sort(stmt, args.get("sort"), {"position": Indicator.position, "key": Indicator.key,
-                                         "deadline": Indicator.deadline}, Indicator.key)
+    return sort(stmt, args.get("sort"), {"position": Indicator.position, "key": Indicator.key}, Indicator.key)
+
+
+def plans_query(args: dict[str, Any], *, actor: Any) -> sa.Select:
+    stmt = listing(Plan, actor=actor, include_withdrawn=args.get("include_withdrawn", False))
+    stmt = text_search(stmt, args.get("q"), Plan.name, Plan.source_document)
+    return sort(stmt, args.get("sort"), {"starts_on": Plan.starts_on, "name": Plan.name, "id": Plan.id}, Plan.id)
+
+
+def targets_query(args: dict[str, Any], *, actor: Any) -> sa.Select:
+    T = PlanTarget
+    stmt = listing(T, actor=actor, include_withdrawn=args.get("include_withdrawn", False))
+    stmt = where_equal(stmt, args, {"plan_id": T.plan_id, "indicator_key": T.indicator_key})
+    if args.get("region"):
+        stmt = stmt.where(T.region_code == args["region"])
+    return sort(stmt, args.get("sort"), {"id": T.id, "indicator_key": T.indicator_key}, T.id)
 
 
 def recorded_values_query(args: dict[str, Any], *, actor: Any) -> sa.Select:

@@ -27,10 +27,6 @@ class IndicatorSchema(RecordSchema):
     name_en = fields.String()
     kind = fields.String(validate=validate.OneOf(INDICATOR_KINDS))
     source = fields.String(validate=validate.OneOf(INDICATOR_SOURCES))
-    comparator = fields.String(validate=validate.OneOf(COMPARATORS))
-    target = Amount()
-    target_max = Amount(allow_none=True)
-    deadline = fields.Date(allow_none=True)
     counts_from = fields.Date(allow_none=True)
     source_document = fields.String(allow_none=True)
     description = fields.String(allow_none=True)
@@ -43,10 +39,6 @@ class IndicatorCreateSchema(InputSchema):
     name_en = Text(400, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(INDICATOR_KINDS))
     source = fields.String(required=True, validate=validate.OneOf(INDICATOR_SOURCES))
-    comparator = fields.String(required=True, validate=validate.OneOf(COMPARATORS))
-    target = Amount(required=True)
-    target_max = Amount(allow_none=True)
-    deadline = fields.Date(allow_none=True)
     counts_from = fields.Date(allow_none=True)
     source_document = Text(600, allow_none=True)
     description = Text(10000, allow_none=True)
@@ -61,7 +53,7 @@ class IndicatorUpdateSchema(IndicatorCreateSchema):
 class IndicatorQueryArgs(QueryArgs):
     kind = fields.String(validate=validate.OneOf(INDICATOR_KINDS))
     source = fields.String(validate=validate.OneOf(INDICATOR_SOURCES))
-    sort = sort_field("position", "key", "deadline", default="position")
+    sort = sort_field("position", "key", default="position")
 
 
 class RecordedValueSchema(RecordSchema):
@@ -98,3 +90,61 @@ class RecordedValueQueryArgs(QueryArgs):
     as_of_from = fields.Date()
     as_of_until = fields.Date()
     sort = sort_field("as_of", "id", default="-as_of")
+
+
+class PlanSchema(RecordSchema):
+    id = fields.Integer(dump_only=True)
+    name = fields.String()
+    source_document = fields.String(allow_none=True)
+    starts_on = fields.Date()
+    deadline = fields.Date()
+    description = fields.String(allow_none=True)
+
+
+class PlanCreateSchema(InputSchema):
+    name = Text(400, required=True)
+    source_document = Text(600, allow_none=True)
+    starts_on = fields.Date(required=True)
+    deadline = fields.Date(required=True)
+    description = Text(10000, allow_none=True)
+
+
+@every_field_optional
+class PlanUpdateSchema(PlanCreateSchema):
+    """Any subset of the fields."""
+
+
+class PlanQueryArgs(QueryArgs):
+    sort = sort_field("starts_on", "name", "id", default="starts_on")
+
+
+class TargetSchema(RecordSchema):
+    id = fields.Integer(dump_only=True)
+    plan_id = fields.Integer()
+    indicator_key = fields.String()
+    region_code = fields.String()
+    comparator = fields.String(validate=validate.OneOf(COMPARATORS))
+    target = Amount()
+    target_max = Amount(allow_none=True)
+
+
+class TargetCreateSchema(InputSchema):
+    plan_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID))
+    indicator_key = Text(50, required=True)
+    region_code = Text(50, metadata={"description": "the province (default) or a city"})
+    comparator = fields.String(required=True, validate=validate.OneOf(COMPARATORS))
+    target = Amount(required=True)
+    target_max = Amount(allow_none=True)
+
+
+class TargetUpdateSchema(InputSchema):
+    comparator = fields.String(validate=validate.OneOf(COMPARATORS))
+    target = Amount()
+    target_max = Amount(allow_none=True)
+
+
+class TargetQueryArgs(QueryArgs):
+    plan_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
+    indicator_key = Text(50)
+    region = Text(6)
+    sort = sort_field("id", "indicator_key", default="id")

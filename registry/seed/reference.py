@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.extensions import db
-from registry.indicators.models import Indicator
+from registry.indicators.models import Indicator, Plan, PlanTarget
 from registry.reference.models import Discipline, ReferenceDataset, Region
 
 REGION_TABLE_VERSION = "GB/T 2260 江西省及设区市代码（2019年湾里区并入新建区后）"
@@ -90,7 +90,8 @@ CONFIRMED_LINES = [
 LINE_NOTE = "已核实为强检项目；监管方式与层级未逐条核实 / confirmed mandatory item; mode and level not verified"
 
 TARGET_SOURCE = "江西省市场监管局 2023-05-20 世界计量日公开表述；赣府发〔2022〕24号"
-DEADLINE_2025 = date(2025, 12, 31)
+# The first plan; later plans (2026–2030 …) are data a regulator adds, never code.
+PLAN_2025 = ("2021–2025", TARGET_SOURCE, date(2021, 1, 1), date(2025, 12, 31))
 # key, Chinese name, English name, kind, source, comparator, target, target_max
 INDICATORS = [
     ("social_public_standards", "社会公用计量标准数量", "Social public measurement standards", "count", "registry", ">=", 1800, None),
@@ -111,7 +112,7 @@ INDICATORS = [
 
 def load_reference_data(*, plan_start: date) -> dict[str, int]:
     """Insert whatever reference rows are missing; never overwrite user edits."""
-    added = {"regions": 0, "disciplines": 0, "catalog_lines": 0, "indicators": 0}
+    added = {"regions": 0, "disciplines": 0, "catalog_lines": 0, "indicators": 0, "plans": 0, "targets": 0}
     session = db.session
 
     existing = set(session.scalars(sa.select(Region.code)))
@@ -151,16 +152,40 @@ def load_reference_data(*, plan_start: date) -> dict[str, int]:
             added["catalog_lines"] += 1
 
     existing = set(session.scalars(sa.select(Indicator.key)))
-    for position, (key, name, name_en, kind, source, comparator, target, target_max) in enumerate(INDICATORS):
+    new_keys = []
+    for position, (key, name, name_en, kind, source, *_) in enumerate(INDICATORS):
         if key in existing:
             continue
         session.add(Indicator(
-            key=key, name=name, name_en=name_en, kind=kind, source=source, comparator=comparator,
-            target=Decimal(target), target_max=None if target_max is None else Decimal(target_max),
-            deadline=DEADLINE_2025, counts_from=plan_start if key.startswith("carbon_") else None,
+            key=key, name=name, name_en=name_en, kind=kind, source=source,
+            counts_from=plan_start if key.startswith("carbon_") else None,
             source_document=TARGET_SOURCE, position=position,
         ))
+        new_keys.append(key)
         added["indicators"] += 1
+    session.flush()
+
+    # The 2021–2025 plan and its province targets, on a first seed (and for indicators new to it).
+    plan_name, plan_source, starts_on, deadline = PLAN_2025
+    plan = session.scalar(sa.select(Plan).where(Plan.name == plan_name))
+    if plan is None and session.scalar(sa.select(sa.func.count()).select_from(Plan)) == 0:
+        plan = Plan(name=plan_name, source_document=plan_source, starts_on=starts_on, deadline=deadline)
+        session.add(plan)
+        session.flush()
+        added["plans"] += 1
+        new_keys = [row[0] for row in INDICATORS]
+    if plan is not None:
+        province = REGIONS[0][0]
+        for key, _name, _en, _kind, _source, comparator, target, target_max in INDICATORS:
+            if key not in new_keys:
+                continue
+            if session.scalar(sa.select(PlanTarget.id).where(PlanTarget.plan_id == plan.id,
+                                                             PlanTarget.indicator_key == key,
+                                                             PlanTarget.region_code == province)) is None:
+                session.add(PlanTarget(plan_id=plan.id, indicator_key=key, region_code=province,
+                                       comparator=comparator, target=Decimal(target),
+                                       target_max=None if target_max is None else Decimal(target_max)))
+                added["targets"] += 1
     session.flush()
     return added
 

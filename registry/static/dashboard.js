@@ -23,20 +23,22 @@
   function tick(item) {
     return function (value) { return isRatio(item) ? value + "%" : value; };
   }
-  function targetLines(item, count) {
+  // ``points`` (optional): the target of each point, null where no plan judges it (a forecast month
+  // after the last deadline); else the item's one target on every point.
+  function targetLines(item, count, points) {
     var sets = [];
-    if (item.target !== null && item.target !== undefined) {
+    function line(label, values, dash) {
+      if (!values.some(function (v) { return v !== null && v !== undefined; })) { return; }
       sets.push({
-        type: "line", label: labels.target, data: new Array(count).fill(scaled(item, item.target)),
-        borderColor: COLORS.target, borderDash: [6, 4], borderWidth: 2, pointRadius: 0, fill: false
+        type: "line", label: label, data: values.map(function (v) { return scaled(item, v); }),
+        borderColor: COLORS.target, borderDash: dash, borderWidth: 2, pointRadius: 0, fill: false, spanGaps: false
       });
     }
-    if (item.comparator === "between" && item.target_max !== null && item.target_max !== undefined) {
-      sets.push({
-        type: "line", label: labels.targetMax, data: new Array(count).fill(scaled(item, item.target_max)),
-        borderColor: COLORS.target, borderDash: [2, 3], borderWidth: 2, pointRadius: 0, fill: false
-      });
-    }
+    var lows = points ? points.map(function (p) { return p.target; }) : new Array(count).fill(item.target);
+    var highs = points ? points.map(function (p) { return p.comparator === "between" ? p.target_max : null; })
+      : new Array(count).fill(item.comparator === "between" ? item.target_max : null);
+    line(labels.target, lows, [6, 4]);
+    line(labels.targetMax, highs, [2, 3]);
     return sets;
   }
   function options(item) {
@@ -89,7 +91,7 @@
             label: name(item), borderColor: COLORS.line, backgroundColor: COLORS.line, borderWidth: 2,
             pointRadius: 2, fill: false, stepped: false,
             data: data.forecast.values[key].map(function (v) { return scaled(item, v); })
-          }].concat(targetLines(item, dates.length))
+          }].concat(targetLines(item, dates.length, (data.forecast.targets || {})[key]))
         },
         options: options(item)
       };

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from registry.auth.models import ApiToken
 from registry.extensions import db
-from registry.indicators.models import Indicator, RecordedValue
+from registry.indicators.models import Indicator, Plan, PlanTarget, RecordedValue
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -137,12 +137,26 @@ CASES = [
     # Indicators and recorded values
     Case("GET", "/api/v1/indicators", public_read),
     Case("POST", "/api/v1/indicators", staff(201), body={
-        "key": "matrix_new", "name": "x", "name_en": "x", "kind": "count", "source": "recorded",
-        "comparator": ">=", "target": 1}),
+        "key": "matrix_new", "name": "x", "name_en": "x", "kind": "count", "source": "recorded"}),
     Case("GET", "/api/v1/indicators/{indicator}", public_read),
     Case("PATCH", "/api/v1/indicators/{indicator}", staff(200), body={"description": "x"}, if_match=True),
     Case("POST", "/api/v1/indicators/{indicator}/withdraw", staff(200), body={"reason": "矩阵"}, if_match=True),
     Case("GET", "/api/v1/indicators/{indicator}/history", public_read),
+    Case("GET", "/api/v1/plans", public_read),
+    Case("POST", "/api/v1/plans", staff(201), body={"name": "矩阵规划", "starts_on": "2041-01-01",
+                                                   "deadline": "2045-12-31"}),
+    Case("GET", "/api/v1/plans/{plan}", public_read),
+    Case("PATCH", "/api/v1/plans/{plan}", staff(200), body={"description": "x"}, if_match=True),
+    Case("POST", "/api/v1/plans/{plan}/withdraw", staff(200), body={"reason": "矩阵"}, if_match=True),
+    Case("GET", "/api/v1/plans/{plan}/history", public_read),
+    Case("GET", "/api/v1/targets", public_read),
+    Case("POST", "/api/v1/targets", staff(201), body=lambda w, s: {
+        "plan_id": w.plan, "indicator_key": "matrix_recorded", "region_code": "360100", "comparator": ">=",
+        "target": "2"}),
+    Case("GET", "/api/v1/targets/{target}", public_read),
+    Case("PATCH", "/api/v1/targets/{target}", staff(200), body={"target": "3"}, if_match=True),
+    Case("POST", "/api/v1/targets/{target}/withdraw", staff(200), body={"reason": "矩阵"}, if_match=True),
+    Case("GET", "/api/v1/targets/{target}/history", public_read),
     Case("GET", "/api/v1/recorded-values", public_read),
     Case("POST", "/api/v1/recorded-values", staff(201), body={
         "indicator_key": "matrix_recorded", "region_code": "360000", "as_of": "2025-01-01", "value": 3,
@@ -199,7 +213,13 @@ def world(users, session):
     """One record of each kind, owned by "own" or "other" where records have owners."""
     version = factories.catalog_version()
     db.session.add(Indicator(key="matrix_recorded", name="矩阵", name_en="Matrix", kind="count",
-                             source="recorded", comparator=">=", target=1))
+                             source="recorded"))
+    plan = Plan(name="矩阵世界规划", starts_on=date(2036, 1, 1), deadline=date(2040, 12, 31))
+    db.session.add(plan)
+    db.session.flush()
+    target = PlanTarget(plan_id=plan.id, indicator_key="matrix_recorded", region_code="360000", comparator=">=",
+                        target=1)
+    db.session.add(target)
     db.session.flush()
     value = RecordedValue(indicator_key="matrix_recorded", region_code="360000",
                           as_of=date(2024, 12, 31), value=1, source="x")
@@ -209,7 +229,7 @@ def world(users, session):
         standard={"own": factories.standard(users.own).id, "other": factories.standard(users.other_institution).id},
         person={"own": factories.person(users.own).id, "other": factories.person(users.other_institution).id},
         version=version.id, line=factories.catalog_line(version).id, regulation=factories.regulation().id,
-        indicator="matrix_recorded", user=users.other.id, token_owner=users.regulator.email,
+        indicator="matrix_recorded", plan=plan.id, target=target.id, user=users.other.id, token_owner=users.regulator.email,
     )
     db.session.flush()
     w.value = value.id
@@ -235,7 +255,7 @@ def test_access(client, auth, users, world, session, case, role, scope):
     headers = auth.headers(user)
     values = {name: (getattr(world, name)[scope or "own"] if isinstance(getattr(world, name), dict) else getattr(world, name))
               for name in ("institution", "standard", "person", "version", "line", "regulation", "indicator",
-                           "value", "user")}
+                           "value", "user", "plan", "target")}
     values["token"] = 1
     if user is not None:
         values["token"] = session.scalars(sa.select(ApiToken.id).where(ApiToken.user_id == user.id)

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
+
+from registry.extensions import db
+from registry.indicators.models import Plan
 from tests import factories
 
 
@@ -113,7 +117,8 @@ def test_values_the_database_cannot_hold_are_not_server_errors(client, auth, use
     assert response.status_code == 404  # beyond the id range: no lookup at all
     response = client.get("/api/v1/standards?q=a%00b", headers=headers)
     assert _is_problem(response, 422)["errors"]
-    response = client.post("/api/v1/indicators", headers=headers, json={
-        "key": "huge_target", "name": "x", "name_en": "x", "kind": "count", "source": "recorded",
+    plan = db.session.scalar(sa.select(Plan.id))
+    response = client.post("/api/v1/targets", headers=headers, json={
+        "plan_id": plan, "indicator_key": "integrity_units", "region_code": "360100",
         "comparator": ">=", "target": "1e30"})
     assert "target" in _is_problem(response, 422)["errors"]

@@ -136,9 +136,15 @@ def test_catalog_indicators_and_recorded_values(client, auth, users):
     assert [x["code"] for x in lines] == ["1"]
 
     indicator = client.post("/api/v1/indicators", headers=headers, json={
-        "key": "api_test_units", "name": "测试", "name_en": "Test", "kind": "count", "source": "recorded",
-        "comparator": ">=", "target": "5000"})
-    assert indicator.status_code == 201 and indicator.get_json()["target"] == "5000.0000"
+        "key": "api_test_units", "name": "测试", "name_en": "Test", "kind": "count", "source": "recorded"})
+    assert indicator.status_code == 201 and "target" not in indicator.get_json()
+    plan = client.post("/api/v1/plans", headers=headers, json={
+        "name": "2026–2030", "source_document": "测试文件", "starts_on": "2026-01-01", "deadline": "2030-12-31"})
+    assert plan.status_code == 201, plan.get_json()
+    target = client.post("/api/v1/targets", headers=headers, json={
+        "plan_id": plan.get_json()["id"], "indicator_key": "api_test_units", "comparator": ">=", "target": "5000"})
+    assert target.status_code == 201 and target.get_json()["target"] == "5000.0000"
+    assert target.get_json()["region_code"] == "360000"  # the province unless a city is named
     value = client.post("/api/v1/recorded-values", headers=headers, json={
         "indicator_key": "api_test_units", "region_code": "360000", "as_of": "2025-06-30", "value": 1234,
         "source": "年报"})

@@ -172,3 +172,83 @@ def test_the_institution_user_lands_home_and_sees_their_expiring_certificates(pa
     page.get_by_role("link", name="中文").click()
     page.goto("/dashboard")
     assert page.locator("h2").first.inner_text().startswith("404")
+
+
+IN_PLAN = date(2025, 6, 30)
+COUNT_KEYS_CITY = ("social_public_standards", "carbon_standards", "integrity_units")
+
+
+def test_a_city_gets_no_count_verdict_without_a_city_target(pages, live_server):
+    pages.login("regulator")
+    page = pages.page
+    page.goto(f"/dashboard?as_of={IN_PLAN.isoformat()}&region=360700")
+    rows = _rows(page)
+    assert rows == _expected(live_server, IN_PLAN, "360700")
+    with live_server.app.app_context():
+        report = services.coverage_report(IN_PLAN, "360700")
+    for item in report.indicators:
+        row = page.locator(f'[data-testid="indicators"] tr[data-indicator="{item.key}"]')
+        if item.basis == "no_city_target":
+            assert rows[item.key]["met"] == "none"
+            assert row.locator('[data-basis="no_city_target"]').inner_text().startswith("本市未设目标，不评判")
+        elif item.basis == "province_target":
+            assert rows[item.key]["met"] in ("true", "false")
+            assert row.locator('[data-basis="province_target"]').is_visible()
+        elif item.basis == "province_wide":
+            assert rows[item.key]["value"] is None and rows[item.key]["met"] == "none"
+            assert "全省" in row.locator('[data-basis="province_wide"]').inner_text()
+    assert {i.key for i in report.indicators if i.basis == "no_city_target"} >= {"social_public_standards"}
+    assert page.locator('[data-testid="indicators"] [data-met="false"]').count() == \
+        sum(1 for i in report.indicators if i.met is False)
+    # The headline says how much of the catalog is loaded, in one language, with a way to load the rest.
+    lines = page.get_by_test_id("headline-lines")
+    assert lines.inner_text().startswith(f"已载入目录 {report.catalog.declared_line_count} 条中的 "
+                                         f"{report.catalog.loaded_line_count} 条")
+    assert "loaded" not in lines.inner_text()
+    pages.screenshot("dashboard-city-no-count-verdicts")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    text = page.get_by_test_id("headline-lines").inner_text()
+    assert text.startswith(f"{report.catalog.loaded_line_count} of {report.catalog.declared_line_count} catalog "
+                           "lines loaded") and "已载入" not in text
+    assert page.locator('[data-basis="no_city_target"]').first.inner_text().startswith("No target set for this city")
+    pages.screenshot("dashboard-city-en")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    pages.screenshot("dashboard-city-en-390")
+    page.get_by_role("link", name="中文").click()
+    page.wait_for_load_state()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    pages.screenshot("dashboard-city-zh-390")
+
+
+def test_after_the_last_deadline_the_plan_says_so_and_the_forecast_judges_nothing(pages, live_server):
+    late = date(2026, 12, 5)
+    pages.login("regulator")
+    page = pages.page
+    page.goto(f"/dashboard?as_of={late.isoformat()}")
+    plan = page.get_by_test_id("plan")
+    assert plan.get_attribute("data-plan-status") == "deadline_passed"
+    assert "期限已过" in plan.inner_text() and "2021–2025" in plan.inner_text()
+    with live_server.app.app_context():
+        report = services.coverage_report(late)
+    assert _rows(page) == _expected(live_server, late)
+    social = next(i for i in report.indicators if i.key == "social_public_standards")
+    assert social.judged_on == date(2025, 12, 31)
+    note = page.locator('[data-testid="indicators"] tr[data-indicator="social_public_standards"] [data-judged-on]')
+    assert note.get_attribute("data-judged-on") == "2025-12-31"
+    # Every month forecast lies after the deadline: nothing to lose, no "first unmet" month.
+    assert page.locator(".first-unmet").count() == 0
+    assert page.locator('[data-testid="forecast-table"] .sr-mark.bad').count() == 0
+    # Nor a target line: no plan runs over those months.
+    assert page.evaluate("() => Chart.getChart(document.getElementById('chart-forecast')).data.datasets.length") == 1
+    pages.screenshot("dashboard-after-deadline")
+    page.goto(f"/dashboard?as_of={IN_PLAN.isoformat()}")
+    line = page.evaluate("""() => Chart.getChart(document.getElementById('chart-forecast')).data.datasets[1].data""")
+    # 2025-07-31 … 2025-12-31 judged against the 2021–2025 target, the months after it not.
+    assert line[:6] == [90] * 6 and all(v is None for v in line[6:])
+    page.get_by_role("link", name="规划与目标").click()
+    page.wait_for_load_state()
+    assert page.locator('[data-plan="2021–2025"]').is_visible()
+    pages.screenshot("plans")

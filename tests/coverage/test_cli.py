@@ -49,9 +49,10 @@ def test_table_shows_names_values_and_warnings(runner, records):
     assert "南昌市" in out and "2025-06-30" in out
     assert "强检项目建标覆盖率" in out and "Mandatory-verification item coverage" in out
     assert "50.00%" in out and "1/2" in out and "≥ 90%" in out and "✗" in out
-    assert "5100" in out and "✓" in out  # integrity units, recorded
+    assert "5100" in out and "no city target" in out  # integrity units, recorded: a count, no city target
+    assert "规划 Plan: 2021–2025" in out
     assert "⚠" in out and "declared" in out  # the test catalog holds 2 of 5 lines
-    assert "全省" in out  # regulations are the province's figure
+    assert "counted for the province only" in out  # regulations are the province's
 
 
 def test_default_date_is_today(runner):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from registry.coverage.services import coverage_gaps, coverage_report, resolve_region
 from registry.errors import NotFound, ValidationError
-from registry.indicators.models import Indicator
+from registry.indicators.models import Indicator, PlanTarget
 from tests import factories
 from tests.coverage.support import AS_OF, DAY, indicator
 
@@ -245,16 +245,16 @@ def test_local_regulations_cases(fields, counts):
     assert value("local_regulations") == int(counts)
 
 
-def test_local_regulations_for_a_city_are_the_province_figure_with_a_note():
+def test_local_regulations_are_the_provinces_and_not_repeated_for_a_city():
     factories.regulation()
     factories.regulation(is_carbon=True)
     province = coverage_report(AS_OF)
     city = coverage_report(AS_OF, "360500")
-    for key in ("local_regulations", "carbon_specifications"):
-        assert indicator(city, key)["value"] == indicator(province, key)["value"]
-        assert indicator(province, key)["note"] is None
-        assert "province" in indicator(city, key)["note"] and "全省" in indicator(city, key)["note"]
-    assert indicator(city, "social_public_standards")["note"] is None
+    for key, count in (("local_regulations", 2), ("carbon_specifications", 1)):
+        assert (indicator(province, key)["value"], indicator(province, key)["basis"]) == (count, "target")
+        assert indicator(city, key)["value"] is None and indicator(city, key)["met"] is None
+        assert indicator(city, key)["basis"] == "province_wide"
+    assert indicator(city, "social_public_standards")["basis"] == "no_city_target"
 
 
 @pytest.mark.parametrize("fields, counts", [
@@ -354,8 +354,8 @@ def test_between_target(recorded, met):
                                                      ("<=", "0.5", True), ("<=", "0.4999", False),
                                                      ("=", "0.5", True), ("=", "0.6667", False)])
 def test_ratio_met_is_exact(session, catalog, nanchang, comparator, target, met):
-    definition = session.get(Indicator, "mandatory_item_coverage")
-    definition.comparator, definition.target = comparator, Decimal(target)
+    goal = session.scalar(sa.select(PlanTarget).where(PlanTarget.indicator_key == "mandatory_item_coverage"))
+    goal.comparator, goal.target = comparator, Decimal(target)
     session.flush()
     factories.standard(nanchang, lines=[factories.catalog_line(catalog)])
     factories.catalog_line(catalog)
@@ -375,7 +375,7 @@ def test_indicators_follow_position_skip_withdrawn_and_carry_their_definition(se
     first = report["indicators"][1]
     assert set(first) == {"key", "name", "name_en", "kind", "value", "numerator", "denominator", "target",
                           "target_max", "comparator", "deadline", "met", "source", "value_as_of", "value_source",
-                          "note"}
+                          "basis", "target_region", "judged_on", "judged_value", "share_of_province"}
     assert (first["key"], first["name"], first["deadline"]) == ("social_public_standards", "社会公用计量标准数量",
                                                                 "2025-12-31")
     assert report["as_of"] == "2025-06-30" and report["region"] == "360000" and report["region_name"] == "江西省"
@@ -383,7 +383,7 @@ def test_indicators_follow_position_skip_withdrawn_and_carry_their_definition(se
 
 def test_registry_indicator_without_a_counter_falls_back_to_recorded_values(session):
     session.add(Indicator(key="new_thing", name="新指标", name_en="New", kind="count", source="registry",
-                          comparator=">=", target=Decimal(1), position=99))
+                          position=99))
     session.flush()
     factories.recorded_value("new_thing", 7)
     report = coverage_report(AS_OF)

@@ -84,6 +84,9 @@ def test_the_home_shows_the_institutions_share(client, users, auth, today_provin
     assert f'data-own="{share.social_public}" data-province="{share.province_social_public}"' in block
     assert 'data-covered="2" data-total="2"' in block and 'data-sole="1"' in block
     assert "HA" in block.split("</dl>")[0]
+    if share.catalog.loaded_line_count < share.catalog.declared_line_count:
+        assert (f"已载入目录 {share.catalog.declared_line_count} 条中的 {share.catalog.loaded_line_count} 条"
+                in block)
 
 
 def test_the_institution_users_expiring_list_is_their_own_whatever_the_arguments(client, users, auth,

@@ -37,7 +37,8 @@ def test_every_example_row_fills_its_sheet():
 
 def test_the_template_has_instructions_headers_examples_and_a_hidden_list_sheet():
     wb = read(template())
-    assert wb.sheetnames == [INSTRUCTIONS_TITLE, LISTS_TITLE, "机构", "计量标准", "检定规程", "人员", "强检目录"]
+    assert wb.sheetnames == [INSTRUCTIONS_TITLE, LISTS_TITLE, "机构", "计量标准", "检定规程", "人员", "强检目录", "规划",
+                             "目标"]
     assert wb[LISTS_TITLE].sheet_state == "hidden"
     guide = "\n".join(str(c.value) for c in wb[INSTRUCTIONS_TITLE]["A"] if c.value)
     assert "空白单元格不修改已有值" in guide and "a blank cell leaves the stored value" in guide
@@ -60,6 +61,7 @@ def test_the_template_has_a_dropdown_for_every_enumeration():
                    "急需": "bool", "双碳相关": "bool"},
         "人员": {"级别": "enum:registration_level"},
         "强检目录": {"监管方式": "mode", "强检方式": "enum:verification_form"},
+        "目标": {"地区": "region", "比较": "enum:comparator"},
     }
     for title, wanted in expected.items():
         ws = wb[title]
@@ -102,7 +104,8 @@ def test_export_then_import_reports_everything_unchanged():
     report = run_import(data, actor=None)
     assert report.ok, report.errors[:5]
     assert all(c["created"] == c["updated"] == 0 for c in report.sheets.values()), report.sheets
-    assert set(report.sheets) == {"机构", "计量标准", "检定规程", "人员", "强检目录"}
+    assert set(report.sheets) == {"机构", "计量标准", "检定规程", "人员", "强检目录", "规划", "目标"}
+    assert report.sheets["目标"]["unchanged"] == 13  # the seeded plan's province targets read back as they are
     assert report.ignored_columns == [] and counts() == before
 
 

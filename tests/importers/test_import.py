@@ -428,7 +428,7 @@ def test_the_templates_example_rows_are_refused():
     buffer = io.BytesIO()
     write_template(buffer)
     report = run_import(buffer.getvalue(), actor=None)
-    assert {e.sheet for e in report.errors} == {"机构", "计量标准", "检定规程", "人员", "强检目录"}
+    assert {e.sheet for e in report.errors} == {"机构", "计量标准", "检定规程", "人员", "强检目录", "规划", "目标"}
     assert all("example row" in e.message for e in report.errors)
 
 

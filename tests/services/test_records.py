@@ -10,7 +10,9 @@ from registry.audit.models import AuditEvent
 from registry.auth.models import User
 from registry.catalog.services import add_line, create_version, normalize_mode
 from registry.errors import Conflict, Forbidden, NotFound, StaleEdit, ValidationError
-from registry.indicators.services import create_indicator, record_value
+from registry.extensions import db
+from registry.indicators.models import Plan
+from registry.indicators.services import create_target, record_value
 from registry.institutions.services import create_institution, update_institution
 from registry.personnel.services import add_person, update_person
 from registry.regulations.services import create_regulation
@@ -223,8 +225,8 @@ def test_recorded_values_only_for_recorded_indicators():
         record_value({"indicator_key": "social_public_standards", "region_code": "360000",
                       "as_of": date(2024, 12, 31), "value": 1, "source": "x"}, actor=None)
     with pytest.raises(ValidationError):
-        create_indicator({"key": "pilots", "name": "试点", "name_en": "Pilots", "kind": "count",
-                          "source": "recorded", "comparator": "between", "target": 3}, actor=None)
+        create_target({"plan_id": db.session.scalar(sa.select(Plan.id)), "indicator_key": "carbon_pilots",
+                       "region_code": "360100", "comparator": "between", "target": 3}, actor=None)
 
 
 def test_flags_given_on_creation_are_kept():
