@@ -316,16 +316,17 @@ def _standard_rows(*, actor: Any, regions: set[str] | None, version: Any,
     statement = _institution_filter(
         scope(sa.select(S.id, S.certificate_no, S.name, S.code, S.category, Institution.credit_code,
                         S.discipline_code, S.range_text, S.uncertainty_text, S.issuer, S.issued_on, S.valid_until,
-                        S.status, S.is_carbon, S.build_kind, S.built_on, S.is_demo)
+                        S.status, S.status_since, S.is_carbon, S.build_kind, S.built_on, S.is_demo)
               .join(Institution, Institution.id == S.institution_id), S, actor)
         .where(S.withdrawn_at.is_(None)).order_by(S.id), regions)
     statement = _only(statement, S.id, only)
     join = SEPARATOR.join
     for (id_, certificate_no, name, code, category, credit_code, discipline, range_text, uncertainty, issuer,
-         issued_on, valid_until, status, is_carbon, build_kind, built_on, is_demo) in _stream(statement):
+         issued_on, valid_until, status, status_since, is_carbon, build_kind, built_on, is_demo) in _stream(statement):
         covered, applied = lines.get(id_), regulations.get(id_)
         yield [certificate_no, name, code, categories[category], credit_code, disciplines[discipline], range_text,
-               uncertainty, issuer, issued_on, valid_until, statuses[status], join(covered) if covered else None,
+               uncertainty, issuer, issued_on, valid_until, statuses[status], status_since,
+               join(covered) if covered else None,
                join(applied) if applied else None, YES if is_carbon else NO, builds[build_kind], built_on,
                YES if is_demo else None]
 

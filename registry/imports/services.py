@@ -146,6 +146,7 @@ def run_report(run: ImportRun) -> dict[str, Any]:
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         **progress_of(run),
         "ok": run.status in ("applied", "previewed"),
-        "sheets": run.counts or {}, "errors": errors, "ignored_columns": run.ignored_columns or [],
+        "sheets": run.counts or {}, "errors": errors,
+        "warnings": run.warnings or [], "ignored_columns": run.ignored_columns or [],
         "changes": run.changes or [],
     }

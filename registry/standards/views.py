@@ -88,6 +88,7 @@ def new():
             return redirect(url_for(".detail", standard_id=standard.id))
     elif not form.is_submitted():
         form.status.data = "in_use"
+        form.status_since.data = date.today()
         form.category.data = "social_public"
         if form.institution_id:
             form.institution_id.data = request.args.get("institution_id", type=int)
@@ -101,9 +102,14 @@ def edit(standard_id: int):
     ensure_can_write(actor(), standard)
     ensure_not_withdrawn(standard)
     form = StandardForm(obj=standard, actor=actor(), staff=is_staff(actor()), editing=True)
+    form.remember_status(standard)
     status = 200
     if form.is_submitted() and form.validate():
-        data = changed_values(standard, form.service_data(), SERVICE_FIELDS)
+        submitted = form.service_data()
+        data = changed_values(standard, submitted, SERVICE_FIELDS)
+        if "status" in data:
+            # The date typed (or left empty: not known) goes with the new status.
+            data["status_since"] = submitted.get("status_since")
         links, link_errors = form.link_ids(standard)
         data.update(_changed_links(standard, links))
         try:

@@ -285,13 +285,39 @@ def test_edit_changes_only_what_changed_and_shows_it_in_the_history(client, auth
     assert "已保存" in detail and "张工" in detail and "responsible_person" in detail
 
 
-def test_a_status_change_is_dated_today_by_the_service(client, auth, users, held, session):
+def test_a_status_change_stores_the_date_typed_or_none(client, auth, users, held, session):
     auth.login_session(users.regulator)
-    token = csrf_from(client.get(f"/standards/{held.own.id}/edit"))
-    client.post(f"/standards/{held.own.id}/edit", data=form_of(held.own, status="sealed", csrf_token=token))
+    page = client.get(f"/standards/{held.own.id}/edit")
+    # The date field is there, with today's date ready for the script to fill in on a change of status.
+    assert f'data-today="{date.today().isoformat()}"' in text(page) and 'name="status_since"' in text(page)
+    client.post(f"/standards/{held.own.id}/edit",
+                data=form_of(held.own, status="sealed", status_since="2025-03-01", csrf_token=csrf_from(page)))
     session.expire_all()
     own = session.get(MeasurementStandard, held.own.id)
-    assert own.status == "sealed" and own.status_since == date.today()
+    assert own.status == "sealed" and own.status_since == date(2025, 3, 1)
+
+    # Revoked with the sealing's date left in the field: the form asks for the new status's date.
+    page = client.get(f"/standards/{own.id}/edit")
+    response = client.post(f"/standards/{own.id}/edit",
+                           data=form_of(own, status="revoked", csrf_token=csrf_from(page)))
+    assert response.status_code == 422 and "请填写新状态生效的日期" in text(response)
+    session.expire_all()
+    assert session.get(MeasurementStandard, own.id).status == "sealed"
+
+    # Left empty: not known, stored without a date (never the day of the edit).
+    response = client.post(f"/standards/{own.id}/edit",
+                           data=form_of(own, status="revoked", status_since="", csrf_token=csrf_from(page)))
+    assert response.status_code == 302
+    session.expire_all()
+    own = session.get(MeasurementStandard, own.id)
+    assert own.status == "revoked" and own.status_since is None
+
+
+def test_the_new_standard_form_offers_todays_status_date(client, auth, users):
+    auth.login_session(users.regulator)
+    page = text(client.get("/standards/new"))
+    assert f'name="status_since" type="date" value="{date.today().isoformat()}"' in page
+    assert "standard-form.js" in page
 
 
 def test_a_stale_edit_is_refused_and_changes_nothing(client, auth, users, held, session):
