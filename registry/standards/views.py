@@ -34,6 +34,7 @@ from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS, Measuremen
 from registry.standards.queries import standards_query
 from registry.standards.schemas import StandardQueryArgs
 from registry.standards.services import register_standard, update_standard
+from registry.standards.validity import VALIDITY_STATES
 from registry.web import actor, apply_domain_errors, commit_or_rollback, export_args, list_args, login_required, paginate
 
 bp = Blueprint("standards_pages", __name__, url_prefix="/standards", template_folder="templates")
@@ -216,4 +217,5 @@ def _filter_options() -> dict:
                                                                CatalogLine.withdrawn_at.is_(None))
                                    .order_by(CatalogLine.code)).all()
     return {"regions": regions, "disciplines": disciplines, "holders": holders, "lines": lines,
-            "categories": label_choices(CATEGORY_LABELS), "statuses": label_choices(STATUS_LABELS)}
+            "categories": label_choices(CATEGORY_LABELS), "statuses": label_choices(STATUS_LABELS),
+            "validity_states": [s for s in VALIDITY_STATES if s != "withdrawn"]}

@@ -407,3 +407,48 @@ def test_an_edit_keeps_the_lines_and_regulations_it_does_not_touch(client, auth,
     session.expire_all()
     standard = session.get(MeasurementStandard, standard.id)
     assert standard.catalog_lines == [] and standard.regulations == []
+
+
+def test_a_revoked_standard_is_tagged_revoked_on_every_page_whatever_its_dates(client, auth, users, session):
+    """The issue's case: revoked, certificate to 2029; the staff lists used to say 有效 in green."""
+    today = date.today()
+    revoked = factories.standard(users.own, name="撤销到二九年装置", status="revoked",
+                                 status_since=today - timedelta(days=20), issued_on=date(2025, 1, 1),
+                                 valid_until=date(2029, 12, 31))
+    factories.standard(users.own, name="在用到二九年装置", issued_on=date(2025, 1, 1), valid_until=date(2029, 12, 31))
+    session.commit()
+
+    def row(page: str, name: str) -> str:
+        return page[page.index(name):].split("</tr>")[0]
+
+    auth.login_session(users.regulator)
+    listing = text(client.get("/standards/", query_string={"institution_id": users.own.id}))
+    assert 'data-validity="revoked"' in row(listing, "撤销到二九年装置") and "tag-ok" not in row(listing, "撤销到二九年装置")
+    assert 'data-validity="valid"' in row(listing, "在用到二九年装置")
+    detail = text(client.get(f"/standards/{revoked.id}"))
+    assert 'data-validity="revoked"' in detail and 'data-validity="valid"' not in detail
+    holder = text(client.get(f"/institutions/{users.own.id}"))
+    assert 'data-validity="revoked"' in row(holder, "撤销到二九年装置")
+    # The validity filter: revoked today, valid a month ago (the revocation came later).
+    assert listed_names(client.get("/standards/", query_string={"institution_id": users.own.id,
+                                                                 "validity": "revoked"})) == ["撤销到二九年装置"]
+    month_ago = (today - timedelta(days=30)).isoformat()
+    assert sorted(listed_names(client.get("/standards/", query_string={
+        "institution_id": users.own.id, "validity": "valid", "validity_on": month_ago}))) == sorted(
+        ["撤销到二九年装置", "在用到二九年装置"])
+    client.get("/lang/en")
+    english = text(client.get("/standards/", query_string={"institution_id": users.own.id}))
+    assert "Revoked</span>" in row(english, "撤销到二九年装置")
+
+
+def test_status_undated_filter_lists_the_standards_counted_on_no_date(client, auth, users, session):
+    factories.standard(users.own, name="封存无日期装置", status="sealed", status_since=None)
+    factories.standard(users.own, name="封存有日期装置", status="sealed", status_since=date(2024, 6, 1))
+    factories.standard(users.own, name="在用装置")
+    session.commit()
+    auth.login_session(users.regulator)
+    response = client.get("/standards/", query_string={"institution_id": users.own.id, "status_undated": "true"})
+    assert listed_names(response) == ["封存无日期装置"]
+    assert 'data-testid="status-undated-note"' in text(response)
+    undated = session.scalar(sa.select(MeasurementStandard).where(MeasurementStandard.name == "封存无日期装置"))
+    assert 'data-testid="status-undated"' in text(client.get(f"/standards/{undated.id}"))
