@@ -67,6 +67,10 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
         sa.Index("ix_measurement_standards_in_force", "category", "valid_until", "issued_on", "status",
                  "status_since", "institution_id", postgresql_where=sa.text("withdrawn_at IS NULL"),
                  sqlite_where=sa.text("withdrawn_at IS NULL")),
+        # Standards whose status (not in use) has no date: few, counted by every coverage report.
+        sa.Index("ix_measurement_standards_undated_status", "category", "institution_id",
+                 postgresql_where=sa.text("status_since IS NULL AND status <> 'in_use' AND withdrawn_at IS NULL"),
+                 sqlite_where=sa.text("status_since IS NULL AND status <> 'in_use' AND withdrawn_at IS NULL")),
         sa.Index("ix_measurement_standards_carbon", "built_on", "institution_id", "build_kind",
                  postgresql_where=sa.text("is_carbon AND withdrawn_at IS NULL"),
                  sqlite_where=sa.text("is_carbon = 1 AND withdrawn_at IS NULL")),

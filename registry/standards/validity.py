@@ -134,4 +134,6 @@ def status_undated_clause(covering: tuple[str, ...] | None = None) -> sa.ColumnE
     """
     if covering is None:
         covering = tuple(current_app.config["COVERING_STATUSES"])
-    return sa.and_(S.status.not_in(covering), S.status_since.is_(None))
+    # ``status <> 'in_use'`` written as a literal: the partial index
+    # ix_measurement_standards_undated_status serves the query on both databases.
+    return sa.and_(S.status_since.is_(None), S.status != sa.literal_column("'in_use'"), S.status.not_in(covering))
