@@ -107,3 +107,27 @@ def test_the_dashboard_counts_undated_statuses_and_links_to_them(pages, live_ser
     expect(page.get_by_test_id("status-undated-note")).to_be_visible()
     expect(page.locator("table.records tbody tr").filter(has_text=name)).to_have_count(1)
     pages.screenshot(f"standards-undated-{lang}-{width}")
+
+
+@pytest.mark.parametrize(("lang", "width"), [("zh", 1366), ("en", 390)])
+def test_the_import_preview_warns_of_a_status_without_its_date(pages, live_server, lang, width):
+    from tests.browser.test_import_wizard import _credit_code, _row, _upload
+    from tests.importers.books import STANDARD_HEADER, xlsx
+
+    holder = _credit_code(live_server, live_server.accounts.own)
+    certificate = f"[2099]赣量标封证字第{next(_serial) + 500:05d}号"
+    book = xlsx({"计量标准": [STANDARD_HEADER, _row(certificate, holder, **{"状态": "封存"})]})
+    page = pages.page
+    page.set_viewport_size({"width": width, "height": 900})
+    pages.login("institution")
+    page.goto("/imports")
+    _upload(page, book, "undated.xlsx")
+    if lang == "en":
+        preview = page.url
+        page.goto("/lang/en")
+        page.goto(preview)
+    warnings = page.get_by_test_id("import-warnings")
+    expect(warnings).to_be_visible()
+    expect(warnings.locator("tbody tr")).to_have_count(1)
+    expect(warnings.locator("tbody tr")).to_contain_text("状态日期")
+    pages.screenshot(f"import-warning-{lang}-{width}")
