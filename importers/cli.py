@@ -109,19 +109,26 @@ def _print(report: Any, errors_out: str | None) -> None:
     for change in report.changes:
         fields = "; ".join(f"{name}: {old!r} → {new!r}" for name, (old, new) in change["changes"].items())
         click.echo(f"将更新 / would update {change['sheet']} 第{change['row']}行 {change['key']}: {fields}")
+    if report.warnings and not report.errors:
+        click.echo(f"提示 {len(report.warnings)} 处（不影响导入）/ {len(report.warnings)} warnings (imported as given):")
+        for warning in report.warnings:
+            click.echo(f"  {_where(warning)}: {warning.message}")
     if report.errors:
         click.echo(f"错误 {len(report.errors)} 处，未写入任何数据 / {len(report.errors)} errors, nothing written:",
                    err=True)
         for error in report.errors:
-            where = " ".join(part for part in (error.sheet, f"第{error.row}行 row {error.row}" if error.row else None,
-                                               f"[{error.column}]" if error.column else None) if part)
-            click.echo(f"  {where}: {error.message}", err=True)
+            click.echo(f"  {_where(error)}: {error.message}", err=True)
         if errors_out:
             click.echo(f"已标出错误的工作簿 / marked workbook: {errors_out}", err=True)
     elif report.dry_run:
         click.echo("预览：未写入任何数据 / dry run: nothing written")
     else:
         click.echo(f"已导入 / applied (import run {report.run_id})")
+
+
+def _where(problem: Any) -> str:
+    return " ".join(part for part in (problem.sheet, f"第{problem.row}行 row {problem.row}" if problem.row else None,
+                                      f"[{problem.column}]" if problem.column else None) if part)
 
 
 @click.command("export")

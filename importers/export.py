@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from functools import partial
 from typing import IO, Any, Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from registry.personnel.models import Person
 from registry.reference.models import Discipline, Region
 from registry.regulations.models import Regulation
 from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
+from registry.standards.validity import VALIDITY_LABELS, certificate_validity
 
 from importers.references import catalog_in_force
 from importers.spec import (
@@ -140,7 +142,7 @@ def write_template(out: Target, *, max_rows: int = 200_000) -> None:
 
     for sheet in WORKBOOK_ORDER:
         ws = wb.create_sheet(sheet.title)
-        columns = [c for c in sheet.columns if c is not DEMO]
+        columns = [c for c in sheet.columns if c is not DEMO and c.kind != "derived"]
         for index, column in enumerate(columns, start=1):
             cell = ws.cell(row=1, column=index, value=column.label)
             cell.font = REQUIRED_FONT if column.required else HEADER_FONT
@@ -211,8 +213,11 @@ def export_workbook(out: Target, *, actor: Any = None, kinds: Iterable[str] | No
 
     counts = {}
     version = _export_catalog_version(catalog_version, today or date.today())
-    writers = {"institutions": _institution_rows, "standards": _standard_rows, "regulations": _regulation_rows,
-               "personnel": _person_rows, "catalog": _catalog_rows, "plans": _plan_rows, "targets": _target_rows}
+    # 证书有效性（导出日）: registry.standards.validity on this day.
+    export_day = today or date.today()
+    writers = {"institutions": _institution_rows, "standards": partial(_standard_rows, today=export_day),
+               "regulations": _regulation_rows, "personnel": _person_rows, "catalog": _catalog_rows,
+               "plans": _plan_rows, "targets": _target_rows}
     for sheet in sheets:
         ws = wb.create_sheet(sheet.title)
         for index, column in enumerate(sheet.columns, start=1):
@@ -307,8 +312,9 @@ def _links(table: sa.Table, column: str, target: Any, code: Any) -> dict[int, li
 
 
 def _standard_rows(*, actor: Any, regions: set[str] | None, version: Any,
-                   only: sa.Select | None = None) -> Iterator[list]:
+                   only: sa.Select | None = None, today: date) -> Iterator[list]:
     S = MeasurementStandard
+    states = {state: zh for state, (zh, _) in VALIDITY_LABELS.items()}
     categories, statuses, builds = _label("standard_category"), _label("standard_status"), _label("build_kind")
     disciplines = dict(db.session.execute(sa.select(Discipline.code, Discipline.name)).all())
     disciplines[None] = None
@@ -317,18 +323,21 @@ def _standard_rows(*, actor: Any, regions: set[str] | None, version: Any,
     statement = _institution_filter(
         scope(sa.select(S.id, S.certificate_no, S.name, S.code, S.category, Institution.credit_code,
                         S.discipline_code, S.range_text, S.uncertainty_text, S.issuer, S.issued_on, S.valid_until,
-                        S.status, S.is_carbon, S.build_kind, S.built_on, S.is_demo)
+                        S.status, S.status_since, S.is_carbon, S.build_kind, S.built_on, S.is_demo)
               .join(Institution, Institution.id == S.institution_id), S, actor)
         .where(S.withdrawn_at.is_(None)).order_by(S.id), regions)
     statement = _only(statement, S.id, only)
     join = SEPARATOR.join
     for (id_, certificate_no, name, code, category, credit_code, discipline, range_text, uncertainty, issuer,
-         issued_on, valid_until, status, is_carbon, build_kind, built_on, is_demo) in _stream(statement):
+         issued_on, valid_until, status, status_since, is_carbon, build_kind, built_on, is_demo) in _stream(statement):
         covered, applied = lines.get(id_), regulations.get(id_)
         yield [certificate_no, name, code, categories[category], credit_code, disciplines[discipline], range_text,
-               uncertainty, issuer, issued_on, valid_until, statuses[status], join(covered) if covered else None,
+               uncertainty, issuer, issued_on, valid_until, statuses[status], status_since,
+               join(covered) if covered else None,
                join(applied) if applied else None, YES if is_carbon else NO, builds[build_kind], built_on,
-               YES if is_demo else None]
+               YES if is_demo else None,
+               states[certificate_validity(status=status, status_since=status_since, issued_on=issued_on,
+                                           valid_until=valid_until, withdrawn=False, on=today)]]
 
 
 def _regulation_rows(*, actor: Any, regions: set[str] | None, version: Any,

@@ -101,6 +101,8 @@ class Workbook:
                 continue
             typed = to_text(cell).strip()
             column = spec.matchers.get(normalize_header(typed))
+            if column is not None and column.kind == "derived":
+                continue  # written by exports for people to read; never imported
             if column is None:
                 layout.ignored.append(typed)
             elif column.field in seen:

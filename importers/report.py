@@ -27,6 +27,8 @@ class ImportReport:
     dry_run: bool = False
     sheets: dict[str, dict[str, int]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    # Rows imported as given that deserve a look (a status without its date): never block the import.
+    warnings: list[RowError] = field(default_factory=list)
     ignored_columns: list[dict[str, str]] = field(default_factory=list)
     # Dry run: per updated row, {"sheet", "row", "key", "changes": {field: [old, new]}}.
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -57,8 +59,11 @@ class ImportReport:
     def error(self, sheet: str | None, row: int | None, column: str | None, message: str) -> None:
         self.errors.append(RowError(sheet, row, column, message))
 
+    def warn(self, sheet: str | None, row: int | None, column: str | None, message: str) -> None:
+        self.warnings.append(RowError(sheet, row, column, message))
+
     def to_dict(self, *, include_changes: bool = False) -> dict[str, Any]:
-        """``{"ok", "dry_run", "sheets", "errors", "ignored_columns"}`` (plus ``changes`` when asked)."""
+        """``{"ok", "dry_run", "sheets", "errors", "warnings", "ignored_columns"}`` (plus ``changes`` when asked)."""
         errors = [e.to_dict() for e in self.errors]
         if self.rejected is not None:
             errors = [RowError(None, None, None, self.rejected).to_dict()]
@@ -67,6 +72,7 @@ class ImportReport:
             "dry_run": self.dry_run,
             "sheets": {name: dict(counts) for name, counts in self.sheets.items()},
             "errors": errors,
+            "warnings": [w.to_dict() for w in self.warnings],
             "ignored_columns": list(self.ignored_columns),
         }
         if include_changes:

@@ -240,6 +240,7 @@ def _finish(run: ImportRun | None, report: ImportReport, status: str) -> None:
     run.dry_run = report.dry_run
     run.counts = report.sheets
     run.errors = report.to_dict()["errors"]
+    run.warnings = [w.to_dict() for w in report.warnings] or None
     run.ignored_columns = report.ignored_columns
     run.changes = report.changes or None
     run.message = report.rejected

@@ -92,7 +92,7 @@ class Column:
     header: str
     alias: str
     field: str
-    kind: str = "text"  # text, date, bool, enum, multi, mode
+    kind: str = "text"  # text, date, bool, enum, multi, mode; derived: written by exports, ignored on import
     required: bool = False
     enum: str | None = None
     width: int = 14
@@ -156,6 +156,9 @@ STANDARDS = Sheet("standards", "计量标准", "standards", (
     Column("发证日期", "issued_on", "issued_on", "date", required=True, width=12),
     Column("有效期至", "valid_until", "valid_until", "date", required=True, width=12),
     Column("状态", "status", "status", "enum", enum="standard_status", width=10),
+    Column("状态日期", "status_since", "status_since", "date", width=12,
+           note="状态生效的日期；封存、撤销、变更中未填日期的标准在任何日期都不计为在用 / the date the status took "
+                "effect; a sealed, revoked or changing standard without it counts as in use on no date"),
     Column("覆盖强检项目", "catalog_lines", "catalog_line_ids", "multi", width=20,
            note="目录序号或一级/二级名称，多个用；分隔 / line codes or names, separated by ；"),
     Column("依据规程", "regulations", "regulation_ids", "multi", width=20,
@@ -164,6 +167,9 @@ STANDARDS = Sheet("standards", "计量标准", "standards", (
     Column("新建/改造", "built", "build_kind", "enum", enum="build_kind", width=8),
     Column("新建/改造日期", "built_on", "built_on", "date", width=12),
     DEMO,
+    Column("证书有效性（导出日）", "validity", "validity", "derived", width=12,
+           note="导出当日按状态、状态日期和证书日期得出，导入时忽略 / on the export date, from the status, its date and "
+                "the certificate's dates; ignored on import"),
 ), key_fields=("certificate_no",))
 
 REGULATIONS = Sheet("regulations", "检定规程", "regulations", (
@@ -246,7 +252,7 @@ EXAMPLES: dict[str, list[Any]] = {
     "institutions": [EXAMPLE_CREDIT_CODE, "示例市计量检定测试所", "南昌市", "法定计量检定机构", "张三", "0791-88888888", None],
     "standards": ["[2024]赣量标示例证字第001号", "水表检定装置", "12023901", "社会公用", EXAMPLE_CREDIT_CODE, "力学",
                   "(0.01~80) m³/h", "U=0.2%, k=2", "南昌市市场监督管理局", date(2024, 3, 1), date(2028, 2, 29), "在用",
-                  "水表", "JJG(赣) 999-2024", "否", None, None, None],
+                  None, "水表", "JJG(赣) 999-2024", "否", None, None, None, None],
     "regulations": ["JJG(赣) 999-2024", "示例水表检定规程", "检定规程", "地方", "已发布", date(2024, 1, 1),
                     date(2024, 4, 1), None, "是", "否", None],
     "personnel": ["示例张三", EXAMPLE_CREDIT_CODE, date(2015, 7, 1), None, "示例注册-0001", "一级", "力学；热学",

@@ -33,7 +33,8 @@ from registry.personnel.services import clean_person
 from registry.regulations.models import Regulation
 from registry.regulations.services import clean_regulation
 from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
-from registry.standards.services import clean_standard, follow_on_values
+from registry.standards.models import STATUS_LABELS
+from registry.standards.services import clean_standard, follow_on_values, status_undated
 
 from importers.cells import CellConverter, to_text
 from importers.reading import SheetLayout, Workbook
@@ -228,6 +229,13 @@ class SheetHandler(ABC):
     def follow_on(self, values: dict[str, Any], current: Any) -> dict[str, Any]:
         return {}
 
+    # Fields given in a row that follow_on must see even when they equal the stored value.
+    follow_on_inputs: tuple[str, ...] = ()
+
+    def warnings(self, data: dict[str, Any], values: dict[str, Any], current: Any) -> list[tuple[str, str]]:
+        """``[(field, message)]`` about a valid row: reported, never blocking the import."""
+        return []
+
 
 class InstitutionHandler(SheetHandler):
     spec = INSTITUTIONS
@@ -381,6 +389,17 @@ class StandardHandler(SheetHandler):
 
     def follow_on(self, values, current):
         return follow_on_values(values, current)
+
+    # A row changing the status and giving the stored status date keeps that date.
+    follow_on_inputs = ("status_since",)
+
+    def warnings(self, data, values, current):
+        if "status" not in data or not status_undated(values, current):
+            return []
+        zh, en = STATUS_LABELS[values["status"]]
+        return [("status_since", f"状态为“{zh}”但没有状态日期：该标准在任何日期都不计为在用，请填写状态日期 / "
+                                 f"status {en.lower()} without its date: the standard counts as in use on no date; "
+                                 "fill in 状态日期 (status date)")]
 
 
 class PersonHandler(SheetHandler):
@@ -605,6 +624,7 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
     catalog, personnel, targets = spec is CATALOG, spec is PERSONNEL, spec is TARGETS
     required_fields = frozenset(required)
     clean, define = handler.clean, handler.define
+    warn = handler.warnings if type(handler).warnings is not SheetHandler.warnings else None
     done = 0
     for rows, matched in batches():
         for number, key, cells in rows:
@@ -651,6 +671,9 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
                 # Later sheets may name this key: resolve it rather than report it again.
                 define(key, Pending(spec.kind, key) if current is None else current.id, values or data)
                 continue
+            if warn is not None:
+                for name, message in warn(data, values, current):
+                    report.warn(layout.name, number, headers.get(name, name), message)
             if operation is None:
                 counts["unchanged"] += 1
                 define(key, current.id, values)
@@ -712,7 +735,8 @@ def _plan_row(handler: SheetHandler, number: int, key: Any, values: dict[str, An
     if not changes:
         return None
     changed = {name: values[name] for name in changes}
-    for name, value in handler.follow_on(changed, current).items():
+    given = {name: values[name] for name in handler.follow_on_inputs if name in values and name not in changed}
+    for name, value in handler.follow_on({**changed, **given}, current).items():
         if getattr(current, name) != value:
             changes[name] = (getattr(current, name), value)
             changed[name] = value

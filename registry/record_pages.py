@@ -9,11 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable
 
-from flask import current_app
-from flask_babel import gettext as _
-
-from registry.dates import add_months
 from registry.i18n import is_english
+from registry.standards.validity import VALIDITY_LABELS, VALIDITY_TAGS
+from registry.standards.validity import validity as standard_validity
 
 def label(pair: tuple[str, str] | None, fallback: Any = "—") -> str:
     """One side of a (Chinese, English) label pair, in the page's language."""
@@ -28,23 +26,13 @@ def label_choices(labels: dict[str, tuple[str, str]], *, blank: str | None = Non
     return ([("", blank)] if blank is not None else []) + options
 
 
-def validity(valid_until: date | None, today: date | None = None) -> str:
-    """``expired``, ``expiring`` (within the re-examination lead time) or ``valid``; never stored."""
-    today = today or date.today()
-    if valid_until is None:
-        return "valid"
-    if valid_until < today:
-        return "expired"
-    if valid_until < add_months(today, current_app.config["REEXAMINATION_LEAD_MONTHS"]):
-        return "expiring"
-    return "valid"
-
-
-VALIDITY_TAGS = {"valid": "tag-ok", "expiring": "tag-warn", "expired": "tag-bad"}
+def validity(standard: Any, today: date | None = None) -> str:
+    """The validity shown for a standard on ``today`` (:func:`registry.standards.validity.validity`)."""
+    return standard_validity(standard, today or date.today())
 
 
 def validity_label(state: str) -> str:
-    return {"valid": _("有效"), "expiring": _("即将到期"), "expired": _("已过期")}[state]
+    return label(VALIDITY_LABELS[state])
 
 
 def split_codes(text: str | None) -> list[str]:

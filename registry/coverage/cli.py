@@ -11,10 +11,10 @@ from datetime import date
 from typing import Any, Callable
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from registry.errors import DomainError
-
 
 
 def _services():
@@ -207,6 +207,11 @@ def coverage_group(ctx: click.Context, region: str | None, as_of: date | None, a
     click.echo()
     _echo_notes(data["indicators"])
     _echo_warnings(data["warnings"])
+    region_arg = "" if report.region == current_app.config["PROVINCE_CODE"] else f"&region={report.region}"
+    click.echo(f"状态无日期 Undated status: {data['undated_status_count']} 项社会公用计量标准的状态（封存、撤销或变更中）没有日期，"
+               f"在任何日期都不计为在用 / social public standards whose status (sealed, revoked or under change) has "
+               f"no date, counted as in use on no date: GET /api/v1/standards?status_undated=true"
+               f"&category=social_public{region_arg}")
 
 
 @coverage_group.command("regions")

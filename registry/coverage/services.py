@@ -46,6 +46,7 @@ from registry.personnel.models import Person
 from registry.reference.models import Region
 from registry.regulations.models import Regulation
 from registry.standards.models import STANDARD_STATUSES, MeasurementStandard, standard_catalog_lines
+from registry.standards.validity import status_undated_clause, validity
 
 S = MeasurementStandard
 I = Institution  # noqa: E741
@@ -193,6 +194,8 @@ class CoverageReport(_Serialisable):
     plan: PlanInfo | None
     indicators: list[IndicatorResult]
     warnings: list[str]
+    # Social public standards in the region whose status (not in use) has no date: counted on no date.
+    undated_status_count: int = 0
 
 
 @dataclass
@@ -260,6 +263,9 @@ class StandardRef(_Serialisable):
     institution_name: str
     credit_code: str
     region_code: str
+    status_since: date | None = None
+    # registry.standards.validity on the list's date
+    validity: str | None = None
 
 
 @dataclass
@@ -793,7 +799,20 @@ def coverage_report(as_of: date, region: str | None = None, *,
                           plan=plan_info(plan, status),
                           indicators=_results(definitions, measures, day=as_of, plan=plan, status=status,
                                               judgements=judgements, at_deadline=at_deadline, province=province),
-                          warnings=warnings)
+                          warnings=warnings, undated_status_count=undated_status_count(scope, covering))
+
+
+def undated_status_count(scope: RegionScope, statuses: tuple[str, ...]) -> int:
+    """Social public standards held in ``scope`` whose status does not count as in use and has no date.
+
+    They count as in use on no date (``_covering_clauses``) whatever the
+    date asked, so the figure is the same for every date: the list is
+    ``/standards?status_undated=true&category=social_public&region=…``.
+    """
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(S)
+        .where(S.category == "social_public", S.withdrawn_at.is_(None), status_undated_clause(statuses),
+               _held_in(scope))) or 0
 
 
 # --------------------------------------------------------------------------- by child region
@@ -948,16 +967,17 @@ def coverage_gaps(as_of: date, region: str | None = None, *, statuses: Iterable[
     )
 
 
-def _standard_ref(row: Any) -> StandardRef:
+def _standard_ref(row: Any, as_of: date) -> StandardRef:
     return StandardRef(
         id=row.id, certificate_no=row.certificate_no, name=row.name, category=row.category, status=row.status,
         issued_on=row.issued_on, valid_until=row.valid_until, institution_id=row.institution_id,
         institution_name=row.institution_name, credit_code=row.credit_code, region_code=row.region_code,
+        status_since=row.status_since, validity=validity(row, as_of),
     )
 
 
-_STANDARD_COLUMNS = (S.id, S.certificate_no, S.name, S.category, S.status, S.issued_on, S.valid_until,
-                     S.institution_id, I.name.label("institution_name"), I.credit_code, I.region_code)
+_STANDARD_COLUMNS = (S.id, S.certificate_no, S.name, S.category, S.status, S.status_since, S.issued_on,
+                     S.valid_until, S.institution_id, I.name.label("institution_name"), I.credit_code, I.region_code)
 
 
 def single_points_of_failure(as_of: date, region: str | None = None, months: int | None = None, *,
@@ -996,7 +1016,7 @@ def single_points_of_failure(as_of: date, region: str | None = None, months: int
                 line = LineRef(id=row.line_id, code=row.line_code, name=row.line_name, sub_name=row.line_sub_name,
                                mode=row.line_mode)
                 lines[row.line_id] = LineAtRisk(line=line, covered_until=row.covered_until, standards=[])
-            lines[row.line_id].standards.append(_standard_ref(row))
+            lines[row.line_id].standards.append(_standard_ref(row, as_of))
     at_risk = sorted(lines.values(), key=lambda entry: (entry.covered_until, entry.line.code, entry.line.id))
     catalog = _catalog_info(version, _mandatory_line_count(version.id, as_of))
     return RiskList(
@@ -1254,7 +1274,7 @@ def expiring_certificates(as_of: date, months: int | None = None, region: str | 
     ).all()
     return ExpiringList(as_of=as_of, months=months, until=until, region=scope.code, region_name=scope.name,
                         institution_id=institution_id, total=total, limit=limit, offset=offset,
-                        items=[_standard_ref(row) for row in rows])
+                        items=[_standard_ref(row, as_of) for row in rows])
 
 
 # --------------------------------------------------------------------------- one institution's share

@@ -193,7 +193,7 @@ def institution_home():
     own = {"institution_id": institution.id}
     expiring = cache.result("expiring", today, None, None, institution_id=institution.id,
                             limit=HOME_EXPIRING_LIMIT)
-    expired_args = {**own, "expiring_before": today, "status": "in_use"}
+    expired_args = {**own, "validity": "expired", "validity_on": today}
     expired = list(db.session.scalars(
         standards_query({**expired_args, "sort": "-valid_until"}, actor=user).limit(HOME_EXPIRED_LIMIT)))
     return render_template(
@@ -208,10 +208,11 @@ def institution_home():
 
 @bp.context_processor
 def _labels() -> dict:
+    from registry.record_pages import template_helpers
     from registry.standards.models import STATUS_LABELS
 
     def status_label(code: str) -> str:
         zh, en = STATUS_LABELS.get(code, (code, code))
         return en if is_english() else zh
 
-    return {"status_label": status_label}
+    return {"status_label": status_label, **template_helpers()}

@@ -26,7 +26,8 @@ class ImportRun(db.Model):
     """One import of one workbook: who, which file, how far, and the report.
 
     ``counts`` is ``{sheet: {created, updated, unchanged}}``; ``errors`` the row
-    errors as ``{sheet, row, column, message}``; ``changes`` the per-field
+    errors as ``{sheet, row, column, message}``; ``warnings`` the same for rows
+    imported as given that deserve a look; ``changes`` the per-field
     differences of a dry run.  ``source_run_id`` is the clean dry run a
     confirmed import applies (one confirmation per preview).
 
@@ -50,6 +51,7 @@ class ImportRun(db.Model):
     message: Mapped[str | None] = mapped_column(sa.Text)
     counts: Mapped[dict | None] = mapped_column(sa.JSON)
     errors: Mapped[list | None] = mapped_column(sa.JSON)
+    warnings: Mapped[list | None] = mapped_column(sa.JSON)
     ignored_columns: Mapped[list | None] = mapped_column(sa.JSON)
     changes: Mapped[list | None] = mapped_column(sa.JSON)
     source_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_runs.id"), unique=True)

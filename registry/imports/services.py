@@ -198,7 +198,8 @@ def run_report(run: ImportRun) -> dict[str, Any]:
         "attempts": run.attempts, "failure_reason": run.failure_reason,
         "upload_available": upload_available(run),
         "ok": run.status in ("applied", "previewed"),
-        "sheets": run.counts or {}, "errors": errors, "ignored_columns": run.ignored_columns or [],
+        "sheets": run.counts or {}, "errors": errors,
+        "warnings": run.warnings or [], "ignored_columns": run.ignored_columns or [],
         "changes": run.changes or [],
     }
 

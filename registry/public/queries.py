@@ -19,6 +19,7 @@ from registry.institutions.models import Institution
 from registry.reference.models import Region
 from registry.regulations.models import Regulation
 from registry.standards.models import MeasurementStandard
+from registry.standards.validity import GOOD_STATES, validity_case, validity_clause
 
 S = MeasurementStandard
 R = Regulation
@@ -36,17 +37,14 @@ def cities(province_code: str) -> sa.Select:
             .order_by(Region.code))
 
 
-def valid_on(today: date):
-    """A standard is valid on a day when in use and the day is within its certificate's dates."""
-    return sa.and_(S.status == "in_use", S.issued_on <= today, S.valid_until >= today)
-
-
 def public_standards_query(args: dict[str, Any], *, today: date) -> sa.Select:
     """Social public standards (社会公用计量标准) by name, certificate number, holder or city.
 
     Filters: ``q`` (name, certificate number or holder), ``city`` (a city's
     GB/T 2260 code: its own and its counties' institutions), ``valid``
-    (only those valid today).
+    (only those whose certificate is good today: valid or expiring, as
+    :func:`registry.standards.validity.validity` decides).  Each row carries
+    its ``validity`` today.
     """
     holder_region = aliased(Region)
     parent_region = aliased(Region)
@@ -54,11 +52,10 @@ def public_standards_query(args: dict[str, Any], *, today: date) -> sa.Select:
     in_county = holder_region.level == "county"
     city_name = sa.case((in_county, parent_region.name), else_=holder_region.name)
     city_name_en = sa.case((in_county, parent_region.name_en), else_=holder_region.name_en)
-    valid_today = valid_on(today)
     stmt = (
         sa.select(S.certificate_no, S.name, S.range_text, S.issued_on, S.valid_until, S.status, S.is_demo,
                   Institution.name.label("holder"), city_name.label("city"), city_name_en.label("city_en"),
-                  sa.case((valid_today, True), else_=False).label("valid_today"))
+                  validity_case(today).label("validity"))
         .join(Institution, Institution.id == S.institution_id)
         .join(holder_region, holder_region.code == Institution.region_code)
         .outerjoin(parent_region, parent_region.code == holder_region.parent_code)
@@ -73,7 +70,7 @@ def public_standards_query(args: dict[str, Any], *, today: date) -> sa.Select:
         counties = sa.select(Region.code).where(Region.parent_code == args["city"])
         stmt = stmt.where(sa.or_(Institution.region_code == args["city"], Institution.region_code.in_(counties)))
     if args.get("valid"):
-        stmt = stmt.where(valid_today)
+        stmt = stmt.where(validity_clause(GOOD_STATES, today))
     return stmt.order_by(Institution.region_code, Institution.name, S.name, S.id)
 
 

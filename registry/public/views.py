@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 
 from registry.extensions import db, limiter
 from registry.public.queries import cities, public_regulations_query, public_standards_query
-from registry.standards.models import STATUS_LABELS
+from registry.record_pages import template_helpers
 from registry.web import filter_args, paginate
 
 bp = Blueprint("public", __name__, url_prefix="/public", template_folder="templates")
@@ -46,7 +46,7 @@ def index():
     today = date.today()
     results = paginate(public_standards_query(args, today=today), scalars=False)
     return render_template("public/standards.html", results=results, args=args, cities=city_list, today=today,
-                           status_labels=STATUS_LABELS)
+                           lead_months=current_app.config["REEXAMINATION_LEAD_MONTHS"], **template_helpers())
 
 
 @bp.get("/regulations")

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import ValidationError as FieldError
 
 from registry.catalog.models import CatalogLine
 from registry.codes import normalize_regulation_code
@@ -47,7 +48,7 @@ class StandardForm(FlaskForm):
     responsible_person = StringField(_l("负责人"), validators=[Optional(), Length(max=100)])
     status = SelectField(_l("状态"), validators=[InputRequired()])
     status_since = DateField(_l("状态生效日期"), validators=[Optional()],
-                             description=_l("状态变更时留空则为今天"))
+                             description=_l("状态生效的日期。封存、撤销或变更中的标准若不知日期请留空：它在任何日期都不计为在用"))
     is_carbon = BooleanField(_l("双碳计量标准"))
     build_kind = SelectField(_l("建设类型"), validators=[Optional()])
     built_on = DateField(_l("建成日期"), validators=[Optional()])
@@ -73,11 +74,27 @@ class StandardForm(FlaskForm):
                                            db.session.execute(holders.order_by(Institution.name).limit(5000))]
         else:
             del self.institution_id  # an institution files under its own name only
+        # A change of status fills in today's date in the browser (static/standard-form.js); still editable.
+        self.status_since.render_kw = {"data-today": date.today().isoformat()}
+        self.original_status: tuple[str, date | None] | None = None
         if editing:
             # An edit keeps a date: clearing it would not mean "compute it again".
             self.valid_until.validators = [InputRequired()]
             self.valid_until.flags.required = True
             self.valid_until.description = ""
+
+    def remember_status(self, standard: MeasurementStandard) -> None:
+        """The stored status and its date: a change of status must not silently keep the old date."""
+        self.original_status = (standard.status, standard.status_since)
+        self.status_since.render_kw = {**self.status_since.render_kw, "data-status": standard.status,
+                                       "data-since": standard.status_since.isoformat() if standard.status_since else ""}
+
+    def validate_status_since(self, field: DateField) -> None:
+        if self.original_status is None:
+            return
+        status, since = self.original_status
+        if self.status.data != status and since is not None and field.data == since:
+            raise FieldError(gettext("状态已改变：请填写新状态生效的日期（不知道日期则留空）。"))
 
     def fill_links(self, standard: MeasurementStandard) -> None:
         self.catalog_lines.data = "\n".join(line.code for line in sorted(standard.catalog_lines, key=lambda x: x.code))

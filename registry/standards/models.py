@@ -53,8 +53,10 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
 
     ``status`` is the current status and ``status_since`` the date it took
     effect; before that date the standard counts as in use, so an indicator
-    computed for an earlier date still sees it.  The audit trail keeps every
-    change.
+    computed for an earlier date still sees it.  ``status_since`` is empty
+    when the date is not known: a status other than in use then holds on
+    every date.  The audit trail keeps every change.  What a standard's
+    certificate is worth on a date is :mod:`registry.standards.validity`.
     """
 
     __tablename__ = "measurement_standards"
@@ -65,6 +67,10 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
         sa.Index("ix_measurement_standards_in_force", "category", "valid_until", "issued_on", "status",
                  "status_since", "institution_id", postgresql_where=sa.text("withdrawn_at IS NULL"),
                  sqlite_where=sa.text("withdrawn_at IS NULL")),
+        # Standards whose status (not in use) has no date: few, counted by every coverage report.
+        sa.Index("ix_measurement_standards_undated_status", "category", "institution_id",
+                 postgresql_where=sa.text("status_since IS NULL AND status <> 'in_use' AND withdrawn_at IS NULL"),
+                 sqlite_where=sa.text("status_since IS NULL AND status <> 'in_use' AND withdrawn_at IS NULL")),
         sa.Index("ix_measurement_standards_carbon", "built_on", "institution_id", "build_kind",
                  postgresql_where=sa.text("is_carbon AND withdrawn_at IS NULL"),
                  sqlite_where=sa.text("is_carbon = 1 AND withdrawn_at IS NULL")),
@@ -104,9 +110,6 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
     discipline: Mapped[Discipline | None] = relationship()
     catalog_lines: Mapped[list[CatalogLine]] = relationship(secondary=standard_catalog_lines)
     regulations: Mapped[list[Regulation]] = relationship(secondary=standard_regulations)
-
-    def is_expired(self, on: date) -> bool:
-        return self.valid_until < on
 
     def __repr__(self) -> str:
         return f"<MeasurementStandard {self.certificate_no}>"

@@ -1,6 +1,7 @@
 """Standard lists: the filters regulators and institutions search by."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from registry.institutions.models import Institution
 from registry.queries import in_region, listing, sort, text_search, where_equal
 from registry.standards.models import MeasurementStandard, standard_catalog_lines
+from registry.standards.validity import status_undated_clause, validity_clause
 
 S = MeasurementStandard
 SORTS = {"name": S.name, "certificate_no": S.certificate_no, "valid_until": S.valid_until,
@@ -23,6 +25,11 @@ def standards_query(args: dict[str, Any], *, actor: Any) -> sa.Select:
         stmt = stmt.where(S.institution_id.in_(holders))
     if args.get("expiring_before"):
         stmt = stmt.where(S.valid_until < args["expiring_before"])
+    if args.get("validity"):
+        stmt = stmt.where(validity_clause(args["validity"], args.get("validity_on") or date.today()))
+    if args.get("status_undated") is not None:
+        undated = status_undated_clause()
+        stmt = stmt.where(undated if args["status_undated"] else sa.not_(undated))
     if args.get("covers_line"):
         stmt = stmt.where(S.id.in_(sa.select(standard_catalog_lines.c.standard_id)
                                    .where(standard_catalog_lines.c.catalog_line_id == args["covers_line"])))

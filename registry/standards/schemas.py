@@ -1,10 +1,13 @@
 """Measurement standard schemas: what the API reads and writes."""
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import fields, validate
 
 from registry.api.schemas import Id, InputSchema, QueryArgs, RecordSchema, Text, every_field_optional, sort_field
 from registry.standards.models import BUILD_KINDS, STANDARD_CATEGORIES, STANDARD_STATUSES, UNCERTAINTY_KINDS
+from registry.standards.validity import VALIDITY_STATES, validity
 
 
 class StandardSchema(RecordSchema):
@@ -34,10 +37,18 @@ class StandardSchema(RecordSchema):
     build_kind = fields.String(allow_none=True, validate=validate.OneOf(BUILD_KINDS))
     built_on = fields.Date(allow_none=True)
     is_demo = fields.Boolean()
+    validity = fields.Method(
+        "_validity", dump_only=True,
+        metadata={"type": "string", "enum": list(VALIDITY_STATES),
+                  "description": "The certificate's state today, from status, status date and certificate dates: "
+                                 + ", ".join(VALIDITY_STATES)})
     catalog_line_ids = fields.Method("_catalog_line_ids", dump_only=True,
                                      metadata={"type": "array", "items": {"type": "integer"}})
     regulation_ids = fields.Method("_regulation_ids", dump_only=True,
                                    metadata={"type": "array", "items": {"type": "integer"}})
+
+    def _validity(self, standard) -> str:
+        return validity(standard, date.today())
 
     def _catalog_line_ids(self, standard) -> list[int]:
         return sorted(line.id for line in standard.catalog_lines)
@@ -81,6 +92,12 @@ class StandardQueryArgs(QueryArgs):
     discipline = Text(2)
     status = fields.String(validate=validate.OneOf(STANDARD_STATUSES))
     expiring_before = fields.Date(metadata={"description": "Valid until before this date"})
+    validity = fields.String(validate=validate.OneOf(VALIDITY_STATES),
+                             metadata={"description": "The certificate's state on validity_on (default today)"})
+    validity_on = fields.Date(metadata={"description": "The date the validity filter is evaluated on"})
+    status_undated = fields.Boolean(metadata={
+        "description": "true: a status that does not count as in use, recorded without its date "
+                       "(such a standard counts as in use on no date)"})
     covers_line = Id(strict=False, metadata={"description": "Serves this catalog line"})
     is_carbon = fields.Boolean()
     sort = sort_field("name", "certificate_no", "valid_until", "issued_on", "id", default="id")

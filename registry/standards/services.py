@@ -34,7 +34,7 @@ FIELDS = (
 )
 DERIVED = ("range_lower", "range_upper", "range_unit", "uncertainty_kind", "uncertainty_value",
            "uncertainty_unit", "coverage_factor")
-# A new standard starts in use; any other status given at registration dates from today.
+# A new standard starts in use; any other status is dated by what the caller gives, else not at all.
 NEW_STATUS = "in_use"
 REQUIRED = ("certificate_no", "name", "category", "institution_id", "issued_on")
 
@@ -108,7 +108,9 @@ def follow_on_values(values: dict[str, Any], current: Any | None) -> dict[str, A
     """Fields that follow from setting ``values`` on ``current`` (``None`` when new).
 
     The structured range and uncertainty are parsed from their text, and a
-    status change takes effect today unless the caller dates it.
+    status change the caller does not date is stored without a date (never
+    today's: the registry would then count the standard as in use on every
+    earlier date).
     """
     out: dict[str, Any] = {}
     if current is None or "range_text" in values:
@@ -120,8 +122,22 @@ def follow_on_values(values: dict[str, Any], current: Any | None) -> dict[str, A
                    coverage_factor=parsed.k)
     previous = NEW_STATUS if current is None else current.status
     if "status" in values and values["status"] != previous and "status_since" not in values:
-        out["status_since"] = date.today()
+        # A new status given without its date is stored without one: never dated by the clock of
+        # the change.  A status other than in use without a date counts as in use on no date.
+        out["status_since"] = None
     return out
+
+
+def status_undated(values: dict[str, Any], current: Any | None) -> bool:
+    """Whether saving ``values`` on ``current`` leaves a status other than in use without its date."""
+    status = values.get("status", getattr(current, "status", NEW_STATUS))
+    if "status_since" in values:
+        since = values["status_since"]
+    elif current is None or ("status" in values and values["status"] != current.status):
+        since = None
+    else:
+        since = current.status_since
+    return status != "in_use" and since is None
 
 
 def _links(standard: MeasurementStandard) -> dict[str, list[int]]:

@@ -34,6 +34,7 @@ from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS, Measuremen
 from registry.standards.queries import standards_query
 from registry.standards.schemas import StandardQueryArgs
 from registry.standards.services import register_standard, update_standard
+from registry.standards.validity import VALIDITY_STATES
 from registry.web import actor, apply_domain_errors, commit_or_rollback, export_args, list_args, login_required, paginate
 
 bp = Blueprint("standards_pages", __name__, url_prefix="/standards", template_folder="templates")
@@ -88,6 +89,7 @@ def new():
             return redirect(url_for(".detail", standard_id=standard.id))
     elif not form.is_submitted():
         form.status.data = "in_use"
+        form.status_since.data = date.today()
         form.category.data = "social_public"
         if form.institution_id:
             form.institution_id.data = request.args.get("institution_id", type=int)
@@ -101,9 +103,14 @@ def edit(standard_id: int):
     ensure_can_write(actor(), standard)
     ensure_not_withdrawn(standard)
     form = StandardForm(obj=standard, actor=actor(), staff=is_staff(actor()), editing=True)
+    form.remember_status(standard)
     status = 200
     if form.is_submitted() and form.validate():
-        data = changed_values(standard, form.service_data(), SERVICE_FIELDS)
+        submitted = form.service_data()
+        data = changed_values(standard, submitted, SERVICE_FIELDS)
+        if "status" in data:
+            # The date typed (or left empty: not known) goes with the new status.
+            data["status_since"] = submitted.get("status_since")
         links, link_errors = form.link_ids(standard)
         data.update(_changed_links(standard, links))
         try:
@@ -210,4 +217,5 @@ def _filter_options() -> dict:
                                                                CatalogLine.withdrawn_at.is_(None))
                                    .order_by(CatalogLine.code)).all()
     return {"regions": regions, "disciplines": disciplines, "holders": holders, "lines": lines,
-            "categories": label_choices(CATEGORY_LABELS), "statuses": label_choices(STATUS_LABELS)}
+            "categories": label_choices(CATEGORY_LABELS), "statuses": label_choices(STATUS_LABELS),
+            "validity_states": [s for s in VALIDITY_STATES if s != "withdrawn"]}

@@ -1,6 +1,7 @@
 """The regulator's dashboard through the test client: access, arguments, and the service's numbers on the page."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -207,3 +208,22 @@ def test_the_expiring_list_pages_through_the_service(client, users, auth, sessio
     assert numbers[25] not in section(first, "expiring-table")
     assert all(number in section(second, "expiring-table") for number in numbers[25:])
     assert "第 2 / 2 页" in second
+
+
+def test_the_dashboard_counts_undated_statuses_and_links_to_them(client, users, auth, province, session):
+    from tests import factories
+
+    factories.standard(users.own, name="封存无日期", status="sealed", status_since=None)
+    session.commit()
+    auth.login_session(users.regulator)
+    page = client.get("/dashboard", query_string={"as_of": "2025-06-30", "region": "360100"}).get_data(as_text=True)
+    line = page[page.index('data-testid="undated-statuses"'):].split("</p>")[0]
+    assert 'data-count="1"' in line and "1 项社会公用计量标准" in line
+    link = re.search(r'href="([^"]+)"', line).group(1).replace("&amp;", "&")
+    assert "status_undated=true" in link and "region=360100" in link and "category=social_public" in link
+    listed = client.get(link).get_data(as_text=True)
+    assert "封存无日期" in listed
+    english = client.get("/dashboard", query_string={"as_of": "2025-06-30", "region": "360400", "lang": "en"})
+    line = english.get_data(as_text=True)
+    line = line[line.index('data-testid="undated-statuses"'):].split("</p>")[0]
+    assert 'data-count="0"' in line

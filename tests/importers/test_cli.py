@@ -69,7 +69,7 @@ def test_import_exit_codes_and_json_shape(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"ok": True, "dry_run": True,
                                          "sheets": {"机构": {"created": 1, "updated": 0, "unchanged": 0}},
-                                         "errors": [], "ignored_columns": []}
+                                         "errors": [], "warnings": [], "ignored_columns": []}
     assert not db.session.scalar(sa.select(Institution.id).where(Institution.credit_code == code))
 
     result = runner.invoke(args=["import", str(good), "--json"])
@@ -81,7 +81,7 @@ def test_import_exit_codes_and_json_shape(runner, tmp_path):
     result = runner.invoke(args=["import", str(bad), "--json", "--errors", str(out)])
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
-    assert set(payload) == {"ok", "dry_run", "sheets", "errors", "ignored_columns"} and payload["ok"] is False
+    assert set(payload) == {"ok", "dry_run", "sheets", "errors", "warnings", "ignored_columns"} and payload["ok"] is False
     assert all(set(e) == {"sheet", "row", "column", "message"} for e in payload["errors"])
     assert {(e["sheet"], e["row"], e["column"]) for e in payload["errors"]} == {("计量标准", 4, "类别"),
                                                                               ("计量标准", 4, "有效期至")}

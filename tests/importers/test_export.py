@@ -175,3 +175,27 @@ def test_the_demo_province_round_trips(app):
     report = run_import(export(), actor=None)
     assert report.ok, report.errors[:5]
     assert all(c["created"] == c["updated"] == 0 for c in report.sheets.values()), report.sheets
+
+
+def test_the_export_says_each_standards_validity_and_status_date_and_imports_back():
+    holder = factories.institution()
+    factories.standard(holder, name="撤销长证装置", status="revoked", status_since=date(2025, 2, 1),
+                       issued_on=date(2024, 1, 1), valid_until=date(2029, 12, 31))
+    factories.standard(holder, name="封存无日期装置", status="sealed", status_since=None)
+    factories.standard(holder, name="在用长证装置", issued_on=date(2024, 1, 1), valid_until=date(2099, 12, 31))
+    db.session.flush()
+    out = io.BytesIO()
+    export_workbook(out, kinds=["standards"], today=date(2025, 6, 30))
+    ws = read(out.getvalue())["计量标准"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = [h.rstrip("*") if h else h for h in rows[0]]
+    by_name = {row[header.index("计量标准名称")]: row for row in rows[1:]}
+    validity, since = header.index("证书有效性（导出日）"), header.index("状态日期")
+    assert by_name["撤销长证装置"][validity] == "撤销" and by_name["在用长证装置"][validity] == "有效"
+    assert by_name["封存无日期装置"][validity] == "封存" and by_name["封存无日期装置"][since] is None
+    assert by_name["撤销长证装置"][since].date() == date(2025, 2, 1)
+    # The derived column is neither imported nor reported as unknown; the undated sealing is warned about.
+    report = run_import(out.getvalue(), actor=None)
+    assert report.ok and report.ignored_columns == []
+    assert report.sheets["计量标准"] == {"created": 0, "updated": 0, "unchanged": 3}
+    assert len(report.warnings) == 1 and report.warnings[0].column == "状态日期"

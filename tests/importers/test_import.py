@@ -110,7 +110,10 @@ def test_a_messy_workbook_imports_as_intended():
     meter = by_certificate("[2023]赣量标证字第8号")
     assert (meter.issued_on, meter.valid_until, meter.status, meter.is_carbon) == (
         date(2023, 5, 20), date(2027, 5, 19), "sealed", False)
-    assert meter.status_since == date.today()  # registered sealed: the status dates from today
+    # Registered sealed without a date: stored without one (never today's), and the report says so.
+    assert meter.status_since is None
+    assert [(w.sheet, w.row, w.column) for w in report.warnings] == [("计量标准", 4, "状态日期")]
+    assert "没有状态日期" in report.warnings[0].message
     assert sorted(line.code for line in meter.catalog_lines) == ["S14", "S15"]
 
 
@@ -255,7 +258,9 @@ def test_a_changed_row_updates_bumps_the_version_and_is_audited():
     assert event.action == "update" and event.actor_label == "system"
     assert event.before["name"] == "旧名称" and event.after["name"] == "新名称"
     assert event.after["catalog_line_ids"] == [in_force_line("S15").id]
-    assert event.after["status_since"] == date.today().isoformat()
+    # Sealed without a date: the status date stays unknown (never the day of the import), with a warning.
+    assert standard.status_since is None and event.after.get("status_since") is None
+    assert [(w.row, w.column) for w in report.warnings] == [(2, "状态日期")]
 
 
 def test_created_records_and_the_run_are_audited():

@@ -384,3 +384,21 @@ def test_the_institution_list_export_keeps_its_kind_filter(client, auth, users):
     page = client.get("/institutions/", query_string={"kind": "enterprise"}).get_data(as_text=True)
     link = re.search(r'href="([^"]*/exports/institutions\.xlsx[^"]*)"', page).group(1)
     assert "kind=enterprise" in link
+
+
+def test_the_preview_warns_of_a_status_without_its_date_and_the_api_reports_it(client, auth, users, session):
+    auth.login_session(users.regulator)
+    standard = factories.standard(users.own, certificate_no="[2099]赣量标页测证字第030号")
+    session.commit()
+    row = standard_row(standard.certificate_no, users.own.credit_code, **{"状态": "撤销", "覆盖强检项目": None})
+    run_id = _run_id(_upload(client, xlsx({"计量标准": [STANDARD_HEADER, row]})))
+    page = _text(client.get(f"/imports/{run_id}"))
+    warnings = page[page.index('data-testid="import-warnings"'):].split("</table>")[0]
+    assert "状态日期" in warnings and "没有状态日期" in warnings and "<td class=\"num\">2</td>" in warnings
+    assert "预览通过" in page  # a warning does not block the import
+    body = client.get(f"/api/v1/imports/{run_id}").get_json()
+    assert body["ok"] and [(w["row"], w["column"]) for w in body["warnings"]] == [(2, "状态日期")]
+    assert _confirm(client, run_id).status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(MeasurementStandard, standard.id)
+    assert stored.status == "revoked" and stored.status_since is None

@@ -59,12 +59,23 @@ def test_valid_today_is_derived_from_the_dates_and_the_status(client, holders):
         page = html(client.get("/public/", query_string={"q": name}))
         return next(row for row in page.split("<tbody>", 1)[1].split("</tr>") if name in row)
 
-    assert "有效</span>" in state("今日到期装置") and "tag-ok" in state("今日到期装置")
+    factories.standard(nanchang, name="明年封存装置", status="sealed", status_since=today + timedelta(days=365),
+                       valid_until=today + timedelta(days=3000), issued_on=today - timedelta(days=400))
+    factories.standard(nanchang, name="撤销长效装置", status="revoked", status_since=today - timedelta(days=10),
+                       valid_until=date(2029, 12, 31), issued_on=today - timedelta(days=400))
+
+    # Valid today, in its last day: expiring (still good), never expired.
+    assert 'data-validity="expiring"' in state("今日到期装置") and "即将到期" in state("今日到期装置")
     assert "已过期" in state("昨日到期装置") and "tag-ok" not in state("昨日到期装置")
     assert "封存" in state("封存中装置") and "tag-ok" not in state("封存中装置")
+    # Sealed only from next year: valid today.
+    assert 'data-validity="valid"' in state("明年封存装置") and "tag-ok" in state("明年封存装置")
+    assert 'data-validity="revoked"' in state("撤销长效装置") and "tag-ok" not in state("撤销长效装置")
 
-    page = html(client.get("/public/", query_string={"q": "到期装置", "valid": "1"}))
-    assert "今日到期装置" in page and "昨日到期装置" not in page
+    page = html(client.get("/public/", query_string={"q": "装置", "valid": "1"}))
+    assert "今日到期装置" in page and "明年封存装置" in page
+    for bad in ("昨日到期装置", "封存中装置", "撤销长效装置"):
+        assert bad not in page
 
 
 def test_only_social_public_standards_that_are_not_withdrawn(client, holders):

@@ -285,13 +285,39 @@ def test_edit_changes_only_what_changed_and_shows_it_in_the_history(client, auth
     assert "已保存" in detail and "张工" in detail and "responsible_person" in detail
 
 
-def test_a_status_change_is_dated_today_by_the_service(client, auth, users, held, session):
+def test_a_status_change_stores_the_date_typed_or_none(client, auth, users, held, session):
     auth.login_session(users.regulator)
-    token = csrf_from(client.get(f"/standards/{held.own.id}/edit"))
-    client.post(f"/standards/{held.own.id}/edit", data=form_of(held.own, status="sealed", csrf_token=token))
+    page = client.get(f"/standards/{held.own.id}/edit")
+    # The date field is there, with today's date ready for the script to fill in on a change of status.
+    assert f'data-today="{date.today().isoformat()}"' in text(page) and 'name="status_since"' in text(page)
+    client.post(f"/standards/{held.own.id}/edit",
+                data=form_of(held.own, status="sealed", status_since="2025-03-01", csrf_token=csrf_from(page)))
     session.expire_all()
     own = session.get(MeasurementStandard, held.own.id)
-    assert own.status == "sealed" and own.status_since == date.today()
+    assert own.status == "sealed" and own.status_since == date(2025, 3, 1)
+
+    # Revoked with the sealing's date left in the field: the form asks for the new status's date.
+    page = client.get(f"/standards/{own.id}/edit")
+    response = client.post(f"/standards/{own.id}/edit",
+                           data=form_of(own, status="revoked", csrf_token=csrf_from(page)))
+    assert response.status_code == 422 and "请填写新状态生效的日期" in text(response)
+    session.expire_all()
+    assert session.get(MeasurementStandard, own.id).status == "sealed"
+
+    # Left empty: not known, stored without a date (never the day of the edit).
+    response = client.post(f"/standards/{own.id}/edit",
+                           data=form_of(own, status="revoked", status_since="", csrf_token=csrf_from(page)))
+    assert response.status_code == 302
+    session.expire_all()
+    own = session.get(MeasurementStandard, own.id)
+    assert own.status == "revoked" and own.status_since is None
+
+
+def test_the_new_standard_form_offers_todays_status_date(client, auth, users):
+    auth.login_session(users.regulator)
+    page = text(client.get("/standards/new"))
+    assert f'name="status_since" type="date" value="{date.today().isoformat()}"' in page
+    assert "standard-form.js" in page
 
 
 def test_a_stale_edit_is_refused_and_changes_nothing(client, auth, users, held, session):
@@ -381,3 +407,48 @@ def test_an_edit_keeps_the_lines_and_regulations_it_does_not_touch(client, auth,
     session.expire_all()
     standard = session.get(MeasurementStandard, standard.id)
     assert standard.catalog_lines == [] and standard.regulations == []
+
+
+def test_a_revoked_standard_is_tagged_revoked_on_every_page_whatever_its_dates(client, auth, users, session):
+    """The issue's case: revoked, certificate to 2029; the staff lists used to say 有效 in green."""
+    today = date.today()
+    revoked = factories.standard(users.own, name="撤销到二九年装置", status="revoked",
+                                 status_since=today - timedelta(days=20), issued_on=date(2025, 1, 1),
+                                 valid_until=date(2029, 12, 31))
+    factories.standard(users.own, name="在用到二九年装置", issued_on=date(2025, 1, 1), valid_until=date(2029, 12, 31))
+    session.commit()
+
+    def row(page: str, name: str) -> str:
+        return page[page.index(name):].split("</tr>")[0]
+
+    auth.login_session(users.regulator)
+    listing = text(client.get("/standards/", query_string={"institution_id": users.own.id}))
+    assert 'data-validity="revoked"' in row(listing, "撤销到二九年装置") and "tag-ok" not in row(listing, "撤销到二九年装置")
+    assert 'data-validity="valid"' in row(listing, "在用到二九年装置")
+    detail = text(client.get(f"/standards/{revoked.id}"))
+    assert 'data-validity="revoked"' in detail and 'data-validity="valid"' not in detail
+    holder = text(client.get(f"/institutions/{users.own.id}"))
+    assert 'data-validity="revoked"' in row(holder, "撤销到二九年装置")
+    # The validity filter: revoked today, valid a month ago (the revocation came later).
+    assert listed_names(client.get("/standards/", query_string={"institution_id": users.own.id,
+                                                                 "validity": "revoked"})) == ["撤销到二九年装置"]
+    month_ago = (today - timedelta(days=30)).isoformat()
+    assert sorted(listed_names(client.get("/standards/", query_string={
+        "institution_id": users.own.id, "validity": "valid", "validity_on": month_ago}))) == sorted(
+        ["撤销到二九年装置", "在用到二九年装置"])
+    client.get("/lang/en")
+    english = text(client.get("/standards/", query_string={"institution_id": users.own.id}))
+    assert "Revoked</span>" in row(english, "撤销到二九年装置")
+
+
+def test_status_undated_filter_lists_the_standards_counted_on_no_date(client, auth, users, session):
+    factories.standard(users.own, name="封存无日期装置", status="sealed", status_since=None)
+    factories.standard(users.own, name="封存有日期装置", status="sealed", status_since=date(2024, 6, 1))
+    factories.standard(users.own, name="在用装置")
+    session.commit()
+    auth.login_session(users.regulator)
+    response = client.get("/standards/", query_string={"institution_id": users.own.id, "status_undated": "true"})
+    assert listed_names(response) == ["封存无日期装置"]
+    assert 'data-testid="status-undated-note"' in text(response)
+    undated = session.scalar(sa.select(MeasurementStandard).where(MeasurementStandard.name == "封存无日期装置"))
+    assert 'data-testid="status-undated"' in text(client.get(f"/standards/{undated.id}"))

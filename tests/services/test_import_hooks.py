@@ -62,14 +62,18 @@ def test_without_refs_references_are_ids_checked_in_the_database():
         clean_person({"name": "张三", "institution_id": "甲所"})
 
 
-def test_follow_on_values_parse_texts_and_date_a_status_change():
+def test_follow_on_values_parse_texts_and_leave_an_undated_status_change_undated():
     assert follow_on_values({"range_text": "(0~200) ℃"}, None)["range_upper"] == 200.0
-    current = SimpleNamespace(status="in_use")
-    assert follow_on_values({"status": "sealed"}, current) == {"status_since": date.today()}
+    current = SimpleNamespace(status="in_use", status_since=None)
+    # A change of status given without its date is stored without one: never today's date.
+    assert follow_on_values({"status": "sealed"}, current) == {"status_since": None}
     assert follow_on_values({"status": "sealed", "status_since": date(2024, 1, 1)}, current) == {}
     assert follow_on_values({"status": "in_use"}, current) == {}
+    # The stored date of an earlier status does not carry over to the next one.
+    sealed = SimpleNamespace(status="sealed", status_since=date(2024, 1, 1))
+    assert follow_on_values({"status": "revoked"}, sealed) == {"status_since": None}
     new = follow_on_values({"status": "revoked"}, None)
-    assert new["status_since"] == date.today() and new["uncertainty_kind"] is None
+    assert new["status_since"] is None and new["uncertainty_kind"] is None
 
 
 def test_parsed_texts_are_remembered():

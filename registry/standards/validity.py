@@ -1,0 +1,139 @@
+"""Is this certificate good on a date?  One answer, in Python and in SQL.
+
+:func:`validity` decides what every page, export, API field and the public
+query show for a standard on a day *D*, from its status, status date,
+certificate dates and whether the record is withdrawn:
+
+1. ``withdrawn``: the record was withdrawn (a registration error, whatever the date);
+2. ``sealed``, ``revoked``, ``changing``: its status other than in use has
+   taken effect by *D* (``status_since`` on or before *D*, or not known: a
+   status without a date holds on every date, as in the coverage counts);
+3. ``not_yet_valid``: *D* is before the issue date;
+4. ``expired``: *D* is after the valid-until date;
+5. ``expiring``: valid on *D*, and the valid-until date is within
+   ``REEXAMINATION_LEAD_MONTHS`` of *D* (on or before *D* plus that many
+   months: the window of :func:`registry.coverage.services.expiring_certificates`);
+6. ``valid`` otherwise.
+
+:func:`validity_case` is the same rule as one SQL ``CASE`` expression and
+:func:`validity_clause` as a filter per state (the lists' ``validity``
+filter); the tests check all three agree on every status and date position.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+
+from registry.dates import add_months
+from registry.standards.models import MeasurementStandard
+
+S = MeasurementStandard
+STATUS_STATES = ("sealed", "revoked", "changing")
+VALIDITY_STATES = ("valid", "expiring", "expired", "not_yet_valid", *STATUS_STATES, "withdrawn")
+# The states in which the certificate is good on the day.
+GOOD_STATES = ("valid", "expiring")
+VALIDITY_LABELS = {
+    "valid": ("有效", "Valid"),
+    "expiring": ("即将到期", "Expiring"),
+    "expired": ("已过期", "Expired"),
+    "not_yet_valid": ("尚未生效", "Not yet valid"),
+    "sealed": ("封存", "Sealed"),
+    "revoked": ("撤销", "Revoked"),
+    "changing": ("变更中", "Under change"),
+    "withdrawn": ("已撤回", "Withdrawn"),
+}
+VALIDITY_TAGS = {"valid": "tag-ok", "expiring": "tag-warn", "expired": "tag-bad", "not_yet_valid": "tag-warn",
+                 "sealed": "tag-warn", "revoked": "tag-bad", "changing": "tag-warn", "withdrawn": "tag-bad"}
+
+
+def lead_months(months: int | None = None) -> int:
+    return current_app.config["REEXAMINATION_LEAD_MONTHS"] if months is None else months
+
+
+def validity(standard: Any, on: date, *, months: int | None = None) -> str:
+    """The state of ``standard`` (a model or any row with its columns) on ``on``."""
+    return certificate_validity(
+        status=standard.status, status_since=standard.status_since, issued_on=standard.issued_on,
+        valid_until=standard.valid_until, withdrawn=getattr(standard, "withdrawn_at", None) is not None,
+        on=on, months=months)
+
+
+def certificate_validity(*, status: str, status_since: date | None, issued_on: date, valid_until: date,
+                         withdrawn: bool, on: date, months: int | None = None) -> str:
+    """The state on ``on`` from the fields themselves (see the module's rules)."""
+    if withdrawn:
+        return "withdrawn"
+    if status != "in_use" and (status_since is None or status_since <= on):
+        return status
+    if on < issued_on:
+        return "not_yet_valid"
+    if valid_until < on:
+        return "expired"
+    if valid_until <= add_months(on, lead_months(months)):
+        return "expiring"
+    return "valid"
+
+
+def _status_in_effect(on: Any) -> sa.ColumnElement[bool]:
+    return sa.and_(S.status != "in_use", sa.or_(S.status_since.is_(None), S.status_since <= on))
+
+
+def _in_use(on: Any) -> sa.ColumnElement[bool]:
+    """Not withdrawn and in use on ``on``: the negation of steps 1 and 2."""
+    return sa.and_(S.withdrawn_at.is_(None), sa.or_(S.status == "in_use", S.status_since > on))
+
+
+def validity_case(on: date, *, months: int | None = None) -> sa.Case:
+    """:func:`validity` as a SQL expression over ``measurement_standards`` (one of ``VALIDITY_STATES``)."""
+    horizon = add_months(on, lead_months(months))
+    return sa.case(
+        (S.withdrawn_at.is_not(None), "withdrawn"),
+        (_status_in_effect(on), S.status),
+        (S.issued_on > on, "not_yet_valid"),
+        (S.valid_until < on, "expired"),
+        (S.valid_until <= horizon, "expiring"),
+        else_="valid",
+    )
+
+
+def validity_clause(states: str | tuple[str, ...] | list[str], on: date, *,
+                    months: int | None = None) -> sa.ColumnElement[bool]:
+    """Standards whose :func:`validity` on ``on`` is one of ``states``, as a filter the indexes can serve."""
+    if isinstance(states, str):
+        states = (states,)
+    unknown = set(states) - set(VALIDITY_STATES)
+    if unknown:
+        raise ValueError(f"unknown validity states: {sorted(unknown)}")
+    horizon = add_months(on, lead_months(months))
+    clauses = []
+    for state in states:
+        if state == "withdrawn":
+            clauses.append(S.withdrawn_at.is_not(None))
+        elif state in STATUS_STATES:
+            clauses.append(sa.and_(S.withdrawn_at.is_(None), S.status == state,
+                                   sa.or_(S.status_since.is_(None), S.status_since <= on)))
+        elif state == "not_yet_valid":
+            clauses.append(sa.and_(_in_use(on), S.issued_on > on))
+        elif state == "expired":
+            clauses.append(sa.and_(_in_use(on), S.issued_on <= on, S.valid_until < on))
+        elif state == "expiring":
+            clauses.append(sa.and_(_in_use(on), S.issued_on <= on, S.valid_until >= on, S.valid_until <= horizon))
+        else:  # valid
+            clauses.append(sa.and_(_in_use(on), S.issued_on <= on, S.valid_until > horizon))
+    return sa.or_(*clauses) if len(clauses) > 1 else clauses[0]
+
+
+def status_undated_clause(covering: tuple[str, ...] | None = None) -> sa.ColumnElement[bool]:
+    """A status that does not count as in use (``COVERING_STATUSES``), recorded without its date.
+
+    Such a standard counts as in use on no date (coverage, :func:`validity`):
+    the registry does not know since when the status holds.
+    """
+    if covering is None:
+        covering = tuple(current_app.config["COVERING_STATUSES"])
+    # ``status <> 'in_use'`` written as a literal: the partial index
+    # ix_measurement_standards_undated_status serves the query on both databases.
+    return sa.and_(S.status_since.is_(None), S.status != sa.literal_column("'in_use'"), S.status.not_in(covering))
