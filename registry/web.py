@@ -82,10 +82,15 @@ class Page:
 
 
 def page_args() -> tuple[int, int]:
-    """``page`` (from 1) and ``page_size`` (one of :data:`PAGE_SIZES`) from the query string."""
+    """``page`` (from 1, at most the API's ``MAX_PAGE``) and ``page_size`` (one of :data:`PAGE_SIZES`).
+
+    Out-of-range values are clamped, never an error: a page past the end shows the last one.
+    """
+    from registry.api.schemas import MAX_PAGE
+
     page = request.args.get("page", type=int) or 1
     size = request.args.get("page_size", type=int) or DEFAULT_PAGE_SIZE
-    return max(page, 1), size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+    return min(max(page, 1), MAX_PAGE), size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
 
 def paginate(stmt: sa.Select, *, scalars: bool = True) -> Page:
