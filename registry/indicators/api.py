@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from registry.api.core import IF_MATCH, Blueprint, actor, if_match, paginate, tagged
+from registry.api.core import IF_MATCH, Blueprint, actor, allowed, if_match, paginate, tagged
 from registry.api.schemas import WithdrawSchema
 from registry.audit.queries import history_query
 from registry.audit.schemas import AuditEventSchema
+from registry.auth.policy import ensure_can_withdraw, ensure_can_write
 from registry.indicators.models import Indicator, RecordedValue
 from registry.indicators.queries import indicators_query, recorded_values_query
 from registry.indicators.schemas import (
@@ -37,6 +38,7 @@ class Indicators(MethodView):
         """List indicators"""
         return paginate(indicators_query(args, actor=actor()), pagination_parameters)
 
+    @allowed(ensure_can_write, kind=Indicator)
     @bp.arguments(IndicatorCreateSchema)
     @bp.response(201, IndicatorSchema)
     def post(self, data):
@@ -51,6 +53,7 @@ class IndicatorItem(MethodView):
         """Read an indicator"""
         return tagged(get_or_404(Indicator, key, actor=actor()))
 
+    @allowed(ensure_can_write, record=Indicator)
     @bp.arguments(IndicatorUpdateSchema)
     @bp.response(200, IndicatorSchema)
     @bp.doc(parameters=[IF_MATCH])
@@ -61,6 +64,7 @@ class IndicatorItem(MethodView):
 
 
 @bp.route("/<string(maxlength=50):key>/withdraw", methods=["POST"])
+@allowed(ensure_can_withdraw, record=Indicator)
 @bp.arguments(WithdrawSchema)
 @bp.response(200, IndicatorSchema)
 @bp.doc(parameters=[IF_MATCH])
@@ -88,6 +92,7 @@ class RecordedValues(MethodView):
         """List recorded values"""
         return paginate(recorded_values_query(args, actor=actor()), pagination_parameters)
 
+    @allowed(ensure_can_write, kind=RecordedValue)
     @values_bp.arguments(RecordedValueCreateSchema)
     @values_bp.response(201, RecordedValueSchema)
     def post(self, data):
@@ -102,6 +107,7 @@ class RecordedValueItem(MethodView):
         """Read a recorded value"""
         return tagged(get_or_404(RecordedValue, value_id, actor=actor()))
 
+    @allowed(ensure_can_write, record=RecordedValue)
     @values_bp.arguments(RecordedValueUpdateSchema)
     @values_bp.response(200, RecordedValueSchema)
     @values_bp.doc(parameters=[IF_MATCH])
@@ -112,6 +118,7 @@ class RecordedValueItem(MethodView):
 
 
 @values_bp.route("/<id:value_id>/withdraw", methods=["POST"])
+@allowed(ensure_can_withdraw, record=RecordedValue)
 @values_bp.arguments(WithdrawSchema)
 @values_bp.response(200, RecordedValueSchema)
 @values_bp.doc(parameters=[IF_MATCH])
