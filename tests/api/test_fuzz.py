@@ -103,6 +103,7 @@ def _operations(app, *, query: str | None = None, json_body: bool = False) -> li
 @pytest.mark.parametrize("name, value, least", [
     ("as_of", "9999-12-31", 6), ("as_of", "3000-01-01", 6), ("as_of", "0001-01-01", 6),
     ("page", "99999999999999999999", 20), ("page", str(2**63), 20), ("page", str(2**31), 20), ("page", "0", 20),
+    ("since", "0001-01-01T00:00:00+01:00", 1), ("until", "9999-12-31T23:59:59-10:00", 1),  # UTC is off the calendar
 ])
 def test_every_operation_refuses_an_argument_out_of_range_naming_it(app, auth, users, records, name, value, least):
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
