@@ -16,6 +16,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from registry.api.schemas import MAX_PAGE
 from registry.auth.policy import is_staff
 from registry.errors import DomainError
 from registry.extensions import db
@@ -86,8 +87,6 @@ def page_args() -> tuple[int, int]:
 
     Out-of-range values are clamped, never an error: a page past the end shows the last one.
     """
-    from registry.api.schemas import MAX_PAGE
-
     page = request.args.get("page", type=int) or 1
     size = request.args.get("page_size", type=int) or DEFAULT_PAGE_SIZE
     return min(max(page, 1), MAX_PAGE), size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
