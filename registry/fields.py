@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Protocol
 
+from registry.dates import RANGE_MESSAGE, within_range
 from registry.errors import ValidationError
 
 
@@ -112,19 +113,25 @@ def choice(choices: tuple[str, ...], *, optional: bool = False) -> Callable[[Any
 
 
 def a_date(*, optional: bool = False) -> Callable[[Any], date | None]:
+    """A date (ISO text, a date or a datetime) within the registry's range (:data:`registry.dates.EARLIEST`
+    to :data:`~registry.dates.LATEST`), so nothing computed from it leaves the calendar."""
     def clean(value: Any) -> date | None:
         if value in (None, ""):
             if optional:
                 return None
             raise ValidationError("必填 / required")
         if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValidationError(f"日期无效：{value} / not a date (YYYY-MM-DD): {value!r}") from None
+            day = value.date()
+        elif isinstance(value, date):
+            day = value
+        else:
+            try:
+                day = date.fromisoformat(str(value).strip())
+            except ValueError:
+                raise ValidationError(f"日期无效：{value} / not a date (YYYY-MM-DD): {value!r}") from None
+        if not within_range(day):
+            raise ValidationError(RANGE_MESSAGE)
+        return day
 
     return clean
 

@@ -16,6 +16,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from registry.api.schemas import MAX_PAGE
 from registry.auth.policy import is_staff
 from registry.errors import DomainError
 from registry.extensions import db
@@ -82,10 +83,13 @@ class Page:
 
 
 def page_args() -> tuple[int, int]:
-    """``page`` (from 1) and ``page_size`` (one of :data:`PAGE_SIZES`) from the query string."""
+    """``page`` (from 1, at most the API's ``MAX_PAGE``) and ``page_size`` (one of :data:`PAGE_SIZES`).
+
+    Out-of-range values are clamped, never an error: a page past the end shows the last one.
+    """
     page = request.args.get("page", type=int) or 1
     size = request.args.get("page_size", type=int) or DEFAULT_PAGE_SIZE
-    return max(page, 1), size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+    return min(max(page, 1), MAX_PAGE), size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
 
 def paginate(stmt: sa.Select, *, scalars: bool = True) -> Page:

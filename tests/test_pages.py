@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -81,3 +82,31 @@ def test_demo_label_shows_on_every_page_when_demo_data_is_loaded(client, session
     factories.institution(is_demo=True)
     session.commit()
     assert "demo-banner" in client.get("/login").get_data(as_text=True)
+
+
+LIST_PAGES = ["/standards/", "/institutions/", "/personnel/", "/catalog/", "/catalog/{version}", "/regulations/",
+              "/public/?q=演示", "/public/regulations?q=JJG", "/admin/users", "/imports",
+              "/dashboard/expiring?as_of=2025-06-30"]
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", str(2**63), "0", "-3", "x"])
+@pytest.mark.parametrize("url", LIST_PAGES)
+def test_every_list_page_clamps_a_page_out_of_range(client, auth, users, session, url, page):
+    from registry.imports.models import ImportRun
+    from tests import factories
+
+    version = factories.catalog_version()
+    factories.catalog_line(version)
+    factories.standard(users.own, name="演示标准", issued_on=date(2024, 1, 1), valid_until=date(2025, 8, 31))
+    factories.person(users.own)
+    factories.regulation()
+    session.add(ImportRun(actor_id=users.admin.id, actor_label=users.admin.email, filename="清单.xlsx",
+                          status="previewed", dry_run=True))
+    session.commit()
+    auth.login_session(users.admin)
+    url = url.format(version=version.id)
+    response = client.get(f"{url}{'&' if '?' in url else '?'}page={page}")
+    assert response.status_code == 200
+    shown = re.search(r"第 (\d+) / (\d+) 页", response.get_data(as_text=True))
+    assert shown is not None, "the page has no pager"
+    assert shown.group(1) == shown.group(2) == "1"  # one page of records: every page number shows it

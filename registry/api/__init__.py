@@ -21,10 +21,12 @@ def docs():
 
 
 def init_app(app: Flask) -> None:
+    from registry.api.core import JSONProvider
     from registry.api.schemas import ID_CONVERTER_DOC, IdConverter
     from registry.extensions import api
 
     app.url_map.converters["id"] = IdConverter
+    app.json = JSONProvider(app)  # refuses bodies nested too deeply
     app.json.ensure_ascii = False  # Chinese names stay readable in responses
     api.init_app(app)
     api.register_converter(IdConverter, lambda converter: dict(ID_CONVERTER_DOC))

@@ -10,17 +10,27 @@ import http
 import json
 import re
 from functools import wraps
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask.views import MethodView
 from flask_smorest.utils import prepare_response
+from webargs.flaskparser import FlaskParser
 
-from registry.errors import PROBLEM_JSON, PreconditionRequired, StaleEdit, Unauthenticated, handle_http_exception
+from registry.api.schemas import MAX_PAGE
+from registry.errors import (
+    PROBLEM_JSON,
+    DomainError,
+    PreconditionRequired,
+    StaleEdit,
+    Unauthenticated,
+    handle_http_exception,
+)
 
 
 class ProblemSchema(ma.Schema):
@@ -58,6 +68,63 @@ class Api(flask_smorest.Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+# --- Request bodies: JSON no deeper than any body the API takes ----------------
+
+# The deepest JSON a request body may be (the API's own bodies are 2 deep). Python's parser recurses once a
+# level, so 100,000 nested "[" would end in RecursionError; deep bodies are refused first, with a 400.
+MAX_JSON_DEPTH = 32
+JSON_TOO_DEEP = (f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层 / the JSON body is nested more than "
+                 f"{MAX_JSON_DEPTH} levels deep")
+
+
+class JSONTooDeep(ValueError):
+    """A JSON document nested deeper than :data:`MAX_JSON_DEPTH` (a ValueError: Flask's ``silent`` reads skip it)."""
+
+
+class BadBody(DomainError):
+    """A request body the API cannot read at all (400)."""
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether ``value`` nests lists and objects deeper than :data:`MAX_JSON_DEPTH` (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > MAX_JSON_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def parse_json(parse: Callable[[], Any]) -> Any:
+    """Run a JSON parser, raising :class:`JSONTooDeep` for a document nested deeper than :data:`MAX_JSON_DEPTH`."""
+    try:
+        value = parse()
+    except RecursionError:
+        raise JSONTooDeep(JSON_TOO_DEEP) from None
+    if isinstance(value, (dict, list)) and _too_deep(value):
+        raise JSONTooDeep(JSON_TOO_DEEP)
+    return value
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON (``request.get_json``), refusing documents nested too deeply."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return parse_json(lambda: super(JSONProvider, self).loads(s, **kwargs))
+
+
+class ArgumentsParser(FlaskParser):
+    """webargs' parser for ``@bp.arguments``: a body nested too deeply is a 400 problem, not a crash."""
+
+    def _raw_load_json(self, req):
+        try:
+            return parse_json(lambda: super(ArgumentsParser, self)._raw_load_json(req))
+        except JSONTooDeep as exc:
+            raise BadBody(str(exc), field="body") from None
+
+
 # --- The request boundary owns the transaction --------------------------------
 
 
@@ -81,6 +148,8 @@ def transactional(view):
 class Blueprint(flask_smorest.Blueprint):
     """A resource blueprint: every view runs in one transaction; lists page in SQL."""
 
+    ARGUMENTS_PARSER = ArgumentsParser()
+
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 200}
 
     def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
@@ -92,10 +161,26 @@ class Blueprint(flask_smorest.Blueprint):
         return super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
     def paginate(self, pager=None, *, page=None, page_size=None, max_page_size=None):
+        """flask-smorest's paging, with ``page`` at most ``MAX_PAGE`` (422 beyond, documented as ``maximum``)."""
         from config import Config
 
-        return super().paginate(pager, page=page, page_size=page_size,
-                                max_page_size=max_page_size or Config.API_PAGE_SIZE_MAX)
+        decorator = super().paginate(pager, page=page, page_size=page_size,
+                                     max_page_size=max_page_size or Config.API_PAGE_SIZE_MAX)
+
+        def bounded(func):
+            wrapper = decorator(func)
+            parameters = wrapper._apidoc["pagination"]["parameters"]
+            schema = parameters["schema"] = type("PaginationParametersSchema", (parameters["schema"],),
+                                                 {"page": _page_field(page or 1)})
+
+            @wraps(wrapper)
+            def checked(*args, **kwargs):
+                self.PAGINATION_ARGUMENTS_PARSER.parse(schema, request, location="query")
+                return wrapper(*args, **kwargs)
+
+            return checked
+
+        return bounded
 
     def _set_pagination_metadata(self, page_params, result, headers):
         result, headers = super()._set_pagination_metadata(page_params, result, headers)
@@ -108,6 +193,11 @@ class Blueprint(flask_smorest.Blueprint):
         if links:
             headers["Link"] = ", ".join(links)
         return result, headers
+
+
+def _page_field(default: int) -> ma.fields.Integer:
+    return ma.fields.Integer(load_default=default, validate=ma.validate.Range(
+        min=1, max=MAX_PAGE, error=f"页码应在 1 至 {MAX_PAGE} 之间 / page must be between 1 and {MAX_PAGE}"))
 
 
 def _page_url(page: int, page_size: int) -> str:
@@ -137,6 +227,33 @@ def actor():
     if user is None:
         raise Unauthenticated("需要登录或 API 令牌 / authentication required (Bearer token or session)")
     return user
+
+
+def allowed(check: Callable[..., None], *, kind: type | None = None, record: type | None = None):
+    """Ask the policy before any argument is read: a forbidden call is 403 whatever its body or query.
+
+    Put it above ``@bp.arguments`` (and ``@bp.paginate``).  It calls ``check(user)``; with ``kind``,
+    ``check(user, kind)`` (creating that kind of record); with ``record``, the record the URL names is
+    loaded first, so another institution's record is 404 as ever, then ``check(user, record)``.  The
+    services ask again: this only makes the answer not depend on the input.
+    """
+    from registry.services import get_or_404  # here: registry.services needs the extensions, which need this module
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = actor()
+            if record is not None:
+                (key,) = kwargs.values()  # the one URL argument naming the record
+                check(user, get_or_404(record, key, actor=user))
+            else:
+                check(user, *((kind,) if kind is not None else ()))
+            return view(*args, **kwargs)
+
+        wrapper.permission = check
+        return wrapper
+
+    return decorator
 
 
 _ETAG_RE = re.compile(r'^\s*"(\d{1,18})"\s*$')

@@ -6,13 +6,19 @@ domain validation (and say what is wrong in both languages).
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 from werkzeug.routing import IntegerConverter
 
+from registry.dates import EARLIEST, LATEST, RANGE_MESSAGE, within_range
+
 MAX_ID = 2**31 - 1
+# The highest page number a list takes, at the API and on the pages: page × page size stays far inside
+# the 64-bit OFFSET every database accepts.
+MAX_PAGE = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
@@ -28,6 +34,21 @@ ID_CONVERTER_DOC = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 def Id(*, strict: bool = True, **kwargs) -> fields.Integer:  # noqa: N802 (a field factory reads like a field class)
     """A record id: strictly an integer in JSON; query strings are text, so there it is parsed."""
     return fields.Integer(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def Day(**kwargs) -> fields.Date:  # noqa: N802
+    """A date the registry accepts (:data:`registry.dates.EARLIEST` to :data:`~registry.dates.LATEST`)."""
+    return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST, error=RANGE_MESSAGE), **kwargs)
+
+
+def _moment_in_range(value: datetime) -> None:
+    if not within_range(value.date()):
+        raise ma.ValidationError(RANGE_MESSAGE)
+
+
+def Moment(**kwargs) -> fields.DateTime:  # noqa: N802
+    """A date and time on a day the registry accepts (see :func:`Day`), so converting it to UTC cannot overflow."""
+    return fields.DateTime(validate=_moment_in_range, **kwargs)
 
 
 def Text(max_length: int, **kwargs) -> fields.String:  # noqa: N802

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from registry.api.schemas import Id, QueryArgs, Text, sort_field
+from registry.api.schemas import Id, Moment, QueryArgs, Text, sort_field
 
 # Never shown, even hashed.
 SECRET_KEYS = frozenset({"password_hash", "token_hash", "id_number_hash"})
@@ -37,6 +37,6 @@ class AuditQueryArgs(QueryArgs):
     actor_id = Id(strict=False)
     actor = Text(254, metadata={"description": "Actor email (exact)"})
     action = Text(30)
-    since = fields.DateTime(metadata={"description": "Occurred at or after (ISO 8601)"})
-    until = fields.DateTime(metadata={"description": "Occurred before (ISO 8601)"})
+    since = Moment(metadata={"description": "Occurred at or after (ISO 8601)"})
+    until = Moment(metadata={"description": "Occurred before (ISO 8601)"})
     sort = sort_field("occurred_at", "id", default="-id")

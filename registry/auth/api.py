@@ -5,9 +5,10 @@ from flask import g, request
 from flask.views import MethodView
 from flask_wtf.csrf import generate_csrf
 
-from registry.api.core import IF_MATCH, Blueprint, actor, if_match, paginate, tagged
+from registry.api.core import IF_MATCH, Blueprint, actor, allowed, if_match, paginate, tagged
 from registry.audit.queries import history_query
 from registry.audit.schemas import AuditEventSchema
+from registry.auth.policy import ensure_admin
 from registry.auth.queries import get_user, users_query
 from registry.auth.schemas import (
     PasswordChangeSchema,
@@ -93,6 +94,7 @@ def end_all_sessions():
 
 @users_bp.route("")
 class Users(MethodView):
+    @allowed(ensure_admin)
     @users_bp.arguments(UserQueryArgs, location="query")
     @users_bp.response(200, UserSchema(many=True))
     @users_bp.paginate()
@@ -100,6 +102,7 @@ class Users(MethodView):
         """List accounts"""
         return paginate(users_query(args, actor=actor()), pagination_parameters)
 
+    @allowed(ensure_admin)
     @users_bp.arguments(UserCreateSchema)
     @users_bp.response(201, UserSchema)
     def post(self, data):
@@ -114,6 +117,7 @@ class UserItem(MethodView):
         """Read an account"""
         return tagged(get_user(user_id, actor=actor()))
 
+    @allowed(ensure_admin)
     @users_bp.arguments(UserUpdateSchema)
     @users_bp.response(200, UserSchema)
     @users_bp.doc(parameters=[IF_MATCH])
@@ -124,6 +128,7 @@ class UserItem(MethodView):
 
 
 @users_bp.route("/<id:user_id>/password", methods=["POST"])
+@allowed(ensure_admin)
 @users_bp.arguments(PasswordResetSchema)
 @users_bp.response(204)
 def reset_user_password(data, user_id):
@@ -132,6 +137,7 @@ def reset_user_password(data, user_id):
 
 
 @users_bp.route("/<id:user_id>/history")
+@allowed(ensure_admin)
 @users_bp.response(200, AuditEventSchema(many=True))
 @users_bp.paginate()
 def user_history(user_id, pagination_parameters):

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from registry.api.core import IF_MATCH, Blueprint, actor, if_match, paginate, tagged
+from registry.api.core import IF_MATCH, Blueprint, actor, allowed, if_match, paginate, tagged
 from registry.api.schemas import WithdrawSchema
 from registry.audit.queries import history_query
 from registry.audit.schemas import AuditEventSchema
+from registry.auth.policy import ensure_can_withdraw, ensure_can_write
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.catalog.queries import lines_query, versions_query
 from registry.catalog.schemas import (
@@ -35,6 +36,7 @@ class CatalogVersions(MethodView):
         """List catalog versions"""
         return paginate(versions_query(args, actor=actor()), pagination_parameters)
 
+    @allowed(ensure_can_write, kind=CatalogVersion)
     @bp.arguments(CatalogVersionCreateSchema)
     @bp.response(201, CatalogVersionSchema)
     def post(self, data):
@@ -49,6 +51,7 @@ class CatalogVersionItem(MethodView):
         """Read a catalog version"""
         return tagged(get_or_404(CatalogVersion, version_id, actor=actor()))
 
+    @allowed(ensure_can_write, record=CatalogVersion)
     @bp.arguments(CatalogVersionUpdateSchema)
     @bp.response(200, CatalogVersionSchema)
     @bp.doc(parameters=[IF_MATCH])
@@ -59,6 +62,7 @@ class CatalogVersionItem(MethodView):
 
 
 @bp.route("/versions/<id:version_id>/withdraw", methods=["POST"])
+@allowed(ensure_can_withdraw, record=CatalogVersion)
 @bp.arguments(WithdrawSchema)
 @bp.response(200, CatalogVersionSchema)
 @bp.doc(parameters=[IF_MATCH])
@@ -78,6 +82,7 @@ def version_history(version_id, pagination_parameters):
 
 
 @bp.route("/versions/<id:version_id>/lines", methods=["POST"])
+@allowed(ensure_can_write, kind=CatalogLine)
 @bp.arguments(CatalogLineCreateSchema)
 @bp.response(201, CatalogLineSchema)
 def add_catalog_line(data, version_id):
@@ -102,6 +107,7 @@ class CatalogLineItem(MethodView):
         """Read a catalog line"""
         return tagged(get_or_404(CatalogLine, line_id, actor=actor()))
 
+    @allowed(ensure_can_write, record=CatalogLine)
     @bp.arguments(CatalogLineUpdateSchema)
     @bp.response(200, CatalogLineSchema)
     @bp.doc(parameters=[IF_MATCH])
@@ -112,6 +118,7 @@ class CatalogLineItem(MethodView):
 
 
 @bp.route("/lines/<id:line_id>/withdraw", methods=["POST"])
+@allowed(ensure_can_withdraw, record=CatalogLine)
 @bp.arguments(WithdrawSchema)
 @bp.response(200, CatalogLineSchema)
 @bp.doc(parameters=[IF_MATCH])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from registry.api.core import Blueprint, actor
+from registry.api.core import Blueprint, actor, allowed
 from registry.auth.policy import ensure_can_read_coverage, is_staff
 from registry.coverage import cache
 from registry.coverage.schemas import CoverageArgs, ExpiringArgs, ForecastArgs, MonthsArgs
@@ -17,53 +17,49 @@ bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
                description="Coverage and targets (覆盖率与目标): any date, the province or a city")
 
 
-def _staff_only() -> None:
-    ensure_can_read_coverage(actor())
-
-
 @bp.route("")
+@allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
 @bp.response(200)
 def report(args):
     """Every indicator against its target on a date"""
-    _staff_only()
     return cache.as_dict("report", args.get("as_of") or date.today(), args.get("region"))
 
 
 @bp.route("/regions")
+@allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
 @bp.response(200)
 def by_region(args):
     """Every indicator for each city, side by side"""
-    _staff_only()
     return cache.as_dict("regions", args.get("as_of") or date.today(), args.get("region"))
 
 
 @bp.route("/gaps")
+@allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
 @bp.response(200)
 def gaps(args):
     """Mandatory-verification lines no standard covers, per region"""
-    _staff_only()
     return cache.as_dict("gaps", args.get("as_of") or date.today(), args.get("region"))
 
 
 @bp.route("/single-points")
+@allowed(ensure_can_read_coverage)
 @bp.arguments(MonthsArgs, location="query")
 @bp.response(200)
 def single_points(args):
     """Covered lines whose covering certificates all expire soon"""
-    _staff_only()
     return cache.as_dict("single_points", args.get("as_of") or date.today(), args.get("region"),
                          args.get("months"))
 
 
 @bp.route("/forecast")
+@allowed(ensure_can_read_coverage)
 @bp.arguments(ForecastArgs, location="query")
 @bp.response(200)
 def forecast(args):
     """Indicator values at each coming month-end if nothing is renewed"""
-    _staff_only()
     return cache.as_dict("forecast", args.get("as_of") or date.today(), args.get("region"),
                          args["months"])
 

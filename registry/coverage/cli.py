@@ -14,6 +14,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from registry.dates import RANGE_MESSAGE, DateOutOfRange, within_range
 from registry.errors import DomainError
 
 
@@ -42,9 +43,12 @@ class IsoDate(click.ParamType):
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(str(value).strip())
+            day = date.fromisoformat(str(value).strip())
         except ValueError:
             self.fail(f"不是有效日期 / not a date (YYYY-MM-DD): {value!r}", param, ctx)
+        if not within_range(day):
+            self.fail(f"{RANGE_MESSAGE}: {day.isoformat()}", param, ctx)
+        return day
 
 
 def _common(command: Callable) -> Callable:
@@ -66,6 +70,8 @@ def _options(region: str | None, as_of: date | None, as_json: bool | None) -> tu
 def _run(call: Callable[[], Any]) -> Any:
     try:
         return call()
+    except DateOutOfRange as exc:  # the options are bounded so this should not happen; if it does, usage (2)
+        raise click.UsageError(exc.message) from None
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
 
@@ -328,7 +334,7 @@ def forecast_command(region: str | None, as_of: date | None, as_json: bool | Non
 @click.option("--months", type=int, help="Horizon in months (default: REEXAMINATION_LEAD_MONTHS).")
 @click.option("--institution", "credit_code", help="Only this institution (unified social credit code).")
 @click.option("--limit", type=int, default=100, show_default=True)
-@click.option("--offset", type=int, default=0, show_default=True)
+@click.option("--offset", type=click.IntRange(0, 10_000_000), default=0, show_default=True)  # as the API's
 @with_appcontext
 def expiring_command(region: str | None, as_of: date | None, as_json: bool | None, months: int | None,
                      credit_code: str | None, limit: int, offset: int) -> None:

@@ -5,6 +5,7 @@ API and the CLI call); the views only read the request and lay the results out.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,8 +13,10 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from registry.api.schemas import MAX_ID
 from registry.auth.policy import is_staff
 from registry.coverage import cache, services
+from registry.dates import EARLIEST, LATEST, within_range
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.i18n import is_english
@@ -26,8 +29,6 @@ from registry.web import Page, actor, login_required, page_args, staff_required
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
 FORECAST_MONTHS = 24
-# Dates the pages accept: wide enough for any plan, far from the calendar's ends (a forecast adds months).
-EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 HOME_EXPIRING_LIMIT = 50
 HOME_EXPIRED_LIMIT = 20
 
@@ -51,7 +52,7 @@ def _as_of() -> date:
         day = date.fromisoformat(raw)
     except ValueError:
         raise BadInput(_("日期“%(value)s”无效，请按 年-月-日 填写（如 2025-12-31）。", value=raw)) from None
-    if not EARLIEST <= day <= LATEST:
+    if not within_range(day):
         raise BadInput(_("日期应在 %(first)s 至 %(last)s 之间。", first=EARLIEST.isoformat(), last=LATEST.isoformat()))
     return day
 
@@ -71,6 +72,16 @@ def _region(choices: list[Choice]) -> str:
     if raw not in {choice.code for choice in choices}:
         raise BadInput(_("地区“%(value)s”不是本省或其设区市的行政区划代码。", value=raw))
     return raw
+
+
+def _institution_id() -> int | None:
+    """One institution's list (staff): a record id, else the page says so."""
+    raw = request.args.get("institution_id", "").strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and 1 <= int(raw) <= MAX_ID):
+        raise BadInput(_("机构编号“%(value)s”无效。", value=raw))
+    return int(raw)
 
 
 def _label(choice: Choice) -> str:
@@ -163,9 +174,13 @@ def expiring():
     try:
         as_of = _as_of()
         region = _region(choices) if staff else None
-        institution_id = request.args.get("institution_id", type=int) if staff else user.institution_id
+        institution_id = _institution_id() if staff else user.institution_id
         listing = cache.result("expiring", as_of, None, region, institution_id=institution_id,
                                limit=size, offset=(page - 1) * size)
+        if page > 1 and not listing.items and listing.total:  # past the end: the last page, as lists show
+            page = math.ceil(listing.total / size)
+            listing = cache.result("expiring", as_of, None, region, institution_id=institution_id,
+                                   limit=size, offset=(page - 1) * size)
     except (BadInput, DomainError) as error:
         db.session.rollback()
         message = error.message if isinstance(error, DomainError) else str(error)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from registry.api.core import IF_MATCH, Blueprint, actor, if_match, paginate, tagged
+from registry.api.core import IF_MATCH, Blueprint, actor, allowed, if_match, paginate, tagged
 from registry.api.schemas import WithdrawSchema
 from registry.audit.queries import history_query
 from registry.audit.schemas import AuditEventSchema
+from registry.auth.policy import ensure_can_withdraw, ensure_can_write
 from registry.indicators.models import Indicator, Plan, PlanTarget, RecordedValue
 from registry.indicators.queries import indicators_query, plans_query, recorded_values_query, targets_query
 from registry.indicators.schemas import (
@@ -58,6 +59,7 @@ class Indicators(MethodView):
         """List indicators"""
         return paginate(indicators_query(args, actor=actor()), pagination_parameters)
 
+    @allowed(ensure_can_write, kind=Indicator)
     @bp.arguments(IndicatorCreateSchema)
     @bp.response(201, IndicatorSchema)
     def post(self, data):
@@ -72,6 +74,7 @@ class IndicatorItem(MethodView):
         """Read an indicator"""
         return tagged(get_or_404(Indicator, key, actor=actor()))
 
+    @allowed(ensure_can_write, record=Indicator)
     @bp.arguments(IndicatorUpdateSchema)
     @bp.response(200, IndicatorSchema)
     @bp.doc(parameters=[IF_MATCH])
@@ -82,6 +85,7 @@ class IndicatorItem(MethodView):
 
 
 @bp.route("/<string(maxlength=50):key>/withdraw", methods=["POST"])
+@allowed(ensure_can_withdraw, record=Indicator)
 @bp.arguments(WithdrawSchema)
 @bp.response(200, IndicatorSchema)
 @bp.doc(parameters=[IF_MATCH])
@@ -109,6 +113,7 @@ class RecordedValues(MethodView):
         """List recorded values"""
         return paginate(recorded_values_query(args, actor=actor()), pagination_parameters)
 
+    @allowed(ensure_can_write, kind=RecordedValue)
     @values_bp.arguments(RecordedValueCreateSchema)
     @values_bp.response(201, RecordedValueSchema)
     def post(self, data):
@@ -123,6 +128,7 @@ class RecordedValueItem(MethodView):
         """Read a recorded value"""
         return tagged(get_or_404(RecordedValue, value_id, actor=actor()))
 
+    @allowed(ensure_can_write, record=RecordedValue)
     @values_bp.arguments(RecordedValueUpdateSchema)
     @values_bp.response(200, RecordedValueSchema)
     @values_bp.doc(parameters=[IF_MATCH])
@@ -133,6 +139,7 @@ class RecordedValueItem(MethodView):
 
 
 @values_bp.route("/<id:value_id>/withdraw", methods=["POST"])
+@allowed(ensure_can_withdraw, record=RecordedValue)
 @values_bp.arguments(WithdrawSchema)
 @values_bp.response(200, RecordedValueSchema)
 @values_bp.doc(parameters=[IF_MATCH])
@@ -162,6 +169,7 @@ def _record_routes(bp: Blueprint, model: type, schema: type, update_schema: type
         def get(self, **ids):
             return tagged(get_or_404(model, ids[param], actor=actor()))
 
+        @allowed(ensure_can_write, record=model)
         @bp.arguments(update_schema)
         @bp.response(200, schema)
         @bp.doc(parameters=[IF_MATCH], summary=f"Change a {what}")
@@ -170,6 +178,7 @@ def _record_routes(bp: Blueprint, model: type, schema: type, update_schema: type
             return tagged(update(record, data, actor=actor(), expected_version=if_match()))
 
     @bp.route(f"/<id:{param}>/withdraw", methods=["POST"], endpoint="withdraw")
+    @allowed(ensure_can_withdraw, record=model)
     @bp.arguments(WithdrawSchema)
     @bp.response(200, schema)
     @bp.doc(parameters=[IF_MATCH], summary=f"Withdraw a {what}")
@@ -195,6 +204,7 @@ class Plans(MethodView):
         """List plans"""
         return paginate(plans_query(args, actor=actor()), pagination_parameters)
 
+    @allowed(ensure_can_write, kind=Plan)
     @plans_bp.arguments(PlanCreateSchema)
     @plans_bp.response(201, PlanSchema)
     def post(self, data):
@@ -211,6 +221,7 @@ class Targets(MethodView):
         """List targets"""
         return paginate(targets_query(args, actor=actor()), pagination_parameters)
 
+    @allowed(ensure_can_write, kind=PlanTarget)
     @targets_bp.arguments(TargetCreateSchema)
     @targets_bp.response(201, TargetSchema)
     def post(self, data):

@@ -1,7 +1,7 @@
 """Institution actions: register, update, withdraw."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 
@@ -45,11 +45,16 @@ def create_institution(data: dict[str, Any], *, actor: Any) -> Institution:
     return audited_create(Institution(**values), actor=actor)
 
 
+def ensure_self_service(actor: Any, names: Iterable[str]) -> None:
+    """An institution user may change only the contact and phone of their institution: the fields named decide."""
+    if not is_staff(actor) and (set(names) & set(FIELDS)) - set(SELF_SERVICE_FIELDS):
+        raise Forbidden("机构用户只能修改联系人和电话 / institution users may change only contact and phone")
+
+
 def update_institution(institution: Institution, data: dict[str, Any], *, actor: Any,
                        expected_version: int | None) -> Institution:
+    ensure_self_service(actor, data)
     values = clean_institution(data, partial=True)
-    if not is_staff(actor) and set(values) - set(SELF_SERVICE_FIELDS):
-        raise Forbidden("机构用户只能修改联系人和电话 / institution users may change only contact and phone")
     if "credit_code" in values:
         ensure_unique(Institution, Institution.credit_code, values["credit_code"], field="credit_code",
                       exclude_id=institution.id, label="统一社会信用代码")

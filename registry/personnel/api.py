@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from registry.api.core import IF_MATCH, Blueprint, actor, if_match, paginate, tagged
+from registry.api.core import IF_MATCH, Blueprint, actor, allowed, if_match, paginate, tagged
 from registry.api.schemas import WithdrawSchema
 from registry.audit.queries import history_query
 from registry.audit.schemas import AuditEventSchema
+from registry.auth.policy import ensure_can_read, ensure_can_withdraw, ensure_can_write
 from registry.personnel.models import Person
 from registry.personnel.queries import persons_query
 from registry.personnel.schemas import PersonCreateSchema, PersonQueryArgs, PersonSchema, PersonUpdateSchema
@@ -26,6 +27,7 @@ class Personnel(MethodView):
         """List staff"""
         return paginate(persons_query(args, actor=actor()), pagination_parameters)
 
+    @allowed(ensure_can_write, kind=Person)
     @bp.arguments(PersonCreateSchema)
     @bp.response(201, PersonSchema)
     def post(self, data):
@@ -40,6 +42,7 @@ class PersonItem(MethodView):
         """Read a member of staff"""
         return tagged(get_or_404(Person, person_id, actor=actor()))
 
+    @allowed(ensure_can_write, record=Person)
     @bp.arguments(PersonUpdateSchema)
     @bp.response(200, PersonSchema)
     @bp.doc(parameters=[IF_MATCH])
@@ -50,6 +53,7 @@ class PersonItem(MethodView):
 
 
 @bp.route("/<id:person_id>/withdraw", methods=["POST"])
+@allowed(ensure_can_withdraw, record=Person)
 @bp.arguments(WithdrawSchema)
 @bp.response(200, PersonSchema)
 @bp.doc(parameters=[IF_MATCH])
@@ -60,6 +64,7 @@ def withdraw_person(data, person_id):
 
 
 @bp.route("/<id:person_id>/history")
+@allowed(ensure_can_read, record=Person)
 @bp.response(200, AuditEventSchema(many=True))
 @bp.paginate()
 def person_history(person_id, pagination_parameters):

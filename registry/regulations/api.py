@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from registry.api.core import IF_MATCH, Blueprint, actor, if_match, paginate, tagged
+from registry.api.core import IF_MATCH, Blueprint, actor, allowed, if_match, paginate, tagged
 from registry.api.schemas import WithdrawSchema
 from registry.audit.queries import history_query
 from registry.audit.schemas import AuditEventSchema
+from registry.auth.policy import ensure_can_withdraw, ensure_can_write
 from registry.regulations.models import Regulation
 from registry.regulations.queries import regulations_query
 from registry.regulations.schemas import (
@@ -31,6 +32,7 @@ class Regulations(MethodView):
         """List regulations"""
         return paginate(regulations_query(args, actor=actor()), pagination_parameters)
 
+    @allowed(ensure_can_write, kind=Regulation)
     @bp.arguments(RegulationCreateSchema)
     @bp.response(201, RegulationSchema)
     def post(self, data):
@@ -45,6 +47,7 @@ class RegulationItem(MethodView):
         """Read a regulation"""
         return tagged(get_or_404(Regulation, regulation_id, actor=actor()))
 
+    @allowed(ensure_can_write, record=Regulation)
     @bp.arguments(RegulationUpdateSchema)
     @bp.response(200, RegulationSchema)
     @bp.doc(parameters=[IF_MATCH])
@@ -55,6 +58,7 @@ class RegulationItem(MethodView):
 
 
 @bp.route("/<id:regulation_id>/withdraw", methods=["POST"])
+@allowed(ensure_can_withdraw, record=Regulation)
 @bp.arguments(WithdrawSchema)
 @bp.response(200, RegulationSchema)
 @bp.doc(parameters=[IF_MATCH])

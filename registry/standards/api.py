@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 
-from registry.api.core import IF_MATCH, Blueprint, actor, if_match, paginate, tagged
+from registry.api.core import IF_MATCH, Blueprint, actor, allowed, if_match, paginate, tagged
 from registry.api.schemas import WithdrawSchema
 from registry.catalog.models import CatalogLine
 from registry.audit.queries import history_query
 from registry.audit.schemas import AuditEventSchema
+from registry.auth.policy import ensure_can_read, ensure_can_withdraw, ensure_can_write
 from registry.services import get_or_404, withdraw
 from registry.standards.models import MeasurementStandard
 from registry.regulations.models import Regulation
@@ -32,6 +33,7 @@ class Standards(MethodView):
         """List standards"""
         return paginate(standards_query(args, actor=actor()).options(*LINK_IDS), pagination_parameters)
 
+    @allowed(ensure_can_write, kind=MeasurementStandard)
     @bp.arguments(StandardCreateSchema)
     @bp.response(201, StandardSchema)
     def post(self, data):
@@ -46,6 +48,7 @@ class StandardItem(MethodView):
         """Read a standard"""
         return tagged(get_or_404(MeasurementStandard, standard_id, actor=actor()))
 
+    @allowed(ensure_can_write, record=MeasurementStandard)
     @bp.arguments(StandardUpdateSchema)
     @bp.response(200, StandardSchema)
     @bp.doc(parameters=[IF_MATCH])
@@ -56,6 +59,7 @@ class StandardItem(MethodView):
 
 
 @bp.route("/<id:standard_id>/withdraw", methods=["POST"])
+@allowed(ensure_can_withdraw, record=MeasurementStandard)
 @bp.arguments(WithdrawSchema)
 @bp.response(200, StandardSchema)
 @bp.doc(parameters=[IF_MATCH])
@@ -66,6 +70,7 @@ def withdraw_standard(data, standard_id):
 
 
 @bp.route("/<id:standard_id>/history")
+@allowed(ensure_can_read, record=MeasurementStandard)
 @bp.response(200, AuditEventSchema(many=True))
 @bp.paginate()
 def standard_history(standard_id, pagination_parameters):

@@ -274,3 +274,94 @@ def test_access(client, auth, users, world, session, case, role, scope):
         assert response.mimetype == "application/problem+json"
         session.expire_all()
         assert _snapshot() == before, "a refused request changed the database"
+
+
+# --- Refused whatever the input ------------------------------------------------------------------
+#
+# Permission comes before validation: a caller refused an operation (403; 404 for another institution's
+# record; 401 without credentials) gets the same answer with a body or query no schema would take.  A
+# caller who may make the call gets a 400 or 422 for the same input, so each input is truly invalid.
+
+REFUSALS = (401, 403, 404)
+# Where the fields a body names decide (an institution user may change only contact and phone of their
+# institution), only bodies that name fields can be refused before they are read.
+FIELDS_DECIDE = {("PATCH", "/api/v1/institutions/{institution}", ("name",))}
+
+
+def _invalid_bodies(case: Case, body: dict) -> list[tuple[str, Any]]:
+    """Bodies no schema takes: JSON text, or a dict sent as JSON."""
+    variants = [("an unknown field", {**body, "colour": "red"}),
+                ("every field a list", {name: [] for name in body})]
+    if (case.method, case.path, tuple(body)) not in FIELDS_DECIDE:
+        variants += [("not JSON", "{not json"), ("nested 100,000 deep", "[" * 100_000)]
+    return variants
+
+
+INVALID_QUERIES = [
+    Case("GET", "/api/v1/coverage?as_of=2025-13-01", staff(200)),
+    Case("GET", "/api/v1/coverage/regions?as_of=9999-12-31", staff(200)),
+    Case("GET", "/api/v1/coverage/gaps?region=abc", staff(200)),
+    Case("GET", "/api/v1/coverage/single-points?months=0", staff(200)),
+    Case("GET", "/api/v1/coverage/forecast?as_of=9999-12-31", staff(200)),
+    Case("GET", "/api/v1/audit?since=yesterday", staff(200)),
+    Case("GET", "/api/v1/users?page=0", admin_only(200)),
+    Case("GET", "/api/v1/users/{user}/history?page=99999999999999999999", admin_only(200)),
+    Case("GET", "/api/v1/institutions/{institution}/history?page=0", owned(200), scoped=True),
+    Case("GET", "/api/v1/standards/{standard}/history?page=0", owned(200), scoped=True),
+    Case("GET", "/api/v1/personnel/{person}/history?page_size=0", owned(200), scoped=True),
+]
+
+
+def _invalid_params():
+    for case in [c for c in CASES if c.body is not None] + INVALID_QUERIES:
+        for scope in (("own", "other") if case.scoped else (None,)):
+            for role in ROLES:
+                label = f"{case.method} {case.path} {role}" + (f" {scope}" if scope else "")
+                if isinstance(case.body, dict) and case.path.endswith("{institution}"):
+                    label += " " + ",".join(case.body)
+                yield pytest.param(case, role, scope, id=label)
+
+
+@pytest.mark.parametrize("case, role, scope", list(_invalid_params()))
+def test_a_refusal_does_not_depend_on_the_input(client, auth, users, world, session, case, role, scope):
+    user = None if role == "anonymous" else getattr(users, role)
+    values = {name: value[scope or "own"] if isinstance(value, dict) else value
+              for name, value in vars(world).items()}
+    path = case.path.format(**values)
+    body = case.body(world, scope) if callable(case.body) else case.body
+    expected = case.rule(role, scope)
+    inputs = _invalid_bodies(case, body) if body is not None else [("an invalid query", None)]
+    before = _snapshot()
+    for what, data in inputs:
+        headers = {**auth.headers(user), "If-Match": '"1"'}
+        if isinstance(data, str):
+            response = client.open(path, method=case.method, headers=headers, data=data,
+                                   content_type="application/json")
+        else:
+            response = client.open(path, method=case.method, headers=headers, json=data)
+        answer = response.get_data(as_text=True)
+        if expected in REFUSALS:
+            assert response.status_code == expected, f"{what}: {answer}"
+        else:
+            assert response.status_code in (400, 422), f"{what} was taken: {answer}"
+        assert response.mimetype == "application/problem+json", what
+    session.expire_all()
+    assert _snapshot() == before, "an invalid request changed the database"
+
+
+def test_every_write_operation_asks_the_policy_before_reading_its_input(app):
+    """Each API write (and each read with its own rule) is declared with ``@allowed``, above its arguments."""
+    # One's own account, and imports (whose rows the import checks one by one; a retry reads no input and
+    # its service checks the run's starter), are open to every user.
+    open_to_every_user = {"auth.issue_token", "auth.change_own_password", "auth.revoke_token_view",
+                          "auth.end_all_sessions", "imports.create_import", "imports.retry_import"}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint in open_to_every_user:
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in rule.methods - {"GET", "HEAD", "OPTIONS"}:
+            function = getattr(view.view_class, method.lower()) if hasattr(view, "view_class") else view
+            if getattr(function, "permission", None) is None:
+                missing.append(f"{method} {rule.rule}")
+    assert not missing, missing

@@ -252,3 +252,36 @@ def test_after_the_last_deadline_the_plan_says_so_and_the_forecast_judges_nothin
     page.wait_for_load_state()
     assert page.locator('[data-plan="2021–2025"]').is_visible()
     pages.screenshot("plans")
+
+
+def test_the_expiring_list_answers_a_bad_institution_or_page_plainly(pages, live_server):
+    pages.login("regulator")
+    page = pages.page
+    response = page.goto(f"/dashboard/expiring?as_of={PAST}&institution_id=99999999999999999999")
+    assert response.status == 400
+    assert page.get_by_text("机构编号“99999999999999999999”无效。").is_visible()
+    assert page.get_by_label("截至日期").input_value() == PAST.isoformat()  # the form is there to correct it
+    pages.screenshot("expiring-bad-institution-zh")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    pages.screenshot("expiring-bad-institution-zh-390")
+
+    page.set_viewport_size({"width": 1366, "height": 900})
+    response = page.goto(f"/dashboard/expiring?as_of={PAST}&page=99999999999999999999")
+    assert response.status == 200
+    with live_server.app.app_context():
+        total = services.expiring_certificates(PAST, None, None, limit=1).total
+    last = max(1, -(-total // 25))
+    assert page.get_by_text(f"第 {last} / {last} 页").is_visible()
+    pages.screenshot("expiring-past-the-end-zh")
+
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    page.goto(f"/dashboard/expiring?as_of={PAST}&institution_id=abc")
+    assert page.get_by_text("“abc” is not an institution id.").is_visible()
+    pages.screenshot("expiring-bad-institution-en")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/dashboard/expiring?as_of={PAST}&page=99999999999999999999")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    pages.screenshot("expiring-past-the-end-en-390")
+    page.get_by_role("link", name="中文").click()

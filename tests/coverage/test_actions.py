@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from registry.dates import add_months, month_end, month_ends_after
+from registry.dates import EARLIEST, LATEST, DateOutOfRange, add_months, month_end, month_ends_after
 from registry.coverage.services import (
     coverage_by_region,
     coverage_forecast,
@@ -319,6 +319,18 @@ def test_expiring_certificates_refuses_bad_arguments(kwargs, error):
 ])
 def test_add_months(day, months, expected):
     assert add_months(day, months) == expected
+
+
+@pytest.mark.parametrize("day, months", [(date(9999, 12, 31), 1), (date(9999, 7, 31), 6), (date(1, 1, 31), -1),
+                                         (date(2025, 6, 30), 12 * 8000)])
+def test_add_months_refuses_to_leave_the_calendar(day, months):
+    with pytest.raises(DateOutOfRange, match="beyond the calendar") as raised:
+        add_months(day, months)
+    assert isinstance(raised.value, ValidationError)  # every door answers it as bad input, never a crash
+
+
+def test_the_registrys_dates_leave_room_for_any_horizon():
+    assert add_months(LATEST, 600) == date(3049, 12, 31) and add_months(EARLIEST, -600) == date(1850, 1, 1)
 
 
 def test_month_ends():

@@ -114,6 +114,14 @@ def test_tables_name_what_matters(runner, records):
     (["forecast", "--months", "0"], 1, "at least one month"),
     (["expiring", "--institution", "91360100MA00000000"], 1, "unknown institution"),
     (["expiring", "--limit", "0"], 1, "limit"),
+    # near-valid input: month arithmetic past year 9999, an OFFSET past 64 bits
+    (["forecast", "--as-of", "9999-12-31"], 2, "2999-12-31"),
+    (["single-points", "--as-of", "9999-12-31"], 2, "2999-12-31"),
+    (["expiring", "--as-of", "9999-12-31"], 2, "2999-12-31"),
+    (["--as-of", "9999-12-31", "forecast"], 2, "2999-12-31"),
+    (["gaps", "--as-of", "0001-01-01"], 2, "1900-01-01"),
+    (["expiring", "--offset", "99999999999999999999"], 2, "--offset"),
+    (["forecast", "--months", "99999999999999999999"], 1, "months"),
 ])
 def test_bad_input_is_a_plain_error(runner, args, code, message):
     result = runner.invoke(args=["coverage", *args])

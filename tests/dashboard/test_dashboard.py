@@ -227,3 +227,34 @@ def test_the_dashboard_counts_undated_statuses_and_links_to_them(client, users, 
     line = english.get_data(as_text=True)
     line = line[line.index('data-testid="undated-statuses"'):].split("</p>")[0]
     assert 'data-count="0"' in line
+
+
+@pytest.mark.parametrize("page", ["3", "99999999999999999999", str(2**63)])
+def test_a_page_past_the_end_of_the_expiring_list_shows_the_last_page(client, users, auth, session, page):
+    from tests import factories
+
+    for day in range(1, 31):
+        factories.standard(users.own, issued_on=date(2024, 1, 1), valid_until=date(2025, 7, day))
+    session.commit()
+    auth.login_session(users.regulator)
+    response = client.get(f"/dashboard/expiring?as_of={AS_OF}&region=360100&page={page}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    listing = services.expiring_certificates(AS_OF, None, "360100", limit=100)
+    assert "第 2 / 2 页" in html
+    assert all(item.certificate_no in section(html, "expiring-table") for item in listing.items[25:])
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "0", "-1", "abc", "²"])
+def test_the_expiring_list_says_when_the_institution_is_not_an_id(client, users, auth, value):
+    auth.login_session(users.regulator)
+    response = client.get(f"/dashboard/expiring?as_of={AS_OF}&institution_id={value}")
+    assert response.status_code == 400
+    assert f"机构编号“{value}”无效" in response.get_data(as_text=True)
+
+
+def test_the_expiring_list_takes_one_institution(client, users, auth, province):
+    auth.login_session(users.regulator)
+    html = client.get(f"/dashboard/expiring?as_of={AS_OF}&institution_id={users.other_institution.id}")
+    table = section(html.get_data(as_text=True), "expiring-table")
+    assert province.other_soon.certificate_no in table and province.own_soon.certificate_no not in table

@@ -218,6 +218,19 @@ def test_one_invalid_row_means_nothing_is_written():
     assert counts() == before
 
 
+def test_a_date_outside_the_registrys_range_is_a_row_error_not_a_crash():
+    """An issue date in year 9999 once crashed computing the validity (year 10003)."""
+    holder = factories.institution()
+    far = standard_row("[2024]赣量标证字第47号", holder.credit_code, **{"发证日期*": date(9999, 6, 1)})
+    old = standard_row("[2024]赣量标证字第48号", holder.credit_code, **{"发证日期*": "1899-12-30"})
+    before = counts()
+    report = run_import(xlsx({"计量标准": [STANDARD_HEADER, far, old]}), actor=None)
+    messages = {(e.row, e.column): e.message for e in report.errors}
+    assert set(messages) == {(2, "发证日期"), (3, "发证日期")}
+    assert all("1900-01-01" in message and "2999-12-31" in message for message in messages.values())
+    assert counts() == before
+
+
 def test_importing_the_same_file_twice_changes_nothing_the_second_time():
     code = factories.credit_code()
     book = xlsx({
