@@ -29,7 +29,9 @@ seed: migrate
 	$(BIN)/registry seed --demo
 
 ## Install, migrate the SQLite database, load reference and demo data, serve on 127.0.0.1:$(PORT).
+## The job worker (big imports, clean-up) runs beside the server and stops with it.
 run: seed
+	@$(BIN)/registry worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/registry run --host 127.0.0.1 --port $(PORT)
 
 ## Install the dev dependencies and run the whole suite (PostgreSQL too when TEST_DATABASE_URL is set).
