@@ -8,6 +8,7 @@ from datetime import date
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 
 from tests.importers.books import INSTITUTION_HEADER, STANDARD_HEADER, xlsx
 
@@ -127,7 +128,7 @@ def test_a_workbook_with_errors_then_the_fixed_one(pages, live_server):
     page.goto("/imports")
     assert page.get_by_role("cell", name="改正后的标准.xlsx").first.is_visible()
     page.get_by_role("link", name="English").click()
-    assert page.get_by_role("heading", name="Excel import").is_visible()
+    expect(page.get_by_role("heading", name="Excel import")).to_be_visible()
     pages.screenshot("imports-upload-en")
     page.goto(errors_url)
     assert page.get_by_role("heading", name=re.compile("Errors")).is_visible()

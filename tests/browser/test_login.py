@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -32,7 +33,7 @@ def test_the_pages_switch_to_english_and_back(pages):
     page = pages.page
     page.goto("/login")
     page.get_by_role("link", name="English").click()
-    assert page.get_by_role("heading", name="Log in").is_visible()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "en"
     page.get_by_role("link", name="中文").click()
-    assert page.get_by_role("heading", name="登录").is_visible()
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -37,7 +39,7 @@ def test_anonymous_public_search_by_city_and_by_name(pages):
     assert "0791-" not in content  # no institution phone numbers on a public page
 
     page.get_by_role("link", name="English").click()
-    assert page.get_by_role("heading", name="Public query").is_visible()
+    expect(page.get_by_role("heading", name="Public query")).to_be_visible()
     assert set(_cells(page, 4)) == {"Ganzhou"}
     pages.screenshot("public-name-en")
 
@@ -83,7 +85,7 @@ def test_admin_creates_a_user_who_then_logs_in(pages, live_server):
     assert page.get_by_text(live_server.accounts.own_name).first.is_visible()
     pages.screenshot("account-created")
     page.get_by_role("link", name="English").click()
-    assert page.get_by_role("heading", name="Edit the account").is_visible()
+    expect(page.get_by_role("heading", name="Edit the account")).to_be_visible()
     pages.screenshot("account-created-en")
     page.get_by_role("link", name="中文").click()
 
