@@ -294,12 +294,13 @@ def _institution_rows(*, actor: Any, regions: set[str] | None, version: Any,
     kinds = _label("institution_kind")
     statement = _institution_filter(
         scope(sa.select(Institution.credit_code, Institution.name, Institution.region_code, Institution.kind,
-                        Institution.contact, Institution.phone, Institution.is_demo), Institution, actor)
+                        Institution.contact, Institution.phone, Institution.is_demo, Institution.serves_region_code),
+              Institution, actor)
         .where(Institution.withdrawn_at.is_(None)).order_by(Institution.id), regions)
     statement = _only(statement, Institution.id, only)
-    for credit_code, name, region_code, kind, contact, phone, is_demo in _stream(statement):
+    for credit_code, name, region_code, kind, contact, phone, is_demo, serves in _stream(statement):
         yield [credit_code, name, region_names.get(region_code, region_code), kinds[kind], contact, phone,
-               YES if is_demo else None]
+               YES if is_demo else None, region_names.get(serves, serves) if serves else None]
 
 
 def _links(table: sa.Table, column: str, target: Any, code: Any) -> dict[int, list[str]]:
@@ -379,19 +380,28 @@ def _catalog_rows(*, actor: Any, regions: set[str] | None, version: CatalogVersi
     if only is not None:
         # A list's lines may come from several versions: each row names its own.
         statement = (sa.select(L.code, L.name, L.sub_name, L.mode, L.verification_form, L.scope_note,
-                               L.effective_from, CatalogVersion.name)
+                               L.effective_from, CatalogVersion.name, L.levels)
                      .join(CatalogVersion, CatalogVersion.id == L.catalog_version_id)
                      .where(L.id.in_(only), L.withdrawn_at.is_(None))
                      .order_by(CatalogVersion.effective_from, CatalogVersion.id, L.code))
-        for code, name, sub_name, mode, form, note, effective_from, version_name in _stream(statement):
-            yield [code, name, sub_name, mode, forms[form], note, effective_from, version_name]
+        for code, name, sub_name, mode, form, note, effective_from, version_name, levels in _stream(statement):
+            yield [code, name, sub_name, mode, forms[form], note, effective_from, _level_cell(levels), version_name]
         return
     if version is None:
         return
-    statement = (sa.select(L.code, L.name, L.sub_name, L.mode, L.verification_form, L.scope_note, L.effective_from)
+    statement = (sa.select(L.code, L.name, L.sub_name, L.mode, L.verification_form, L.scope_note, L.effective_from,
+                           L.levels)
                  .where(L.catalog_version_id == version.id, L.withdrawn_at.is_(None)).order_by(L.code))
-    for code, name, sub_name, mode, form, note, effective_from in _stream(statement):
-        yield [code, name, sub_name, mode, forms[form], note, effective_from, version.name]
+    for code, name, sub_name, mode, form, note, effective_from, levels in _stream(statement):
+        yield [code, name, sub_name, mode, forms[form], note, effective_from, _level_cell(levels), version.name]
+
+
+LEVEL_CELLS = {"province": "省级", "city": "市级", "county": "县级"}
+
+
+def _level_cell(levels: str | None) -> str | None:
+    """A line's levels as the workbook writes them (市级；县级); empty: every level."""
+    return SEPARATOR.join(LEVEL_CELLS[level] for level in levels.split(",")) if levels else None
 
 
 

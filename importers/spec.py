@@ -141,6 +141,9 @@ INSTITUTIONS = Sheet("institutions", "机构", "institutions", (
     Column("联系人", "contact", "contact"),
     Column("联系电话", "phone", "phone", width=16),
     DEMO,
+    Column("服务区域", "serves_region", "serves_region_code", width=12,
+           note="留空为所属地区；省级机构填全省（地区名称或代码） / blank: its own region; a provincial institute: the "
+                "province (region name or code)"),
 ), key_fields=("credit_code",))
 
 STANDARDS = Sheet("standards", "计量标准", "standards", (
@@ -208,6 +211,8 @@ CATALOG = Sheet("catalog", "强检目录", "catalog", (
     Column("强检方式", "form", "verification_form", "enum", enum="verification_form", width=10),
     Column("说明", "note", "scope_note", width=30),
     Column("生效日期", "effective_on", "effective_from", "date", width=12),
+    Column("建标层级", "levels", "levels", width=14,
+           note="省级/市级/县级，多个用；分隔，留空为各级 / province, city and/or county, separated by ；; blank: every level"),
     Column("目录版本", "catalog_version", "catalog_version", width=30,
            note="留空为现行目录 / blank: the catalog in force"),
 ), key_fields=("catalog_version", "code"))
@@ -249,7 +254,7 @@ def find_sheet(name: str) -> Sheet | None:
 # The template's example rows (row 2 of each sheet), in column order.
 EXAMPLE_CREDIT_CODE = "12360100MB00000000"
 EXAMPLES: dict[str, list[Any]] = {
-    "institutions": [EXAMPLE_CREDIT_CODE, "示例市计量检定测试所", "南昌市", "法定计量检定机构", "张三", "0791-88888888", None],
+    "institutions": [EXAMPLE_CREDIT_CODE, "示例市计量检定测试所", "南昌市", "法定计量检定机构", "张三", "0791-88888888", None, None],
     "standards": ["[2024]赣量标示例证字第001号", "水表检定装置", "12023901", "社会公用", EXAMPLE_CREDIT_CODE, "力学",
                   "(0.01~80) m³/h", "U=0.2%, k=2", "南昌市市场监督管理局", date(2024, 3, 1), date(2028, 2, 29), "在用",
                   None, "水表", "JJG(赣) 999-2024", "否", None, None, None, None],
@@ -257,7 +262,7 @@ EXAMPLES: dict[str, list[Any]] = {
                     date(2024, 4, 1), None, "是", "否", None],
     "personnel": ["示例张三", EXAMPLE_CREDIT_CODE, date(2015, 7, 1), None, "示例注册-0001", "一级", "力学；热学",
                   date(2020, 1, 1), date(2024, 12, 31), None],
-    "catalog": ["S99", "示例计量器具", "示例二级名称", "V", "周期检定", "示例说明", date(2020, 1, 1), None],
+    "catalog": ["S99", "示例计量器具", "示例二级名称", "V", "周期检定", "示例说明", date(2020, 1, 1), "市级；县级", None],
     "plans": ["示例规划", "示例文件", date(2099, 1, 1), date(2099, 12, 31), None],
     "targets": ["示例规划", "social_public_standards", "南昌市", "≥", "300", None],
 }

@@ -247,7 +247,7 @@ class InstitutionHandler(SheetHandler):
         return _try(normalize_credit_code, data.get("credit_code"))
 
     def clean(self, data, current):
-        return clean_institution(data, partial=current is not None, refs=self.ctx.refs)
+        return clean_institution(data, partial=current is not None, refs=self.ctx.refs, current=current)
 
     def owner_probe(self, current):
         return Institution(id=current.id)

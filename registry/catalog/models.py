@@ -12,6 +12,9 @@ from registry.extensions import db
 SUPERVISION_MODES = ("P", "V", "P+V")
 MANDATORY_MODES = ("V", "P+V")
 VERIFICATION_FORMS = ("first_only", "periodic")
+# The administrative levels at which a social public standard may be expected for a line
+# (SAMR's 2022 guiding catalog assigns each item a level; its contents are data, not code).
+LINE_LEVELS = ("province", "city", "county")
 
 
 class CatalogVersion(TimestampMixin, VersionedMixin, WithdrawableMixin, db.Model):
@@ -51,8 +54,15 @@ class CatalogLine(TimestampMixin, VersionedMixin, WithdrawableMixin, db.Model):
     )
     scope_note: Mapped[str | None] = mapped_column(sa.Text)
     effective_from: Mapped[date | None] = mapped_column(sa.Date)
+    # Comma-separated LINE_LEVELS in their order; NULL: expected at every level.
+    levels: Mapped[str | None] = mapped_column(sa.String(40))
 
     catalog_version: Mapped[CatalogVersion] = relationship(back_populates="lines")
+
+    @property
+    def level_list(self) -> list[str]:
+        """The levels at which a standard is expected; empty: every level."""
+        return [level for level in (self.levels or "").split(",") if level]
 
     @property
     def is_mandatory(self) -> bool:

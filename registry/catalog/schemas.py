@@ -46,6 +46,8 @@ class CatalogLineSchema(RecordSchema):
     verification_form = fields.String(allow_none=True, validate=validate.OneOf(VERIFICATION_FORMS))
     scope_note = fields.String(allow_none=True)
     effective_from = fields.Date(allow_none=True)
+    levels = fields.Function(lambda line: line.level_list, metadata={
+        "description": "levels at which a standard is expected (province, city, county); empty: every level"})
 
 
 class CatalogLineCreateSchema(InputSchema):
@@ -56,6 +58,8 @@ class CatalogLineCreateSchema(InputSchema):
     verification_form = fields.String(allow_none=True, validate=validate.OneOf(VERIFICATION_FORMS))
     scope_note = Text(10000, allow_none=True)
     effective_from = fields.Date(allow_none=True)
+    levels = fields.Raw(allow_none=True, metadata={
+        "description": "province, city and/or county, as a list or a comma-separated string; empty: every level"})
 
 
 @every_field_optional

@@ -1,12 +1,13 @@
 """Catalog actions: versions and their lines (regulators and admins)."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sqlalchemy as sa
 
 from registry.auth.policy import ensure_can_write
-from registry.catalog.models import SUPERVISION_MODES, VERIFICATION_FORMS, CatalogLine, CatalogVersion
+from registry.catalog.models import LINE_LEVELS, SUPERVISION_MODES, VERIFICATION_FORMS, CatalogLine, CatalogVersion
 from registry.codes import to_halfwidth
 from registry.errors import Conflict, ValidationError
 from registry.extensions import db
@@ -14,7 +15,14 @@ from registry.fields import Cleaner, a_date, boolean, choice, number, optional_t
 from registry.services import apply_changes, audited_create, audited_update, ensure_unique
 
 VERSION_FIELDS = ("name", "source_document", "effective_from", "declared_line_count", "is_partial", "description")
-LINE_FIELDS = ("code", "name", "sub_name", "mode", "verification_form", "scope_note", "effective_from")
+LINE_FIELDS = ("code", "name", "sub_name", "mode", "verification_form", "scope_note", "effective_from", "levels")
+# How a level may be written: the code, the workbook's 省级/市级/县级, or the short name.
+LEVEL_SPELLINGS = {
+    "province": "province", "省级": "province", "省": "province",
+    "city": "city", "市级": "city", "市": "city", "设区市": "city",
+    "county": "county", "县级": "county", "县": "county",
+}
+_LEVEL_SEPARATORS = re.compile(r"[\s,，;；、/]+")
 
 
 def _count(value: Any) -> int:
@@ -58,6 +66,29 @@ def normalize_mode(value: Any) -> str:
     return choice(SUPERVISION_MODES)(text)
 
 
+def normalize_levels(value: Any) -> str | None:
+    """The levels at which a standard is expected for a line, stored as ``province,city,county`` (in that order).
+
+    Takes a list or a string separated like other multi-value cells; empty
+    (None, "", []) means every level and is stored as NULL.  An unknown
+    level is an error naming it.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        items = [item for item in _LEVEL_SEPARATORS.split(to_halfwidth(value).strip()) if item]
+    elif isinstance(value, (list, tuple)):
+        items = [to_halfwidth(str(item)).strip() for item in value if item is not None and str(item).strip()]
+    else:
+        raise ValidationError("应为层级列表 / must be a list of levels")
+    unknown = [item for item in items if LEVEL_SPELLINGS.get(item.lower()) is None]
+    if unknown:
+        raise ValidationError(f"未知的建标层级：{'、'.join(unknown)}，应为 省级/市级/县级 / unknown level "
+                              f"{', '.join(repr(u) for u in unknown)}: must be province, city or county")
+    chosen = {LEVEL_SPELLINGS[item.lower()] for item in items}
+    return ",".join(level for level in LINE_LEVELS if level in chosen) or None
+
+
 def clean_line(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
     c = Cleaner(data, required=("code", "name", "mode"), partial=partial)
     c.field("code", required_text(20))
@@ -67,6 +98,7 @@ def clean_line(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]
     c.field("verification_form", choice(VERIFICATION_FORMS, optional=True))
     c.field("scope_note", optional_text(5000))
     c.field("effective_from", a_date(optional=True))
+    c.field("levels", normalize_levels)
     return c.result("目录条目 catalog line")
 
 

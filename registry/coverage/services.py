@@ -16,6 +16,12 @@ Definitions (README, "Coverage"):
   are not withdrawn and already in effect;
 - a region is the province (every institution) or a region code with its
   direct children (a city and its counties);
+- levels (``catalog_lines.levels``) and service areas
+  (``institutions.serves_region_code``): the province counts every line,
+  covered anywhere in it; a city (or a county) counts the lines expected at
+  its level (no levels, or its level among them), covered by a standard whose
+  holder serves it: the holder is in it, or serves it or a region above it
+  (a provincial institute serving the province covers every city's lines);
 - targets come from plans (``plans``/``plan_targets``): on a date the plan
   in force is the one whose period holds it; where none does, the last plan
   whose deadline has passed, judged on its deadline.  A city is judged only
@@ -72,6 +78,7 @@ BASIS_PROVINCE_RATIO = "province_target"   # a city's ratio judged against the p
 BASIS_NO_CITY_TARGET = "no_city_target"    # a city's count without a target of its own: share, no verdict
 BASIS_PROVINCE_WIDE = "province_wide"      # counted for the province only
 BASIS_NO_TARGET = "no_target"              # no plan, or the plan sets no target for it
+COUNTED_ANY = "any"  # the province counts the lines expected at any level
 PLAN_IN_FORCE = "in_force"
 PLAN_DEADLINE_PASSED = "deadline_passed"
 UNPUBLISHED_STATUSES = ("planned", "drafting")
@@ -119,10 +126,17 @@ class RegionScope(_Serialisable):
     name_en: str | None
     level: str
     codes: tuple[str, ...] | None
+    # The regions whose holders' service area reaches it: itself and those above it.
+    served_by: tuple[str, ...] = ()
 
     @property
     def is_province(self) -> bool:
         return self.codes is None
+
+    @property
+    def counted_level(self) -> str:
+        """Which lines its coverage counts: ``any`` (the province) or its own level."""
+        return COUNTED_ANY if self.is_province else self.level
 
 
 @dataclass
@@ -135,6 +149,9 @@ class CatalogInfo(_Serialisable):
     loaded_line_count: int
     mandatory_line_count: int | None
     is_partial: bool
+    # The lines the coverage counted: ``any`` level (the province) or those expected at a region's level.
+    counted_level: str = "any"
+    counted_line_count: int | None = None
 
     def warnings(self) -> list[str]:
         if self.loaded_line_count < self.declared_line_count:
@@ -374,11 +391,19 @@ def resolve_region(code: str | None = None) -> RegionScope:
     if region is None:
         raise NotFound(f"未知的行政区划代码 / unknown region code: {code}", field="region")
     codes = None
+    served_by = [region.code]
     if code != province:
         codes = tuple(db.session.scalars(
             sa.select(Region.code).where(sa.or_(Region.code == code, Region.parent_code == code)).order_by(Region.code)
         ))
-    return RegionScope(code=region.code, name=region.name, name_en=region.name_en, level=region.level, codes=codes)
+        above = region
+        while above.parent_code and above.parent_code not in served_by:
+            served_by.append(above.parent_code)
+            above = db.session.get(Region, above.parent_code)
+            if above is None:
+                break
+    return RegionScope(code=region.code, name=region.name, name_en=region.name_en, level=region.level, codes=codes,
+                       served_by=tuple(served_by))
 
 
 def covering_statuses(override: Iterable[str] | None = None) -> tuple[str, ...]:
@@ -407,6 +432,21 @@ def _institution_clauses(scope: RegionScope) -> list[sa.ColumnElement[bool]]:
     return [I.withdrawn_at.is_(None), *_region_clauses(scope)]
 
 
+def _serving_clauses(scope: RegionScope) -> list[sa.ColumnElement[bool]]:
+    """Institutions whose standards cover lines in the region: in it, or serving it or a region above it."""
+    if scope.is_province:
+        return [I.withdrawn_at.is_(None)]
+    return [I.withdrawn_at.is_(None),
+            sa.or_(I.region_code.in_(scope.codes), I.serves_region_code.in_(scope.served_by))]
+
+
+def _level_clauses(level: str) -> tuple[sa.ColumnElement[bool], ...]:
+    """Lines expected at ``level``: no levels set (every level), or ``level`` among them."""
+    if level == COUNTED_ANY:
+        return ()
+    return (sa.or_(L.levels.is_(None), L.levels.contains(level)),)
+
+
 def _held_in(scope: RegionScope) -> sa.ColumnElement[bool]:
     """Held by a non-withdrawn institution in the region."""
     if scope.is_province:
@@ -416,10 +456,31 @@ def _held_in(scope: RegionScope) -> sa.ColumnElement[bool]:
     return S.institution_id.in_(sa.select(I.id).where(*_institution_clauses(scope)))
 
 
-def _children(scope: RegionScope) -> list[tuple[str, str]]:
-    return list(db.session.execute(
-        sa.select(Region.code, Region.name).where(Region.parent_code == scope.code).order_by(Region.code)
-    ))
+def _children_and_levels(scope: RegionScope) -> tuple[list[tuple[str, str]], list[str]]:
+    """The region's direct children (code, name) and their levels (``city`` for the province's)."""
+    rows = db.session.execute(
+        sa.select(Region.code, Region.name, Region.level).where(Region.parent_code == scope.code)
+        .order_by(Region.code)).all()
+    return [(code, name) for code, name, _ in rows], sorted({level for _, _, level in rows})
+
+
+def _child_line_clause(child: Any, levels: list[str]) -> sa.ColumnElement[bool]:
+    """Lines a child region counts: those expected at its level (or at every level)."""
+    return sa.or_(L.levels.is_(None), *(sa.and_(child.level == level, L.levels.contains(level)) for level in levels))
+
+
+def _serving_child(scope: RegionScope, child: Any, child_map: sa.Subquery) -> sa.ColumnElement[bool]:
+    """A holder serving the child region: in it (or its counties), or serving it or a region above it."""
+    in_child = sa.select(child_map.c.region_code).where(child_map.c.child_code == child.code).correlate(child)
+    return sa.or_(I.region_code.in_(in_child),
+                  I.serves_region_code == child.code, I.serves_region_code.in_(scope.served_by))
+
+
+def _children_catalog_info(version: CatalogVersion, as_of: date, levels: list[str]) -> CatalogInfo:
+    """The catalog a table of child regions used: the lines expected at the children's level."""
+    level = levels[0] if len(levels) == 1 else COUNTED_ANY
+    mandatory, counted = _line_counts(version.id, as_of, level)
+    return _catalog_info(version, mandatory, level=level, counted=counted)
 
 
 def _child_map(parent_code: str) -> sa.Subquery:
@@ -432,10 +493,10 @@ def _child_map(parent_code: str) -> sa.Subquery:
 
 # --------------------------------------------------------------------------- predicates (one definition each)
 
-def _line_clauses(version_id: Any, day: Any) -> tuple[sa.ColumnElement[bool], ...]:
-    """Lines counted on ``day``: V and P+V, not withdrawn, already in effect."""
+def _line_clauses(version_id: Any, day: Any, level: str = COUNTED_ANY) -> tuple[sa.ColumnElement[bool], ...]:
+    """Lines counted on ``day``: V and P+V, not withdrawn, already in effect (and expected at ``level``)."""
     return (L.catalog_version_id == version_id, L.mode.in_(MANDATORY_MODES), L.withdrawn_at.is_(None),
-            sa.or_(L.effective_from.is_(None), L.effective_from <= day))
+            sa.or_(L.effective_from.is_(None), L.effective_from <= day), *_level_clauses(level))
 
 
 def _covering_clauses(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
@@ -667,18 +728,40 @@ def _loaded_line_counts(version_ids: Iterable[int]) -> dict[int, int]:
     return {version_id: count for version_id, count in rows}
 
 
-def _catalog_info(version: CatalogVersion, mandatory: int | None, loaded: int | None = None) -> CatalogInfo:
+def _catalog_info(version: CatalogVersion, mandatory: int | None, loaded: int | None = None, *,
+                  level: str = COUNTED_ANY, counted: int | None = None) -> CatalogInfo:
     if loaded is None:
         loaded = _loaded_line_counts([version.id]).get(version.id, 0)
     return CatalogInfo(
         id=version.id, name=version.name, source_document=version.source_document,
         effective_from=version.effective_from, declared_line_count=version.declared_line_count,
         loaded_line_count=loaded, mandatory_line_count=mandatory, is_partial=bool(version.is_partial),
+        counted_level=level, counted_line_count=mandatory if counted is None else counted,
     )
 
 
-def _mandatory_line_count(version_id: int, as_of: date) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(L).where(*_line_clauses(version_id, as_of)))
+def _mandatory_line_count(version_id: int, as_of: date, level: str = COUNTED_ANY) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(L)
+                             .where(*_line_clauses(version_id, as_of, level)))
+
+
+def _line_counts(version_id: int, as_of: date, level: str) -> tuple[int, int]:
+    """The mandatory lines on ``as_of``, and those of them expected at ``level``: one query."""
+    expected = _level_clauses(level)
+    mandatory, counted = db.session.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.case((sa.and_(*expected), 1))) if expected else sa.func.count())
+        .select_from(L).where(*_line_clauses(version_id, as_of))).one()
+    return mandatory, counted
+
+
+def _scope_catalog_info(version: CatalogVersion, as_of: date, scope: RegionScope,
+                        counted: int | None = None) -> CatalogInfo:
+    """The catalog a region's coverage used: every mandatory line, and those it counted (at its level)."""
+    level = scope.counted_level
+    mandatory = _mandatory_line_count(version.id, as_of)
+    if counted is None:
+        counted = mandatory if level == COUNTED_ANY else _mandatory_line_count(version.id, as_of, level)
+    return _catalog_info(version, mandatory, level=level, counted=counted)
 
 
 def _no_catalog_warning(as_of: date) -> str:
@@ -689,9 +772,11 @@ def _no_catalog_warning(as_of: date) -> str:
 # --------------------------------------------------------------------------- single region, single date
 
 def _coverage_counts(version_id: int, as_of: date, scope: RegionScope, statuses: tuple[str, ...]) -> tuple[int, int]:
-    covered = _line_covered(as_of, statuses, *_institution_clauses(scope))
+    """The lines the region counts (at its level) and those covered by a holder serving it."""
+    covered = _line_covered(as_of, statuses, *_serving_clauses(scope))
     total, hits = db.session.execute(
-        sa.select(sa.func.count(L.id), sa.func.count(sa.case((covered, 1)))).where(*_line_clauses(version_id, as_of))
+        sa.select(sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
+        .where(*_line_clauses(version_id, as_of, scope.counted_level))
     ).one()
     return total, hits
 
@@ -785,7 +870,7 @@ def coverage_report(as_of: date, region: str | None = None, *,
     if version is None:
         warnings.append(_no_catalog_warning(as_of))
     else:
-        catalog = _catalog_info(version, total)
+        catalog = _scope_catalog_info(version, as_of, scope, total if COVERAGE in counted else None)
         warnings.extend(catalog.warnings())
     at_deadline = None
     if status == PLAN_DEADLINE_PASSED:
@@ -818,7 +903,7 @@ def undated_status_count(scope: RegionScope, statuses: tuple[str, ...]) -> int:
 # --------------------------------------------------------------------------- by child region
 
 def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: date, scope: RegionScope,
-                        codes: list[str], statuses: tuple[str, ...]
+                        codes: list[str], levels: list[str], statuses: tuple[str, ...]
                         ) -> tuple[dict[str, dict[str, _Measure]], CatalogVersion | None, int]:
     """The measures of ``keys`` for each child region in ``codes``: one GROUP BY query per indicator."""
     registry_keys = {d.key for d in definitions if _origin(d) == "registry"} & keys
@@ -860,17 +945,19 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
                 per_region[code][COVERAGE] = _Measure(0, 0, ratio=True)
         else:
             child = aliased(Region, name="child")
-            covered = _line_covered(as_of, statuses, I.withdrawn_at.is_(None),
-                                    child_map.c.region_code == I.region_code, child_map.c.child_code == child.code)
+            covered = _line_covered(as_of, statuses, I.withdrawn_at.is_(None), _serving_child(scope, child, child_map))
             rows = db.session.execute(
                 sa.select(child.code, sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
                 .select_from(L).join(child, sa.true())
-                .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of)).group_by(child.code)
+                .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of),
+                       _child_line_clause(child, levels)).group_by(child.code)
             )
+            # Every child has a row unless no line is counted at all.
             counts = {code: (lines, hits) for code, lines, hits in rows}
-            total = _mandatory_line_count(version.id, as_of)
             for code in codes:
-                per_region[code][COVERAGE] = _Measure(counts.get(code, (total, 0))[1], total, ratio=True)
+                lines, hits = counts.get(code, (0, 0))
+                total = max(total, lines)
+                per_region[code][COVERAGE] = _Measure(hits, lines, ratio=True)
 
     for (code, key), measure in _recorded_measures(recorded_keys, as_of, codes).items():
         per_region[code][key] = measure
@@ -888,25 +975,25 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
     covering = covering_statuses(statuses)
     definitions = _definitions()
     warnings = _definition_warnings(definitions)
-    children = _children(scope)
+    children, levels = _children_and_levels(scope)
     codes = [code for code, _ in children]
     book = plan_book()
     plan, status = book.for_day(as_of)
     judgements = {code: _judgements(definitions, book, as_of, code)[2] for code in codes}
     counted = {d.key for d in definitions if d.key not in PROVINCE_WIDE_KEYS}
 
-    per_region, version, total = _by_region_measures(definitions, counted, as_of, scope, codes, covering)
+    per_region, version, total = _by_region_measures(definitions, counted, as_of, scope, codes, levels, covering)
     catalog = None
     if version is None:
         warnings.append(_no_catalog_warning(as_of))
     else:
-        catalog = _catalog_info(version, total)
+        catalog = _children_catalog_info(version, as_of, levels)
         warnings.extend(catalog.warnings())
     at_deadline: dict[str, dict[str, _Measure]] = {code: {} for code in codes}
     if status == PLAN_DEADLINE_PASSED:
         judged = {key for code in codes for key, (target, _) in judgements[code].items() if target is not None}
         if judged:
-            at_deadline = _by_region_measures(definitions, judged, plan.deadline, scope, codes, covering)[0]
+            at_deadline = _by_region_measures(definitions, judged, plan.deadline, scope, codes, levels, covering)[0]
     shared = {key for code in codes for key, (_, basis) in judgements[code].items() if basis == BASIS_NO_CITY_TARGET}
     province = _region_measures(definitions, shared, as_of, resolve_region(None), covering)[0] if shared else None
 
@@ -928,7 +1015,7 @@ def coverage_gaps(as_of: date, region: str | None = None, *, statuses: Iterable[
     scope = resolve_region(region)
     covering = covering_statuses(statuses)
     version = catalog_in_force(as_of)
-    children = _children(scope)
+    children, levels = _children_and_levels(scope)
     if version is None:
         return GapList(as_of=as_of, region=scope.code, region_name=scope.name, catalog=None,
                        mandatory_line_count=0, uncovered_count=0, uncovered=[],
@@ -936,28 +1023,29 @@ def coverage_gaps(as_of: date, region: str | None = None, *, statuses: Iterable[
                                   for code, name in children],
                        warnings=[_no_catalog_warning(as_of)])
     line_columns = (L.id, L.code, L.name, L.sub_name, L.mode)
-    total = _mandatory_line_count(version.id, as_of)
+    level = scope.counted_level
+    total = _mandatory_line_count(version.id, as_of, level)
     uncovered = [_line_ref(row) for row in db.session.execute(
         sa.select(*line_columns)
-        .where(*_line_clauses(version.id, as_of),
-               _probe(_line_covered(as_of, covering, *_institution_clauses(scope))) == 0)
+        .where(*_line_clauses(version.id, as_of, level),
+               _probe(_line_covered(as_of, covering, *_serving_clauses(scope))) == 0)
         .order_by(L.code, L.id)
     )]
 
     child = aliased(Region, name="child")
     child_map = _child_map(scope.code)
-    in_child = _line_covered(as_of, covering, I.withdrawn_at.is_(None), child_map.c.region_code == I.region_code,
-                             child_map.c.child_code == child.code)
+    in_child = _line_covered(as_of, covering, I.withdrawn_at.is_(None), _serving_child(scope, child, child_map))
     pairs = db.session.execute(
         sa.select(child.code.label("region"), *line_columns).select_from(L).join(child, sa.true())
-        .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of), _probe(in_child) == 0)
+        .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of),
+               _child_line_clause(child, levels), _probe(in_child) == 0)
         .order_by(child.code, L.code, L.id)
     ).all()
     by_child: dict[str, list[LineRef]] = {code: [] for code, _ in children}
     for row in pairs:
         by_child[row.region].append(_line_ref(row))
 
-    catalog = _catalog_info(version, total)
+    catalog = _scope_catalog_info(version, as_of, scope, total)
     return GapList(
         as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog, mandatory_line_count=total,
         uncovered_count=len(uncovered), uncovered=uncovered,

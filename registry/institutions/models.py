@@ -30,11 +30,14 @@ class Institution(TimestampMixin, VersionedMixin, WithdrawableMixin, DemoMixin, 
     credit_code: Mapped[str] = mapped_column(sa.String(18), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    # The region it serves when wider than its own (a provincial institute: the province); NULL: its own.
+    serves_region_code: Mapped[str | None] = mapped_column(sa.ForeignKey("regions.code"))
     kind: Mapped[str] = mapped_column(enum_column(INSTITUTION_KINDS, "institution_kind"), index=True)
     contact: Mapped[str | None] = mapped_column(sa.String(100))
     phone: Mapped[str | None] = mapped_column(sa.String(50))
 
-    region: Mapped[Region] = relationship()
+    region: Mapped[Region] = relationship(foreign_keys=[region_code])
+    serves_region: Mapped[Region | None] = relationship(foreign_keys=[serves_region_code])
 
     def __repr__(self) -> str:
         return f"<Institution {self.credit_code} {self.name}>"

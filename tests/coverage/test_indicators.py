@@ -123,6 +123,7 @@ def test_catalog_is_reported_with_a_warning_when_short_or_partial(catalog, nanch
     assert report["catalog"] == {
         "id": catalog.id, "name": catalog.name, "source_document": "test", "effective_from": "2021-01-01",
         "declared_line_count": 5, "loaded_line_count": 2, "mandatory_line_count": 1, "is_partial": False,
+        "counted_level": "any", "counted_line_count": 1,
     }
     assert len(report["warnings"]) == 1 and "2" in report["warnings"][0] and "5" in report["warnings"][0]
     assert "条" in report["warnings"][0] and "declared" in report["warnings"][0]
