@@ -140,3 +140,38 @@ def test_plans_migration_carries_targets_over_and_back(scratch_app):
                 ("social_public_standards", ">=", 1800.0, None, "2025-12-31")]
             assert "plans" not in sa.inspect(conn).get_table_names()
         downgrade(revision="base")
+
+
+def test_levels_and_service_areas_migration_keeps_lines_and_institutions_as_they_were(scratch_app):
+    """e7b3d1a9c425: existing lines are expected at every level (NULL), existing institutions serve their own region."""
+    with scratch_app.app_context():
+        upgrade(revision="c4d8e2a7f910")
+        stamp = {"t": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO regions (code, name, level, parent_code, table_version) VALUES "
+                                 "('360000', '江西省', 'province', NULL, 't'), ('360100', '南昌市', 'city', '360000', 't')"))
+            conn.execute(sa.text(
+                "INSERT INTO institutions (id, credit_code, name, region_code, kind, is_demo, created_at, updated_at, "
+                "version) VALUES (7, '12360100MB0000000X', '南昌所', '360100', 'legal_metrology', false, :t, :t, 1)"),
+                stamp)
+            conn.execute(sa.text(
+                "INSERT INTO catalog_versions (id, name, source_document, effective_from, declared_line_count, "
+                "is_partial, created_at, updated_at, version) VALUES (3, '目录', 'doc', :d, 1, false, :t, :t, 1)"),
+                {**stamp, "d": date(2020, 1, 1)})
+            conn.execute(sa.text(
+                "INSERT INTO catalog_lines (id, catalog_version_id, code, name, mode, created_at, updated_at, version) "
+                "VALUES (5, 3, '1', '衡器', 'V', :t, :t, 1)"), stamp)
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id, name, levels FROM catalog_lines")).one() == (5, "衡器", None)
+            assert conn.execute(sa.text("SELECT id, region_code, serves_region_code FROM institutions")).one() == (
+                7, "360100", None)
+            conn.execute(sa.text("UPDATE institutions SET serves_region_code = '360000' WHERE id = 7"))
+            conn.execute(sa.text("UPDATE catalog_lines SET levels = 'city' WHERE id = 5"))
+            conn.commit()
+        downgrade(revision="c4d8e2a7f910")
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id, name FROM catalog_lines")).one() == (5, "衡器")
+            assert conn.execute(sa.text("SELECT id, region_code FROM institutions")).one() == (7, "360100")
+            assert "levels" not in {c["name"] for c in sa.inspect(conn).get_columns("catalog_lines")}
+        downgrade(revision="base")
