@@ -144,12 +144,23 @@ def _indicator_rows(indicators: list[dict]) -> list[list[str]]:
              _fraction(item)] for item in indicators]
 
 
+# The lines a report counted, by level: the province counts every line, a city its own level's.
+COUNTED_LEVELS = {"any": ("各层级", "any"), "province": ("省级", "province"), "city": ("市级", "city"),
+                  "county": ("县级", "county")}
+
+
 def _catalog_line(catalog: dict | None) -> str:
     if catalog is None:
         return "目录 Catalog: —"
     mandatory = "" if catalog["mandatory_line_count"] is None else f", {catalog['mandatory_line_count']} 强检 mandatory"
-    return (f"目录 Catalog: {catalog['name']} (#{catalog['id']}, 生效 effective {catalog['effective_from']}; "
+    line = (f"目录 Catalog: {catalog['name']} (#{catalog['id']}, 生效 effective {catalog['effective_from']}; "
             f"{catalog['loaded_line_count']}/{catalog['declared_line_count']} 条 lines loaded{mandatory})")
+    if catalog.get("counted_line_count") is None:
+        return line
+    level = catalog.get("counted_level", "any")
+    zh, en = COUNTED_LEVELS.get(level, (level, level))
+    return (f"{line}\n计入 Counted: {zh}应建标的条目 lines expected at {en} level "
+            f"({catalog['counted_line_count']} of {catalog['mandatory_line_count']})")
 
 
 def _plan_line(plan: dict | None) -> str:

@@ -15,7 +15,7 @@ from registry.institutions.services import SELF_SERVICE_FIELDS
 from registry.record_pages import label, label_choices
 from registry.reference.models import Region
 
-SERVICE_FIELDS = ("credit_code", "name", "region_code", "kind", "contact", "phone")
+SERVICE_FIELDS = ("credit_code", "name", "region_code", "serves_region_code", "kind", "contact", "phone")
 
 
 class InstitutionForm(FlaskForm):
@@ -23,6 +23,8 @@ class InstitutionForm(FlaskForm):
                               description=_l("18 位，GB 32100"))
     name = StringField(_l("机构名称"), validators=[DataRequired(), Length(max=200)])
     region_code = SelectField(_l("地区"), validators=[InputRequired()])
+    serves_region_code = SelectField(_l("服务区域"), validators=[Optional()],
+                                     description=_l("留空为本机构所属地区；省级机构选全省"))
     kind = SelectField(_l("机构类型"), validators=[InputRequired()])
     contact = StringField(_l("联系人"), validators=[Optional(), Length(max=100)])
     phone = StringField(_l("电话"), validators=[Optional(), Length(max=50)])
@@ -37,11 +39,13 @@ class InstitutionForm(FlaskForm):
                     delattr(self, name)
             return
         self.kind.choices = label_choices(INSTITUTION_KIND_LABELS)
-        self.region_code.choices = [("", "—")] + [
+        regions = [
             (code, ("　" * {"province": 0, "city": 1}.get(level, 2)) + label((name, name_en or name)))
             for code, name, name_en, level in db.session.execute(
                 sa.select(Region.code, Region.name, Region.name_en, Region.level).order_by(Region.code))
         ]
+        self.region_code.choices = [("", "—")] + regions
+        self.serves_region_code.choices = [("", _l("本机构所属地区"))] + regions
 
     def service_data(self) -> dict[str, Any]:
         data = {}

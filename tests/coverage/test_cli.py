@@ -128,3 +128,13 @@ def test_bad_input_is_a_plain_error(runner, args, code, message):
     assert result.exit_code == code
     assert message in result.output
     assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_table_says_which_lines_it_counted(runner, records):
+    records["uncovered"].levels = "province"
+    factories.db.session.flush()
+    city = runner.invoke(args=["coverage", "--region", "360100", "--as-of", "2025-06-30"]).output
+    assert "计入 Counted: 市级应建标的条目 lines expected at city level (1 of 2)" in city
+    assert "1/1" in city  # the province's line is not the city's
+    province = runner.invoke(args=["coverage", "--as-of", "2025-06-30"]).output
+    assert "lines expected at any level (2 of 2)" in province

@@ -258,3 +258,20 @@ def test_the_expiring_list_takes_one_institution(client, users, auth, province):
     html = client.get(f"/dashboard/expiring?as_of={AS_OF}&institution_id={users.other_institution.id}")
     table = section(html.get_data(as_text=True), "expiring-table")
     assert province.other_soon.certificate_no in table and province.own_soon.certificate_no not in table
+
+
+@pytest.mark.parametrize("lang, province_text, city_text", [
+    ("zh", "计入：各层级应建标的条目（4 / 4 条）", "计入：市级应建标的条目（3 / 4 条）"),
+    ("en", "counted: lines expected at any level (4 of 4)", "counted: lines expected at city level (3 of 4)"),
+])
+def test_the_dashboard_says_which_lines_it_counted(client, users, auth, province, session, lang, province_text,
+                                                   city_text):
+    from registry.catalog.models import CatalogLine
+
+    session.query(CatalogLine).filter(CatalogLine.code == "LD").update({"levels": "province"})
+    session.commit()
+    auth.login_session(users.regulator)
+    if lang == "en":
+        client.get("/lang/en")
+    assert province_text in client.get(f"/dashboard?as_of={AS_OF}").get_data(as_text=True)
+    assert city_text in client.get(f"/dashboard?as_of={AS_OF}&region=360400").get_data(as_text=True)
