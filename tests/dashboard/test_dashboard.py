@@ -262,7 +262,7 @@ def test_the_expiring_list_takes_one_institution(client, users, auth, province):
 
 @pytest.mark.parametrize("lang, province_text, city_text", [
     ("zh", "计入：各层级应建标的条目（4 / 4 条）", "计入：市级应建标的条目（3 / 4 条）"),
-    ("en", "counted: lines expected at any level (4 of 4)", "counted: lines expected at city level (3 of 4)"),
+    ("en", "Counted: lines expected at any level (4 of 4)", "Counted: lines expected at city level (3 of 4)"),
 ])
 def test_the_dashboard_says_which_lines_it_counted(client, users, auth, province, session, lang, province_text,
                                                    city_text):
