@@ -1,6 +1,6 @@
 """Time the dashboard and the coverage API with and without the report cache.
 
-    python -m bench.dashboard [--database-url URL] [--runs 15]
+    python -m bench.dashboard [--database-url URL] [--runs 15] [--smoke]
 
 Without ``--database-url`` it migrates a temporary SQLite file and loads the
 demo province into it (about 4,000 standards; ``registry seed --demo``).  With
@@ -125,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="a seeded registry database (default: a temporary SQLite demo)")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--smoke", action="store_true", help="CI: 2 requests each (the benchmark still runs)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.runs = 2
 
     tmp = None
     try:
