@@ -4,7 +4,7 @@ Every function reads only: it takes the date (``as_of``) and a region code,
 counts in SQL aggregates, and returns a dataclass whose ``to_dict()`` is the
 JSON body the CLI prints and the API returns.
 
-Definitions (README, "Coverage"):
+Definitions (docs/coverage.md):
 
 - a standard *covers* a catalog line on a date when it is a social public
   standard (社会公用计量标准), not withdrawn, held by a non-withdrawn
