@@ -8,7 +8,6 @@ so a new list is checked without touching this file; a new page route fails
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import date
 from types import SimpleNamespace
 
@@ -18,25 +17,12 @@ import sqlalchemy as sa
 from registry.extensions import db
 from registry.imports.models import ImportRun
 from tests import factories
+from tests.statements import counted
 
 ROWS = 30  # more than the smallest page of every list, fewer than the largest
 CITIES = ("360100", "360200", "360300", "360400", "360500", "360600", "360700", "360800", "360900", "361000",
           "361100")
 ROLES = ("admin", "institution")
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 @pytest.fixture

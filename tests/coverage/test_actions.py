@@ -1,11 +1,9 @@
 """What a regulator acts on: gaps, single points of failure, forecast, by city, expiring certificates."""
 from __future__ import annotations
 
-import contextlib
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 
 from registry.dates import EARLIEST, LATEST, DateOutOfRange, add_months, month_end, month_ends_after
 from registry.coverage.services import (
@@ -21,23 +19,10 @@ from registry.extensions import db
 from registry.reference.models import Region
 from tests import factories
 from tests.coverage.support import AS_OF, DAY
+from tests.statements import counted as counted_queries
 
 CITIES = ["360100", "360200", "360300", "360400", "360500", "360600", "360700", "360800", "360900", "361000",
           "361100"]
-
-
-@contextlib.contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

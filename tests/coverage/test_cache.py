@@ -13,28 +13,15 @@ from flask_caching.backends.simplecache import SimpleCache
 
 from registry.coverage import cache as coverage_cache
 from registry.coverage import services
-from registry.extensions import cache, db
+from registry.extensions import cache
 from registry.standards.services import register_standard
 from tests import factories
+from tests.statements import counted as statements
 
 AS_OF = date(2025, 6, 30)
 # Tables only a coverage computation reads (the login, the layout and the version look-up read others).
 COVERAGE_TABLES = ("measurement_standards", "catalog_lines", "catalog_versions", "persons", "regulations",
                    "recorded_values", "indicators")
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def coverage_queries(seen: list[str]) -> list[str]:

@@ -1,35 +1,20 @@
 """The dashboard and the institution home make the same number of SQL statements whatever the data size."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 
 from registry.extensions import db
 from tests import factories
 from tests.dashboard.conftest import AS_OF
+from tests.statements import counted
 
 CITIES = ("360100", "360200", "360300", "360400", "360500", "360600", "360700", "360800", "360900", "361000",
           "361100")
 # Generous but fixed: the dashboard calls six coverage services, each a handful of aggregate queries
 # (about 55 statements in all, counting the login and layout ones).
 BOUND = 75
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _grow(lines, per_city: int) -> None:
