@@ -28,6 +28,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import sqlalchemy as sa
 
+from bench import refuse_unless_bench
+
 ANCHOR = date(2026, 11, 1)
 CITIES = ("360100", "360200", "360300", "360400", "360500", "360600", "360700", "360800", "360900", "361000",
           "361100")
@@ -417,9 +419,7 @@ def main(argv: list[str] | None = None) -> int:
         url = sa.engine.make_url(args.database_url)
         if url.get_backend_name() != "postgresql":
             parser.error("--database-url must be a PostgreSQL URL (SQLite uses a temporary file)")
-        if "bench" not in (url.database or "") and not args.force:
-            parser.error(f"refusing to drop the public schema of {url.database!r}: its name lacks 'bench' "
-                         "(use --force)")
+        refuse_unless_bench(parser, args.database_url, args.force)
     if args.reuse and len(sizes) > 1:
         parser.error("--reuse takes one size")
     results = []

@@ -38,6 +38,8 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from bench import refuse_unless_bench, reset_database
+
 GOALS = {"import / floor": 3.0, "CLI import / floor": 3.0, "reimport / import": 1.0, "export / dump": 1.5}
 CITIES = ["360100", "360200", "360300", "360400", "360500", "360600", "360700", "360800", "360900", "361000",
           "361100"]
@@ -112,23 +114,12 @@ def _app(url: str):
 
 def step_fresh(url: str) -> dict:
     """Empty the database, migrate it and load the reference data (not timed)."""
-    import sqlalchemy as sa
-    from flask_migrate import upgrade
-
     from registry.extensions import db
     from registry.seed.reference import load_reference_data
 
     app = _app(url)
+    reset_database(app)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-                conn.exec_driver_sql("CREATE SCHEMA public")
-        else:
-            db.metadata.drop_all(db.engine)
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
         load_reference_data(plan_start=app.config["PLAN_START_DATE"])
         db.session.commit()
     return {}
@@ -329,12 +320,7 @@ def _main() -> Path | None:
     args = parser.parse_args()
     if args.smoke:
         args.rows, args.runs = 2000, 1
-    if args.database_url:
-        import sqlalchemy as sa
-
-        name = sa.engine.make_url(args.database_url).database or ""
-        if "bench" not in name and not args.force:
-            parser.error(f"refusing to drop the public schema of {name!r}: its name lacks 'bench' (use --force)")
+    refuse_unless_bench(parser, args.database_url, args.force)
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-imports-"))
     workdir.mkdir(parents=True, exist_ok=True)

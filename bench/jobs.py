@@ -1,6 +1,6 @@
 """What the job queue's lease costs an import: the same workbook inline and as a worker runs it.
 
-    python -m bench.jobs [--rows 20000] [--runs 3] [--database-url URL] [--smoke]
+    python -m bench.jobs [--rows 20000] [--runs 3] [--database-url URL] [--force] [--smoke]
 
 Each run imports a fresh standards sheet (new certificate numbers) twice,
 in alternating order: **inline**, as a request runs a small upload
@@ -23,6 +23,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bench import refuse_unless_bench, reset_database
+
 
 def _app(url: str, workdir: Path):
     from config import TestingConfig
@@ -38,25 +40,12 @@ def _app(url: str, workdir: Path):
 
 def _fresh(app) -> str:
     """Migrate an empty database, load the reference data, add the institution the sheets name."""
-    import sqlalchemy as sa
-    from flask_migrate import upgrade
-
     from registry.extensions import db
     from registry.seed.reference import load_reference_data
     from tests import factories
 
+    reset_database(app)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            if not any(word in (db.engine.url.database or "") for word in ("bench", "test")):
-                raise SystemExit("refusing to reset a PostgreSQL database whose name has neither 'bench' nor 'test'")
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-                conn.exec_driver_sql("CREATE SCHEMA public")
-        else:
-            db.metadata.drop_all(db.engine)
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
-        upgrade()
         load_reference_data(plan_start=app.config["PLAN_START_DATE"])
         holder = factories.institution().credit_code
         db.session.commit()
@@ -136,8 +125,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--force", action="store_true", help="allow a PostgreSQL database whose name lacks 'bench'")
     parser.add_argument("--smoke", action="store_true", help="CI: 300 rows, one run (the benchmark still runs)")
     args = parser.parse_args()
+    refuse_unless_bench(parser, args.database_url, args.force)
     if args.smoke:
         args.rows, args.runs = 300, 1
 

@@ -40,7 +40,6 @@ import secrets
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,8 @@ from pathlib import Path
 from typing import Callable
 
 import sqlalchemy as sa
+
+from bench import refuse_unless_bench
 
 ROOT = Path(__file__).resolve().parent.parent
 GOALS = {  # endpoint -> p50 goal in ms at 100,000 standards
@@ -362,9 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         url = sa.engine.make_url(args.database_url)
         if url.get_backend_name() != "postgresql":
             parser.error("--database-url must be a PostgreSQL URL (SQLite uses a temporary file)")
-        if "bench" not in (url.database or "") and not args.force:
-            parser.error(f"refusing to drop the public schema of {url.database!r}: its name lacks 'bench' "
-                         "(use --force)")
+        refuse_unless_bench(parser, args.database_url, args.force)
     elif args.reuse:
         parser.error("--reuse needs --database-url")
 

@@ -33,6 +33,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bench import refuse_unless_bench
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -107,12 +109,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.workers, args.clients = 2, 4
-    if args.database_url and not args.force:
-        import sqlalchemy as sa
-
-        name = sa.engine.make_url(args.database_url).database or ""
-        if "bench" not in name:
-            parser.error(f"refusing to drop the public schema of {name!r}: its name lacks 'bench' (use --force)")
+    refuse_unless_bench(parser, args.database_url, args.force)
     with tempfile.TemporaryDirectory(prefix="bench-writers-") as tmp:
         instance = Path(tmp)
         url = args.database_url or f"sqlite:///{instance / 'registry.db'}"
