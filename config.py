@@ -144,6 +144,24 @@ class Config:
     JOBS_WORKERS = _env_int("JOBS_WORKERS", 1)
     # Run each job at once in the process that queues it (debugging; no worker needed).
     JOBS_IMMEDIATE = _env_bool("JOBS_IMMEDIATE", False)
+    # Reminders (`registry reminders run`): e-mail over SMTP when SMTP_HOST is set, else each message is
+    # written as a .eml file to MAIL_OUTBOX_DIR (development).  Links in messages start with PUBLIC_BASE_URL.
+    SMTP_HOST = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT = _env_int("SMTP_PORT", 25)
+    SMTP_USER = os.environ.get("SMTP_USER") or None
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD") or None
+    SMTP_STARTTLS = _env_bool("SMTP_STARTTLS", False)
+    SMTP_TIMEOUT = _env_int("SMTP_TIMEOUT", 20)
+    MAIL_FROM = os.environ.get("MAIL_FROM", "registry@localhost")
+    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR") or str(INSTANCE_DIR / "outbox")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Months before a certificate's apply-by date at which its holder is reminded (and once it has passed).
+    REMINDER_APPLY_BY_MONTHS = _env_tuple("REMINDER_APPLY_BY_MONTHS", ("12", "9", "6", "3"))
+    # A failed e-mail is tried again after REMINDER_RETRY_SECONDS × 2^(tries − 1), at most this many tries.
+    REMINDER_MAX_ATTEMPTS = _env_int("REMINDER_MAX_ATTEMPTS", 5)
+    REMINDER_RETRY_SECONDS = _env_int("REMINDER_RETRY_SECONDS", 300)
+    # A runner holds an e-mail it is sending this long; one that died gives it up when the time is over.
+    REMINDER_CLAIM_SECONDS = _env_int("REMINDER_CLAIM_SECONDS", 300)
     # Login throttling (Flask-Limiter syntax), per account and per remote address.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "0600) while the registry runs."),
     "worker": ("registry.jobs:worker_command", "Run background jobs (big imports, clean-up) until stopped."),
     "imports": ("registry.imports.cli:imports_group", "Import runs and their stored uploads (imports purge)."),
+    "reminders": ("registry.reminders.cli:reminders_group", "Record and send reminders that are due (reminders run)."),
     "restore": ("registry.backup:restore_command", "Restore a backup made by `registry backup` into the database "
                 "of DATABASE_URL."),
 }
@@ -45,7 +46,8 @@ def _load(name: str) -> click.Command:
 
 
 # Commands that need neither the pages nor the API: their app is built without them (``create_app(web=False)``).
-DATA_COMMANDS = frozenset({"db", "seed", "users", "coverage", "import", "export", "template", "backup", "restore"})
+DATA_COMMANDS = frozenset({"db", "seed", "users", "coverage", "import", "export", "template", "backup", "restore",
+                           "reminders"})
 
 
 def _create_app() -> "Flask":

@@ -8,6 +8,7 @@ from registry.institutions.models import Institution
 from registry.personnel.models import Person
 from registry.reference.models import Discipline, ReferenceDataset, Region
 from registry.regulations.models import Regulation
+from registry.reminders.models import Reminder, ReminderSettings
 from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
 
 __all__ = [
@@ -27,6 +28,8 @@ __all__ = [
     "ReferenceDataset",
     "Region",
     "Regulation",
+    "Reminder",
+    "ReminderSettings",
     "User",
     "standard_catalog_lines",
     "standard_regulations",

@@ -35,6 +35,7 @@ def _testing_config(tmp_path_factory) -> config.TestingConfig:
         path = tmp_path_factory.mktemp("db") / "registry-test.db"
         testing.SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
     testing.IMPORT_STORAGE_DIR = str(tmp_path_factory.mktemp("imports"))
+    testing.MAIL_OUTBOX_DIR = str(tmp_path_factory.mktemp("outbox"))
     return testing
 
 

@@ -198,6 +198,8 @@ NOT_LISTS = {
     "/catalog/<id:version_id>/lines/new",
     "/imports/<int:run_id>", "/imports/<int:run_id>/errors.xlsx", "/exports/<dataset>.xlsx",
     "/admin/users/new", "/admin/users/<int:user_id>",
+    "/inbox", "/admin/reminders",  # their own query-count test (tests/reminders/test_pages.py)
+    "/inbox/settings",
 }
 
 
