@@ -162,6 +162,8 @@ class Config:
     REMINDER_RETRY_SECONDS = _env_int("REMINDER_RETRY_SECONDS", 300)
     # A runner holds an e-mail it is sending this long; one that died gives it up when the time is over.
     REMINDER_CLAIM_SECONDS = _env_int("REMINDER_CLAIM_SECONDS", 300)
+    # `registry worker` runs the reminders every ten minutes; false leaves them to cron.
+    REMINDERS_IN_WORKER = _env_bool("REMINDERS_IN_WORKER", True)
     # Login throttling (Flask-Limiter syntax), per account and per remote address.
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "20 per minute")
@@ -210,6 +212,8 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "test-only-" + secrets.token_hex(8)
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+    # Workers started by the tests leave reminders alone (tests/reminders calls the job itself).
+    REMINDERS_IN_WORKER = False
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = True

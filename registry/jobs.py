@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 # Modules declaring jobs; imported when an app builds its queue.
-TASK_MODULES = ("registry.imports.tasks",)
+TASK_MODULES = ("registry.imports.tasks", "registry.reminders.tasks")
 
 # Jobs declared by the task modules: (function, periodic schedule or None, Huey options).
 _DECLARED: list[tuple[Callable, dict | None, dict]] = []

@@ -196,3 +196,17 @@ def test_the_cli_runs_as_on_another_day(app, users, province, runner, monkeypatc
     assert "recorded 0 inbox message(s) and 0 e-mail(s); sent 0" in again.output
     bad = runner.invoke(args=["reminders", "run", "--today", "9999-12-31"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_the_worker_job_runs_the_reminders_unless_left_to_cron(app, users, province, monkeypatch, tmp_path):
+    from registry.reminders.tasks import run_reminders_job
+
+    monkeypatch.setitem(app.config, "SMTP_HOST", None)
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path))
+    monkeypatch.setattr(services, "utcnow", lambda: NOW)
+    monkeypatch.setitem(app.config, "REMINDERS_IN_WORKER", False)
+    run_reminders_job()
+    assert _rows() == []
+    monkeypatch.setitem(app.config, "REMINDERS_IN_WORKER", True)
+    run_reminders_job()
+    assert [(r.channel, r.threshold, r.status) for r in _rows()] == [("inbox", "12m", "sent"), ("email", "12m", "sent")]
