@@ -162,6 +162,15 @@ class Config:
     REMINDER_RETRY_SECONDS = _env_int("REMINDER_RETRY_SECONDS", 300)
     # A runner holds an e-mail it is sending this long; one that died gives it up when the time is over.
     REMINDER_CLAIM_SECONDS = _env_int("REMINDER_CLAIM_SECONDS", 300)
+    # Documents (registry.documents): a folder (several servers mount it) or an S3-compatible bucket via boto3.
+    DOCUMENT_STORAGE = os.environ.get("DOCUMENT_STORAGE", "local")
+    DOCUMENT_DIR = os.environ.get("DOCUMENT_DIR") or str(INSTANCE_DIR / "documents")
+    DOCUMENT_MAX_BYTES = _env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+    S3_BUCKET = os.environ.get("S3_BUCKET") or None
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
+    S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID") or None
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY") or None
     # `registry worker` runs the reminders every ten minutes; false leaves them to cron.
     REMINDERS_IN_WORKER = _env_bool("REMINDERS_IN_WORKER", True)
     # Login throttling (Flask-Limiter syntax), per account and per remote address.
