@@ -444,3 +444,20 @@ def clear_cache_command() -> None:
     """清除报表缓存 — drop every cached report (after a restore or a change made without an audit row)."""
     _cache().clear()
     click.echo("已清除报表缓存 / report cache cleared")
+
+
+@click.command("report")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--as-of", type=IsoDate(), help="Date of the figures (default: today).")
+@click.option("--region", help="Region code: 360000 (province, default) or a city, e.g. 360100.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="The workbook's language.")
+@with_appcontext
+def report_command(out: str, as_of: date | None, region: str | None, lang: str) -> None:
+    """覆盖情况报告 — the dashboard for a date and region as one .xlsx workbook (what the dashboard downloads)."""
+    from registry.coverage import workbook
+
+    as_of = as_of or date.today()
+    data = _run(lambda: workbook.collect(as_of, region))
+    workbook.write_workbook(data, out, lang=lang)
+    click.echo(f"已写入 written: {out} — {data.report.region_name} ({data.region}), {as_of.isoformat()}")

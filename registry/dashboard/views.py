@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from registry.api.schemas import MAX_ID
@@ -157,6 +159,29 @@ def index():
         forecast_series=[series for series in forecast.indicators
                          if any(point.value is not None for point in series.points)],
     )
+
+
+@bp.get("/dashboard/report.xlsx")
+@staff_required
+def report_workbook():
+    """The dashboard for the date and region as one workbook (the same file as ``registry report``)."""
+    from registry.coverage import workbook
+
+    choices = _region_choices()
+    try:
+        as_of = _as_of()
+        region = _region(choices)
+        data = workbook.collect(as_of, region)
+    except (BadInput, DomainError) as error:
+        db.session.rollback()
+        message = error.message if isinstance(error, DomainError) else str(error)
+        form = {"as_of": request.args.get("as_of", ""), "region": request.args.get("region", "")}
+        return render_template("dashboard/index.html", choices=choices, form=form, error=message), 400
+    out = io.BytesIO()
+    workbook.write_workbook(data, out, lang="en" if is_english() else "zh")
+    out.seek(0)
+    return send_file(out, as_attachment=True, download_name=workbook.report_filename(data),
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.get("/dashboard/expiring")
