@@ -165,39 +165,52 @@ def renewals(as_of: date, region: str | None = None, *, window: str = APPLY_NOW,
 
 
 def _lines_at_risk(standard_ids: list[int], as_of: date, covering: tuple[str, ...]) -> dict[int, list[LineRef]]:
-    """For each standard, the lines its holder's city loses when it lapses (one query for the page)."""
+    """For each standard, the lines its holder's city loses when it lapses (two queries for the page).
+
+    A line stays covered in the city when another standard covering on ``as_of``, serving the city, is valid
+    beyond this one's expiry: so it is enough to know, per line, the latest expiry among the covering
+    standards of each (holder's city, service area), read in one grouped query.
+    """
     version = catalog_in_force(as_of)
     if not standard_ids or version is None:
         return {}
     province = current_app.config["PROVINCE_CODE"]
     cities = _child_map(province)
-    holder_city = aliased(cities)
-    other_city = aliased(cities)
-    S2, I2, SCL2 = aliased(S), aliased(I), aliased(SCL)
     # The holder's city: the child of the province its region counts for (none for the province itself).
-    own_city = sa.case((I.region_code == province, None), else_=holder_city.c.child_code)
-    serving = sa.or_(own_city.is_(None), other_city.c.child_code == own_city, I2.serves_region_code == own_city,
-                     I2.serves_region_code == province)
-    other = sa.exists(
-        sa.select(1).select_from(SCL2).join(S2, S2.id == SCL2.c.standard_id).join(I2, I2.id == S2.institution_id)
-        .outerjoin(other_city, other_city.c.region_code == I2.region_code)
-        .where(SCL2.c.catalog_line_id == L.id, S2.id != S.id, S2.valid_until > S.valid_until,
-               I2.withdrawn_at.is_(None), serving, *_covering_on(S2, as_of, covering))
-    )
-    # The standard itself counts only as a social public standard in a covering status.
-    itself = (S.category == "social_public",
-              sa.or_(S.status.in_(covering), sa.and_(S.status_since.is_not(None), S.status_since > as_of)))
+    holder_city = sa.case((I.region_code == province, None), else_=cities.c.child_code)
     rows = db.session.execute(
-        sa.select(S.id.label("standard_id"), L.id, L.code, L.name, L.sub_name, L.mode)
+        sa.select(S.id.label("standard_id"), S.valid_until, holder_city.label("city"), L.id, L.code, L.name,
+                  L.sub_name, L.mode)
         .select_from(S).join(SCL, SCL.c.standard_id == S.id).join(L, L.id == SCL.c.catalog_line_id)
-        .join(I, I.id == S.institution_id).outerjoin(holder_city, holder_city.c.region_code == I.region_code)
-        .where(S.id.in_(standard_ids), *itself, *_line_clauses(version.id, as_of), ~other)
+        .join(I, I.id == S.institution_id).outerjoin(cities, cities.c.region_code == I.region_code)
+        # The standard itself counts only as a social public standard in a covering status.
+        .where(S.id.in_(standard_ids), S.category == "social_public",
+               sa.or_(S.status.in_(covering), sa.and_(S.status_since.is_not(None), S.status_since > as_of)),
+               *_line_clauses(version.id, as_of))
         .order_by(S.id, L.code, L.id)
     ).all()
+    if not rows:
+        return {}
+    # Per line: the latest expiry of its covering standards, by the holder's city and service area.
+    latest = db.session.execute(
+        sa.select(SCL.c.catalog_line_id, holder_city.label("city"), I.serves_region_code,
+                  sa.func.max(S.valid_until))
+        .select_from(SCL).join(S, S.id == SCL.c.standard_id).join(I, I.id == S.institution_id)
+        .outerjoin(cities, cities.c.region_code == I.region_code)
+        .where(SCL.c.catalog_line_id.in_({row.id for row in rows}), I.withdrawn_at.is_(None),
+               *_covering_on(S, as_of, covering))
+        .group_by(SCL.c.catalog_line_id, holder_city, I.serves_region_code)
+    ).all()
+    by_line: dict[int, list[tuple[str | None, str | None, date]]] = {}
+    for line_id, city, serves, until in latest:
+        by_line.setdefault(line_id, []).append((city, serves, until))
     lines: dict[int, list[LineRef]] = {}
     for row in rows:
-        lines.setdefault(row.standard_id, []).append(
-            LineRef(id=row.id, code=row.code, name=row.name, sub_name=row.sub_name, mode=row.mode))
+        kept = any(until > row.valid_until for city, serves, until in by_line.get(row.id, ())
+                   if row.city is None or city == row.city or serves in (row.city, province))
+        if not kept:
+            lines.setdefault(row.standard_id, []).append(
+                LineRef(id=row.id, code=row.code, name=row.name, sub_name=row.sub_name, mode=row.mode))
     return lines
 
 

@@ -33,7 +33,7 @@ from registry.coverage.renewals import APPLY_NOW, EXPIRED
 from registry.extensions import db
 from registry.standards.models import MeasurementStandard
 
-LIST_ROW_LIMIT = 5000
+LIST_ROW_LIMIT = 500
 
 # One label per language, chosen by ``lang`` ("zh" or "en"): a workbook is in one language, as a page is.
 LABELS: dict[str, tuple[str, str]] = {
