@@ -259,7 +259,9 @@ def expiring():
                                listing=None, page=None, staff=staff), 400
     form = {"as_of": as_of.isoformat(), "region": region or "", "window": window}
     result = Page(listing.items, page, size, listing.total)
+    names = {choice.code: _label(choice) for choice in choices}
     return render_template("dashboard/expiring.html", choices=choices, form=form, error=None, listing=listing,
+                           region_label=names.get(listing.region, listing.region_name),
                            page=result, staff=staff, window=window, apply_by=services.reexamination_apply_by,
                            institution_id=institution_id if staff else None)
 
