@@ -126,7 +126,10 @@
         image.alt = canvas.getAttribute("aria-label") || "";
         box.appendChild(image);
       }
-      try { image.src = canvas.toDataURL("image/png"); } catch (e) { /* a tainted canvas: no image */ }
+      try {
+        image.src = canvas.toDataURL("image/png");
+        box.classList.add("has-print-image");
+      } catch (e) { /* a tainted canvas: the canvas prints itself */ }
     });
     document.querySelectorAll("details.chart-table:not([open])").forEach(function (details) {
       details.open = true;
