@@ -77,6 +77,12 @@ def test_the_regulator_downloads_the_report_and_opens_it(pages, live_server, tmp
     assert not page.locator("form.dashboard-filters").is_visible()
     header = page.get_by_test_id("print-header")
     assert header.is_visible() and "2025年12月31日" in header.inner_text() and "360100" in header.inner_text()
+    # Just before printing each chart becomes an image of itself, shown instead of the canvas.
+    page.evaluate("() => window.dispatchEvent(new Event('beforeprint'))")
+    images = page.locator("img.chart-print")
+    assert images.count() == 2
+    assert all(src.startswith("data:image/png") for src in images.evaluate_all("els => els.map(e => e.src)"))
+    assert images.first.is_visible()
     pages.screenshot("dashboard-print-zh")
     pdf = page.pdf(format="A4")
     assert pdf[:4] == b"%PDF"
