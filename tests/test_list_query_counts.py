@@ -165,7 +165,8 @@ def test_an_api_list_makes_a_fixed_number_of_queries(client, auth, users, data, 
 
 
 # Coverage lists paged by limit/offset (not page_size), so not found above.
-LIMIT_LISTS = ["/api/v1/coverage/renewals?as_of=2025-06-30", "/api/v1/coverage/renewals?as_of=2025-06-30&window=expired",
+LIMIT_LISTS = ["/api/v1/coverage/renewals?as_of=2025-06-30",
+               "/api/v1/coverage/renewals?as_of=2025-06-30&window=expired",
                "/api/v1/coverage/expiring?as_of=2025-06-30&months=12"]
 
 

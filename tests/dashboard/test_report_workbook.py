@@ -1,4 +1,4 @@
-"""The report to send: ``/dashboard/report.xlsx`` and ``registry report`` write one workbook of the services' figures."""
+"""The report to send: ``/dashboard/report.xlsx`` and ``registry report`` write one workbook of the same figures."""
 from __future__ import annotations
 
 import io
@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 
 from registry.coverage import metrologists, renewals, services, workbook
+from registry.extensions import db
 from tests import factories
 from tests.dashboard.conftest import AS_OF
 
@@ -43,8 +44,7 @@ def download(client, users, auth, province):
     factories.person(users.own, registration_no="WB-1", registered_on=date(2023, 1, 1))
     factories.person(users.own)
     factories.institution(region_code="360100", name="=HYPERLINK(\"http://x\",\"y\")")
-    db_commit = __import__("registry.extensions", fromlist=["db"]).db.session.commit
-    db_commit()
+    db.session.commit()
     auth.login_session(users.regulator)
 
     def get(query: str):
