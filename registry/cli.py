@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("registry.cli:seed_command", "Load reference data (idempotent) and, with --demo, the demo province."),
     "users": ("registry.cli:users_group", "Manage accounts."),
     "coverage": ("registry.coverage.cli:coverage_group", "Indicators against their targets for a date and region."),
+    "report": ("registry.coverage.cli:report_command", "Write the dashboard for a date and region as one .xlsx "
+               "workbook to send."),
     "import": ("importers.cli:import_command", "Import a workbook: exit 0 applied (or clean dry run), 1 invalid "
                "rows, 2 file refused."),
     "export": ("importers.cli:export_command", "Export the registry in the import format."),
@@ -46,8 +48,8 @@ def _load(name: str) -> click.Command:
 
 
 # Commands that need neither the pages nor the API: their app is built without them (``create_app(web=False)``).
-DATA_COMMANDS = frozenset({"db", "seed", "users", "coverage", "import", "export", "template", "backup", "restore",
-                           "reminders"})
+DATA_COMMANDS = frozenset({"db", "seed", "users", "coverage", "report", "import", "export", "template", "backup",
+                           "restore", "reminders"})
 
 
 def _create_app() -> "Flask":
@@ -60,7 +62,7 @@ def _create_app() -> "Flask":
 
 EXIT_DATABASE_BUSY = 3
 # Commands that only read: on SQLite their transactions take no write lock (registry.database).
-READ_ONLY_COMMANDS = frozenset({"export", "template", "coverage", "routes", "backup"})
+READ_ONLY_COMMANDS = frozenset({"export", "template", "coverage", "report", "routes", "backup"})
 
 
 class DatabaseBusy(click.ClickException):

@@ -164,6 +164,30 @@ def test_an_api_list_makes_a_fixed_number_of_queries(client, auth, users, data, 
     assert one == many, f"{url} as {role}: {one} statements for one row, {many} for {len(response.get_json())}"
 
 
+# Coverage lists paged by limit/offset (not page_size), so not found above.
+LIMIT_LISTS = ["/api/v1/coverage/renewals?as_of=2025-06-30",
+               "/api/v1/coverage/renewals?as_of=2025-06-30&window=expired",
+               "/api/v1/coverage/expiring?as_of=2025-06-30&months=12"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url", LIMIT_LISTS)
+def test_a_coverage_list_makes_a_fixed_number_of_queries(client, auth, users, data, url, role):
+    from datetime import date as day
+
+    from tests import factories as f
+
+    f.standard(users.own, issued_on=day(2020, 1, 1), valid_until=day(2025, 1, 1))  # expired, still in use
+    f.standard(users.own, issued_on=day(2020, 1, 1), valid_until=day(2025, 2, 1))
+    db.session.commit()
+    headers = auth.token(getattr(users, role))
+    client.get(f"{url}&limit=1", headers=headers)
+    one, _ = _count(client, f"{url}&limit=1", headers)
+    many, response = _count(client, f"{url}&limit=200", headers)
+    assert len(response.get_json()["items"]) > 1, url
+    assert one == many, f"{url} as {role}: {one} statements for one row, {many} for many"
+
+
 # --- The pages -----------------------------------------------------------------
 
 # Every GET page route: a list (the URL showing it, and whether institution users see it) ...
@@ -200,6 +224,9 @@ NOT_LISTS = {
     "/admin/users/new", "/admin/users/<int:user_id>",
     "/inbox", "/admin/reminders",  # their own query-count test (tests/reminders/test_pages.py)
     "/inbox/settings",
+    "/dashboard/report.xlsx",  # a file: the report's workbook
+    # every legal metrology institution on one page, one grouped query (tests/dashboard/test_metrologists_page.py)
+    "/dashboard/metrologists",
 }
 
 

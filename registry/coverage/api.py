@@ -11,7 +11,8 @@ from datetime import date
 from registry.api.core import Blueprint, actor, allowed
 from registry.auth.policy import ensure_can_read_coverage, is_staff
 from registry.coverage import cache
-from registry.coverage.schemas import CoverageArgs, ExpiringArgs, ForecastArgs, MonthsArgs
+from registry.coverage.schemas import (CoverageArgs, ExpiringArgs, ForecastArgs, MetrologistArgs,
+                                      MetrologistFollowUpSchema, MonthsArgs, RenewalArgs, RenewalListSchema)
 
 bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
                description="Coverage and targets (覆盖率与目标): any date, the province or a city")
@@ -76,3 +77,28 @@ def expiring(args):
         "expiring", args.get("as_of") or date.today(), args.get("months"), region,
         institution_id=institution_id, limit=args["limit"], offset=args["offset"],
     )
+
+
+@bp.route("/renewals")
+@bp.arguments(RenewalArgs, location="query")
+@bp.response(200, RenewalListSchema)
+@bp.doc(operationId="listRenewals")
+def renewals(args):
+    """Certificates to apply for re-examination now (by apply-by date), or expired and still in use;
+    an institution user gets their own"""
+    user = actor()
+    institution_id = args.get("institution_id") if is_staff(user) else user.institution_id
+    region = args.get("region") if is_staff(user) else None
+    return cache.result(
+        "renewals", args.get("as_of") or date.today(), region, window=args["window"], months=args.get("months"),
+        institution_id=institution_id, limit=args["limit"], offset=args["offset"])
+
+
+@bp.route("/metrologists")
+@allowed(ensure_can_read_coverage)
+@bp.arguments(MetrologistArgs, location="query")
+@bp.response(200, MetrologistFollowUpSchema)
+@bp.doc(operationId="listMetrologistFollowUp")
+def metrologists(args):
+    """Registered metrologists per legal metrology institution against the target, below target first"""
+    return cache.result("metrologists", args.get("as_of") or date.today(), args.get("region"), sort=args["sort"])

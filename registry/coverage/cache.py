@@ -44,7 +44,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 
-from registry.coverage import services
+from registry.coverage import metrologists, renewals, services
 from registry.extensions import cache, db
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ KINDS: dict[str, Callable[..., Any]] = {
     "forecast": services.coverage_forecast,
     "expiring": services.expiring_certificates,
     "share": services.institution_share,
+    "renewals": renewals.renewals,
+    "metrologists": metrologists.metrologist_follow_up,
 }
 # The settings a report may read: a change of any of them is a different key.
 SETTINGS = ("PROVINCE_CODE", "PROVINCE_ABBREVIATION", "COVERING_STATUSES", "REEXAMINATION_LEAD_MONTHS",

@@ -342,14 +342,17 @@ def forecast_command(region: str | None, as_of: date | None, as_json: bool | Non
 
 @coverage_group.command("expiring")
 @_common
+@click.option("--window", type=click.Choice(["apply-now", "expired", "expiring"]), default="apply-now",
+              show_default=True, help="apply-now: apply-by date within --months (or passed, still valid); expired: "
+              "expired and still in use; expiring: expiring within --months (the list before apply-by windows).")
 @click.option("--months", type=int, help="Horizon in months (default: REEXAMINATION_LEAD_MONTHS).")
 @click.option("--institution", "credit_code", help="Only this institution (unified social credit code).")
 @click.option("--limit", type=int, default=100, show_default=True)
 @click.option("--offset", type=click.IntRange(0, 10_000_000), default=0, show_default=True)  # as the API's
 @with_appcontext
-def expiring_command(region: str | None, as_of: date | None, as_json: bool | None, months: int | None,
+def expiring_command(region: str | None, as_of: date | None, as_json: bool | None, window: str, months: int | None,
                      credit_code: str | None, limit: int, offset: int) -> None:
-    """到期证书 — certificates valid now that expire within the horizon, soonest first."""
+    """复查申请 — certificates to apply for re-examination now (by apply-by date), expired, or expiring."""
     region, as_of, as_json = _options(region, as_of, as_json)
     institution_id = None
     if credit_code:
@@ -362,6 +365,11 @@ def expiring_command(region: str | None, as_of: date | None, as_json: bool | Non
             sa.select(Institution.id).where(Institution.credit_code == credit_code.strip().upper()))
         if institution_id is None:
             raise click.ClickException(f"未知的机构 / unknown institution: {credit_code}")
+    if window != "expiring":
+        _echo_renewals(_run(lambda: _cache().result(
+            "renewals", as_of, region, window=window.replace("-", "_"), months=months, institution_id=institution_id,
+            limit=limit, offset=offset)), as_json)
+        return
     listing = _run(lambda: _cache().result(
         "expiring", as_of, months, region, institution_id=institution_id, limit=limit, offset=offset))
     if as_json:
@@ -377,9 +385,79 @@ def expiring_command(region: str | None, as_of: date | None, as_json: bool | Non
     click.echo(_table(["有效期至 valid until", "证书号 certificate", "名称 name", "状态 status", "建标单位 holder"], rows))
 
 
+def _echo_renewals(listing: Any, as_json: bool) -> None:
+    if as_json:
+        _echo_json(listing)
+        return
+    data = listing.to_dict()
+    if data["window"] == "apply_now":
+        click.echo(f"应申请复查 Apply now — {data['region_name']} ({data['region']}), {data['as_of']}: "
+                   f"{data['apply_now_total']} 项 items, 申请截止日不晚于 apply-by on or before {data['apply_by_until']}"
+                   f" (到期前 {data['lead_months']} 个月 / {data['lead_months']} months before expiry); "
+                   f"逾期 overdue {data['overdue_total']}; 已过期仍在用 expired, still in use {data['expired_total']}")
+    else:
+        click.echo(f"已过期仍在用 Expired, still in use — {data['region_name']} ({data['region']}), {data['as_of']}: "
+                   f"{data['expired_total']} 项 items")
+    click.echo(f"(显示 showing {data['offset'] + 1 if data['items'] else 0}–{data['offset'] + len(data['items'])})")
+    click.echo()
+    rows = []
+    for item in data["items"]:
+        standard = item["standard"]
+        due = item["apply_by"] + (" 逾期 overdue" if item["overdue"] else "")
+        lines = ", ".join(line["code"] for line in item["lines_at_risk"]) or "–"
+        rows.append([due, standard["valid_until"], standard["certificate_no"], standard["name"],
+                     item["city_name"] or "–", standard["institution_name"], lines])
+    click.echo(_table(["申请截止 apply by", "有效期至 valid until", "证书号 certificate", "名称 name", "市 city",
+                       "建标单位 holder", "失效即失去覆盖 lines lost"], rows))
+
+
+@coverage_group.command("metrologists")
+@_common
+@click.option("--sort", default="needed", show_default=True,
+              help="needed (below target first), share, staff, registered, name or city; a leading - reverses.")
+@with_appcontext
+def metrologists_command(region: str | None, as_of: date | None, as_json: bool | None, sort: str) -> None:
+    """注册计量师跟进 — each legal metrology institution's registered metrologists against the target."""
+    region, as_of, as_json = _options(region, as_of, as_json)
+    follow = _run(lambda: _cache().result("metrologists", as_of, region, sort=sort))
+    if as_json:
+        _echo_json(follow)
+        return
+    data = follow.to_dict()
+    target = "–" if data["target"] is None else f"{data['comparator']} {data['target'] * 100:g}%"
+    share = "–" if data["share"] is None else f"{data['share'] * 100:.1f}%"
+    click.echo(f"注册计量师跟进 Metrologist follow-up — {data['region_name']} ({data['region']}), {data['as_of']}: "
+               f"{data['registered']} / {data['staff']} = {share}, 目标 target {target}, "
+               f"尚需 needed {'–' if data['needed'] is None else data['needed']}, "
+               f"未达标机构 below target {data['below_target']}")
+    click.echo()
+    rows = [[item["institution_name"], item["city_name"] or "–", str(item["staff"]), str(item["registered"]),
+             "–" if item["share"] is None else f"{item['share'] * 100:.1f}%", MET_MARKS[item["met"]],
+             "–" if item["needed"] is None else str(item["needed"])] for item in data["institutions"]]
+    click.echo(_table(["机构 institution", "市 city", "在职 staff", "已注册 registered", "占比 share", "达标 met",
+                       "尚需 needed"], rows, right={2, 3, 4, 6}))
+
+
 @coverage_group.command("clear-cache")
 @with_appcontext
 def clear_cache_command() -> None:
     """清除报表缓存 — drop every cached report (after a restore or a change made without an audit row)."""
     _cache().clear()
     click.echo("已清除报表缓存 / report cache cleared")
+
+
+@click.command("report")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--as-of", type=IsoDate(), help="Date of the figures (default: today).")
+@click.option("--region", help="Region code: 360000 (province, default) or a city, e.g. 360100.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="The workbook's language.")
+@with_appcontext
+def report_command(out: str, as_of: date | None, region: str | None, lang: str) -> None:
+    """覆盖情况报告 — the dashboard for a date and region as one .xlsx workbook (what the dashboard downloads)."""
+    from registry.coverage import workbook
+
+    as_of = as_of or date.today()
+    data = _run(lambda: workbook.collect(as_of, region))
+    workbook.write_workbook(data, out, lang=lang)
+    click.echo(f"已写入 written: {out} — {data.report.region_name} ({data.region}), {as_of.isoformat()}")

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+import io
+
+from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from registry.api.schemas import MAX_ID
@@ -134,7 +136,7 @@ def index():
         forecast = cache.result("forecast", as_of, region, FORECAST_MONTHS)
         gaps = cache.result("gaps", as_of, province)
         risks = cache.result("single_points", as_of, region)
-        expiring = cache.result("expiring", as_of, None, region, limit=1)
+        expiring = cache.result("renewals", as_of, region, limit=1)
     except DomainError as error:
         db.session.rollback()
         return render_template("dashboard/index.html", choices=choices, form=form, error=error.message), 400
@@ -159,37 +161,109 @@ def index():
     )
 
 
+@bp.get("/dashboard/report.xlsx")
+@staff_required
+def report_workbook():
+    """The dashboard for the date and region as one workbook (the same file as ``registry report``)."""
+    from registry.coverage import workbook
+
+    choices = _region_choices()
+    try:
+        as_of = _as_of()
+        region = _region(choices)
+        data = workbook.collect(as_of, region)
+    except (BadInput, DomainError) as error:
+        db.session.rollback()
+        message = error.message if isinstance(error, DomainError) else str(error)
+        form = {"as_of": request.args.get("as_of", ""), "region": request.args.get("region", "")}
+        return render_template("dashboard/index.html", choices=choices, form=form, error=message), 400
+    out = io.BytesIO()
+    workbook.write_workbook(data, out, lang="en" if is_english() else "zh")
+    out.seek(0)
+    return send_file(out, as_attachment=True, download_name=workbook.report_filename(data),
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/dashboard/metrologists")
+@staff_required
+def metrologists():
+    """Registered metrologists per legal metrology institution against the target, below target first."""
+    from registry.coverage.metrologists import SORTS
+
+    choices = _region_choices()
+    form = {"as_of": request.args.get("as_of", ""), "region": request.args.get("region", ""),
+            "sort": request.args.get("sort", "")}
+    try:
+        as_of = _as_of()
+        region = _region(choices)
+        sort = request.args.get("sort", "").strip() or "needed"
+        if sort.lstrip("-") not in SORTS:
+            raise BadInput(_("排序“%(value)s”无效。", value=sort))
+        follow = cache.result("metrologists", as_of, region, sort=sort)
+    except (BadInput, DomainError) as error:
+        db.session.rollback()
+        message = error.message if isinstance(error, DomainError) else str(error)
+        return render_template("dashboard/metrologists.html", choices=choices, form=form, error=message,
+                               follow=None), 400
+    form = {"as_of": as_of.isoformat(), "region": region, "sort": sort}
+    names = {choice.code: _label(choice) for choice in choices}
+    return render_template("dashboard/metrologists.html", choices=choices, form=form, error=None, follow=follow,
+                           scope_name=names.get(region, follow.region_name))
+
+
+WINDOWS = ("apply_now", "expired", "expiring")
+
+
+def _window() -> str:
+    raw = request.args.get("window", "").strip() or "apply_now"
+    if raw not in WINDOWS:
+        raise BadInput(_("列表“%(value)s”无效。", value=raw))
+    return raw
+
+
 @bp.get("/dashboard/expiring")
 @login_required
 def expiring():
-    """Certificates valid on the date that expire within the re-examination lead time, soonest first.
+    """Certificates to apply for re-examination now (by apply-by date), expired ones still in use, or (the list
+    before apply-by windows, ``window=expiring``) those expiring within the lead time.
 
     Staff see a region (or one institution); an institution user always sees their own, as in the API.
     """
     user = actor()
     staff = is_staff(user)
     choices = _region_choices() if staff else []
-    form = {"as_of": request.args.get("as_of", ""), "region": request.args.get("region", "")}
+    form = {"as_of": request.args.get("as_of", ""), "region": request.args.get("region", ""),
+            "window": request.args.get("window", "")}
     page, size = page_args()
     try:
         as_of = _as_of()
+        window = _window()
         region = _region(choices) if staff else None
         institution_id = _institution_id() if staff else user.institution_id
-        listing = cache.result("expiring", as_of, None, region, institution_id=institution_id,
-                               limit=size, offset=(page - 1) * size)
+
+        def fetch(number: int):
+            if window == "expiring":
+                return cache.result("expiring", as_of, None, region, institution_id=institution_id,
+                                    limit=size, offset=(number - 1) * size)
+            return cache.result("renewals", as_of, region, window=window, institution_id=institution_id,
+                                limit=size, offset=(number - 1) * size)
+
+        listing = fetch(page)
         if page > 1 and not listing.items and listing.total:  # past the end: the last page, as lists show
             page = math.ceil(listing.total / size)
-            listing = cache.result("expiring", as_of, None, region, institution_id=institution_id,
-                                   limit=size, offset=(page - 1) * size)
+            listing = fetch(page)
     except (BadInput, DomainError) as error:
         db.session.rollback()
         message = error.message if isinstance(error, DomainError) else str(error)
         return render_template("dashboard/expiring.html", choices=choices, form=form, error=message,
                                listing=None, page=None, staff=staff), 400
-    form = {"as_of": as_of.isoformat(), "region": region or ""}
+    form = {"as_of": as_of.isoformat(), "region": region or "", "window": window}
     result = Page(listing.items, page, size, listing.total)
+    names = {choice.code: _label(choice) for choice in choices}
     return render_template("dashboard/expiring.html", choices=choices, form=form, error=None, listing=listing,
-                           page=result, staff=staff, apply_by=services.reexamination_apply_by)
+                           region_label=names.get(listing.region, listing.region_name),
+                           page=result, staff=staff, window=window, apply_by=services.reexamination_apply_by,
+                           institution_id=institution_id if staff else None)
 
 
 def _count(stmt: sa.Select) -> int:
@@ -206,17 +280,14 @@ def institution_home():
     institution = db.session.get(Institution, user.institution_id)
     today = date.today()
     own = {"institution_id": institution.id}
-    expiring = cache.result("expiring", today, None, None, institution_id=institution.id,
-                            limit=HOME_EXPIRING_LIMIT)
-    expired_args = {**own, "validity": "expired", "validity_on": today}
-    expired = list(db.session.scalars(
-        standards_query({**expired_args, "sort": "-valid_until"}, actor=user).limit(HOME_EXPIRED_LIMIT)))
+    apply_now = cache.result("renewals", today, None, institution_id=institution.id, limit=HOME_EXPIRING_LIMIT)
+    expired = cache.result("renewals", today, None, window="expired", institution_id=institution.id,
+                           limit=HOME_EXPIRED_LIMIT)
     return render_template(
         "dashboard/home.html", institution=institution, today=today,
         standards_total=_count(standards_query(own, actor=user)),
         staff_total=_count(persons_query(own, actor=user)),
-        expiring=expiring, expired=expired, expired_total=_count(standards_query(expired_args, actor=user)),
-        share=cache.result("share", today, institution.id), apply_by=services.reexamination_apply_by,
+        apply_now=apply_now, expired=expired, share=cache.result("share", today, institution.id),
         lead_months=current_app.config["REEXAMINATION_LEAD_MONTHS"],
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from registry.api.schemas import Id, InputSchema, QueryArgs, RecordSchema, Text, every_field_optional, sort_field
+from registry.institutions.models import INSTITUTION_KINDS
 from registry.personnel.models import REGISTRATION_LEVELS
 
 
@@ -47,7 +48,18 @@ class PersonUpdateSchema(PersonCreateSchema):
 class PersonQueryArgs(QueryArgs):
     institution_id = Id(strict=False)
     region = Text(6)
-    registered = fields.Boolean(metadata={"description": "Holds a registration number"})
+    registered = fields.Boolean(metadata={"description": "Holds a registration number (false: without one, "
+                                                         "leaving out people who had left by employed_on or today)"})
+    employed_on = fields.Date(metadata={"description": "Employed on this date (YYYY-MM-DD); also the date the "
+                                                       "registration filter is judged on (default today)"})
+    institution_kind = fields.String(validate=validate.OneOf(INSTITUTION_KINDS),
+                                     metadata={"description": "The employer's kind"})
+    registration = fields.String(
+        validate=validate.OneOf(("registered", "unregistered", "lapsing")),
+        metadata={"description": "On employed_on (default today): registered; unregistered (employed, without a "
+                                 "valid registration); lapsing (valid, ending within lapsing_months)"})
+    lapsing_months = fields.Integer(validate=validate.Range(min=1, max=120), metadata={
+        "description": "For registration=lapsing (default REGISTRATION_RENEWAL_LEAD_MONTHS)"})
     registration_level = fields.String(validate=validate.OneOf(REGISTRATION_LEVELS))
     registration_status = fields.String(
         validate=validate.OneOf(("valid", "expiring", "expired")),

@@ -18,7 +18,8 @@ from registry import page_lists
 from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write, is_staff
 from registry.extensions import db
-from registry.institutions.models import Institution
+from registry.i18n import is_english
+from registry.institutions.models import INSTITUTION_KIND_LABELS, Institution
 from registry.page_lists import form_status, options, save, withdraw_page
 from registry.personnel.forms import FIELD_LABELS, LABELS, PersonForm
 from registry.personnel.models import Person
@@ -71,7 +72,12 @@ def index():
     args, ignored = list_args(PersonQueryArgs)
     page = paginate(persons_query(args, actor=actor()).options(selectinload(Person.institution)))
     today = date.today()
-    return render_template("personnel/index.html", page=page, ignored=ignored, labels=LABELS,
+    english = is_english()
+    kinds = [(key, en if english else zh) for key, (zh, en) in INSTITUTION_KIND_LABELS.items()]
+    registration_filters = [("registered", _("注册有效")), ("unregistered", _("在职未注册")),
+                            ("lapsing", _("注册即将到期"))]
+    return render_template("personnel/index.html", page=page, ignored=ignored, labels=LABELS, kinds=kinds,
+                           registration_filters=registration_filters,
                            statuses={p.id: registration_status(p, today) for p in page.items},
                            institutions=institution_choices() if is_staff(actor()) else [], cities=city_choices())
 

@@ -110,3 +110,34 @@
   var forecastSelect = document.getElementById("chart-forecast-indicator");
   if (forecastCanvas && forecastSelect && forecastSelect.value) { forecastChart(forecastCanvas, forecastSelect); }
 }());
+
+// Printing: each chart as an image of itself (a canvas may be redrawn at print size or not at all), and the
+// chart tables open, so the printed page holds what the screen shows.
+(function () {
+  "use strict";
+  var opened = [];
+  window.addEventListener("beforeprint", function () {
+    document.querySelectorAll(".chart-box canvas").forEach(function (canvas) {
+      var box = canvas.parentNode;
+      var image = box.querySelector("img.chart-print");
+      if (!image) {
+        image = document.createElement("img");
+        image.className = "chart-print";
+        image.alt = canvas.getAttribute("aria-label") || "";
+        box.appendChild(image);
+      }
+      try {
+        image.src = canvas.toDataURL("image/png");
+        box.classList.add("has-print-image");
+      } catch (e) { /* a tainted canvas: the canvas prints itself */ }
+    });
+    document.querySelectorAll("details.chart-table:not([open])").forEach(function (details) {
+      details.open = true;
+      opened.push(details);
+    });
+  });
+  window.addEventListener("afterprint", function () {
+    opened.forEach(function (details) { details.open = false; });
+    opened = [];
+  });
+}());

@@ -178,6 +178,8 @@ CASES = [
     Case("GET", "/api/v1/coverage/single-points?months=6", staff(200)),
     Case("GET", "/api/v1/coverage/forecast?months=3", staff(200)),
     Case("GET", "/api/v1/coverage/expiring?months=12", any_user(200)),
+    Case("GET", "/api/v1/coverage/renewals?window=expired", any_user(200)),
+    Case("GET", "/api/v1/coverage/metrologists?region=360100", staff(200)),
     # Accounts
     Case("GET", "/api/v1/users", admin_only(200)),
     Case("POST", "/api/v1/users", admin_only(201), body={"email": "matrix@example.org", "role": "regulator",

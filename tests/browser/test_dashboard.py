@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from registry.coverage import services
+from registry.coverage.renewals import renewals
 
 pytestmark = pytest.mark.browser
 
@@ -64,13 +65,13 @@ def test_the_regulator_reads_the_services_numbers_and_changes_the_date(pages, li
     assert _charts_drawn(page)
 
     with live_server.app.app_context():
-        expiring = services.expiring_certificates(PAST, None, None, limit=25)
+        listing = renewals(PAST, None, limit=25)
     page.get_by_role("link", name="查看清单").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="即将到期的证书").is_visible()
-    shown = page.locator('[data-testid="expiring-table"] tbody tr td:first-child').all_inner_texts()
-    assert expiring.items and shown == [item.certificate_no for item in expiring.items]
-    assert str(expiring.total) in page.get_by_test_id("expiring-summary").inner_text()
+    assert page.get_by_role("heading", name="应申请复查的证书").is_visible()
+    shown = page.locator('[data-testid="renewals-table"] tbody tr td.cert').all_inner_texts()
+    assert listing.items and shown == [item.standard.certificate_no for item in listing.items]
+    assert f"{listing.apply_now_total:,}" in page.get_by_test_id("renewals-summary").inner_text()
     pages.screenshot("dashboard-expiring")
 
 
@@ -158,16 +159,16 @@ def test_the_institution_user_lands_home_and_sees_their_expiring_certificates(pa
     assert page.url.endswith("/home")
     assert page.get_by_role("heading", name=live_server.accounts.own_name).is_visible()
     with live_server.app.app_context():
-        listing = services.expiring_certificates(date.today(), None, None, institution_id=live_server.accounts.own)
+        listing = renewals(date.today(), None, institution_id=live_server.accounts.own)
         share = services.institution_share(date.today(), live_server.accounts.own)
-    shown = page.locator('[data-testid="expiring-table"] tbody tr td:first-child').all_inner_texts()
-    assert shown == [item.certificate_no for item in listing.items]
-    assert page.get_by_test_id("home-expiring-count").inner_text().count(str(listing.total)) >= 1
+    shown = page.locator('[data-testid="apply-now-table"] tbody tr td.cert').all_inner_texts()
+    assert shown == [item.standard.certificate_no for item in listing.items]
+    assert page.get_by_test_id("home-expiring-count").inner_text().count(str(listing.apply_now_total)) >= 1
     assert page.locator('[data-testid="share"] dd').first.get_attribute("data-own") == str(share.social_public)
     pages.screenshot("home-institution-dashboard")
     page.get_by_role("link", name="English").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Certificates to re-examine").is_visible()
+    assert page.get_by_role("heading", name="Apply for re-examination now").is_visible()
     pages.screenshot("home-institution-en")
     page.get_by_role("link", name="中文").click()
     page.goto("/dashboard")
@@ -270,7 +271,7 @@ def test_the_expiring_list_answers_a_bad_institution_or_page_plainly(pages, live
     response = page.goto(f"/dashboard/expiring?as_of={PAST}&page=99999999999999999999")
     assert response.status == 200
     with live_server.app.app_context():
-        total = services.expiring_certificates(PAST, None, None, limit=1).total
+        total = renewals(PAST, None, limit=1).total
     last = max(1, -(-total // 25))
     assert page.get_by_text(f"第 {last} / {last} 页").is_visible()
     pages.screenshot("expiring-past-the-end-zh")

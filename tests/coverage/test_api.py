@@ -62,3 +62,33 @@ def test_bad_arguments_are_problems(client, auth, users):
         response = client.get(f"/api/v1/coverage?{query}", headers=headers)
         assert response.mimetype == "application/problem+json", query
         assert response.status_code in (404, 422), (query, response.status_code)
+
+
+def test_renewals_equal_the_service_and_an_institution_gets_its_own(client, auth, users, session):
+    from registry.coverage.renewals import renewals
+
+    own, other = _records(session, users)
+    staff_body = client.get("/api/v1/coverage/renewals?as_of=2025-06-30&region=360100",
+                            headers=auth.token(users.regulator)).get_json()
+    assert staff_body == renewals(AS_OF, "360100").to_dict()
+    assert [item["standard"]["certificate_no"] for item in staff_body["items"]] == [own.certificate_no,
+                                                                                    other.certificate_no]
+    assert staff_body["items"][0]["apply_by"] == "2025-02-28" and staff_body["items"][0]["overdue"] is True
+    mine = client.get(f"/api/v1/coverage/renewals?as_of=2025-06-30&institution_id={users.other_institution.id}",
+                      headers=auth.token(users.institution)).get_json()
+    assert [item["standard"]["certificate_no"] for item in mine["items"]] == [own.certificate_no]
+    bad = client.get("/api/v1/coverage/renewals?window=soon", headers=auth.token(users.regulator))
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
+
+
+def test_the_metrologist_follow_up_equals_the_service(client, auth, users, session):
+    from registry.coverage.metrologists import metrologist_follow_up
+
+    factories.person(users.own, registration_no="API-R1", registered_on=date(2023, 1, 1))
+    factories.person(users.own)
+    session.commit()
+    body = client.get("/api/v1/coverage/metrologists?as_of=2025-06-30&sort=-share",
+                      headers=auth.token(users.regulator)).get_json()
+    assert body == metrologist_follow_up(AS_OF, sort="-share").to_dict()
+    assert body["registered"] >= 1 and body["target"] == 0.6
+    assert client.get("/api/v1/coverage/metrologists", headers=auth.token(users.institution)).status_code == 403

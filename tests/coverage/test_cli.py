@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from registry.coverage import services
+from registry.coverage import metrologists, renewals, services
 from tests import factories
 from tests.coverage.support import AS_OF
 
@@ -66,7 +66,10 @@ def test_default_date_is_today(runner):
     (["single-points", "--months", "4"], lambda: services.single_points_of_failure(AS_OF, None, 4)),
     (["forecast", "--months", "3"], lambda: services.coverage_forecast(AS_OF, None, 3)),
     (["forecast"], lambda: services.coverage_forecast(AS_OF, None, 24)),
-    (["expiring", "--months", "6"], lambda: services.expiring_certificates(AS_OF, 6)),
+    (["expiring", "--window", "expiring", "--months", "6"], lambda: services.expiring_certificates(AS_OF, 6)),
+    (["expiring", "--months", "6"], lambda: renewals.renewals(AS_OF, months=6)),
+    (["expiring", "--window", "expired"], lambda: renewals.renewals(AS_OF, window="expired")),
+    (["metrologists", "--sort", "-share"], lambda: metrologists.metrologist_follow_up(AS_OF, sort="-share")),
 ])
 def test_subcommand_json_is_the_service_result(runner, records, args, call):
     assert run_json(runner, *args, "--as-of", "2025-06-30", "--json") == call().to_dict()
@@ -81,14 +84,16 @@ def test_group_options_apply_to_subcommands(runner, records):
 def test_expiring_for_one_institution(runner, records):
     other = factories.institution(region_code="360100")
     factories.standard(other, valid_until=date(2025, 8, 1))
-    body = run_json(runner, "expiring", "--as-of", "2025-06-30", "--months", "6", "--json",
+    body = run_json(runner, "expiring", "--window", "expiring", "--as-of", "2025-06-30", "--months", "6", "--json",
                     "--institution", records["holder"].credit_code.lower())
     assert body["total"] == 1 and body["items"][0]["institution_id"] == records["holder"].id
     assert body == services.expiring_certificates(AS_OF, 6, institution_id=records["holder"].id).to_dict()
 
 
 @pytest.mark.parametrize("args", [["gaps"], ["regions"], ["single-points", "--months", "6"],
-                                  ["forecast", "--months", "2"], ["expiring", "--months", "6"]])
+                                  ["forecast", "--months", "2"], ["expiring", "--months", "6"],
+                                  ["expiring", "--window", "expiring"], ["expiring", "--window", "expired"],
+                                  ["metrologists"]])
 def test_subcommand_tables(runner, records, args):
     result = runner.invoke(args=["coverage", *args, "--as-of", "2025-06-30"])
     assert result.exit_code == 0, result.output
@@ -104,6 +109,8 @@ def test_tables_name_what_matters(runner, records):
     assert "南昌市" in regions and "上饶市" in regions and "50.00% ✗" in regions
     forecast = runner.invoke(args=["coverage", "forecast", "--months", "4", "--as-of", "2025-06-30"]).output
     assert "2025-10-31" in forecast and "first unmet" in forecast
+    apply_now = runner.invoke(args=["coverage", "expiring", "--as-of", "2025-06-30"]).output
+    assert "apply-by on or before 2025-12-30" in apply_now and "申请截止 apply by" in apply_now
 
 
 @pytest.mark.parametrize("args, code, message", [
@@ -114,6 +121,8 @@ def test_tables_name_what_matters(runner, records):
     (["forecast", "--months", "0"], 1, "at least one month"),
     (["expiring", "--institution", "91360100MA00000000"], 1, "unknown institution"),
     (["expiring", "--limit", "0"], 1, "limit"),
+    (["expiring", "--window", "soon"], 2, "soon"),
+    (["metrologists", "--sort", "salary"], 1, "sort"),
     # near-valid input: month arithmetic past year 9999, an OFFSET past 64 bits
     (["forecast", "--as-of", "9999-12-31"], 2, "2999-12-31"),
     (["single-points", "--as-of", "9999-12-31"], 2, "2999-12-31"),

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from registry.coverage import services
+from registry.coverage.renewals import renewals
 from tests.dashboard.conftest import AS_OF, indicator_rows, section, text
 
 
@@ -140,10 +141,11 @@ def test_the_province_risks_differ_from_the_citys(client, users, auth, province)
 def test_the_expiring_count_links_to_the_list(client, users, auth, province):
     auth.login_session(users.regulator)
     page = client.get(f"/dashboard?as_of={AS_OF}&region=360100").get_data(as_text=True)
-    expiring = services.expiring_certificates(AS_OF, None, "360100")
-    assert expiring.total == 2
+    listing = renewals(AS_OF, "360100")
+    assert (listing.apply_now_total, listing.overdue_total, listing.expired_total) == (2, 2, 1)
     count = page[page.index('data-testid="expiring-count"'):]
-    assert f"{expiring.total} 张证书" in count.split("</p>")[0]
+    assert 'data-apply-now="2" data-overdue="2" data-expired="1"' in count
+    assert "2 张证书应在 2025年12月30日 前申请复查" in count.split("</p>")[0]
     assert f"/dashboard/expiring?as_of={AS_OF}&amp;region=360100" in count
 
 
@@ -179,11 +181,17 @@ def test_the_dashboard_reads_in_english(client, users, auth, province):
 def test_the_expiring_list_for_staff_covers_the_region(client, users, auth, province):
     auth.login_session(users.regulator)
     page = client.get(f"/dashboard/expiring?as_of={AS_OF}&region=360100").get_data(as_text=True)
-    table = section(page, "expiring-table")
+    table = section(page, "renewals-table")
     assert province.own_soon.certificate_no in table and province.other_soon.certificate_no in table
-    assert province.jj_b.certificate_no not in table
+    assert province.jj_b.certificate_no not in table and province.own_a.certificate_no not in table
     # apply for re-examination six months before expiry: 2025-08-31 -> 2025-02-28, already past on AS_OF
-    assert "已过申请期" in table
+    assert "2025年2月28日" in table and table.count("已过申请期") == 2
+    # the list before apply-by windows is still there
+    old = client.get(f"/dashboard/expiring?as_of={AS_OF}&region=360100&window=expiring").get_data(as_text=True)
+    assert province.own_soon.certificate_no in section(old, "expiring-table")
+    expired = client.get(f"/dashboard/expiring?as_of={AS_OF}&region=360100&window=expired").get_data(as_text=True)
+    assert province.own_expired.certificate_no in section(expired, "renewals-table")
+    assert client.get("/dashboard/expiring?window=soon").status_code == 400
 
 
 def test_the_expiring_list_rejects_a_bad_date(client, users, auth):
@@ -201,12 +209,12 @@ def test_the_expiring_list_pages_through_the_service(client, users, auth, sessio
     auth.login_session(users.regulator)
     first = client.get(f"/dashboard/expiring?as_of={AS_OF}&region=360100").get_data(as_text=True)
     second = client.get(f"/dashboard/expiring?as_of={AS_OF}&region=360100&page=2").get_data(as_text=True)
-    listing = services.expiring_certificates(AS_OF, None, "360100", limit=100)
-    numbers = [item.certificate_no for item in listing.items]
+    listing = renewals(AS_OF, "360100", limit=100)
+    numbers = [item.standard.certificate_no for item in listing.items]
     assert listing.total == 30
-    assert all(number in section(first, "expiring-table") for number in numbers[:25])
-    assert numbers[25] not in section(first, "expiring-table")
-    assert all(number in section(second, "expiring-table") for number in numbers[25:])
+    assert all(number in section(first, "renewals-table") for number in numbers[:25])
+    assert numbers[25] not in section(first, "renewals-table")
+    assert all(number in section(second, "renewals-table") for number in numbers[25:])
     assert "第 2 / 2 页" in second
 
 
@@ -240,9 +248,9 @@ def test_a_page_past_the_end_of_the_expiring_list_shows_the_last_page(client, us
     response = client.get(f"/dashboard/expiring?as_of={AS_OF}&region=360100&page={page}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    listing = services.expiring_certificates(AS_OF, None, "360100", limit=100)
+    listing = renewals(AS_OF, "360100", limit=100)
     assert "第 2 / 2 页" in html
-    assert all(item.certificate_no in section(html, "expiring-table") for item in listing.items[25:])
+    assert all(item.standard.certificate_no in section(html, "renewals-table") for item in listing.items[25:])
 
 
 @pytest.mark.parametrize("value", ["99999999999999999999", "0", "-1", "abc", "²"])
@@ -256,7 +264,7 @@ def test_the_expiring_list_says_when_the_institution_is_not_an_id(client, users,
 def test_the_expiring_list_takes_one_institution(client, users, auth, province):
     auth.login_session(users.regulator)
     html = client.get(f"/dashboard/expiring?as_of={AS_OF}&institution_id={users.other_institution.id}")
-    table = section(html.get_data(as_text=True), "expiring-table")
+    table = section(html.get_data(as_text=True), "renewals-table")
     assert province.other_soon.certificate_no in table and province.own_soon.certificate_no not in table
 
 

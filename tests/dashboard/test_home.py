@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from registry.coverage import services
+from registry.coverage.renewals import renewals
 from tests import factories
 from tests.dashboard.conftest import section, text
 
@@ -48,19 +49,21 @@ def test_the_home_shows_only_the_institutions_own_certificates(client, users, au
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert users.own.name in page
-    table = section(page, "expiring-table")
+    table = section(page, "apply-now-table")
     assert today_province["soon"].certificate_no in table and today_province["later"].certificate_no in table
     assert today_province["lasting"].certificate_no not in table
     assert today_province["theirs"].certificate_no not in page
-    listing = services.expiring_certificates(date.today(), None, None, institution_id=users.own.id)
-    assert [item.certificate_no for item in listing.items] == [
+    listing = renewals(date.today(), institution_id=users.own.id)
+    assert [item.standard.certificate_no for item in listing.items] == [
         today_province["soon"].certificate_no, today_province["later"].certificate_no]
+    # The apply-now list comes first on the page, before the counts.
+    assert page.index('data-testid="home-apply-now"') < page.index('data-testid="standards-count"')
 
 
 def test_the_home_says_when_to_apply_for_re_examination(client, users, auth, today_province):
     auth.login_session(users.institution)
     page = client.get("/home").get_data(as_text=True)
-    table = text(section(page, "expiring-table"))
+    table = text(section(page, "apply-now-table"))
     # both expire within six months, so the six-months-before date has passed: apply now
     assert table.count("已过申请期") == 2
     expired = text(section(page, "expired-table"))
@@ -104,5 +107,19 @@ def test_the_home_reads_in_english(client, users, auth, today_province):
     auth.login_session(users.institution)
     client.get("/lang/en")
     page = client.get("/home").get_data(as_text=True)
-    for phrase in ("Certificates to re-examine", "Share in the province", "Apply-by date passed"):
+    for phrase in ("Apply for re-examination now", "Share in the province", "Apply-by date passed"):
         assert phrase in page, phrase
+
+
+def test_the_home_lists_a_certificate_to_apply_for_now_that_expires_in_nine_months(client, users, auth, session):
+    """The rule: apply six months before expiry, so a certificate expiring in 6-12 months is due now."""
+    from registry.dates import add_months
+
+    today = date.today()
+    nine = factories.standard(users.own, issued_on=date(2022, 1, 1), valid_until=add_months(today, 9))
+    thirteen = factories.standard(users.own, issued_on=date(2022, 1, 1), valid_until=add_months(today, 13))
+    session.commit()
+    auth.login_session(users.institution)
+    table = section(client.get("/home").get_data(as_text=True), "apply-now-table")
+    assert nine.certificate_no in table and thirteen.certificate_no not in table
+    assert "待申请" in table and "已过申请期" not in table
