@@ -36,7 +36,7 @@ def decode(data: bytes) -> str:
             continue
         if "\0" in text:
             break
-        return text
+        return text[1:] if text.startswith("\ufeff") else text  # GB18030's byte order mark (84 31 95 33)
     raise RejectedFile(msg(f"无法读取此 CSV 文件：编码应为 UTF-8 或 GB18030（可导入 {ACCEPTED}）",
                            f"this CSV file cannot be read: it must be UTF-8 or GB18030 text (the registry takes "
                            f"{ACCEPTED})"))
