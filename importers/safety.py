@@ -358,8 +358,8 @@ def _check_extent(extent: Any, limits: Limits, handle: IO[bytes] | None, part: s
                                "workbook"))
     raise RejectedFile(msg(f"工作表“{sheet}”从 A1 到 {last} 共 {rows * columns:,} 个单元格，超过 {limits.max_cells:,} 的上限，"
                            "请删除多余的行列或分批导入",
-                           f"sheet {sheet!r} spans A1:{last}, {rows * columns:,} cells, more than {limits.max_cells:,}: "
-                           "delete the unused rows and columns or split the workbook"))
+                           f"sheet {sheet!r} spans A1:{last}, {rows * columns:,} cells, more than "
+                           f"{limits.max_cells:,}: delete the unused rows and columns or split the workbook"))
 
 
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')

@@ -66,7 +66,8 @@ def test_unreadable_file_is_refused(client, auth, users):
     assert problem["status"] == 400 and problem["type"] == "urn:registry:problem:file-refused"
     assert problem["detail"] == "not a file the registry imports: it takes .xlsx, .xls, .ods, .csv"
     run = client.get(response.headers["Location"], headers=headers).get_json()
-    assert run["id"] == problem["id"] and run["status"] == "rejected" and run["errors"][0]["message"] == problem["detail"]
+    assert run["id"] == problem["id"] and run["status"] == "rejected"
+    assert run["errors"][0]["message"] == problem["detail"]
 
 
 def _corner(ref: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Other formats: .xls, .ods and CSV carry the same rows as an .xlsx and make the same records; hostile ones are refused.
+"""Other formats: .xls, .ods and CSV with an .xlsx's rows make the same records; hostile ones are refused.
 
 The .xls and .ods files are LibreOffice's conversions of the rows in
 ``tests/importers/formats_rows.py`` (``fixtures/make_formats.py`` says how they
