@@ -26,8 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("registry.cli:seed_command", "Load reference data (idempotent) and, with --demo, the demo province."),
     "users": ("registry.cli:users_group", "Manage accounts."),
     "coverage": ("registry.coverage.cli:coverage_group", "Indicators against their targets for a date and region."),
-    "import": ("importers.cli:import_command", "Import a workbook: exit 0 applied (or clean dry run), 1 invalid "
-               "rows, 2 file refused."),
+    "import": ("importers.cli:import_command", "Import a workbook (.xlsx, .xls, .ods) or a CSV file: exit 0 "
+               "applied (or clean dry run), 1 invalid rows, 2 file refused."),
     "export": ("importers.cli:export_command", "Export the registry in the import format."),
     "template": ("importers.cli:template_command", "Write an empty import workbook."),
     "backup": ("registry.backup:backup_command", "Write a consistent copy of the database to PATH (a new file, "
