@@ -30,6 +30,8 @@ _CHAR_REF = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
 _HUGE = 1 << 40
 # A token expat is still buffering may not grow past this (a hostile tag a gigabyte long).
 MAX_PENDING = 8 << 20
+_CELL, _ROW, _TABLE = 1, 2, 3
+_ELEMENTS = {"table-cell": _CELL, "covered-table-cell": _CELL, "table-row": _ROW, "table": _TABLE}
 _VALUE_ATTRIBUTES = frozenset({"value", "string-value", "date-value", "time-value", "boolean-value", "value-type",
                                "formula"})
 
@@ -61,6 +63,9 @@ class ContentExtent:
         self._last_empty = False
         self._fed = 0
         self._progress = 0
+        self._kinds: dict[str, int] = {}
+        self._valued_names: set[str] = set()
+        self._other_names: set[str] = set()
         parser = expat.ParserCreate(encoding="utf-8")
         parser.buffer_text = False
         parser.StartElementHandler = self._start
@@ -87,35 +92,61 @@ class ContentExtent:
         except expat.ExpatError as exc:
             raise OdsError(str(exc)) from None
 
+    def _kind(self, name: str) -> int:
+        """What an element is, by its local name whatever its prefix (remembered per name)."""
+        kind = _ELEMENTS.get(name.rpartition(":")[2], 0)
+        self._kinds[name] = kind
+        return kind
+
+    def _valued(self, attributes: dict[str, str]) -> bool:
+        """Whether a cell carries a value or a formula (attribute names classified once each)."""
+        if self._valued_names.isdisjoint(attributes):
+            unknown = attributes.keys() - self._other_names
+            if not unknown:
+                return False
+            for key in unknown:
+                local = key.rpartition(":")[2]
+                (self._valued_names if local in _VALUE_ATTRIBUTES else self._other_names).add(key)
+            return not self._valued_names.isdisjoint(attributes)
+        return True
+
     def _start(self, name: str, attributes: dict[str, str]) -> None:
+        kind = self._kinds.get(name)
+        if kind is None:
+            kind = self._kind(name)
+        if not kind:
+            return
         self._progress = self._parser.CurrentByteIndex
-        local = name.rpartition(":")[2]
-        if local == "table-cell" or local == "covered-table-cell":
+        if kind == _CELL:
             if not self._in_row:
                 return
-            repeats = _count(attributes, "number-columns-repeated")
+            repeats = _count(attributes, "number-columns-repeated") if attributes else 1
             self._row_cells += repeats
             self._last_repeats = repeats
-            self._last_empty = not any(key.rpartition(":")[2] in _VALUE_ATTRIBUTES for key in attributes)
+            self._last_empty = not (attributes and self._valued(attributes))
             if not self._last_empty:
                 self._row_last = self._row_cells
-        elif local == "table-row":
+        elif kind == _ROW:
             if not self._stack:
                 return
             self._in_row = True
-            self._row_repeats = _count(attributes, "number-rows-repeated")
+            self._row_repeats = _count(attributes, "number-rows-repeated") if attributes else 1
             self._row_cells = self._row_last = self._last_repeats = 0
             self._last_empty = False
-        elif local == "table":
+        elif kind == _TABLE:
             name_attribute = next((v for k, v in attributes.items() if k.rpartition(":")[2] == "name"), "")
             table = Table(name_attribute)
             self.tables.append(table)
             self._stack.append(table)
 
     def _end(self, name: str) -> None:
+        kind = self._kinds.get(name)
+        if kind is None:
+            kind = self._kind(name)
+        if kind != _ROW and kind != _TABLE:
+            return
         self._progress = self._parser.CurrentByteIndex
-        local = name.rpartition(":")[2]
-        if local == "table-row" and self._in_row and self._stack:
+        if kind == _ROW and self._in_row and self._stack:
             table = self._stack[-1]
             self._in_row = False
             table._rows_seen += self._row_repeats
@@ -124,14 +155,14 @@ class ContentExtent:
                 table.columns = max(table.columns, self._row_last)
             # calamine keeps every cell read, empty ones too, except an empty last one.
             table.copied += self._row_cells - (self._last_repeats if self._last_empty else 0)
-        elif local == "table" and self._stack:
+        elif kind == _TABLE and self._stack:
             self._stack.pop()
             self._in_row = False
 
 
 def _count(attributes: dict[str, str], local: str) -> int:
     for key, value in attributes.items():
-        if key.rpartition(":")[2] == local:
+        if key.endswith(local) and key.rpartition(":")[2] == local:
             value = _CHAR_REF.sub(lambda m: _char(m.group(1)), value).strip()
             if not value.isdigit():
                 return 1
