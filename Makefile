@@ -31,6 +31,7 @@ seed: migrate
 ## Install, migrate the SQLite database, load reference and demo data, serve on 127.0.0.1:$(PORT).
 ## The job worker (big imports, clean-up) runs beside the server and stops with it.
 run: seed
+	@echo; echo "The registry: http://127.0.0.1:$(PORT)  (sign in with a demo account above; Ctrl-C stops it)"; echo
 	@$(BIN)/registry worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/registry run --host 127.0.0.1 --port $(PORT)
 

@@ -185,6 +185,9 @@ class Config:
 
     # Languages: Chinese first, English alongside.
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    # The language of import messages where there is no request to ask (``registry import`` without
+    # --lang): zh or en.  Pages use the session's language, the API Accept-Language.
+    IMPORT_LANGUAGE = os.environ.get("REGISTRY_LANG", "zh")
     LANGUAGES = ("zh_Hans_CN", "en")
 
     # API (flask-smorest).

@@ -33,7 +33,9 @@ class _Progress:
         if not self.enabled or total <= 0:
             return
         if self.bar is None:
-            self.bar = click.progressbar(length=total, label="导入 / importing", file=sys.stderr)
+            from importers.messages import msg
+
+            self.bar = click.progressbar(length=total, label=msg("导入", "importing"), file=sys.stderr)
             self.bar.__enter__()
         self.bar.update(done - self.shown)
         self.shown = done
@@ -53,12 +55,18 @@ def _actor(email: str | None) -> Any:
         return None
     user = db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
     if user is None or not user.active:
-        raise click.UsageError(f"没有这个用户 / no active user {email}")
+        from importers.messages import msg
+
+        raise click.UsageError(msg(f"没有这个用户：{email}", f"no active user {email}"))
     return user
 
 
 @click.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--sheet", metavar="NAME", help="CSV only: the sheet the file is (机构, 计量标准 … or institutions, "
+                                              "standards …; default: told by its header).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of the messages (default: REGISTRY_LANG, else zh).")
 @click.option("--dry-run", is_flag=True, help="Validate and show what would change; write nothing.")
 @click.option("--as", "as_email", metavar="EMAIL", help="Import as this user (default: the system).")
 @click.option("--errors", "errors_out", type=click.Path(dir_okay=False), metavar="OUT.xlsx",
@@ -66,9 +74,21 @@ def _actor(email: str | None) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--catalog-version", metavar="NAME", help="Catalog version for 强检目录 rows (default: in force).")
 @with_appcontext
-def import_command(file: str, dry_run: bool, as_email: str | None, errors_out: str | None, as_json: bool,
-                   catalog_version: str | None) -> None:
-    """Import a workbook: exit 0 applied (or clean dry run), 1 invalid rows, 2 file refused."""
+def import_command(file: str, sheet: str | None, lang: str | None, dry_run: bool, as_email: str | None,
+                   errors_out: str | None, as_json: bool, catalog_version: str | None) -> None:
+    """Import a workbook (.xlsx, .xls, .ods) or a CSV file (UTF-8 or GB18030, one sheet).
+
+    Exit 0 applied (or a clean dry run), 1 invalid rows (nothing written), 2 file refused.
+    """
+    from importers.messages import speaking
+
+    with speaking(lang):
+        _import(file, sheet, dry_run, as_email, errors_out, as_json, catalog_version)
+
+
+def _import(file: str, sheet: str | None, dry_run: bool, as_email: str | None, errors_out: str | None,
+            as_json: bool, catalog_version: str | None) -> None:
+    from importers.messages import language
     from importers.run import run_import
     from registry.extensions import db
 
@@ -76,7 +96,7 @@ def import_command(file: str, dry_run: bool, as_email: str | None, errors_out: s
     progress = _Progress(sys.stderr.isatty() and not as_json)
     try:
         report = run_import(file, actor=actor, dry_run=dry_run, catalog_version=catalog_version,
-                            progress=progress)
+                            progress=progress, sheet=sheet, lang=language())
         if report.applied:
             db.session.commit()
         else:
@@ -89,7 +109,7 @@ def import_command(file: str, dry_run: bool, as_email: str | None, errors_out: s
     if errors_out and report.errors and report.rejected is None:
         from importers.error_workbook import write_error_workbook  # openpyxl: only when there is one to write
 
-        write_error_workbook(file, report.errors, errors_out)
+        write_error_workbook(file, report.errors, errors_out, sheet=sheet, filename=file, lang=language())
     if as_json:
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -98,37 +118,45 @@ def import_command(file: str, dry_run: bool, as_email: str | None, errors_out: s
 
 
 def _print(report: Any, errors_out: str | None) -> None:
+    from importers.messages import msg
+
     if report.rejected is not None:
-        click.echo(f"文件被拒绝 / file refused: {report.rejected}", err=True)
+        click.echo(msg(f"文件被拒绝：{report.rejected}", f"file refused: {report.rejected}"), err=True)
         return
     for sheet, counts in report.sheets.items():
-        click.echo(f"{sheet}: 新增 created {counts['created']} · 更新 updated {counts['updated']} · "
-                   f"未变 unchanged {counts['unchanged']}")
+        click.echo(msg(f"{sheet}：新增 {counts['created']} · 更新 {counts['updated']} · 未变 {counts['unchanged']}",
+                       f"{sheet}: created {counts['created']} · updated {counts['updated']} · "
+                       f"unchanged {counts['unchanged']}"))
     for ignored in report.ignored_columns:
-        click.echo(f"忽略的列 / ignored column: {ignored['sheet']} · {ignored['column']}")
+        click.echo(msg(f"忽略的列：{ignored['sheet']} · {ignored['column']}",
+                       f"ignored column: {ignored['sheet']} · {ignored['column']}"))
     for change in report.changes:
         fields = "; ".join(f"{name}: {old!r} → {new!r}" for name, (old, new) in change["changes"].items())
-        click.echo(f"将更新 / would update {change['sheet']} 第{change['row']}行 {change['key']}: {fields}")
+        click.echo(msg(f"将更新 {change['sheet']} 第{change['row']}行 {change['key']}：{fields}",
+                       f"would update {change['sheet']} row {change['row']} {change['key']}: {fields}"))
     if report.warnings and not report.errors:
-        click.echo(f"提示 {len(report.warnings)} 处（不影响导入）/ {len(report.warnings)} warnings (imported as given):")
+        click.echo(msg(f"提示 {len(report.warnings)} 处（不影响导入）：",
+                       f"{len(report.warnings)} warnings (imported as given):"))
         for warning in report.warnings:
             click.echo(f"  {_where(warning)}: {warning.message}")
     if report.errors:
-        click.echo(f"错误 {len(report.errors)} 处，未写入任何数据 / {len(report.errors)} errors, nothing written:",
+        click.echo(msg(f"错误 {len(report.errors)} 处，未写入任何数据：", f"{len(report.errors)} errors, nothing written:"),
                    err=True)
         for error in report.errors:
             click.echo(f"  {_where(error)}: {error.message}", err=True)
         if errors_out:
-            click.echo(f"已标出错误的工作簿 / marked workbook: {errors_out}", err=True)
+            click.echo(msg(f"已标出错误的工作簿：{errors_out}", f"marked workbook: {errors_out}"), err=True)
     elif report.dry_run:
-        click.echo("预览：未写入任何数据 / dry run: nothing written")
+        click.echo(msg("预览：未写入任何数据", "dry run: nothing written"))
     else:
-        click.echo(f"已导入 / applied (import run {report.run_id})")
+        click.echo(msg(f"已导入（导入记录 {report.run_id}）", f"applied (import run {report.run_id})"))
 
 
 def _where(problem: Any) -> str:
-    return " ".join(part for part in (problem.sheet, f"第{problem.row}行 row {problem.row}" if problem.row else None,
-                                      f"[{problem.column}]" if problem.column else None) if part)
+    from importers.messages import msg
+
+    row = msg(f"第{problem.row}行", f"row {problem.row}") if problem.row else None
+    return " ".join(part for part in (problem.sheet, row, f"[{problem.column}]" if problem.column else None) if part)
 
 
 @click.command("export")

@@ -15,37 +15,46 @@ from flask import current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from importers.reading import Workbook as Book
+from importers.csvfile import open_book
+from importers.messages import msg, speaking
 from importers.report import RowError
-from importers.safety import Limits, Source, inspect_workbook, read_source
+from importers.safety import Limits, Source, inspect_upload, read_source
 from importers.spec import normalize_header
 from importers.writing import ERROR_FILL, error_cell, header_cell, safe_row
 
 SUMMARY_TITLE = "错误汇总"
-ERROR_HEADER = "错误 / errors"
+ERROR_HEADER = "错误"
 
 
-def write_error_workbook(source: Source, errors: Iterable[RowError | dict[str, Any]], out: Any) -> int:
+def write_error_workbook(source: Source, errors: Iterable[RowError | dict[str, Any]], out: Any, *,
+                         filename: str | None = None, sheet: str | None = None, lang: str | None = None) -> int:
     """Write the marked copy of ``source`` to ``out``; return the number of errors listed.
 
     ``errors`` are a report's :class:`RowError` objects or their dicts (as
-    stored on an :class:`~registry.imports.models.ImportRun`).
+    stored on an :class:`~registry.imports.models.ImportRun`).  ``source`` may be
+    any format the importer reads (``filename`` and ``sheet`` as for the import);
+    the copy is always an .xlsx, its own headings in ``lang``.
     """
+    with speaking(lang):
+        return _write(source, errors, out, filename=filename, sheet=sheet)
+
+
+def _write(source: Source, errors: Iterable[RowError | dict[str, Any]], out: Any, *, filename: str | None,
+           sheet: str | None) -> int:
     errors = [e if isinstance(e, RowError) else RowError(e.get("sheet"), e.get("row"), e.get("column"),
                                                            e.get("message", "")) for e in errors]
     limits = Limits.from_config(current_app.config)
     opened, _ = read_source(source, limits)
-    inspect_workbook(opened, limits)
-    book = Book(opened, limits)
+    book = open_book(opened, inspect_upload(opened, limits, filename), limits, sheet=sheet)
     by_row: dict[tuple[str, int], list[RowError]] = defaultdict(list)
     for error in errors:
         if error.sheet is not None and error.row is not None:
             by_row[(error.sheet, error.row)].append(error)
 
     wb = Workbook(write_only=True)
-    summary = wb.create_sheet(SUMMARY_TITLE)
-    summary.append([header_cell(summary, text) for text in ("工作表 / sheet", "行 / row", "列 / column",
-                                                            "错误 / error")])
+    summary = wb.create_sheet(msg(SUMMARY_TITLE, "Errors"))
+    summary.append([header_cell(summary, text) for text in (msg("工作表", "sheet"), msg("行", "row"),
+                                                            msg("列", "column"), msg("错误", "error"))])
     for error in errors:
         summary.append(safe_row(summary, [error.sheet, error.row, error.column, error.message]))
 
@@ -66,7 +75,7 @@ def write_error_workbook(source: Source, errors: Iterable[RowError | dict[str, A
             for number, cells in book.rows(name):
                 values = safe_row(ws, list(cells) + [None] * (width - len(cells)))
                 if sheet_errors and number == header_row:
-                    values.append(header_cell(ws, ERROR_HEADER))
+                    values.append(header_cell(ws, msg(ERROR_HEADER, "errors")))
                 found = sheet_errors.get(number) if number != header_row else None
                 if found:
                     marked: dict[int, list[str]] = defaultdict(list)

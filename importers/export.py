@@ -85,8 +85,13 @@ def instructions(extra: Iterable[str] = ()) -> list[str]:
         "任何一行有错则整个文件不导入，错误报告列出工作表、行号、列和原因 / if any row is invalid nothing is "
         "written; the report lists sheet, row, column and reason.",
         "第2行为示例，导入前请删除 / row 2 of each sheet is an example: delete it before importing.",
+        "可导入的文件：本模板（.xlsx）、旧版 Excel（.xls）、OpenDocument 表格（.ods），或一张表的 CSV 文件（UTF-8 或 "
+        "GB18030 编码，按表头判断是哪张表，或导入时指定）；导出和模板都是 .xlsx / files imported: this workbook "
+        "(.xlsx), old Excel (.xls), OpenDocument (.ods), or one sheet as CSV (UTF-8 or GB18030, the sheet told by its "
+        "header or named when importing); exports and templates are .xlsx.",
         "",
-        "命令 / Commands: registry import FILE.xlsx [--dry-run] [--as EMAIL] [--errors OUT.xlsx] [--json]；"
+        "命令 / Commands: registry import FILE.xlsx|.xls|.ods|.csv [--sheet NAME] [--lang zh|en] [--dry-run] "
+        "[--as EMAIL] [--errors OUT.xlsx] [--json]；"
         "registry export OUT.xlsx [--kind K] [--region CODE]；registry template OUT.xlsx",
     ]
     for sheet in WORKBOOK_ORDER:

@@ -1,12 +1,17 @@
-"""Read a checked workbook with python-calamine: find the sheets, their header row and columns."""
+"""Read a checked upload: find the sheets, their header row and columns.
+
+Workbooks (.xlsx, .xls, .ods) are read with python-calamine, which tells
+them by their content; a CSV file is one sheet (:mod:`importers.csvfile`).
+Both answer the same questions, so the rest of the importer does not know
+which it read.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import IO, Any, Iterator
 
-import python_calamine
-
 from importers.cells import is_blank, to_text
+from importers.messages import msg
 from importers.safety import Limits, RejectedFile, too_many_rows
 from importers.spec import Column, Sheet, find_sheet, normalize_header
 
@@ -30,52 +35,23 @@ class SheetLayout:
         return next((i for i, c in self.columns.items() if c.field == field_name), None)
 
 
-class Workbook:
-    """A workbook opened with calamine; rows come as (Excel row number, cells)."""
+class Book:
+    """What every readable upload answers: its sheets, their rows, widths and header layouts."""
 
-    def __init__(self, opened: IO[bytes] | str, limits: Limits):
-        try:
-            self._book = python_calamine.CalamineWorkbook.from_object(opened)
-        except Exception as exc:  # calamine raises its own error types for every broken part
-            raise RejectedFile(f"无法读取工作簿 / the workbook cannot be read ({type(exc).__name__})") from None
-        self.limits = limits
-        self.sheet_names: list[str] = list(self._book.sheet_names)
-        self._sheets: dict[str, Any] = {}
+    sheet_names: list[str]
+    limits: Limits
 
     def close(self) -> None:
-        self._sheets.clear()
-        self._book.close()
-
-    def _sheet(self, name: str):
-        if name not in self._sheets:
-            try:
-                sheet = self._book.get_sheet_by_name(name)
-            except Exception as exc:
-                raise RejectedFile(f"无法读取工作表 {name} / sheet {name} cannot be read "
-                                   f"({type(exc).__name__})") from None
-            if sheet.height > self.limits.max_rows + self.limits.header_allowance:
-                raise too_many_rows(self.limits)
-            self._sheets[name] = sheet
-        return self._sheets[name]
+        pass
 
     def rows(self, name: str, *, start: int = 1) -> Iterator[tuple[int, list]]:
-        """Yield ``(row number, cells)`` from Excel row ``start`` on; cells start at column A."""
-        sheet = self._sheet(name)
-        # iter_rows counts rows from row 1 but columns from the first used one.
-        pad = [""] * (sheet.start[1] if sheet.start else 0)
-        for number, cells in enumerate(sheet.iter_rows(), start=1):
-            if number >= start:
-                yield number, (pad + cells) if pad else cells
+        raise NotImplementedError
 
     def width(self, name: str) -> int:
-        """Columns from A to the last one used."""
-        sheet = self._sheet(name)
-        return sheet.end[1] + 1 if sheet.end else 0
+        raise NotImplementedError
 
     def data_rows(self, name: str, header_row: int) -> int:
-        """Rows below the header (blank ones included): the denominator of progress."""
-        sheet = self._sheet(name)
-        return max(0, (sheet.end[0] + 1 if sheet.end else 0) - header_row)
+        raise NotImplementedError
 
     def importable(self) -> list[tuple[str, Sheet | None]]:
         """Each tab with the sheet it stands for (``None``: not an import sheet)."""
@@ -113,3 +89,71 @@ class Workbook:
                 layout.headers[index] = typed
         layout.missing = [c for c in spec.columns if c.required and c.field not in seen]
         return layout
+
+
+class Workbook(Book):
+    """A workbook opened with calamine; rows come as (Excel row number, cells)."""
+
+    def __init__(self, opened: IO[bytes] | str, limits: Limits):
+        import python_calamine
+
+        # A file object, never a path: calamine would choose its reader by the name's extension.
+        self._handle = open(opened, "rb") if isinstance(opened, str) else None
+        try:
+            self._book = python_calamine.CalamineWorkbook.from_object(self._handle or opened)
+        except Exception as exc:  # calamine raises its own error types for every broken part
+            self._close_handle()
+            raise RejectedFile(msg(f"无法读取工作簿（{type(exc).__name__}）",
+                                   f"the workbook cannot be read ({type(exc).__name__})")) from None
+        except BaseException as exc:
+            self._close_handle()
+            if type(exc).__name__ != "PanicException":  # a reader's panic is a file it cannot read
+                raise
+            raise RejectedFile(msg("无法读取工作簿（文件结构异常）",
+                                   "the workbook cannot be read (a broken structure)")) from None
+        self.limits = limits
+        self.sheet_names: list[str] = list(self._book.sheet_names)
+        self._sheets: dict[str, Any] = {}
+
+    def close(self) -> None:
+        self._sheets.clear()
+        self._book.close()
+        self._close_handle()
+
+    def _close_handle(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def _sheet(self, name: str):
+        if name not in self._sheets:
+            try:
+                sheet = self._book.get_sheet_by_name(name)
+            except BaseException as exc:
+                if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+                    raise
+                raise RejectedFile(msg(f"无法读取工作表 {name}（{type(exc).__name__}）",
+                                       f"sheet {name} cannot be read ({type(exc).__name__})")) from None
+            if sheet.height > self.limits.max_rows + self.limits.header_allowance:
+                raise too_many_rows(self.limits)
+            self._sheets[name] = sheet
+        return self._sheets[name]
+
+    def rows(self, name: str, *, start: int = 1) -> Iterator[tuple[int, list]]:
+        """Yield ``(row number, cells)`` from Excel row ``start`` on; cells start at column A."""
+        sheet = self._sheet(name)
+        # iter_rows counts rows from row 1 but columns from the first used one.
+        pad = [""] * (sheet.start[1] if sheet.start else 0)
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            if number >= start:
+                yield number, (pad + cells) if pad else cells
+
+    def width(self, name: str) -> int:
+        """Columns from A to the last one used."""
+        sheet = self._sheet(name)
+        return sheet.end[1] + 1 if sheet.end else 0
+
+    def data_rows(self, name: str, header_row: int) -> int:
+        """Rows below the header (blank ones included): the denominator of progress."""
+        sheet = self._sheet(name)
+        return max(0, (sheet.end[0] + 1 if sheet.end else 0) - header_row)

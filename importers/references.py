@@ -22,6 +22,7 @@ from registry.reference.models import Discipline, Region
 from registry.regulations.models import Regulation
 
 from importers.cells import to_list, to_text
+from importers.messages import msg
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,28 @@ class WorkbookReferences:
                     .order_by(CatalogLine.code)):
                 self._lines_db.add(id_, code, name, sub_name)
         self._lines_book = _LineIndex()
+        # Keys of rows with errors whose key could not be read: kind -> folded text -> (sheet, row).
+        self._failed: dict[str, dict[str, tuple[str, int]]] = {"institution": {}, "regulation": {}}
+
+    def failed(self, kind: str, value: Any, sheet: str, row: int) -> None:
+        """Row ``row`` of ``sheet`` has errors and its key ``value`` could not be read.
+
+        A later row naming the same text is then told it depends on that row (the root error
+        is reported once, where it is) instead of repeating the root's error or "not found".
+        """
+        if value is None or not str(value).strip():
+            return
+        self._failed[kind].setdefault(fold(value), (sheet, row))
+        for answers in self._answers.values():
+            answers.clear()
+
+    def _depends(self, kind: str, values: list) -> str | None:
+        roots = [self._failed[kind].get(fold(value)) for value in values]
+        if not roots or None in roots:
+            return None
+        return "; ".join(dict.fromkeys(msg(f"依赖 {sheet} 第{row}行，该行有错误",
+                                           f"depends on {sheet} row {row}, which has an error")
+                                       for sheet, row in roots))
 
     # --- what this workbook defines -------------------------------------------------
 
@@ -141,10 +164,17 @@ class WorkbookReferences:
 
     @_remembered
     def institution_id(self, value: Any) -> Any:
-        code = normalize_credit_code(value)
+        try:
+            code = normalize_credit_code(value)
+        except ValidationError:
+            depends = self._depends("institution", [value])
+            if depends is None:
+                raise
+            raise ValidationError(depends) from None
         ref = self.institution_refs.get(code)
         if ref is None:
-            raise ValidationError(f"机构不存在：{code} / no institution with credit code {code}")
+            depends = self._depends("institution", [value])
+            raise ValidationError(depends or f"机构不存在：{code} / no institution with credit code {code}")
         return ref
 
     @_remembered
@@ -194,7 +224,9 @@ class WorkbookReferences:
             elif ref not in found:
                 found.append(ref)
         if missing:
-            raise ValidationError(f"规程不存在：{'、'.join(missing)} / no such regulation: {', '.join(missing)}")
+            depends = self._depends("regulation", missing)
+            raise ValidationError(depends or f"规程不存在：{'、'.join(missing)} / no such regulation: "
+                                             f"{', '.join(missing)}")
         return found
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from importers.messages import one_language
+
 ACTIONS = ("created", "updated", "unchanged")
 
 
@@ -57,10 +59,10 @@ class ImportReport:
         counts[action] += n
 
     def error(self, sheet: str | None, row: int | None, column: str | None, message: str) -> None:
-        self.errors.append(RowError(sheet, row, column, message))
+        self.errors.append(RowError(sheet, row, column, one_language(message)))
 
     def warn(self, sheet: str | None, row: int | None, column: str | None, message: str) -> None:
-        self.warnings.append(RowError(sheet, row, column, message))
+        self.warnings.append(RowError(sheet, row, column, one_language(message)))
 
     def to_dict(self, *, include_changes: bool = False) -> dict[str, Any]:
         """``{"ok", "dry_run", "sheets", "errors", "warnings", "ignored_columns"}`` (plus ``changes`` when asked)."""

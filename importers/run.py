@@ -20,10 +20,12 @@ from registry.imports.models import ImportRun
 from importers.apply import Applier
 from importers.bulk import paused_gc
 from importers.pipeline import Pipeline, pipeline_available
-from importers.reading import SheetLayout, Workbook
+from importers.csvfile import open_book
+from importers.messages import msg, speaking
+from importers.reading import Book, SheetLayout
 from importers.references import WorkbookReferences, catalog_in_force
 from importers.report import ACTIONS, ImportReport
-from importers.safety import Limits, RejectedFile, Source, inspect_workbook, read_source
+from importers.safety import Limits, RejectedFile, Source, inspect_upload, read_source
 from importers.spec import SHEETS
 from importers.validation import HANDLERS, Context, SheetPlan, diff_entry, validate_sheet
 
@@ -32,10 +34,15 @@ Progress = Callable[[int, int], None]
 
 def run_import(source: Source, *, actor: Any, dry_run: bool = False, filename: str | None = None,
                catalog_version: str | None = None, run: ImportRun | None = None,
-               progress: Progress | None = None, today: date | None = None) -> ImportReport:
+               progress: Progress | None = None, today: date | None = None, sheet: str | None = None,
+               lang: str | None = None) -> ImportReport:
     """Validate a workbook and, when every row is valid and this is not a dry run, apply it.
 
-    ``source`` is a path, bytes or a binary file object.  ``actor`` is a
+    ``source`` is a path, bytes or a binary file object: an .xlsx, .xls or .ods workbook
+    or a CSV file (told by its content; ``filename`` and its extension help tell text from
+    something else).  A CSV file is one sheet, told by its header or named by ``sheet``.
+    Every message is in ``lang`` (``zh`` or ``en``; default: the request's language, else
+    ``IMPORT_LANGUAGE``, see :mod:`importers.messages`).  ``actor`` is a
     :class:`~registry.auth.models.User` or ``None`` for the system.  Writes
     go to the current session in one savepoint and are flushed, not
     committed: the caller commits (or rolls back).  A dry run applies the
@@ -45,13 +52,14 @@ def run_import(source: Source, *, actor: Any, dry_run: bool = False, filename: s
     none is given an applied import records one.  ``progress(done, total)``
     is called as rows are processed.
     """
-    with paused_gc():
+    with paused_gc(), speaking(lang):
         return _run_import(source, actor=actor, dry_run=dry_run, filename=filename, catalog_version=catalog_version,
-                           run=run, progress=progress, today=today)
+                           run=run, progress=progress, today=today, sheet=sheet)
 
 
 def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | None, catalog_version: str | None,
-                run: ImportRun | None, progress: Progress | None, today: date | None) -> ImportReport:
+                run: ImportRun | None, progress: Progress | None, today: date | None,
+                sheet: str | None) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     if filename is None and isinstance(source, (str, os.PathLike)):
         filename = Path(source).name
@@ -59,7 +67,7 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
         run.status, run.dry_run = "running", dry_run
     limits = Limits.from_config(current_app.config)
     today = today or date.today()
-    note = f"导入 import: {filename or 'workbook'}"
+    note = f"导入 import: {filename or 'workbook'}"  # the audit trail's note, as before
     book = None
     # A big sheet is written while it is checked (importers.pipeline), inside a savepoint
     # begun now and rolled back if any row turns out invalid.
@@ -67,8 +75,8 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
     plans: list[SheetPlan] = []
     try:
         opened, _ = read_source(source, limits)
-        inspect_workbook(opened, limits)
-        book = Workbook(opened, limits)
+        kind = inspect_upload(opened, limits, filename)
+        book = open_book(opened, kind, limits, sheet=sheet)
         layouts, version = _layouts(book, report, catalog_version=catalog_version, today=today)
         if report.ok:
             pipeline = None
@@ -143,7 +151,7 @@ def _rollback(savepoint: Any) -> None:
         savepoint.rollback()
 
 
-def _streams(book: Workbook, layouts: list[SheetLayout]) -> bool:
+def _streams(book: Book, layouts: list[SheetLayout]) -> bool:
     """Whether a sheet is big enough to be written while it is checked, on a database that can."""
     least = current_app.config["IMPORT_PIPELINE_MIN_ROWS"]
     return (least is not None
@@ -151,7 +159,7 @@ def _streams(book: Workbook, layouts: list[SheetLayout]) -> bool:
             and pipeline_available(db.session.connection()))  # asks a thread: only for a big sheet
 
 
-def _layouts(book: Workbook, report: ImportReport, *, catalog_version: str | None,
+def _layouts(book: Book, report: ImportReport, *, catalog_version: str | None,
              today: date) -> tuple[list[SheetLayout], CatalogVersion | None]:
     """The sheets to import, their header rows and columns, and the catalog version; errors to the report."""
     tabs: dict[str, str] = {}
@@ -159,14 +167,14 @@ def _layouts(book: Workbook, report: ImportReport, *, catalog_version: str | Non
         if spec is None:
             continue
         if spec.kind in tabs:
-            report.error(name, None, None, f"工作表重复：{name} 与 {tabs[spec.kind]} 都是{spec.title} / "
-                                           f"sheets {tabs[spec.kind]!r} and {name!r} are both {spec.title_en}")
+            report.error(name, None, None, msg(f"工作表重复：{name} 与 {tabs[spec.kind]} 都是{spec.title}",
+                                               f"sheets {tabs[spec.kind]!r} and {name!r} are both {spec.title_en}"))
             continue
         tabs[spec.kind] = name
     if not tabs:
-        report.error(None, None, None, "没有可导入的工作表（应为 机构、计量标准、检定规程、人员、强检目录、规划、目标 之一）"
-                                       "/ no sheet to import (expected 机构, 计量标准, 检定规程, 人员, 强检目录, 规划 "
-                                       "or 目标)")
+        report.error(None, None, None, msg("没有可导入的工作表（应为 机构、计量标准、检定规程、人员、强检目录、规划、目标 之一）",
+                                           "no sheet to import (expected 机构, 计量标准, 检定规程, 人员, 强检目录, 规划 "
+                                           "or 目标)"))
         return [], None
 
     version = _catalog_version(catalog_version, today, report)
@@ -178,16 +186,16 @@ def _layouts(book: Workbook, report: ImportReport, *, catalog_version: str | Non
         report.sheets[spec.title] = {action: 0 for action in ACTIONS}
         report.ignored_columns.extend({"sheet": layout.name, "column": c} for c in layout.ignored)
         for _, typed in layout.duplicates:
-            report.error(layout.name, layout.header_row, typed, f"列重复：{typed} / duplicate column {typed}")
+            report.error(layout.name, layout.header_row, typed, msg(f"列重复：{typed}", f"duplicate column {typed}"))
         for column in layout.missing:
             report.error(layout.name, layout.header_row or None, column.header,
-                         f"缺少必填列：{column.header}（{column.alias}）/ required column missing: "
-                         f"{column.header} ({column.alias})")
+                         msg(f"缺少必填列：{column.header}（{column.alias}）",
+                             f"required column missing: {column.header} ({column.alias})"))
         layouts.append(layout)
     return layouts, version
 
 
-def _validate(book: Workbook, layouts: list[SheetLayout], report: ImportReport, *, actor: Any, today: date,
+def _validate(book: Book, layouts: list[SheetLayout], report: ImportReport, *, actor: Any, today: date,
               catalog_version: CatalogVersion | None, progress: Progress | None,
               pipeline: Pipeline | None) -> list[SheetPlan]:
     """Check every row of every sheet; with a ``pipeline``, write each sheet as it is checked."""
@@ -224,7 +232,7 @@ def _catalog_version(name: str | None, today: date, report: ImportReport) -> Cat
         return catalog_in_force(today)
     version = db.session.scalar(sa.select(CatalogVersion).where(CatalogVersion.name == name.strip()))
     if version is None or version.withdrawn_at is not None:
-        report.error(None, None, "目录版本", f"目录版本不存在：{name} / no catalog version named {name!r}")
+        report.error(None, None, "目录版本", msg(f"目录版本不存在：{name}", f"no catalog version named {name!r}"))
         return None
     return version
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Union
 
 from importers.extent import ExtentError, SheetExtent, column_letters
+from importers.messages import msg, one_language
 
 Source = Union[str, os.PathLike, bytes, bytearray, IO[bytes]]
 
@@ -39,6 +40,7 @@ class RejectedFile(Exception):
     """The file cannot be imported at all: CLI exit 2, HTTP 400 (413 when too large)."""
 
     def __init__(self, message: str, *, status: int = 400):
+        message = one_language(message)
         super().__init__(message)
         self.message = message
         self.status = status
@@ -102,50 +104,103 @@ def _check_size(size: int, limits: Limits) -> None:
         )
 
 
-def inspect_workbook(opened: IO[bytes] | str, limits: Limits) -> dict[str, int]:
-    """Check the zip and its XML; return the number of ``<row>`` elements per worksheet part."""
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+# What the importer reads (exports and templates stay .xlsx).
+ACCEPTED = ".xlsx, .xls, .ods, .csv"
+
+
+def inspect_upload(opened: IO[bytes] | str, limits: Limits, filename: str | None = None) -> str:
+    """Check an upload before any parser sees it; return its format: ``xlsx``, ``xls``, ``ods`` or ``csv``.
+
+    The format is told by the file's first bytes (a compound file, a zip), not by its name;
+    text is taken as CSV (checked while it is read, :mod:`importers.csvfile`) unless its name
+    says it is something else.
+    """
     head = _head(opened)
     if head.startswith(_OLE_MAGIC):
-        raise RejectedFile("不是 .xlsx 文件（旧版 .xls 或已加密的工作簿），请另存为 .xlsx / "
-                           "not an .xlsx file (an old .xls or an encrypted workbook): save it as .xlsx")
-    if not head.startswith(b"PK"):
-        raise RejectedFile("不是 Excel (.xlsx) 文件 / not an Excel (.xlsx) file")
+        inspect_xls(opened, limits)
+        return "xls"
+    if head.startswith(b"PK"):
+        return _inspect_zip(opened, limits)[0]
+    suffix = Path(filename).suffix.lower() if filename else ""
+    if suffix in ("", ".csv", ".txt") and b"\0" not in head:
+        return "csv"
+    raise RejectedFile(msg(f"不是可导入的文件：可导入 {ACCEPTED}",
+                           f"not a file the registry imports: it takes {ACCEPTED}"))
+
+
+def inspect_xls(opened: IO[bytes] | str, limits: Limits) -> list:
+    """Check an .xls (a compound file): its chains and streams, then each sheet's extent."""
+    from importers.compound import CompoundError, biff_sheets, read_all, workbook_stream
+
+    try:
+        stream = workbook_stream(read_all(opened), limits.max_entries)
+        sheets = biff_sheets(stream)
+    except CompoundError as exc:
+        raise RejectedFile(exc.message) from None
+    total_rows = total_cells = 0
+    for sheet in sheets:
+        extent = SheetExtent()
+        extent.rows, extent.columns = sheet.rows, sheet.columns
+        _check_extent(extent, limits, None, sheet.name, total_cells, sheet=sheet.name)
+        total_cells += sheet.rows * sheet.columns
+        total_rows += max(0, sheet.rows - limits.header_allowance)
+        if total_rows > limits.max_rows:
+            raise too_many_rows(limits)
+    return sheets
+
+
+def inspect_workbook(opened: IO[bytes] | str, limits: Limits) -> dict[str, int]:
+    """Check an .xlsx or .ods (a zip of XML parts) and its XML; return the rows of each sheet (by part or name)."""
+    return _inspect_zip(opened, limits)[1]
+
+
+def _inspect_zip(opened: IO[bytes] | str, limits: Limits) -> tuple[str, dict[str, int]]:
+    """Check an .xlsx or .ods and its XML: ``("xlsx" or "ods", rows of each sheet)``."""
     try:
         archive = zipfile.ZipFile(opened)
     except (zipfile.BadZipFile, EOFError, ValueError):
-        raise RejectedFile("文件已损坏或不完整，无法打开 / the file is damaged or truncated and cannot be opened") from None
+        raise RejectedFile(msg("文件已损坏或不完整，无法打开",
+                               "the file is damaged or truncated and cannot be opened")) from None
     with archive:
         infos = archive.infolist()
         if len(infos) > limits.max_entries:
-            raise RejectedFile(f"压缩包内文件过多（{len(infos)} 个）/ too many parts in the file ({len(infos)}): "
-                               "not a normal workbook")
+            raise RejectedFile(msg(f"压缩包内文件过多（{len(infos)} 个），不是正常的工作簿",
+                                   f"too many parts in the file ({len(infos)}): not a normal workbook"))
         names = {info.filename for info in infos}
-        if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-            raise RejectedFile("不是 Excel (.xlsx) 文件 / not an Excel (.xlsx) file (no workbook inside the zip)")
+        if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
+            kind = "xlsx"
+        elif "mimetype" in names and "content.xml" in names and _ods_mimetype(archive):
+            kind = "ods"
+        else:
+            raise RejectedFile(msg(f"不是可导入的工作簿（压缩包内没有工作簿）：可导入 {ACCEPTED}",
+                                   f"not a workbook the registry imports (no workbook inside the zip): "
+                                   f"it takes {ACCEPTED}"))
         expanded = sum(info.file_size for info in infos)
         if expanded > limits.max_expanded:
-            raise RejectedFile(
-                f"解压后过大（{expanded / 1048576:.0f} MB，上限 {limits.max_expanded / 1048576:.0f} MB），疑似压缩炸弹 / "
+            raise RejectedFile(msg(
+                f"解压后过大（{expanded / 1048576:.0f} MB，上限 {limits.max_expanded / 1048576:.0f} MB），疑似压缩炸弹",
                 f"expands to {expanded / 1048576:.0f} MB, more than {limits.max_expanded / 1048576:.0f} MB "
-                "(a zip bomb?)")
+                "(a zip bomb?)"))
         for info in infos:
             if info.flag_bits & 0x1:
-                raise RejectedFile("工作簿已加密 / the workbook is encrypted")
+                raise RejectedFile(msg("工作簿已加密", "the workbook is encrypted"))
             if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
-                raise RejectedFile(
-                    f"压缩比异常（{info.filename}：{info.file_size / max(info.compress_size, 1):.0f} 倍），疑似压缩炸弹 / "
-                    f"suspicious compression ratio in {info.filename} "
-                    f"({info.file_size / max(info.compress_size, 1):.0f}:1, a zip bomb?)")
-        rows: dict[str, int] = {}
+                ratio = info.file_size / max(info.compress_size, 1)
+                raise RejectedFile(msg(f"压缩比异常（{info.filename}：{ratio:.0f} 倍），疑似压缩炸弹",
+                                       f"suspicious compression ratio in {info.filename} ({ratio:.0f}:1, a zip bomb?)"))
         total_rows = total_cells = 0
+        rows: dict[str, int] = {}
         handle = open(opened, "rb") if isinstance(opened, str) else opened
         try:
             for info in infos:
                 if info.is_dir():
                     continue
-                extent = _scan_part(handle, info, limits, cells_before=total_cells)
-                if extent is not None:
-                    rows[info.filename] = extent.rows
+                if kind == "ods" and info.filename == "META-INF/manifest.xml" and info.file_size < (1 << 20):
+                    if b"encryption-data" in b"".join(_inflate(handle, info)):
+                        raise RejectedFile(msg("工作簿已加密", "the workbook is encrypted"))
+                for extent, sheet in _scan_part(handle, info, limits, cells_before=total_cells, kind=kind):
+                    rows[sheet or info.filename] = extent.rows
                     total_cells += extent.rows * extent.columns
                     total_rows += max(0, extent.rows - limits.header_allowance)
                     if total_rows > limits.max_rows:
@@ -155,7 +210,17 @@ def inspect_workbook(opened: IO[bytes] | str, limits: Limits) -> dict[str, int]:
                 handle.close()
             else:
                 opened.seek(0)
-    return rows
+    return kind, rows
+
+
+def _ods_mimetype(archive: zipfile.ZipFile) -> bool:
+    info = archive.getinfo("mimetype")
+    if info.file_size > 200:
+        return False
+    try:
+        return archive.read(info).strip() == ODS_MIMETYPE
+    except (zipfile.BadZipFile, EOFError, ValueError, zlib.error, NotImplementedError):
+        return False
 
 
 def too_many_rows(limits: Limits) -> RejectedFile:
@@ -183,71 +248,118 @@ def _is_xml(name: str) -> bool:
 
 
 def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits, *,
-               cells_before: int = 0) -> SheetExtent | None:
-    """Stream one part: refuse DTDs in XML; for a worksheet, return its extent (refused beyond the limits).
+               cells_before: int = 0, kind: str = "xlsx") -> Iterator[tuple[Any, str | None]]:
+    """Stream one part: refuse DTDs in XML; yield ``(extent, sheet name)`` of each sheet it holds.
 
-    ``cells_before``: the cells of the sheets already read (a reader keeps every sheet it
-    opened, so ``IMPORT_MAX_CELLS`` holds for them together).
+    An .xlsx worksheet part holds one sheet (its name is looked up only for a message); an
+    .ods ``content.xml`` holds them all (:mod:`importers.opendocument`).  A sheet beyond the
+    limits is refused as soon as it is.  ``cells_before``: the cells of the sheets already
+    read (a reader keeps every sheet it opened, so ``IMPORT_MAX_CELLS`` holds for them together).
 
     The compressed bytes are inflated here rather than through
     :mod:`zipfile`, which stops at the declared size: a part whose data
     expands beyond its declared size (what another reader would inflate),
     ends early or fails its CRC is refused.
     """
+    from importers.opendocument import ContentExtent, OdsError
+
     chunks = _inflate(handle, info)
     if not _is_xml(info.filename):
         for _ in chunks:
             pass
-        return None
-    extent = SheetExtent() if _is_sheet(info.filename) else None
+        return
+    extent = content = None
+    if kind == "xlsx" and _is_sheet(info.filename):
+        extent = SheetExtent()
+    elif kind == "ods" and info.filename == "content.xml":
+        content = ContentExtent()
     tail = b""
     try:
         for chunk in _as_utf8(chunks, info.filename):
             seam = tail + chunk[:_TRAP_OVERLAP]
             if any(trap in chunk or trap in seam for trap in _XML_TRAPS):
-                raise RejectedFile(f"XML 含 DOCTYPE/ENTITY 声明（{info.filename}），已拒绝 / "
-                                   f"XML with a DOCTYPE or ENTITY declaration in {info.filename}: refused")
+                raise RejectedFile(msg(f"XML 含 DOCTYPE/ENTITY 声明（{info.filename}），已拒绝",
+                                       f"XML with a DOCTYPE or ENTITY declaration in {info.filename}: refused"))
             tail = chunk[-_TRAP_OVERLAP:]
             if extent is not None:
                 extent.feed(chunk)
                 _check_extent(extent, limits, handle, info.filename, cells_before)
+            elif content is not None:
+                content.feed(chunk)
+                _check_tables(content, limits, cells_before)
         if extent is not None:
             extent.close()
             _check_extent(extent, limits, handle, info.filename, cells_before)
+            yield extent, None
+        elif content is not None:
+            content.close()
+            _check_tables(content, limits, cells_before)
+            for table in content.tables:
+                yield _TableExtent(table.rows, table.columns), table.name
     except ExtentError:
-        raise RejectedFile(f"工作表 XML 异常（{info.filename} 中有超长的标签），已拒绝 / "
-                           f"malformed sheet XML in {info.filename} (a tag longer than 1 MB): refused") from None
-    return extent
+        raise RejectedFile(msg(f"工作表 XML 异常（{info.filename} 中有超长的标签），已拒绝",
+                               f"malformed sheet XML in {info.filename} (a tag longer than 1 MB): refused")) from None
+    except OdsError as exc:
+        raise RejectedFile(msg(f"工作表 XML 异常（{info.filename}：{exc}），已拒绝",
+                               f"malformed sheet XML in {info.filename} ({exc}): refused")) from None
 
 
-def _check_extent(extent: SheetExtent, limits: Limits, handle: IO[bytes], part: str, cells_before: int) -> None:
+@dataclass
+class _TableExtent:
+    rows: int
+    columns: int
+    cells_walked: int = 0
+
+
+def _check_tables(content: Any, limits: Limits, cells_before: int) -> None:
+    """The tables of an .ods read so far: each within the limits, and together; and what calamine copies."""
+    total = cells_before
+    copied = 0
+    for table in content.tables:
+        _check_extent(_TableExtent(table.rows, table.columns), limits, None, "content.xml", total,
+                      sheet=table.name)
+        total += table.rows * table.columns
+        copied += table.copied
+        if copied > limits.max_cells:
+            raise RejectedFile(msg(f"工作表“{table.name}”的单元格超过 {limits.max_cells:,} 个（含重复的单元格），已拒绝",
+                                   f"sheet {table.name!r} holds more than {limits.max_cells:,} cells "
+                                   "(repeated cells counted): refused"))
+
+
+def _check_extent(extent: Any, limits: Limits, handle: IO[bytes] | None, part: str, cells_before: int, *,
+                  sheet: str | None = None) -> None:
     """Refuse a sheet whose rectangle from A1 to its last cell is beyond the limits (as soon as it is)."""
     rows, columns = extent.rows, extent.columns
     if rows <= limits.max_rows + limits.header_allowance and columns <= limits.max_columns \
             and rows * columns + cells_before <= limits.max_cells and extent.cells_walked <= limits.max_cells:
         return
-    sheet = _sheet_name(handle, part)
+    if sheet is None:
+        sheet = _sheet_name(handle, part) if handle is not None else part
     if extent.cells_walked > limits.max_cells:
         # More cell tags than the rectangle may hold: repeated references, not a sheet to import.
-        raise RejectedFile(f"工作表“{sheet}”的单元格超过 {limits.max_cells:,} 个，已拒绝 / sheet {sheet!r} holds more "
-                           f"than {limits.max_cells:,} cells: refused")
+        raise RejectedFile(msg(f"工作表“{sheet}”的单元格超过 {limits.max_cells:,} 个，已拒绝",
+                               f"sheet {sheet!r} holds more than {limits.max_cells:,} cells: refused"))
     last = f"{column_letters(min(columns, 1 << 20)) or 'A'}{rows}"
     if rows > limits.max_rows + limits.header_allowance:
-        raise RejectedFile(f"工作表“{sheet}”用到第 {rows:,} 行（单元格 {last}），超过 {limits.max_rows:,} 行的上限，"
-                           f"请删除多余的行或分批导入 / sheet {sheet!r} reaches row {rows:,} (cell {last}), "
-                           f"more than {limits.max_rows:,} rows: delete the unused rows or split the workbook")
+        raise RejectedFile(msg(f"工作表“{sheet}”用到第 {rows:,} 行（单元格 {last}），超过 {limits.max_rows:,} 行的上限，"
+                               "请删除多余的行或分批导入",
+                               f"sheet {sheet!r} reaches row {rows:,} (cell {last}), more than {limits.max_rows:,} "
+                               "rows: delete the unused rows or split the workbook"))
     if columns > limits.max_columns:
-        raise RejectedFile(f"工作表“{sheet}”用到第 {columns:,} 列（单元格 {last}），超过 {limits.max_columns:,} 列的上限，"
-                           f"请删除多余的列 / sheet {sheet!r} reaches column {columns:,} (cell {last}), "
-                           f"more than {limits.max_columns:,} columns: delete the unused columns")
+        raise RejectedFile(msg(f"工作表“{sheet}”用到第 {columns:,} 列（单元格 {last}），超过 {limits.max_columns:,} 列的上限，"
+                               "请删除多余的列",
+                               f"sheet {sheet!r} reaches column {columns:,} (cell {last}), more than "
+                               f"{limits.max_columns:,} columns: delete the unused columns"))
     if cells_before:
-        raise RejectedFile(f"工作表“{sheet}”从 A1 到 {last} 共 {rows * columns:,} 个单元格，连同前面的工作表超过 "
-                           f"{limits.max_cells:,} 的上限，请删除多余的行列或分批导入 / sheet {sheet!r} spans A1:{last}, "
-                           f"{rows * columns:,} cells, with the sheets before it more than {limits.max_cells:,}: "
-                           "delete the unused rows and columns or split the workbook")
-    raise RejectedFile(f"工作表“{sheet}”从 A1 到 {last} 共 {rows * columns:,} 个单元格，超过 {limits.max_cells:,} 的上限，"
-                       f"请删除多余的行列或分批导入 / sheet {sheet!r} spans A1:{last}, {rows * columns:,} cells, "
-                       f"more than {limits.max_cells:,}: delete the unused rows and columns or split the workbook")
+        raise RejectedFile(msg(f"工作表“{sheet}”从 A1 到 {last} 共 {rows * columns:,} 个单元格，连同前面的工作表超过 "
+                               f"{limits.max_cells:,} 的上限，请删除多余的行列或分批导入",
+                               f"sheet {sheet!r} spans A1:{last}, {rows * columns:,} cells, with the sheets before it "
+                               f"more than {limits.max_cells:,}: delete the unused rows and columns or split the "
+                               "workbook"))
+    raise RejectedFile(msg(f"工作表“{sheet}”从 A1 到 {last} 共 {rows * columns:,} 个单元格，超过 {limits.max_cells:,} 的上限，"
+                           "请删除多余的行列或分批导入",
+                           f"sheet {sheet!r} spans A1:{last}, {rows * columns:,} cells, more than "
+                           f"{limits.max_cells:,}: delete the unused rows and columns or split the workbook"))
 
 
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*>')

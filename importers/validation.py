@@ -22,7 +22,7 @@ from registry.auth.policy import ensure_can_read, ensure_can_write, ensure_own_i
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.catalog.services import clean_line
 from registry.codes import normalize_certificate_no, normalize_credit_code, normalize_regulation_code
-from registry.errors import Conflict, DomainError, Forbidden, ValidationError
+from registry.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.indicators.models import Plan, PlanTarget
@@ -37,6 +37,7 @@ from registry.standards.models import STATUS_LABELS
 from registry.standards.services import clean_standard, follow_on_values, status_undated
 
 from importers.cells import CellConverter, to_text
+from importers.messages import msg
 from importers.reading import SheetLayout, Workbook
 from importers.references import Pending, WorkbookReferences
 from importers.report import ImportReport
@@ -47,6 +48,11 @@ LINK_FIELDS = ("catalog_lines", "regulations")
 
 EXAMPLE_ROW = "这是模板的示例行，导入前请删除 / this is the template's example row: delete it before importing"
 WITHDRAWN = "记录已撤回，不能通过导入修改 / the record has been withdrawn and cannot be changed by an import"
+
+
+def only_own() -> str:
+    """An institution user's row of another institution (never "not found": the row is theirs to fix)."""
+    return msg("只能导入本机构的记录", "Only your institution's records can be imported")
 
 
 @dataclass(slots=True)
@@ -206,18 +212,31 @@ class SheetHandler(ABC):
         return None
 
     def check_access(self, values: dict[str, Any], current: Any, changed: bool) -> None:
-        """Apply the access policy: reading for every row, writing for rows that change something."""
+        """Apply the access policy: reading for every row, writing for rows that change something.
+
+        An institution user's row of another institution (a stored record of theirs, or a new
+        one filed under them) is told so, in one message, rather than "not found".
+        """
         actor = self.ctx.actor
         if self.ctx.staff:
             return
         probe = self.owner_probe(current) if current is not None else None
         if probe is not None:
-            ensure_can_read(actor, probe)
+            try:
+                ensure_can_read(actor, probe)
+            except NotFound:
+                raise Forbidden(only_own()) from None
         if not changed:
             return
         ensure_can_write(actor, probe if probe is not None else self.model)
         if "institution_id" in values:
-            ensure_own_institution(actor, values["institution_id"])
+            try:
+                ensure_own_institution(actor, values["institution_id"])
+            except ValidationError:
+                raise Forbidden(only_own(), field="institution_id") from None
+
+    def failed(self, data: dict[str, Any], sheet: str, row: int) -> None:
+        """A row whose key could not be read has errors: later sheets naming it are told they depend on it."""
 
     def define(self, key: Any, ref: Any, values: dict[str, Any] | None) -> None:
         """Make this row's key known to the sheets validated after this one."""
@@ -253,6 +272,8 @@ class InstitutionHandler(SheetHandler):
         return Institution(id=current.id)
 
     def check_access(self, values, current, changed):
+        if current is None and not self.ctx.staff:
+            raise Forbidden(only_own())  # a new institution is never the user's own
         super().check_access(values, current, changed)
         if changed and not self.ctx.staff:
             changed_fields = {k for k in values if getattr(current, k) != values[k]}
@@ -262,6 +283,9 @@ class InstitutionHandler(SheetHandler):
     def define(self, key, ref, values):
         if key is not None:
             self.ctx.refs.define_institution(key, ref)
+
+    def failed(self, data, sheet, row):
+        self.ctx.refs.failed("institution", data.get("credit_code"), sheet, row)
 
 
 class RegulationHandler(SheetHandler):
@@ -279,6 +303,9 @@ class RegulationHandler(SheetHandler):
     def define(self, key, ref, values):
         if key is not None:
             self.ctx.refs.define_regulation(key, ref)
+
+    def failed(self, data, sheet, row):
+        self.ctx.refs.failed("regulation", data.get("code"), sheet, row)
 
 
 class CatalogHandler(SheetHandler):
@@ -668,8 +695,11 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
             if errors:
                 for name, message in errors:
                     report.error(layout.name, number, headers.get(name, key_header if name is None else name), message)
-                # Later sheets may name this key: resolve it rather than report it again.
+                # Later sheets may name this key: resolve it rather than report it again; a key
+                # that could not be read is remembered as this row's, for the rows that name it.
                 define(key, Pending(spec.kind, key) if current is None else current.id, values or data)
+                if key is None:
+                    handler.failed(data, layout.name, number)
                 continue
             if warn is not None:
                 for name, message in warn(data, values, current):

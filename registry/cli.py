@@ -28,8 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coverage": ("registry.coverage.cli:coverage_group", "Indicators against their targets for a date and region."),
     "report": ("registry.coverage.cli:report_command", "Write the dashboard for a date and region as one .xlsx "
                "workbook to send."),
-    "import": ("importers.cli:import_command", "Import a workbook: exit 0 applied (or clean dry run), 1 invalid "
-               "rows, 2 file refused."),
+    "import": ("importers.cli:import_command", "Import a workbook (.xlsx, .xls, .ods) or a CSV file: exit 0 "
+               "applied (or clean dry run), 1 invalid rows, 2 file refused."),
     "export": ("importers.cli:export_command", "Export the registry in the import format."),
     "template": ("importers.cli:template_command", "Write an empty import workbook."),
     "backup": ("registry.backup:backup_command", "Write a consistent copy of the database to PATH (a new file, "
@@ -163,29 +163,55 @@ def seed_command(demo: bool) -> None:
         from registry.coverage import cache
 
         cache.clear()  # seeding writes no audit rows: reports cached before it would outlive it
-        if demo and accounts:
+        if demo:
             _write_demo_accounts(accounts)
     except Exception:
         db.session.rollback()
         raise
 
 
-def _write_demo_accounts(accounts: dict[str, str]) -> None:
-    """Print the demo accounts and keep them in ``instance/demo-accounts.txt`` (owner-readable only)."""
-    import os
+def demo_accounts_path(app: "Flask | None" = None) -> "Path":
+    """Where the demo accounts of this database are kept: ``instance/demo-accounts-<database>.txt``.
+
+    One file per database (named after it: ``registry`` for ``instance/registry.db``, the
+    database's name on PostgreSQL), so seeding a second database never overwrites the first's.
+    """
+    import re
     from pathlib import Path
 
+    import sqlalchemy as sa
     from flask import current_app
 
-    path = Path(current_app.config["REGISTRY_INSTANCE_DIR"]) / "demo-accounts.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [f"{email}\t{password}" for email, password in accounts.items()]
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.fchmod(fd, 0o600)  # also when the file was there before, with a looser mode
-    with os.fdopen(fd, "a", encoding="utf-8") as out:
-        out.write("\n".join(lines) + "\n")
+    config = (app or current_app).config
+    url = sa.engine.make_url(config["SQLALCHEMY_DATABASE_URI"])
+    name = Path(url.database or "").stem if url.get_backend_name() == "sqlite" else (url.database or "")
+    if url.get_backend_name() == "sqlite" and (not url.database or url.database == ":memory:"):
+        name = "memory"
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._") or url.get_backend_name()
+    return Path(config["REGISTRY_INSTANCE_DIR"]) / f"demo-accounts-{name}.txt"
+
+
+def _write_demo_accounts(accounts: dict[str, str]) -> None:
+    """Keep new demo accounts in this database's accounts file (owner-readable only) and print them all.
+
+    The accounts made by an earlier seed of the same database are printed again from the file
+    (their passwords are not stored anywhere else), so set-up always ends with them.
+    """
+    import os
+
+    path = demo_accounts_path()
+    if accounts:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lines = [f"{email}\t{password}" for email, password in accounts.items()]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)  # also when the file was there before, with a looser mode
+        with os.fdopen(fd, "a", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+    if not path.is_file():
+        return
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     click.echo(f"demo accounts (演示账号), also in {path}:")
-    for line in lines:
+    for line in kept:
         click.echo("  " + line)
 
 

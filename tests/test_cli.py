@@ -1,4 +1,5 @@
 """The ``registry`` command."""
+import pytest
 import sqlalchemy as sa
 
 from registry.audit.models import AuditEvent
@@ -44,13 +45,38 @@ def test_seed_demo_prints_the_demo_accounts_and_keeps_them_owner_readable(runner
     import stat
     from pathlib import Path
 
+    from registry.cli import demo_accounts_path
+
     monkeypatch.setitem(app.config, "REGISTRY_INSTANCE_DIR", str(tmp_path))
+    kept = demo_accounts_path(app)
+    assert kept.parent == tmp_path and kept.name.startswith("demo-accounts-") and kept.suffix == ".txt"
     # A file left readable by all (before accounts were kept owner-only) is tightened too.
-    Path(tmp_path, "demo-accounts.txt").write_text("")
-    Path(tmp_path, "demo-accounts.txt").chmod(0o644)
+    kept.write_text("")
+    kept.chmod(0o644)
     result = runner.invoke(args=["seed", "--demo"])
     assert result.exit_code == 0, result.output
     assert "regulator@demo.invalid\tDemo-" in result.output
-    kept = Path(tmp_path, "demo-accounts.txt")
     assert "regulator@demo.invalid\tDemo-" in kept.read_text(encoding="utf-8")
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    # Seeding again prints the same accounts (from the file) as set-up's last lines.
+    again = runner.invoke(args=["seed", "--demo"])
+    assert again.exit_code == 0, again.output
+    tail = again.output.strip().splitlines()[-3:]
+    assert [line.split("\t")[0].strip() for line in tail] == \
+        [line.split("\t")[0] for line in kept.read_text(encoding="utf-8").splitlines()]
+    assert not Path(tmp_path, "demo-accounts.txt").exists()
+
+
+@pytest.mark.parametrize("url, name", [
+    ("sqlite:////srv/registry/instance/registry.db", "demo-accounts-registry.txt"),
+    ("sqlite:////tmp/other.sqlite3", "demo-accounts-other.txt"),
+    ("postgresql+psycopg://registry@127.0.0.1:5432/registry_test", "demo-accounts-registry_test.txt"),
+    ("postgresql+psycopg://registry@db.example/metrology", "demo-accounts-metrology.txt"),
+    ("sqlite://", "demo-accounts-memory.txt"),
+])
+def test_each_database_keeps_its_demo_accounts_in_its_own_file(app, monkeypatch, tmp_path, url, name):
+    from registry.cli import demo_accounts_path
+
+    monkeypatch.setitem(app.config, "REGISTRY_INSTANCE_DIR", str(tmp_path))
+    monkeypatch.setitem(app.config, "SQLALCHEMY_DATABASE_URI", url)
+    assert demo_accounts_path(app) == tmp_path / name

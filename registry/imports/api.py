@@ -23,11 +23,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadSchema(ma.Schema):
-    file = Upload(required=True, metadata={"description": "The workbook (.xlsx)"})
+    file = Upload(required=True, metadata={"description": "The workbook (.xlsx, .xls or .ods) or a CSV file "
+                                                          "(UTF-8 or GB18030)"})
 
 
 class ImportOptionsSchema(ma.Schema):
     dry_run = ma.fields.Boolean(load_default=False, metadata={"description": "Preview only: write nothing"})
+    sheet = ma.fields.String(load_default=None, validate=ma.validate.Length(max=40),
+                             metadata={"description": "CSV only: the sheet the file is (机构, 计量标准 … or "
+                                                      "institutions, standards …); default: told by its header"})
 
 
 class ExportArgs(ma.Schema):
@@ -47,10 +51,13 @@ def _status(run) -> int:
 @bp.arguments(ImportOptionsSchema, location="form")
 @bp.response(201)
 def create_import(files, options):
-    """Import (or with dry_run, preview) a workbook"""
+    """Import (or with dry_run, preview) a workbook (.xlsx, .xls, .ods) or a CSV file
+
+    Messages are in the language of ``Accept-Language`` (Chinese unless English is preferred).
+    """
     upload = files["file"]
     run = services.start_import(upload.stream, filename=upload.filename, actor=actor(),
-                                dry_run=options["dry_run"])
+                                dry_run=options["dry_run"], sheet=options.get("sheet"))
     headers = {"Location": url_for("imports.read_import", run_id=run.id)}
     if run.status == "rejected":
         return _refused(run, headers)
@@ -102,7 +109,7 @@ def import_errors(run_id):
     if not services.upload_available(run):
         raise Conflict(services.upload_gone_message("无法生成标注错误的工作簿", "there is no error workbook"))
     out = io.BytesIO()
-    write_error_workbook(services.upload_path(run), run.errors, out)
+    write_error_workbook(services.upload_path(run), run.errors, out, filename=run.filename, sheet=run.sheet)
     out.seek(0)
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"import-{run.id}-errors.xlsx")
 

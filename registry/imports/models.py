@@ -63,6 +63,10 @@ class ImportRun(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failure_reason: Mapped[str | None] = mapped_column(sa.String(40))
+    # What the upload is, as its starter said: the sheet a CSV file is (None: told by its header),
+    # and the language (zh or en) its messages are written in.
+    sheet: Mapped[str | None] = mapped_column(sa.String(40))
+    language: Mapped[str | None] = mapped_column(sa.String(8))
 
     @property
     def progress(self) -> float:

@@ -45,19 +45,24 @@ def upload_gone_message(zh: str, en: str) -> str:
 
 
 def start_import(upload: IO[bytes], *, filename: str | None, actor: Any, dry_run: bool,
-                 source_run: ImportRun | None = None) -> ImportRun:
+                 source_run: ImportRun | None = None, sheet: str | None = None,
+                 lang: str | None = None) -> ImportRun:
     """Store the upload and run it: inline when small, else on the job queue.
 
     An inline run is finished when this returns; a background run is
     ``queued``, and its job is queued when the caller commits.  ``source_run``
-    is the preview this run confirms (see :func:`apply_previewed`).
+    is the preview this run confirms (see :func:`apply_previewed`).  ``sheet``
+    names the sheet a CSV upload is; ``lang`` the language of its messages
+    (default: the request's); both are kept with the run for the worker.
     """
+    from importers.messages import choose
     from registry.imports.tasks import run_import_job
     from registry.jobs import enqueue_after_commit
 
     run = ImportRun(actor_id=getattr(actor, "id", None), actor_label=getattr(actor, "email", None) or "system",
                     filename=(filename or "upload.xlsx")[:255], dry_run=dry_run, status="queued",
-                    source_run_id=source_run.id if source_run is not None else None)
+                    source_run_id=source_run.id if source_run is not None else None,
+                    sheet=(sheet or "").strip()[:40] or None, language=choose(lang))
     db.session.add(run)
     db.session.flush()
     path = upload_path(run)
@@ -86,7 +91,8 @@ def _execute(run: ImportRun, actor: Any) -> None:
     from importers.run import run_import
 
     run.attempts, run.started_at = 1, utcnow()
-    run_import(upload_path(run), actor=actor, dry_run=run.dry_run, filename=run.filename, run=run)
+    run_import(upload_path(run), actor=actor, dry_run=run.dry_run, filename=run.filename, run=run,
+               sheet=run.sheet, lang=run.language)
 
 
 def retry_run(run: ImportRun, *, actor: Any) -> ImportRun:
@@ -160,7 +166,8 @@ def apply_previewed(run: ImportRun, *, actor: Any) -> ImportRun:
     if not path.exists():
         raise Conflict(upload_gone_message("无法确认导入，请重新上传", "the preview cannot be imported; upload it again"))
     with path.open("rb") as upload:
-        return start_import(upload, filename=run.filename, actor=actor, dry_run=False, source_run=run)
+        return start_import(upload, filename=run.filename, actor=actor, dry_run=False, source_run=run,
+                            sheet=run.sheet)
 
 
 def confirmation_of(run: ImportRun) -> ImportRun | None:

@@ -71,7 +71,8 @@ def _import_claimed(run_id: int, worker: str, attempt: int, held: lease.RunLease
     try:
         if sqlite:
             _take_write_lock(run_id, worker, attempt)
-        run_import(path, actor=actor, dry_run=run.dry_run, filename=run.filename, run=run, progress=held.update)
+        run_import(path, actor=actor, dry_run=run.dry_run, filename=run.filename, run=run, progress=held.update,
+                   sheet=run.sheet, lang=run.language)
         if not lease.still_ours(run_id, worker, attempt):
             raise lease.LeaseLost(f"import run {run_id} attempt {attempt} was failed while it ran")
         db.session.commit()

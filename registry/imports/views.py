@@ -16,6 +16,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from importers.safety import ACCEPTED
 from importers.spec import WORKBOOK_ORDER, find_sheet
 from registry.catalog.queries import lines_query
 from registry.catalog.schemas import CatalogLineQueryArgs
@@ -66,7 +67,7 @@ def _upload_limit() -> str | None:
 
 def _wizard(form: UploadForm, status: int = 200):
     return render_template("imports/index.html", form=form, runs=paginate(runs_query(actor=actor())),
-                           sheets=WORKBOOK_ORDER, limit=_upload_limit()), status
+                           sheets=WORKBOOK_ORDER, limit=_upload_limit(), accepted=ACCEPTED), status
 
 
 @bp.get("/imports")
@@ -84,7 +85,7 @@ def upload():
         return _wizard(form, 422)
     upload = form.file.data
     run = commit_or_rollback(lambda: services.start_import(upload.stream, filename=upload.filename, actor=actor(),
-                                                           dry_run=True))
+                                                           dry_run=True, sheet=form.sheet.data or None))
     if run.status == "rejected":
         form.file.errors = [_("无法读取此文件：%(reason)s", reason=run.message)]
         return _wizard(form, 422)
@@ -160,7 +161,7 @@ def errors(run_id: int):
     if run.status != "invalid" or not run.errors or not services.upload_path(run).exists():
         abort(404)
     out = io.BytesIO()
-    write_error_workbook(services.upload_path(run), run.errors, out)
+    write_error_workbook(services.upload_path(run), run.errors, out, filename=run.filename, sheet=run.sheet)
     out.seek(0)
     return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"import-{run.id}-errors.xlsx")
 

@@ -13,9 +13,13 @@ from tests.importers.books import STANDARD_HEADER, xlsx
 from tests.importers.test_import import standard_row
 
 
-def _post(client, headers, data: bytes, *, dry_run=False, name="book.xlsx"):
-    return client.post("/api/v1/imports", headers=headers, content_type="multipart/form-data",
-                       data={"file": (io.BytesIO(data), name), "dry_run": "true" if dry_run else "false"})
+def _post(client, headers, data: bytes, *, dry_run=False, name="book.xlsx", lang="en", sheet=None):
+    """Post an upload; messages come in ``lang`` (Accept-Language)."""
+    form = {"file": (io.BytesIO(data), name), "dry_run": "true" if dry_run else "false"}
+    if sheet is not None:
+        form["sheet"] = sheet
+    return client.post("/api/v1/imports", headers={**headers, "Accept-Language": lang},
+                       content_type="multipart/form-data", data=form)
 
 
 def _standards() -> int:
@@ -60,9 +64,10 @@ def test_unreadable_file_is_refused(client, auth, users):
     assert response.status_code == 400 and response.mimetype == "application/problem+json"
     problem = response.get_json()
     assert problem["status"] == 400 and problem["type"] == "urn:registry:problem:file-refused"
-    assert "not an Excel (.xlsx) file" in problem["detail"]
+    assert problem["detail"] == "not a file the registry imports: it takes .xlsx, .xls, .ods, .csv"
     run = client.get(response.headers["Location"], headers=headers).get_json()
-    assert run["id"] == problem["id"] and run["status"] == "rejected" and run["errors"][0]["message"] == problem["detail"]
+    assert run["id"] == problem["id"] and run["status"] == "rejected"
+    assert run["errors"][0]["message"] == problem["detail"]
 
 
 def _corner(ref: str) -> bytes:
@@ -73,11 +78,11 @@ def _corner(ref: str) -> bytes:
 
 def test_a_sheet_reaching_far_beyond_the_limits_is_refused_with_a_clear_detail(client, auth, users, app, monkeypatch):
     """The issue's 2 KB workbook, scaled down: refused before calamine opens it, nothing written."""
-    import importers.reading
+    import python_calamine
 
     monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 1_000)
     monkeypatch.setitem(app.config, "IMPORT_MAX_COLUMNS", 20)
-    monkeypatch.setattr(importers.reading.python_calamine.CalamineWorkbook, "from_object",
+    monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_object",
                         lambda *a, **k: pytest.fail("the workbook reached the parser"))
     headers = auth.token(users.institution)
     for ref, expected in (("B5000", "reaches row 5,000 (cell B5000), more than 1,000 rows"),
@@ -135,3 +140,56 @@ def test_a_refused_file_has_no_error_workbook(client, auth, users):
     run = client.get(f"/api/v1/imports/{refused['id']}", headers=headers).get_json()
     assert run["status"] == "rejected"
     assert client.get(f"/api/v1/imports/{run['id']}/errors.xlsx", headers=headers).status_code == 422
+
+
+# --- other formats, and the language of the messages -----------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["xls: a lying DIMENSIONS record", "ods: a cell repeated a billion times",
+                                  "csv: too many columns"])
+def test_a_hostile_file_of_each_format_is_refused_with_400(client, auth, users, app, monkeypatch, name):
+    from tests.importers.test_formats import HOSTILE
+
+    monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 1_000)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_COLUMNS", 20)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_CELLS", 10_000)
+    before = _standards()
+    build, expected = HOSTILE[name]
+    response = _post(client, auth.token(users.regulator), build(), name="upload." + name.split(":")[0])
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+    assert expected in response.get_json()["detail"]
+    assert _standards() == before
+
+
+def test_a_csv_upload_with_its_sheet_named_imports_and_its_error_workbook_is_an_xlsx(client, auth, users, session):
+    from tests.importers.formats_rows import csv_text
+
+    headers = auth.token(users.regulator)
+    rows = [STANDARD_HEADER, standard_row("[2024]赣量标证字第731号", users.own.credit_code),
+            standard_row("[2024]赣量标证字第732号", users.own.credit_code, **{"类别*": "公用"})]
+    body = _post(client, headers, csv_text(rows).encode("gb18030"), name="standards.csv", sheet="计量标准").get_json()
+    assert body["status"] == "invalid" and [(e["sheet"], e["row"], e["column"]) for e in body["errors"]] == \
+        [("计量标准", 3, "类别")]
+    errors = client.get(f"/api/v1/imports/{body['id']}/errors.xlsx", headers=headers)
+    assert errors.status_code == 200
+    marked = openpyxl.load_workbook(io.BytesIO(errors.data))
+    assert marked["计量标准"].cell(3, 1).value == "[2024]赣量标证字第732号"
+    good = _post(client, headers, csv_text(rows[:2]).encode(), name="standards.csv").get_json()
+    assert good["status"] == "applied" and good["sheets"]["计量标准"]["created"] == 1
+
+
+@pytest.mark.parametrize("lang, expected", [("zh", "无法识别：公用（可填：社会公用、部门最高、企事业最高）"),
+                                            ("en", "unknown value '公用' (one of: 社会公用, 部门最高, 企事业最高)")])
+def test_import_messages_come_in_the_requests_language_only(client, auth, users, lang, expected):
+    headers = auth.token(users.regulator)
+    bad = standard_row("[2024]赣量标证字第733号", users.own.credit_code, **{"类别*": "公用", "有效期至*": None})
+    body = _post(client, headers, xlsx({"计量标准": [STANDARD_HEADER, bad]}), lang=lang).get_json()
+    messages = {e["column"]: e["message"] for e in body["errors"]}
+    assert messages["类别"] == expected
+    required = {"zh": "必填", "en": "required"}[lang]
+    assert messages["有效期至"] == required
+    for message in messages.values():
+        assert " / " not in message or lang == "zh" and "must" not in message, message
+    refused = _post(client, headers, b"\x7fELF" + bytes(40), lang=lang).get_json()
+    assert refused["detail"] == {"zh": "不是可导入的文件：可导入 .xlsx, .xls, .ods, .csv",
+                                 "en": "not a file the registry imports: it takes .xlsx, .xls, .ods, .csv"}[lang]

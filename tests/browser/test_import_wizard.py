@@ -42,7 +42,7 @@ def _certificate(tag: str, n: int) -> str:
 
 
 def _upload(page, data: bytes, name: str) -> None:
-    page.get_by_label("工作簿文件（.xlsx）").set_input_files(
+    page.get_by_label("工作簿文件（.xlsx、.xls、.ods 或 .csv）").set_input_files(
         files=[{"name": name, "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 "buffer": data}])
     page.get_by_role("button", name="上传并预览").click()
@@ -170,7 +170,7 @@ def test_the_wizard_at_tablet_width(pages, live_server):
     page.set_viewport_size({"width": 820, "height": 1180})
     pages.login("regulator")
     page.goto("/imports")
-    assert page.get_by_label("工作簿文件（.xlsx）").is_visible()
+    assert page.get_by_label("工作簿文件（.xlsx、.xls、.ods 或 .csv）").is_visible()
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
     pages.screenshot("imports-tablet")
@@ -193,7 +193,7 @@ def test_a_workbook_reaching_far_beyond_the_limits_is_refused_on_the_form(pages,
         pages.screenshot(f"imports-refused-extent{suffix}")
     page.get_by_role("link", name="English").click()
     page.set_viewport_size({"width": 1366, "height": 900})
-    _upload_en = page.get_by_label(re.compile("Workbook file"))
+    _upload_en = page.get_by_label(re.compile("Workbook .* or CSV file"))
     _upload_en.set_input_files(files=[{"name": "corner.xlsx", "buffer": a1_and("ALL200000"),
                                        "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}])
     page.get_by_role("button", name=re.compile("Upload")).click()

@@ -21,3 +21,12 @@ def write_mode(request, app, monkeypatch):
     else:
         monkeypatch.setitem(app.config, "IMPORT_PIPELINE_MIN_ROWS", None)
     return request.param
+
+
+@pytest.fixture(autouse=True)
+def english_messages(app, monkeypatch):
+    """These tests read the English of each message (``IMPORT_LANGUAGE``; the default is Chinese).
+
+    ``test_messages.py`` checks that each import speaks one language, Chinese by default.
+    """
+    monkeypatch.setitem(app.config, "IMPORT_LANGUAGE", "en")

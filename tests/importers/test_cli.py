@@ -29,7 +29,7 @@ def test_the_error_workbook_marks_bad_cells_and_lists_every_error(tmp_path):
     report = run_import(data, actor=None)
     assert {(e.row, e.column) for e in report.errors} == {(4, "类别"), (4, "有效期至")}
     out = tmp_path / "errors.xlsx"
-    assert write_error_workbook(data, report.errors, out) == 2
+    assert write_error_workbook(data, report.errors, out, lang="zh") == 2
 
     wb = read(str(out))
     assert wb.sheetnames == [SUMMARY_TITLE, "说明", "计量标准"]
