@@ -7,7 +7,7 @@ the user who started the run, so a background worker writes its messages in
 that language; NULL for every existing run (Chinese, the default).
 
 Revision ID: a3cde6618921
-Revises: e7b3d1a9c425
+Revises: a9e4c1d7b352
 Create Date: 2026-12-05 21:20:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a3cde6618921'
-down_revision = 'e7b3d1a9c425'
+down_revision = 'a9e4c1d7b352'
 branch_labels = None
 depends_on = None
 
