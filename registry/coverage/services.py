@@ -854,6 +854,55 @@ def _region_measures(definitions: list[Indicator], keys: Iterable[str], as_of: d
     return measures, version, total
 
 
+def _measure_json(measure: _Measure) -> dict[str, Any]:
+    value = measure.value
+    return {"value": str(value) if isinstance(value, Decimal) else value, "decimal": isinstance(value, Decimal),
+            "denominator": measure.denominator, "ratio": measure.ratio,
+            "value_as_of": None if measure.value_as_of is None else measure.value_as_of.isoformat(),
+            "value_source": measure.value_source}
+
+
+def _measure_from_json(data: dict[str, Any]) -> _Measure:
+    value = data["value"]
+    return _Measure(Decimal(value) if data["decimal"] and value is not None else value, data["denominator"],
+                    data["ratio"], None if data["value_as_of"] is None else date.fromisoformat(data["value_as_of"]),
+                    data["value_source"])
+
+
+def _deadline_measures(definitions: list[Indicator], keys: list[str], deadline: date, scope: RegionScope,
+                       statuses: tuple[str, ...]) -> dict[str, _Measure]:
+    """The figures on a passed plan's deadline: computed once per (deadline, region, data version).
+
+    Every date after the last deadline is judged on the same figures, so they
+    are kept in the report cache (:func:`registry.coverage.cache.memo`) and a
+    report past the deadline costs one date, not two, once they are kept.
+    """
+    from registry.coverage import cache
+
+    def compute() -> dict[str, Any]:
+        measures = _region_measures(definitions, keys, deadline, scope, statuses)[0]
+        return {key: _measure_json(measure) for key, measure in measures.items()}
+
+    stored = cache.memo("deadline", compute, deadline, scope.code, sorted(keys), list(statuses))
+    return {key: _measure_from_json(data) for key, data in stored.items()}
+
+
+def _deadline_region_measures(definitions: list[Indicator], keys: set[str], deadline: date, scope: RegionScope,
+                              codes: list[str], levels: list[str],
+                              statuses: tuple[str, ...]) -> dict[str, dict[str, _Measure]]:
+    """Each child region's figures on a passed plan's deadline, kept like :func:`_deadline_measures`."""
+    from registry.coverage import cache
+
+    def compute() -> dict[str, Any]:
+        per_region = _by_region_measures(definitions, keys, deadline, scope, codes, levels, statuses)[0]
+        return {code: {key: _measure_json(m) for key, m in measures.items()} for code, measures in per_region.items()}
+
+    stored = cache.memo("deadline_regions", compute, deadline, scope.code, codes, levels, sorted(keys),
+                        list(statuses))
+    return {code: {key: _measure_from_json(data) for key, data in measures.items()}
+            for code, measures in stored.items()}
+
+
 def coverage_report(as_of: date, region: str | None = None, *,
                     statuses: Iterable[str] | None = None) -> CoverageReport:
     """Compute every indicator for ``region`` (the province by default) on ``as_of``, judged by its plan."""
@@ -875,7 +924,7 @@ def coverage_report(as_of: date, region: str | None = None, *,
     at_deadline = None
     if status == PLAN_DEADLINE_PASSED:
         judged = [key for key in counted if judgements[key][0] is not None]
-        at_deadline = _region_measures(definitions, judged, plan.deadline, scope, covering)[0] if judged else {}
+        at_deadline = _deadline_measures(definitions, judged, plan.deadline, scope, covering) if judged else {}
     province = None
     shared = [key for key in counted if judgements[key][1] == BASIS_NO_CITY_TARGET]
     if shared:
@@ -993,7 +1042,8 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
     if status == PLAN_DEADLINE_PASSED:
         judged = {key for code in codes for key, (target, _) in judgements[code].items() if target is not None}
         if judged:
-            at_deadline = _by_region_measures(definitions, judged, plan.deadline, scope, codes, levels, covering)[0]
+            at_deadline = _deadline_region_measures(definitions, judged, plan.deadline, scope, codes, levels,
+                                                    covering)
     shared = {key for code in codes for key, (_, basis) in judgements[code].items() if basis == BASIS_NO_CITY_TARGET}
     province = _region_measures(definitions, shared, as_of, resolve_region(None), covering)[0] if shared else None
 
