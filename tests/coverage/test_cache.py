@@ -108,6 +108,20 @@ def test_past_the_deadline_its_figures_are_computed_once(app, registry_data, rep
     assert len(_standards_queries(warm)) == len(_standards_queries(in_force))
 
 
+def test_the_provinces_counts_for_city_shares_are_computed_once(app, registry_data, report_cache):
+    """A city's count without a city target shows its share of the province's: one province count per date."""
+    with backend(app, NullCache()):
+        uncached = services.coverage_report(AS_OF, "360400").to_dict()
+    with statements() as cold:
+        services.coverage_report(AS_OF, "360100")
+    with statements() as warm:
+        second = services.coverage_report(AS_OF, "360400").to_dict()
+    assert second == uncached
+    social = next(item for item in second["indicators"] if item["key"] == "social_public_standards")
+    assert social["basis"] == "no_city_target" and social["share_of_province"] is not None
+    assert len(_standards_queries(warm)) < len(_standards_queries(cold))
+
+
 # --- Hits, misses and invalidation ------------------------------------------------
 
 
