@@ -310,7 +310,7 @@ def run(size: int, url: str | None, runs: int, explain: str | None, reuse: bool)
     from flask_migrate import upgrade
 
     from registry import create_app
-    from registry.coverage import services
+    from registry.coverage import cache, services
     from registry.extensions import db
     from registry.seed.reference import load_reference_data
 
@@ -368,7 +368,14 @@ def run(size: int, url: str | None, runs: int, explain: str | None, reuse: bool)
                 results.append(dict(backend=backend, size=size, operation=name, median=median, low=low, high=high,
                                     ratio=median / baseline))
             # The seeded plan (2021–2025) is past its deadline on the anchor date, so the rows above also
-            # compute every figure on that deadline.  With the next plan added as data, it is in force:
+            # judge every figure on that deadline: computed once per data version and kept in the report
+            # cache.  The first report after a change computes both dates; timed here by emptying the cache:
+            for name, call in (calls["province"], calls["city"]):
+                median, low, high = _median_ms(lambda call=call: (cache.clear(), call()), runs)
+                db.session.rollback()
+                results.append(dict(backend=backend, size=size, operation=f"{name}, deadline figures not kept",
+                                    median=median, low=low, high=high, ratio=median / baseline))
+            # With the next plan added as data, it is in force:
             _add_next_plan()
             db.session.commit()
             for name, call in (calls["province"], calls["city"], calls["regions"], calls["forecast"]):
@@ -390,11 +397,11 @@ def run(size: int, url: str | None, runs: int, explain: str | None, reuse: bool)
 def _print_table(results: list[dict[str, Any]], runs: int) -> None:
     print(f"\nmedian of {runs} runs after a warm-up; ratio = median / baseline of the same run "
           f"(baseline: {BASELINE})")
-    header = f"{'backend':<11}{'standards':>11}  {'operation':<46}{'median ms':>11}{'min':>9}{'max':>9}{'ratio':>9}"
+    header = f"{'backend':<11}{'standards':>11}  {'operation':<64}{'median ms':>11}{'min':>9}{'max':>9}{'ratio':>9}"
     print(header)
     print("-" * len(header))
     for r in results:
-        print(f"{r['backend']:<11}{r['size']:>11,}  {r['operation'][:45]:<46}{r['median']:>11.1f}{r['low']:>9.1f}"
+        print(f"{r['backend']:<11}{r['size']:>11,}  {r['operation'][:63]:<64}{r['median']:>11.1f}{r['low']:>9.1f}"
               f"{r['high']:>9.1f}{r['ratio']:>9.1f}")
 
 

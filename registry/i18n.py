@@ -15,7 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
 from registry.extensions import babel
@@ -54,8 +54,10 @@ def compile_translations(directory: Path = TRANSLATIONS_DIR) -> None:
 
 
 def select_locale() -> str:
-    """The language chosen with the switcher, else the browser's, else Chinese."""
+    """The language chosen with the switcher, else the browser's, else Chinese (outside a request: the CLI)."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -43,6 +43,7 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
+from flask_babel import get_locale
 
 from registry.coverage import metrologists, renewals, services
 from registry.extensions import cache, db
@@ -80,6 +81,18 @@ def as_dict(kind: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     if stored is not None:
         return stored
     data = function(*args, **kwargs).to_dict()
+    _set(key, data)
+    return data
+
+
+def memo(kind: str, compute: Callable[[], Any], *args: Any) -> Any:
+    """A JSON-able part of a report, kept under ``kind`` and ``args`` like a report (same data version and
+    fingerprint): e.g. the figures on a passed plan's deadline, shared by every date judged on it."""
+    key = _key(kind, args, {}, localised=False)
+    stored = _get(key)
+    if stored is not None:
+        return stored
+    data = compute()
     _set(key, data)
     return data
 
@@ -140,8 +153,10 @@ def _code_digest() -> bytes:
     return digest.digest()
 
 
-def _key(kind: str, args: tuple, kwargs: dict) -> str:
-    call = json.dumps([kind, list(args), sorted(kwargs.items())], default=_plain, ensure_ascii=False)
+def _key(kind: str, args: tuple, kwargs: dict, *, localised: bool = True) -> str:
+    # A report's warnings are in the user's language: one entry per language.
+    language = str(get_locale() or "") if localised and has_app_context() else ""
+    call = json.dumps([kind, list(args), sorted(kwargs.items()), language], default=_plain, ensure_ascii=False)
     arguments = hashlib.sha256(call.encode()).hexdigest()[:24]
     return f"coverage:{kind}:{fingerprint()}:{data_version()}:{arguments}"
 

@@ -224,8 +224,12 @@ def coverage_group(ctx: click.Context, region: str | None, as_of: date | None, a
     click.echo()
     _echo_notes(data["indicators"])
     _echo_warnings(data["warnings"])
-    region_arg = "" if report.region == current_app.config["PROVINCE_CODE"] else f"&region={report.region}"
-    click.echo(f"状态无日期 Undated status: {data['undated_status_count']} 项社会公用计量标准的状态（封存、撤销或变更中）没有日期，"
+    _echo_undated(data["undated_status_count"], report.region)
+
+
+def _echo_undated(count: int, region: str) -> None:
+    region_arg = "" if region == current_app.config["PROVINCE_CODE"] else f"&region={region}"
+    click.echo(f"状态无日期 Undated status: {count} 项社会公用计量标准的状态（封存、撤销或变更中）没有日期，"
                f"在任何日期都不计为在用 / social public standards whose status (sealed, revoked or under change) has "
                f"no date, counted as in use on no date: GET /api/v1/standards?status_undated=true"
                f"&category=social_public{region_arg}")
@@ -255,9 +259,11 @@ def regions_command(region: str | None, as_of: date | None, as_json: bool | None
                 + [f"{_value(column['indicators'][i])} {MET_MARKS[column['indicators'][i]['met']]}"
                    for column in data["regions"]]
                 for i, item in enumerate(first)]
+        rows.append(["状态无日期 undated", "", *(str(column["undated_status_count"]) for column in data["regions"])])
         click.echo(_table(header, rows, right=set(range(2, len(header)))))
         click.echo()
     _echo_warnings(data["warnings"])
+    _echo_undated(data["undated_status_count"], table.region)
 
 
 @coverage_group.command("gaps")
@@ -279,7 +285,7 @@ def gaps_command(region: str | None, as_of: date | None, as_json: bool | None) -
         click.echo(f"  {_line_label(line)}")
     for child in data["by_region"]:
         click.echo(f"\n{child['region_name']} ({child['region']}): {child['uncovered_count']}/"
-                   f"{data['mandatory_line_count']} 条未覆盖 lines uncovered")
+                   f"{child['line_count']} 条未覆盖 lines uncovered")
         for line in child["lines"]:
             click.echo(f"  {_line_label(line)}")
     click.echo()

@@ -40,6 +40,7 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import aliased
 
 from registry.catalog.models import MANDATORY_MODES, CatalogLine, CatalogVersion
@@ -154,15 +155,16 @@ class CatalogInfo(_Serialisable):
     counted_line_count: int | None = None
 
     def warnings(self) -> list[str]:
+        """What a reader must know about the catalog, in the user's language (one language per message)."""
         if self.loaded_line_count < self.declared_line_count:
-            partial = "（部分目录）" if self.is_partial else ""
-            return [f"强检目录「{self.name}」仅载入 {self.loaded_line_count} 条，声明 {self.declared_line_count} 条"
-                    f"{partial}，覆盖率只反映已载入的条目 / the mandatory-verification catalog “{self.name}” holds "
-                    f"{self.loaded_line_count} of its {self.declared_line_count} declared lines"
-                    f"{' (partial)' if self.is_partial else ''}; coverage reflects the loaded lines only"]
+            if self.is_partial:
+                return [gettext("强检目录「%(name)s」（部分目录）仅载入 %(loaded)s 条，声明 %(declared)s 条，"
+                                "覆盖率只反映已载入的条目。", name=self.name, loaded=self.loaded_line_count,
+                                declared=self.declared_line_count)]
+            return [gettext("强检目录「%(name)s」仅载入 %(loaded)s 条，声明 %(declared)s 条，覆盖率只反映已载入的条目。",
+                            name=self.name, loaded=self.loaded_line_count, declared=self.declared_line_count)]
         if self.is_partial:
-            return [f"强检目录「{self.name}」标记为部分目录 / the mandatory-verification catalog “{self.name}” is "
-                    "marked partial"]
+            return [gettext("强检目录「%(name)s」标记为部分目录。", name=self.name)]
         return []
 
 
@@ -220,6 +222,8 @@ class RegionColumn(_Serialisable):
     region: str
     region_name: str
     indicators: list[IndicatorResult]
+    # As in CoverageReport: the region's social public standards whose status has no date.
+    undated_status_count: int = 0
 
 
 @dataclass
@@ -233,6 +237,8 @@ class RegionTable(_Serialisable):
     plan: PlanInfo | None
     regions: list[RegionColumn]
     warnings: list[str]
+    # As in CoverageReport, for the whole region (its cities', and those held directly in it).
+    undated_status_count: int = 0
 
 
 @dataclass
@@ -250,6 +256,8 @@ class RegionGaps(_Serialisable):
     region_name: str
     uncovered_count: int
     lines: list[LineRef]
+    # The lines this region counts (those expected at its level): what ``uncovered_count`` is out of.
+    line_count: int = 0
 
 
 @dataclass
@@ -569,8 +577,7 @@ def _origin(definition: Indicator) -> str:
 
 
 def _definition_warnings(definitions: list[Indicator]) -> list[str]:
-    return [f"指标 {d.key} 标为登记库计算，但登记库无此算法，改用录入值 / indicator {d.key} is marked as counted "
-            "from a registry, but no registry counts it: recorded values are used"
+    return [gettext("指标 %(key)s 标为由登记库计算，但登记库不计算此指标，改用录入值。", key=d.key)
             for d in definitions if d.source == "registry" and d.key not in REGISTRY_KEYS]
 
 
@@ -758,15 +765,15 @@ def _scope_catalog_info(version: CatalogVersion, as_of: date, scope: RegionScope
                         counted: int | None = None) -> CatalogInfo:
     """The catalog a region's coverage used: every mandatory line, and those it counted (at its level)."""
     level = scope.counted_level
-    mandatory = _mandatory_line_count(version.id, as_of)
     if counted is None:
-        counted = mandatory if level == COUNTED_ANY else _mandatory_line_count(version.id, as_of, level)
+        mandatory, counted = _line_counts(version.id, as_of, level)
+    else:
+        mandatory = counted if level == COUNTED_ANY else _mandatory_line_count(version.id, as_of)
     return _catalog_info(version, mandatory, level=level, counted=counted)
 
 
 def _no_catalog_warning(as_of: date) -> str:
-    return (f"{as_of.isoformat()} 无生效的强检目录，覆盖率无法计算 / no mandatory-verification catalog is in force "
-            f"on {as_of.isoformat()}: coverage cannot be computed")
+    return gettext("%(date)s 无生效的强检目录，覆盖率无法计算。", date=as_of.isoformat())
 
 
 # --------------------------------------------------------------------------- single region, single date
@@ -854,6 +861,60 @@ def _region_measures(definitions: list[Indicator], keys: Iterable[str], as_of: d
     return measures, version, total
 
 
+def _measure_json(measure: _Measure) -> dict[str, Any]:
+    value = measure.value
+    return {"value": str(value) if isinstance(value, Decimal) else value, "decimal": isinstance(value, Decimal),
+            "denominator": measure.denominator, "ratio": measure.ratio,
+            "value_as_of": None if measure.value_as_of is None else measure.value_as_of.isoformat(),
+            "value_source": measure.value_source}
+
+
+def _measure_from_json(data: dict[str, Any]) -> _Measure:
+    value = data["value"]
+    return _Measure(Decimal(value) if data["decimal"] and value is not None else value, data["denominator"],
+                    data["ratio"], None if data["value_as_of"] is None else date.fromisoformat(data["value_as_of"]),
+                    data["value_source"])
+
+
+def _kept_measures(definitions: list[Indicator], keys: Iterable[str], day: date, scope: RegionScope,
+                   statuses: tuple[str, ...]) -> dict[str, _Measure]:
+    """A region's figures on a date, computed once per (date, region, data version) and kept.
+
+    Used where a report needs figures of another date or region than its own:
+    the figures on a passed plan's deadline (the same for every date after
+    it) and the province's counts a city's share is taken of (the same for
+    every city).  They are kept in the report cache
+    (:func:`registry.coverage.cache.memo`), so once kept a report costs its
+    own date and region only.
+    """
+    from registry.coverage import cache
+
+    keys = sorted(set(keys))
+
+    def compute() -> dict[str, Any]:
+        measures = _region_measures(definitions, keys, day, scope, statuses)[0]
+        return {key: _measure_json(measure) for key, measure in measures.items()}
+
+    stored = cache.memo("measures", compute, day, scope.code, keys, list(statuses))
+    return {key: _measure_from_json(data) for key, data in stored.items()}
+
+
+def _deadline_region_measures(definitions: list[Indicator], keys: set[str], deadline: date, scope: RegionScope,
+                              codes: list[str], levels: list[str],
+                              statuses: tuple[str, ...]) -> dict[str, dict[str, _Measure]]:
+    """Each child region's figures on a passed plan's deadline, kept like :func:`_kept_measures`."""
+    from registry.coverage import cache
+
+    def compute() -> dict[str, Any]:
+        per_region = _by_region_measures(definitions, keys, deadline, scope, codes, levels, statuses)[0]
+        return {code: {key: _measure_json(m) for key, m in measures.items()} for code, measures in per_region.items()}
+
+    stored = cache.memo("deadline_regions", compute, deadline, scope.code, codes, levels, sorted(keys),
+                        list(statuses))
+    return {code: {key: _measure_from_json(data) for key, data in measures.items()}
+            for code, measures in stored.items()}
+
+
 def coverage_report(as_of: date, region: str | None = None, *,
                     statuses: Iterable[str] | None = None) -> CoverageReport:
     """Compute every indicator for ``region`` (the province by default) on ``as_of``, judged by its plan."""
@@ -875,11 +936,11 @@ def coverage_report(as_of: date, region: str | None = None, *,
     at_deadline = None
     if status == PLAN_DEADLINE_PASSED:
         judged = [key for key in counted if judgements[key][0] is not None]
-        at_deadline = _region_measures(definitions, judged, plan.deadline, scope, covering)[0] if judged else {}
+        at_deadline = _kept_measures(definitions, judged, plan.deadline, scope, covering) if judged else {}
     province = None
     shared = [key for key in counted if judgements[key][1] == BASIS_NO_CITY_TARGET]
     if shared:
-        province = _region_measures(definitions, shared, as_of, resolve_region(None), covering)[0]
+        province = _kept_measures(definitions, shared, as_of, resolve_region(None), covering)
     return CoverageReport(as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog,
                           plan=plan_info(plan, status),
                           indicators=_results(definitions, measures, day=as_of, plan=plan, status=status,
@@ -993,15 +1054,33 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
     if status == PLAN_DEADLINE_PASSED:
         judged = {key for code in codes for key, (target, _) in judgements[code].items() if target is not None}
         if judged:
-            at_deadline = _by_region_measures(definitions, judged, plan.deadline, scope, codes, levels, covering)[0]
+            at_deadline = _deadline_region_measures(definitions, judged, plan.deadline, scope, codes, levels,
+                                                    covering)
     shared = {key for code in codes for key, (_, basis) in judgements[code].items() if basis == BASIS_NO_CITY_TARGET}
-    province = _region_measures(definitions, shared, as_of, resolve_region(None), covering)[0] if shared else None
+    province = _kept_measures(definitions, shared, as_of, resolve_region(None), covering) if shared else None
 
+    undated = _undated_by_child(scope, codes, covering)
     columns = [RegionColumn(region=code, region_name=name, indicators=_results(
         definitions, per_region[code], day=as_of, plan=plan, status=status, judgements=judgements[code],
-        at_deadline=at_deadline[code], province=province)) for code, name in children]
+        at_deadline=at_deadline[code], province=province), undated_status_count=undated.get(code, 0))
+        for code, name in children]
     return RegionTable(as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog,
-                       plan=plan_info(plan, status), regions=columns, warnings=warnings)
+                       plan=plan_info(plan, status), regions=columns, warnings=warnings,
+                       undated_status_count=undated_status_count(scope, covering))
+
+
+def _undated_by_child(scope: RegionScope, codes: list[str], statuses: tuple[str, ...]) -> dict[str, int]:
+    """:func:`undated_status_count` for each child region: one GROUP BY query."""
+    if not codes:
+        return {}
+    child_map = _child_map(scope.code)
+    rows = db.session.execute(
+        sa.select(child_map.c.child_code, sa.func.count()).select_from(S).join(I, I.id == S.institution_id)
+        .join(child_map, child_map.c.region_code == I.region_code)
+        .where(S.category == "social_public", S.withdrawn_at.is_(None), status_undated_clause(statuses),
+               I.withdrawn_at.is_(None), child_map.c.child_code.in_(codes))
+        .group_by(child_map.c.child_code))
+    return {code: count for code, count in rows}
 
 
 # --------------------------------------------------------------------------- gaps and single points of failure
@@ -1044,13 +1123,17 @@ def coverage_gaps(as_of: date, region: str | None = None, *, statuses: Iterable[
     by_child: dict[str, list[LineRef]] = {code: [] for code, _ in children}
     for row in pairs:
         by_child[row.region].append(_line_ref(row))
+    counted = dict(db.session.execute(
+        sa.select(child.code, sa.func.count(L.id)).select_from(L).join(child, sa.true())
+        .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of), _child_line_clause(child, levels))
+        .group_by(child.code)).all())
 
     catalog = _scope_catalog_info(version, as_of, scope, total)
     return GapList(
         as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog, mandatory_line_count=total,
         uncovered_count=len(uncovered), uncovered=uncovered,
         by_region=[RegionGaps(region=code, region_name=name, uncovered_count=len(by_child[code]),
-                              lines=by_child[code]) for code, name in children],
+                              lines=by_child[code], line_count=counted.get(code, 0)) for code, name in children],
         warnings=catalog.warnings(),
     )
 
@@ -1082,11 +1165,13 @@ def single_points_of_failure(as_of: date, region: str | None = None, months: int
     if version is None:
         return RiskList(as_of=as_of, region=scope.code, region_name=scope.name, months=months, until=until,
                         catalog=None, lines=[], warnings=[_no_catalog_warning(as_of)])
-    institution = _institution_clauses(scope)
+    # The lines the region counts (at its level), covered by holders serving it: the coverage rule.
+    institution = _serving_clauses(scope)
     covered_now = _line_covered(as_of, covering, *institution)
     covered_beyond = _line_covered(as_of, covering, *institution, S.valid_until > until)
     line_ids = list(db.session.scalars(
-        sa.select(L.id).where(*_line_clauses(version.id, as_of), _probe(covered_now) == 1, _probe(covered_beyond) == 0)
+        sa.select(L.id).where(*_line_clauses(version.id, as_of, scope.counted_level), _probe(covered_now) == 1,
+                              _probe(covered_beyond) == 0)
     ))
     lines: dict[int, LineAtRisk] = {}
     if line_ids:
@@ -1106,7 +1191,7 @@ def single_points_of_failure(as_of: date, region: str | None = None, months: int
                 lines[row.line_id] = LineAtRisk(line=line, covered_until=row.covered_until, standards=[])
             lines[row.line_id].standards.append(_standard_ref(row, as_of))
     at_risk = sorted(lines.values(), key=lambda entry: (entry.covered_until, entry.line.code, entry.line.id))
-    catalog = _catalog_info(version, _mandatory_line_count(version.id, as_of))
+    catalog = _scope_catalog_info(version, as_of, scope)
     return RiskList(
         as_of=as_of, region=scope.code, region_name=scope.name, months=months, until=until, catalog=catalog,
         lines=at_risk, warnings=catalog.warnings(),
@@ -1211,10 +1296,11 @@ def _forecast_regulations(dates: sa.Subquery) -> dict[date, tuple[int, int]]:
 
 def _forecast_coverage(dates: sa.Subquery, scope: RegionScope,
                        statuses: tuple[str, ...]) -> dict[date, tuple[int, int]]:
-    covered = _line_covered(dates.c.d, statuses, *_institution_clauses(scope))
+    covered = _line_covered(dates.c.d, statuses, *_serving_clauses(scope))
     stmt = (
         sa.select(dates.c.d, sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
-        .select_from(dates).outerjoin(L, sa.and_(*_line_clauses(dates.c.version_id, dates.c.d)))
+        .select_from(dates)
+        .outerjoin(L, sa.and_(*_line_clauses(dates.c.version_id, dates.c.d, scope.counted_level)))
         .group_by(dates.c.d)
     )
     return {day: (total, hits) for day, total, hits in db.session.execute(stmt)}
@@ -1293,7 +1379,7 @@ def coverage_forecast(as_of: date, region: str | None = None, months: int = 24, 
 
     used = [v for v in versions if any(in_force[day] is v for day in days)]
     loaded = _loaded_line_counts(v.id for v in used)
-    catalogs = [_catalog_info(v, None, loaded.get(v.id, 0)) for v in used]
+    catalogs = [_catalog_info(v, None, loaded.get(v.id, 0), level=scope.counted_level) for v in used]
     for info in catalogs:
         warnings.extend(info.warnings())
     missing = [day for day in days if in_force[day] is None]
@@ -1373,8 +1459,10 @@ class InstitutionShare(_Serialisable):
 
     ``social_public`` counts its covering social public standards (as
     ``social_public_standards`` does); ``lines_covered`` the mandatory lines
-    its standards cover; ``sole_in_city`` the lines it covers and no other
-    institution of its city does, so its city loses them if it lets go.
+    its city counts (those expected at city level) that its standards cover,
+    of ``mandatory_line_count`` such lines; ``sole_in_city`` the lines it
+    covers and no other holder serving its city does (the coverage rule), so
+    its city loses them if it lets go.
     """
 
     as_of: date
@@ -1433,16 +1521,18 @@ def institution_share(as_of: date, institution_id: int, *, statuses: Iterable[st
             city_name=city.name, city_name_en=city.name_en, social_public=own, city_social_public=city_total,
             province_social_public=province_total, catalog=None, mandatory_line_count=0, lines_covered=0,
             sole_in_city_count=0, sole_in_city=[], warnings=[_no_catalog_warning(as_of)])
+    # The coverage rule of its city: the lines expected at the city's level, and the other holders serving it.
+    level = city.counted_level
     mine = _line_covered(as_of, covering, S.institution_id == institution.id, I.withdrawn_at.is_(None))
-    others = _line_covered(as_of, covering, S.institution_id != institution.id, *_institution_clauses(city))
+    others = _line_covered(as_of, covering, S.institution_id != institution.id, *_serving_clauses(city))
     rows = db.session.execute(
         sa.select(L.id, L.code, L.name, L.sub_name, L.mode, _probe(others).label("shared"))
-        .where(*_line_clauses(version.id, as_of), _probe(mine) == 1)
+        .where(*_line_clauses(version.id, as_of, level), _probe(mine) == 1)
         .order_by(L.code, L.id)
     ).all()
     sole = [_line_ref(row) for row in rows if not row.shared]
-    total = _mandatory_line_count(version.id, as_of)
-    catalog = _catalog_info(version, total)
+    catalog = _scope_catalog_info(version, as_of, city)
+    total = catalog.counted_line_count
     return InstitutionShare(
         as_of=as_of, institution_id=institution.id, institution_name=institution.name, city=city.code,
         city_name=city.name, city_name_en=city.name_en, social_public=own, city_social_public=city_total,

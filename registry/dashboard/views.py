@@ -140,10 +140,12 @@ def index():
     except DomainError as error:
         db.session.rollback()
         return render_template("dashboard/index.html", choices=choices, form=form, error=error.message), 400
+    # A city's gaps are out of the lines counted for it (its level), not the province's.
     if region == province:
-        gap_lines = gaps.uncovered
+        gap_lines, gap_total = gaps.uncovered, gaps.mandatory_line_count
     else:
-        gap_lines = next((entry.lines for entry in gaps.by_region if entry.region == region), [])
+        entry = next((entry for entry in gaps.by_region if entry.region == region), None)
+        gap_lines, gap_total = (entry.lines, entry.line_count) if entry else ([], 0)
     names = {choice.code: _label(choice) for choice in choices}
     # The catalog card says in the page's language what the catalogs' own (bilingual) warnings say.
     said = {w for catalog in (report.catalog, by_region.catalog, gaps.catalog, risks.catalog, *forecast.catalogs)
@@ -153,7 +155,7 @@ def index():
     return render_template(
         "dashboard/index.html", choices=choices, form=form, error=None, as_of=as_of, region=region,
         province=province, report=report, by_region=by_region, forecast=forecast, gaps=gaps, gap_lines=gap_lines,
-        risks=risks, expiring=expiring, warnings=warnings, names=names,
+        gap_total=gap_total, risks=risks, expiring=expiring, warnings=warnings, names=names,
         scope_name=names.get(region, report.region_name),
         chart_data=_dashboard_data(report, by_region, forecast, names),
         forecast_series=[series for series in forecast.indicators

@@ -21,7 +21,7 @@ from registry.indicators.services import create_plan, create_target
 from registry.page_lists import form_status, options, save
 from registry.reference.models import Region
 from registry.services import get_or_404
-from registry.web import actor, login_required
+from registry.web import actor, login_required, paginate
 
 bp = Blueprint("plans_pages", __name__, url_prefix="/plans", template_folder="templates")
 
@@ -38,14 +38,15 @@ def _regions() -> list[tuple[str, str]]:
 @bp.get("/")
 @login_required
 def index():
-    # Every plan with its targets: two queries, however many plans.
-    plans = db.session.scalars(plans_query({}, actor=actor()).options(selectinload(Plan.targets))).all()
+    # One page of plans with their targets (a count, the page, its targets): the same queries for any number.
+    page = paginate(plans_query({"sort": "starts_on"}, actor=actor()).options(selectinload(Plan.targets)))
+    plans = page.items
     book = plan_book()
     indicators = {i.key: i for i in db.session.scalars(indicators_query({}, actor=actor()))}
     targets = {plan.id: sorted((t for t in plan.targets if t.withdrawn_at is None),
                                key=lambda t: (indicators[t.indicator_key].position if t.indicator_key in indicators
                                               else 0, t.indicator_key, t.region_code)) for plan in plans}
-    return render_template("indicators/plans.html", plans=plans, targets=targets, indicators=indicators,
+    return render_template("indicators/plans.html", page=page, plans=plans, targets=targets, indicators=indicators,
                            regions=dict(_regions()), comparators=COMPARATOR_LABELS, province=book.province)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 
 from registry.coverage import services
 from registry.coverage.renewals import renewals
@@ -206,6 +207,11 @@ def test_a_city_gets_no_count_verdict_without_a_city_target(pages, live_server):
     assert lines.inner_text().startswith(f"已载入目录 {report.catalog.declared_line_count} 条中的 "
                                          f"{report.catalog.loaded_line_count} 条")
     assert "loaded" not in lines.inner_text()
+    # The city's gaps are out of the lines counted for it (its level), as the service says.
+    with live_server.app.app_context():
+        gaps = services.coverage_gaps(IN_PLAN)
+    ganzhou = next(entry for entry in gaps.by_region if entry.region == "360700")
+    expect(page.get_by_test_id("gap-count")).to_contain_text(f"{ganzhou.uncovered_count} / {ganzhou.line_count}")
     pages.screenshot("dashboard-city-no-count-verdicts")
     page.get_by_role("link", name="English").click()
     page.wait_for_load_state()
@@ -245,6 +251,24 @@ def test_after_the_last_deadline_the_plan_says_so_and_the_forecast_judges_nothin
     # Nor a target line: no plan runs over those months.
     assert page.evaluate("() => Chart.getChart(document.getElementById('chart-forecast')).data.datasets.length") == 1
     pages.screenshot("dashboard-after-deadline")
+    # The same in English, and on a phone in both languages: one language per sentence, no sideways scroll.
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    plan = page.get_by_test_id("plan")
+    expect(plan).to_contain_text("Deadline passed")
+    assert "期限已过" not in plan.inner_text()
+    assert note.get_attribute("data-judged-on") == "2025-12-31"
+    pages.screenshot("dashboard-after-deadline-en")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    pages.screenshot("dashboard-after-deadline-en-390")
+    page.get_by_role("link", name="中文").click()
+    page.wait_for_load_state()
+    expect(page.get_by_test_id("plan")).to_contain_text("期限已过")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1")
+    pages.screenshot("dashboard-after-deadline-zh-390")
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.goto(f"/dashboard?as_of={IN_PLAN.isoformat()}")
     line = page.evaluate("""() => Chart.getChart(document.getElementById('chart-forecast')).data.datasets[1].data""")
     # 2025-07-31 … 2025-12-31 judged against the 2021–2025 target, the months after it not.

@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 import sqlalchemy as sa
+from flask_caching.backends.nullcache import NullCache
 from flask_caching.backends.simplecache import SimpleCache
 
 from registry.coverage import cache as coverage_cache
@@ -81,6 +82,44 @@ def test_a_rebuilt_result_equals_the_computed_one(registry_data, kind, args, kwa
 def test_the_institution_share_is_rebuilt_too(registry_data, users):
     computed = services.institution_share(AS_OF, users.own.id)
     assert coverage_cache.revive(type(computed), computed.to_dict()) == computed
+
+
+def _standards_queries(seen: list[str]) -> list[str]:
+    return [s for s in seen if "measurement_standards" in s]
+
+
+@pytest.mark.parametrize("kind, region", [("report", None), ("report", "360100"), ("regions", None)])
+def test_past_the_deadline_its_figures_are_computed_once(app, registry_data, report_cache, kind, region):
+    """Every date after the last deadline is judged on the deadline's figures: kept, not computed again."""
+    function = coverage_cache.KINDS[kind]
+    with backend(app, NullCache()):
+        uncached = function(date(2026, 9, 30), region).to_dict()
+    with statements() as cold:
+        function(date(2026, 6, 30), region)
+    with statements() as warm:
+        second = function(date(2026, 9, 30), region).to_dict()
+    with statements() as in_force:
+        function(date(2025, 6, 30), region)  # inside the plan: one date
+    assert second == uncached
+    assert second["plan"]["status"] == "deadline_passed"
+    assert any(item["judged_on"] == "2025-12-31" for item in
+               (second["indicators"] if kind == "report" else second["regions"][0]["indicators"]))
+    assert len(_standards_queries(warm)) < len(_standards_queries(cold))
+    assert len(_standards_queries(warm)) == len(_standards_queries(in_force))
+
+
+def test_the_provinces_counts_for_city_shares_are_computed_once(app, registry_data, report_cache):
+    """A city's count without a city target shows its share of the province's: one province count per date."""
+    with backend(app, NullCache()):
+        uncached = services.coverage_report(AS_OF, "360400").to_dict()
+    with statements() as cold:
+        services.coverage_report(AS_OF, "360100")
+    with statements() as warm:
+        second = services.coverage_report(AS_OF, "360400").to_dict()
+    assert second == uncached
+    social = next(item for item in second["indicators"] if item["key"] == "social_public_standards")
+    assert social["basis"] == "no_city_target" and social["share_of_province"] is not None
+    assert len(_standards_queries(warm)) < len(_standards_queries(cold))
 
 
 # --- Hits, misses and invalidation ------------------------------------------------

@@ -51,7 +51,7 @@ def test_table_shows_names_values_and_warnings(runner, records):
     assert "50.00%" in out and "1/2" in out and "≥ 90%" in out and "✗" in out
     assert "5100" in out and "no city target" in out  # integrity units, recorded: a count, no city target
     assert "规划 Plan: 2021–2025" in out
-    assert "⚠" in out and "declared" in out  # the test catalog holds 2 of 5 lines
+    assert "⚠" in out and "仅载入 2 条，声明 5 条" in out  # the test catalog holds 2 of 5 lines (in Chinese)
     assert "counted for the province only" in out  # regulations are the province's
 
 

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from registry.catalog.models import CatalogLine
 from registry.catalog.services import add_line, normalize_levels
-from registry.coverage.services import coverage_by_region, coverage_gaps, coverage_report
+from registry.coverage.services import (coverage_by_region, coverage_forecast, coverage_gaps, coverage_report,
+                                        institution_share, single_points_of_failure)
 from registry.errors import ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
@@ -135,3 +136,51 @@ def test_the_api_refuses_an_unknown_level_with_422(client, auth, users, catalog)
                              .where(CatalogLine.code == "Z1")) == 0
     created = client.post(url, headers=headers, json={"code": "Z1", "name": "x", "mode": "V", "levels": "市级,县级"})
     assert created.status_code == 201 and created.get_json()["levels"] == ["city", "county"]
+
+
+# --------------------------------------------------------------------------- forecast, single points, share
+
+LAST_VALID = "2027-12-31"  # every standard's certificate (tests.factories)
+
+
+@pytest.mark.parametrize("region, expected", [
+    (None, (4, 5)), ("360400", (2, 3)), ("360100", (1, 3)), ("360700", (1, 3)), (COUNTY, (1, 3))])
+def test_the_forecast_counts_a_region_as_its_coverage_does(levels_world, region, expected):
+    forecast = coverage_forecast(AS_OF, region, 36).to_dict()
+    series = indicator({"indicators": forecast["indicators"]}, "mandatory_item_coverage")
+    points = {point["date"]: (point["numerator"], point["denominator"]) for point in series["points"]}
+    assert points[LAST_VALID] == expected
+    assert points["2028-01-31"] == (0, expected[1])  # every certificate has ended
+    assert forecast["catalogs"][0]["counted_level"] == ("any" if region is None else
+                                                        "county" if region == COUNTY else "city")
+
+
+@pytest.mark.parametrize("region, expected", [
+    (None, ["A", "C", "K", "P"]), ("360400", ["A", "C"]), ("360700", ["C"]), ("360100", ["C"]), (COUNTY, ["K"])])
+def test_single_points_are_the_lines_the_region_counts_covered_by_holders_serving_it(levels_world, region,
+                                                                                     expected):
+    risks = single_points_of_failure(AS_OF, region, 36).to_dict()
+    assert sorted(entry["line"]["code"] for entry in risks["lines"]) == expected
+    assert risks["catalog"]["counted_line_count"] == (5 if region is None else 3)
+    assert single_points_of_failure(AS_OF, region, 12).to_dict()["lines"] == []  # all run to 2027-12-31
+
+
+def _holder(**where) -> Institution:
+    return db.session.scalar(sa.select(Institution).where(*(getattr(Institution, k) == v for k, v in where.items())))
+
+
+def test_an_institution_share_counts_the_lines_of_its_city_level(levels_world, catalog):
+    provincial = _holder(serves_region_code="360000")
+    share = institution_share(AS_OF, provincial.id).to_dict()
+    # It covers P (province level only) and C; its city (南昌) counts A, C and CK.
+    assert (share["city"], share["lines_covered"], share["mandatory_line_count"]) == ("360100", 1, 3)
+    assert [line["code"] for line in share["sole_in_city"]] == ["C"]
+    assert share["catalog"]["counted_level"] == "city"
+    county = _holder(region_code=COUNTY)
+    assert (institution_share(AS_OF, county.id).lines_covered, institution_share(AS_OF, county.id).city) == (
+        0, "360100")  # K is a county line: not counted for 南昌
+    jiujiang = _holder(region_code="360400")
+    assert [line.code for line in institution_share(AS_OF, jiujiang.id).sole_in_city] == ["A"]
+    # A standard of 南昌's county institute covering C: the provincial institute no longer holds it alone.
+    factories.standard(county, lines=[levels_world["C"]])
+    assert institution_share(AS_OF, provincial.id).sole_in_city == []

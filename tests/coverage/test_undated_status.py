@@ -127,3 +127,27 @@ def test_cli_and_api_say_how_many_are_undated(three, runner, client, auth, users
                                                             "region": "360100"}).get_json()
     assert [item["id"] for item in listed] == [three[1].id]
     assert listed[0]["validity"] == "sealed"
+
+
+def test_the_by_city_table_counts_undated_statuses_per_city_in_cli_and_api(three, runner, client, auth, users):
+    """南昌 holds one undated sealing; one more is held by a provincial institute (360000), in no city."""
+    provincial = factories.institution(region_code="360000")
+    factories.standard(provincial, status="revoked", status_since=None)
+    db.session.commit()
+    table = coverage_by_region(BETWEEN).to_dict()
+    per_city = {column["region"]: column["undated_status_count"] for column in table["regions"]}
+    assert (table["undated_status_count"], per_city["360100"], per_city["360400"]) == (2, 1, 0)
+    assert sum(per_city.values()) == 1
+
+    result = runner.invoke(args=["coverage", "regions", "--as-of", BETWEEN.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "状态无日期 Undated status: 2 " in result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("状态无日期 undated"))
+    assert row.split()[2:5] == ["1", "0", "0"]  # 南昌 (360100), 景德镇 (360200), 萍乡 (360300)
+    result = runner.invoke(args=["coverage", "regions", "--as-of", BETWEEN.isoformat(), "--json"])
+    assert json.loads(result.stdout)["undated_status_count"] == 2
+
+    auth.login_session(users.regulator)
+    body = client.get("/api/v1/coverage/regions", query_string={"as_of": BETWEEN.isoformat()}).get_json()
+    assert body["undated_status_count"] == 2
+    assert {c["region"]: c["undated_status_count"] for c in body["regions"]}["360100"] == 1

@@ -283,3 +283,21 @@ def test_the_dashboard_says_which_lines_it_counted(client, users, auth, province
         client.get("/lang/en")
     assert province_text in client.get(f"/dashboard?as_of={AS_OF}").get_data(as_text=True)
     assert city_text in client.get(f"/dashboard?as_of={AS_OF}&region=360400").get_data(as_text=True)
+
+
+def test_a_citys_gaps_are_out_of_the_lines_counted_for_it(client, users, auth, province, session):
+    """LD expected at province level only: 南昌 counts 3 lines (LA, LB, LC), one of them (LB) uncovered."""
+    from registry.catalog.models import CatalogLine
+
+    session.query(CatalogLine).filter(CatalogLine.code == "LD").update({"levels": "province"})
+    session.commit()
+    auth.login_session(users.regulator)
+    page = client.get(f"/dashboard?as_of={AS_OF}&region=360100").get_data(as_text=True)
+    gaps = services.coverage_gaps(AS_OF)
+    nanchang = next(entry for entry in gaps.by_region if entry.region == "360100")
+    assert ([line.code for line in nanchang.lines], nanchang.line_count, gaps.mandatory_line_count) == (["LB"], 3, 4)
+    assert "1 / 3" in section(page, "gaps-by-city")
+    assert "南昌市：1 / 3 条未覆盖" in page
+    assert "南昌市：1 / 4" not in page
+    whole = client.get(f"/dashboard?as_of={AS_OF}").get_data(as_text=True)
+    assert f"：{gaps.uncovered_count} / 4 条未覆盖" in section(whole, "gap-count")

@@ -52,3 +52,16 @@ def test_a_provincial_institute_is_registered_serving_the_province(client, auth,
                                                        "serves_region_code": "360400", "kind": "legal_metrology"})
     assert response.status_code == 422 and field_errors(response, "serves_region_code")
     assert session.scalar(sa.select(Institution).where(Institution.credit_code == other)) is None
+
+
+def test_an_unknown_level_on_the_line_form_is_refused_and_nothing_is_written(client, auth, users, session):
+    auth.login_session(users.admin)
+    version = factories.catalog_version(name="未知层级目录", effective_from=date(2001, 1, 1))
+    session.commit()
+    response = client.post(f"/catalog/{version.id}/lines/new", data={
+        **_form(client, f"/catalog/{version.id}/lines/new"), "code": "1", "name": "水表", "mode": "V",
+        "levels": ["city", "town"]})
+    assert response.status_code in (400, 422)
+    assert field_errors(response, "levels")
+    assert session.scalar(sa.select(sa.func.count()).select_from(CatalogLine)
+                          .where(CatalogLine.catalog_version_id == version.id)) == 0

@@ -42,3 +42,12 @@ def test_bad_plans_and_targets_are_refused_beside_the_field(client, auth, users)
         "indicator_key": "local_regulations", "region_code": "360100", "comparator": ">=", "target": "3"})
     assert response.status_code == 422 and "local_regulations" in field_errors(response, "region_code")
     assert (_count(Plan), _count(PlanTarget)) == before
+
+
+def test_a_plan_whose_deadline_is_before_its_start_is_refused_beside_the_deadline(client, auth, users):
+    auth.login_session(users.regulator)
+    before = _count(Plan)
+    response = post_form(client, "/plans/new", {"name": "倒置规划", "starts_on": "2040-01-01",
+                                                "deadline": "2035-12-31"})
+    assert response.status_code == 422 and field_errors(response, "deadline")
+    assert _count(Plan) == before
