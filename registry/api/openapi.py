@@ -114,27 +114,35 @@ class EnumComponents:
 # --- Documentation schemas for the reports services build as dataclasses -----------------------
 
 
-def dataclass_schema(cls: type, name: str | None = None) -> type[ma.Schema]:
+def dataclass_schema(cls: type, name: str | None = None, *, enums: dict[str, tuple] | None = None) -> type[ma.Schema]:
     """A marshmallow schema documenting ``asdict(cls(...))`` after ``_jsonable`` (dates as ISO text).
 
     Only for the document: :class:`AsIs` answers the service's dict unchanged, so the
     schema cannot drift into re-serialising; schemathesis checks each body against it.
+    ``enums`` maps ``"Class.field"`` to the choices of a text field (nested classes included).
     """
+    enums = enums or {}
     hints = typing.get_type_hints(cls)
-    fields = {f.name: _field_for(hints[f.name]) for f in dataclasses.fields(cls)}
+    fields = {}
+    for f in dataclasses.fields(cls):
+        field = _field_for(hints[f.name], enums=enums)
+        choices = enums.get(f"{cls.__name__}.{f.name}")
+        if choices is not None:
+            field = ma.fields.String(allow_none=field.allow_none, validate=ma.validate.OneOf(choices))
+        fields[f.name] = field
     return type(name or cls.__name__, (AsIs,), fields)
 
 
 _SCHEMAS: dict[type, type[ma.Schema]] = {}
 
 
-def _nested(cls: type) -> type[ma.Schema]:
+def _nested(cls: type, enums: dict) -> type[ma.Schema]:
     if cls not in _SCHEMAS:
-        _SCHEMAS[cls] = dataclass_schema(cls)
+        _SCHEMAS[cls] = dataclass_schema(cls, enums=enums)
     return _SCHEMAS[cls]
 
 
-def _field_for(hint: Any, allow_none: bool = False) -> ma.fields.Field:
+def _field_for(hint: Any, allow_none: bool = False, *, enums: dict) -> ma.fields.Field:
     args = typing.get_args(hint)
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
@@ -143,9 +151,9 @@ def _field_for(hint: Any, allow_none: bool = False) -> ma.fields.Field:
         if set(rest) == {int, float}:
             return ma.fields.Float(allow_none=allow_none)
         (hint,) = rest
-        return _field_for(hint, allow_none)
+        return _field_for(hint, allow_none, enums=enums)
     if origin in (list, tuple):
-        return ma.fields.List(_field_for(args[0]), allow_none=allow_none)
+        return ma.fields.List(_field_for(args[0], enums=enums), allow_none=allow_none)
     if origin is dict:
         return ma.fields.Dict(keys=ma.fields.String(), allow_none=allow_none)
     simple = {str: ma.fields.String, int: ma.fields.Integer, float: ma.fields.Float, bool: ma.fields.Boolean,
@@ -153,7 +161,7 @@ def _field_for(hint: Any, allow_none: bool = False) -> ma.fields.Field:
     if hint in simple:
         return simple[hint](allow_none=allow_none)
     if dataclasses.is_dataclass(hint):
-        return ma.fields.Nested(_nested(hint), allow_none=allow_none)
+        return ma.fields.Nested(_nested(hint, enums), allow_none=allow_none)
     raise TypeError(f"no OpenAPI type for {hint!r}")
 
 
@@ -218,6 +226,7 @@ def _reachable(spec: dict, node: Any, found: set[str]) -> None:
 def finish(spec: dict) -> dict:
     """Declare problems and headers on every operation; mark what answers always carry as required."""
     schemas = spec["components"]["schemas"]
+    _nullable_refs(schemas)
     responses = spec["components"].setdefault("responses", {})
     for name, header in (("TOO_MANY_REQUESTS", "Retry-After"), ("SERVICE_UNAVAILABLE", "Retry-After")):
         if name in responses:
@@ -248,6 +257,23 @@ def finish(spec: dict) -> dict:
         if schema.get("type") == "object" and "properties" in schema:
             schema["required"] = sorted(p for p, prop in schema["properties"].items() if not prop.get("writeOnly"))
     return spec
+
+
+def _nullable_refs(node: Any) -> None:
+    """apispec's nullable nested schema (``anyOf: [{type: object, nullable}, $ref]``) as ``nullable`` + ``allOf``,
+    which generators read as "that model or null" rather than a union with an anonymous object."""
+    if isinstance(node, dict):
+        options = node.get("anyOf")
+        if (isinstance(options, list) and len(options) == 2 and {"type": "object", "nullable": True} in options
+                and any("$ref" in o for o in options)):
+            del node["anyOf"]
+            node["allOf"] = [o for o in options if "$ref" in o]
+            node["nullable"] = True
+        for value in node.values():
+            _nullable_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _nullable_refs(value)
 
 
 def _hoist_enum(spec: dict, parameter: dict) -> None:

@@ -11,7 +11,7 @@ from datetime import date
 from registry.api.core import Blueprint, actor, allowed
 from registry.auth.policy import ensure_can_read_coverage, is_staff
 from registry.coverage import cache
-from registry.coverage.schemas import CoverageArgs, ExpiringArgs, ForecastArgs, MonthsArgs
+from registry.coverage.schemas import REPORT_SCHEMAS, CoverageArgs, ExpiringArgs, ForecastArgs, MonthsArgs
 
 bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
                description="Coverage and targets (覆盖率与目标): any date, the province or a city")
@@ -20,7 +20,8 @@ bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
 @bp.route("")
 @allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["CoverageReport"])
+@bp.doc(operationId="getCoverage")
 def report(args):
     """Every indicator against its target on a date"""
     return cache.as_dict("report", args.get("as_of") or date.today(), args.get("region"))
@@ -29,7 +30,8 @@ def report(args):
 @bp.route("/regions")
 @allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["CoverageByRegion"])
+@bp.doc(operationId="getCoverageByRegion")
 def by_region(args):
     """Every indicator for each city, side by side"""
     return cache.as_dict("regions", args.get("as_of") or date.today(), args.get("region"))
@@ -38,7 +40,8 @@ def by_region(args):
 @bp.route("/gaps")
 @allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["CoverageGaps"])
+@bp.doc(operationId="getCoverageGaps")
 def gaps(args):
     """Mandatory-verification lines no standard covers, per region"""
     return cache.as_dict("gaps", args.get("as_of") or date.today(), args.get("region"))
@@ -47,7 +50,8 @@ def gaps(args):
 @bp.route("/single-points")
 @allowed(ensure_can_read_coverage)
 @bp.arguments(MonthsArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["SinglePoints"])
+@bp.doc(operationId="getSinglePoints")
 def single_points(args):
     """Covered lines whose covering certificates all expire soon"""
     return cache.as_dict("single_points", args.get("as_of") or date.today(), args.get("region"),
@@ -57,7 +61,8 @@ def single_points(args):
 @bp.route("/forecast")
 @allowed(ensure_can_read_coverage)
 @bp.arguments(ForecastArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["CoverageForecast"])
+@bp.doc(operationId="getCoverageForecast")
 def forecast(args):
     """Indicator values at each coming month-end if nothing is renewed"""
     return cache.as_dict("forecast", args.get("as_of") or date.today(), args.get("region"),
@@ -66,7 +71,8 @@ def forecast(args):
 
 @bp.route("/expiring")
 @bp.arguments(ExpiringArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["ExpiringCertificates"])
+@bp.doc(operationId="listExpiringCertificates")
 def expiring(args):
     """Certificates expiring within N months; an institution user gets their own list"""
     user = actor()
