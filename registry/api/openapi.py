@@ -205,6 +205,8 @@ def problem_codes(path: str, method: str, operation: dict) -> set[int]:
         codes |= {413}  # larger than MAX_CONTENT_LENGTH
     if "application/json" in body:
         codes |= {400}  # not JSON, or nested too deeply
+        if method in ("post", "put", "patch"):
+            codes.add(409)  # a duplicate (a unique number, code or key) or a state the change cannot apply to
     if method in WRITE_METHODS:
         codes.add(503)  # SQLite's write lock not had in time
     return codes
@@ -245,7 +247,7 @@ def finish(spec: dict) -> dict:
                 if "$ref" in response:
                     continue
                 if code.startswith("2"):
-                    _success_headers(spec, operation, response)
+                    _success_headers(spec, operation, response, record="{" in path or code == "201")
                 _reachable(spec, response, answered)
             _reachable(spec, operation.get("requestBody"), read)
             _reachable(spec, operation.get("parameters"), read)
@@ -300,14 +302,15 @@ def _problem_response(responses: dict, code: int) -> str:
     return status.name
 
 
-def _success_headers(spec: dict, operation: dict, response: dict) -> None:
+def _success_headers(spec: dict, operation: dict, response: dict, *, record: bool) -> None:
+    """``X-Pagination`` and ``Link`` on lists; ``ETag`` on one record read, created or changed by its URL."""
     headers = response.setdefault("headers", {})
     if "X-Pagination" in headers or "PAGINATION" in str(headers):
         headers["X-Pagination"] = HEADERS["X-Pagination"]
         headers["Link"] = HEADERS["Link"]
     schema = next(iter(response.get("content", {}).values()), {}).get("schema", {})
     ref = schema.get("$ref", "")
-    if ref.startswith(REF) and "version" in spec["components"]["schemas"][ref[len(REF):]].get("properties", {}):
+    if record and ref.startswith(REF) and "version" in spec["components"]["schemas"][ref[len(REF):]].get("properties", {}):
         headers.setdefault("ETag", HEADERS["ETag"])
     if not headers:
         del response["headers"]

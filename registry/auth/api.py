@@ -45,6 +45,7 @@ PUBLIC_ENDPOINTS = frozenset({"auth.issue_token"})
 @bp.arguments(TokenRequestSchema)
 @bp.response(201, TokenSchema)
 @bp.doc(security=[])
+@bp.problems(401, 429)
 @login_limits
 @bp.doc(operationId="issueToken")
 def issue_token_view(data):

@@ -21,6 +21,7 @@ bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
 @allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
 @bp.response(200, REPORT_SCHEMAS["CoverageReport"])
+@bp.problems(404)  # an unknown region
 @bp.doc(operationId="getCoverage")
 def report(args):
     """Every indicator against its target on a date"""
@@ -31,6 +32,7 @@ def report(args):
 @allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
 @bp.response(200, REPORT_SCHEMAS["CoverageByRegion"])
+@bp.problems(404)  # an unknown region
 @bp.doc(operationId="getCoverageByRegion")
 def by_region(args):
     """Every indicator for each city, side by side"""
@@ -41,6 +43,7 @@ def by_region(args):
 @allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
 @bp.response(200, REPORT_SCHEMAS["CoverageGaps"])
+@bp.problems(404)  # an unknown region
 @bp.doc(operationId="getCoverageGaps")
 def gaps(args):
     """Mandatory-verification lines no standard covers, per region"""
@@ -51,6 +54,7 @@ def gaps(args):
 @allowed(ensure_can_read_coverage)
 @bp.arguments(MonthsArgs, location="query")
 @bp.response(200, REPORT_SCHEMAS["SinglePoints"])
+@bp.problems(404)  # an unknown region
 @bp.doc(operationId="getSinglePoints")
 def single_points(args):
     """Covered lines whose covering certificates all expire soon"""
@@ -62,6 +66,7 @@ def single_points(args):
 @allowed(ensure_can_read_coverage)
 @bp.arguments(ForecastArgs, location="query")
 @bp.response(200, REPORT_SCHEMAS["CoverageForecast"])
+@bp.problems(404)  # an unknown region
 @bp.doc(operationId="getCoverageForecast")
 def forecast(args):
     """Indicator values at each coming month-end if nothing is renewed"""
@@ -72,6 +77,7 @@ def forecast(args):
 @bp.route("/expiring")
 @bp.arguments(ExpiringArgs, location="query")
 @bp.response(200, REPORT_SCHEMAS["ExpiringCertificates"])
+@bp.problems(404)  # an unknown region
 @bp.doc(operationId="listExpiringCertificates")
 def expiring(args):
     """Certificates expiring within N months; an institution user gets their own list"""

@@ -13,7 +13,7 @@ from flask import g, jsonify, request, send_file, url_for
 from flask_smorest.fields import Upload
 
 from registry.api.core import BINARY, XLSX, Blueprint, ProblemSchema, actor
-from registry.api.openapi import HEADERS
+from registry.api.openapi import HEADERS, AsIs
 from registry.errors import PROBLEM_JSON, Conflict, ValidationError, problem_type
 from registry.imports import services
 from registry.imports.models import IMPORT_STATUSES
@@ -41,8 +41,8 @@ class ImportIssueSchema(ma.Schema):
     message = ma.fields.String()
 
 
-class ImportRunSchema(ma.Schema):
-    """An import run: status, progress, and the report (documents :func:`services.run_report`)."""
+class ImportRunSchema(AsIs):
+    """An import run: status, progress, and the report (documents :func:`services.run_report`, answered as is)."""
 
     id = ma.fields.Integer()
     status = ma.fields.String(validate=ma.validate.OneOf(IMPORT_STATUSES))
