@@ -122,6 +122,7 @@ class Users(MethodView):
 @users_bp.route("/<id:user_id>")
 class UserItem(MethodView):
     @users_bp.response(200, UserSchema)
+    @users_bp.problems(403)  # another's account, unless an admin asks
     @users_bp.doc(operationId="getUser")
     def get(self, user_id):
         """Read an account"""
