@@ -252,6 +252,9 @@ def finish(spec: dict) -> dict:
             _reachable(spec, operation.get("requestBody"), read)
             _reachable(spec, operation.get("parameters"), read)
             _reachable(spec, item.get("parameters"), read)
+    spec["components"].get("headers", {}).pop("PAGINATION", None)  # replaced by HEADERS["X-Pagination"]
+    if not spec["components"].get("headers", True):
+        del spec["components"]["headers"]
     for name in answered - read - {"Problem", "PaginationMetadata"}:
         schema = schemas[name]
         if {"status", "instance"} <= set(schema.get("properties", {})):

@@ -73,7 +73,8 @@ def revoke_token_view(token_id):
 
 
 @bp.route("/me")
-@bp.response(200, UserSchema)
+@bp.response(200, UserSchema, headers={"X-CSRFToken": {
+    "description": "With a cookie session only: send it back in X-CSRFToken on writes", "schema": {"type": "string"}}})
 @bp.doc(operationId="getCurrentUser")
 def me():
     """Who is signed in; a cookie session also gets its CSRF token in X-CSRFToken"""
