@@ -188,7 +188,10 @@ class Blueprint(flask_smorest.Blueprint):
 
     @staticmethod
     def problems(*codes: int):
-        """Declare problems a view answers beyond those its shape implies (see :func:`registry.api.openapi.problem_codes`)."""
+        """Declare problems a view answers beyond those its shape implies.
+
+        See :func:`registry.api.openapi.problem_codes` for those every operation of its shape declares.
+        """
 
         def decorator(func):
             func._apidoc = copy.deepcopy(getattr(func, "_apidoc", {}))

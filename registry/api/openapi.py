@@ -230,9 +230,6 @@ def finish(spec: dict) -> dict:
     schemas = spec["components"]["schemas"]
     _nullable_refs(schemas)
     responses = spec["components"].setdefault("responses", {})
-    for name, header in (("TOO_MANY_REQUESTS", "Retry-After"), ("SERVICE_UNAVAILABLE", "Retry-After")):
-        if name in responses:
-            responses[name]["headers"] = {header: HEADERS[header]}
     answered, read = set(), set()
     for path, item in spec["paths"].items():
         for parameter in item.get("parameters", []):
@@ -297,11 +294,10 @@ def _problem_response(responses: dict, code: int) -> str:
     from registry.errors import PROBLEM_JSON
 
     status = HTTPStatus(code)
-    if status.name not in responses:
-        responses[status.name] = {"description": status.phrase,
-                                  "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
-        if code in (429, 503):
-            responses[status.name]["headers"] = {"Retry-After": HEADERS["Retry-After"]}
+    response = responses.setdefault(status.name, {"description": status.phrase,
+                                                  "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}})
+    if code in (429, 503):
+        response["headers"] = {"Retry-After": HEADERS["Retry-After"]}
     return status.name
 
 
@@ -313,7 +309,8 @@ def _success_headers(spec: dict, operation: dict, response: dict, *, record: boo
         headers["Link"] = HEADERS["Link"]
     schema = next(iter(response.get("content", {}).values()), {}).get("schema", {})
     ref = schema.get("$ref", "")
-    if record and ref.startswith(REF) and "version" in spec["components"]["schemas"][ref[len(REF):]].get("properties", {}):
+    answered = spec["components"]["schemas"].get(ref[len(REF):], {}) if ref.startswith(REF) else {}
+    if record and "version" in answered.get("properties", {}):
         headers.setdefault("ETag", HEADERS["ETag"])
     if not headers:
         del response["headers"]

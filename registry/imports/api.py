@@ -12,6 +12,7 @@ import marshmallow as ma
 from flask import g, jsonify, request, send_file, url_for
 from flask_smorest.fields import Upload
 
+from importers.spec import WORKBOOK_ORDER
 from registry.api.core import BINARY, XLSX, Blueprint, ProblemSchema, actor
 from registry.api.openapi import HEADERS, AsIs
 from registry.errors import PROBLEM_JSON, Conflict, ValidationError, problem_type
@@ -164,8 +165,7 @@ def import_errors(run_id):
 
 @bp.route("/exports/<string:kind>.xlsx", parameters=[{
     "in": "path", "name": "kind", "description": "A sheet, or registry for every sheet",
-    "schema": {"title": "ExportKind", "type": "string", "enum": ["registry", "institutions", "standards", "regulations", "personnel",
-                                          "catalog", "plans", "targets"]}}])
+    "schema": {"title": "ExportKind", "type": "string", "enum": ["registry", *(s.kind for s in WORKBOOK_ORDER)]}}])
 @bp.arguments(ExportArgs, location="query")
 @bp.response(200, BINARY, content_type=XLSX)
 @bp.doc(operationId="exportWorkbook")

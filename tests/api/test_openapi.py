@@ -7,7 +7,6 @@ and run the worked example of ``docs/api.md`` with it.
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import os
 import re
