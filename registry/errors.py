@@ -132,6 +132,9 @@ def handle_http_exception(error: HTTPException):
         headers["Allow"] = ", ".join(error.valid_methods)
     if error.code == 429:
         detail = "登录尝试过于频繁，请稍后再试 / too many attempts, try again later"
+        # The limit's window: the document promises Retry-After with every 429 (as the public pages send).
+        item = getattr(getattr(error, "limit", None), "limit", None)
+        headers.setdefault("Retry-After", str(item.get_expiry() if item is not None else 60))
     elif error.code == 422 and errors:
         detail = "输入有误 / the request has invalid fields"
     else:

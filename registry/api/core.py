@@ -6,6 +6,7 @@ only the feature's services.
 """
 from __future__ import annotations
 
+import copy
 import http
 import json
 import re
@@ -21,6 +22,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask.views import MethodView
 from flask_smorest.utils import prepare_response
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from registry.api.schemas import MAX_PAGE
 from registry.errors import (
@@ -36,11 +38,13 @@ from registry.errors import (
 class ProblemSchema(ma.Schema):
     """RFC 9457 problem details, as every API error is answered."""
 
-    type = ma.fields.String(metadata={"description": "URI naming the kind of problem, or about:blank"})
-    title = ma.fields.String()
-    status = ma.fields.Integer()
+    # ``required`` only documents what every problem carries: this schema is never read from a request.
+    type = ma.fields.String(required=True,
+                            metadata={"description": "URI naming the kind of problem, or about:blank"})
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
     detail = ma.fields.String()
-    instance = ma.fields.String(metadata={"description": "The request path"})
+    instance = ma.fields.String(required=True, metadata={"description": "The request path"})
     request_id = ma.fields.String(metadata={"description": "Also in the X-Request-ID header and the server log"})
     error_id = ma.fields.String()
     errors = ma.fields.Dict(
@@ -48,12 +52,27 @@ class ProblemSchema(ma.Schema):
 
 
 class Api(flask_smorest.Api):
-    """flask-smorest's Api answering errors as ``application/problem+json``."""
+    """flask-smorest's Api answering errors as ``application/problem+json``.
+
+    No catch-all ``default`` response: each operation declares the problems it can answer
+    (:mod:`registry.api.openapi` finishes the document), so clients get typed errors.
+    """
 
     ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error):
         return handle_http_exception(error)
+
+    def _init_spec(self, *args, **kwargs):
+        from registry.api.openapi import EnumComponents, finish
+
+        super()._init_spec(*args, **kwargs)
+        spec = self.spec
+        enums = EnumComponents(spec)
+        self.ma_plugin.converter.add_attribute_function(lambda converter, field, ret, **kw: enums(field, ret))
+        build = spec.to_dict
+        spec.to_dict = lambda: finish(copy.deepcopy(build()))
 
     def _register_responses(self):
         """Document every error response as a problem, with its real content type."""
@@ -116,7 +135,15 @@ class JSONProvider(DefaultJSONProvider):
 
 
 class ArgumentsParser(FlaskParser):
-    """webargs' parser for ``@bp.arguments``: a body nested too deeply is a 400 problem, not a crash."""
+    """webargs' parser for ``@bp.arguments``: a body nested too deeply is a 400 problem, not a crash.
+
+    ``location="multipart"`` reads one ``multipart/form-data`` body: its files and its other fields.
+    """
+
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def _raw_load_json(self, req):
         try:
@@ -150,7 +177,34 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = ArgumentsParser()
 
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**flask_smorest.Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                             "multipart": "multipart/form-data"}
+
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 200}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_problems_doc)
+
+    @staticmethod
+    def problems(*codes: int):
+        """Declare problems a view answers beyond those its shape implies.
+
+        See :func:`registry.api.openapi.problem_codes` for those every operation of its shape declares.
+        """
+
+        def decorator(func):
+            func._apidoc = copy.deepcopy(getattr(func, "_apidoc", {}))
+            func._apidoc["problems"] = sorted({*func._apidoc.get("problems", ()), *codes})
+            return func
+
+        return decorator
+
+    @staticmethod
+    def _prepare_problems_doc(doc, doc_info, **kwargs):
+        if doc_info.get("problems"):
+            doc["x-problems"] = list(doc_info["problems"])
+        return doc
 
     def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
         if isinstance(view_func, type) and issubclass(view_func, MethodView):
@@ -251,7 +305,7 @@ def allowed(check: Callable[..., None], *, kind: type | None = None, record: typ
             return view(*args, **kwargs)
 
         wrapper.permission = check
-        return wrapper
+        return Blueprint.problems(403)(wrapper)
 
     return decorator
 
@@ -280,3 +334,6 @@ def tagged(obj: Any, status: int | None = None):
 IF_MATCH = {"in": "header", "name": "If-Match", "required": True,
             "description": 'The ETag of the version being changed, e.g. "3" (428 if missing, 412 if stale)',
             "schema": {"type": "string"}}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A workbook download: ``@bp.response(200, BINARY, content_type=XLSX)`` (a Response passes through unchanged).
+BINARY = {"type": "string", "format": "binary"}

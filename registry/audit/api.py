@@ -15,6 +15,7 @@ bp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
 @bp.arguments(AuditQueryArgs, location="query")
 @bp.response(200, AuditEventSchema(many=True))
 @bp.paginate()
+@bp.doc(operationId="listAuditEvents")
 def audit_events(args, pagination_parameters):
     """List audit events, newest first"""
     return paginate(audit_query(args, actor=actor()), pagination_parameters)

@@ -32,6 +32,9 @@ class TokenInfoSchema(ma.Schema):
 
 
 class UserSchema(RecordSchema):
+    class Meta:
+        exclude = ("withdrawn_at", "withdrawn_reason")  # accounts are disabled (active), never withdrawn
+
     id = fields.Integer()
     email = fields.String()
     role = fields.String(validate=validate.OneOf(ROLES))

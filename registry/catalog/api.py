@@ -32,6 +32,7 @@ class CatalogVersions(MethodView):
     @bp.arguments(CatalogVersionQueryArgs, location="query")
     @bp.response(200, CatalogVersionSchema(many=True))
     @bp.paginate()
+    @bp.doc(operationId="listCatalogVersions")
     def get(self, args, pagination_parameters):
         """List catalog versions"""
         return paginate(versions_query(args, actor=actor()), pagination_parameters)
@@ -39,6 +40,7 @@ class CatalogVersions(MethodView):
     @allowed(ensure_can_write, kind=CatalogVersion)
     @bp.arguments(CatalogVersionCreateSchema)
     @bp.response(201, CatalogVersionSchema)
+    @bp.doc(operationId="createCatalogVersion")
     def post(self, data):
         """Create a catalog version (regulators, admins)"""
         return tagged(create_version(data, actor=actor()), 201)
@@ -47,6 +49,7 @@ class CatalogVersions(MethodView):
 @bp.route("/versions/<id:version_id>")
 class CatalogVersionItem(MethodView):
     @bp.response(200, CatalogVersionSchema)
+    @bp.doc(operationId="getCatalogVersion")
     def get(self, version_id):
         """Read a catalog version"""
         return tagged(get_or_404(CatalogVersion, version_id, actor=actor()))
@@ -55,6 +58,7 @@ class CatalogVersionItem(MethodView):
     @bp.arguments(CatalogVersionUpdateSchema)
     @bp.response(200, CatalogVersionSchema)
     @bp.doc(parameters=[IF_MATCH])
+    @bp.doc(operationId="updateCatalogVersion")
     def patch(self, data, version_id):
         """Change a catalog version"""
         version = get_or_404(CatalogVersion, version_id, actor=actor())
@@ -66,6 +70,7 @@ class CatalogVersionItem(MethodView):
 @bp.arguments(WithdrawSchema)
 @bp.response(200, CatalogVersionSchema)
 @bp.doc(parameters=[IF_MATCH])
+@bp.doc(operationId="withdrawCatalogVersion")
 def withdraw_version(data, version_id):
     """Withdraw a catalog version"""
     version = get_or_404(CatalogVersion, version_id, actor=actor())
@@ -75,6 +80,7 @@ def withdraw_version(data, version_id):
 @bp.route("/versions/<id:version_id>/history")
 @bp.response(200, AuditEventSchema(many=True))
 @bp.paginate()
+@bp.doc(operationId="getCatalogVersionHistory")
 def version_history(version_id, pagination_parameters):
     """The audit trail of one catalog version"""
     version = get_or_404(CatalogVersion, version_id, actor=actor())
@@ -85,6 +91,7 @@ def version_history(version_id, pagination_parameters):
 @allowed(ensure_can_write, kind=CatalogLine)
 @bp.arguments(CatalogLineCreateSchema)
 @bp.response(201, CatalogLineSchema)
+@bp.doc(operationId="createCatalogLine")
 def add_catalog_line(data, version_id):
     """Add a line to a catalog version"""
     version = get_or_404(CatalogVersion, version_id, actor=actor(), include_withdrawn=False)
@@ -95,6 +102,7 @@ def add_catalog_line(data, version_id):
 @bp.arguments(CatalogLineQueryArgs, location="query")
 @bp.response(200, CatalogLineSchema(many=True))
 @bp.paginate()
+@bp.doc(operationId="listCatalogLines")
 def catalog_lines(args, pagination_parameters):
     """List catalog lines"""
     return paginate(lines_query(args, actor=actor()), pagination_parameters)
@@ -103,6 +111,7 @@ def catalog_lines(args, pagination_parameters):
 @bp.route("/lines/<id:line_id>")
 class CatalogLineItem(MethodView):
     @bp.response(200, CatalogLineSchema)
+    @bp.doc(operationId="getCatalogLine")
     def get(self, line_id):
         """Read a catalog line"""
         return tagged(get_or_404(CatalogLine, line_id, actor=actor()))
@@ -111,6 +120,7 @@ class CatalogLineItem(MethodView):
     @bp.arguments(CatalogLineUpdateSchema)
     @bp.response(200, CatalogLineSchema)
     @bp.doc(parameters=[IF_MATCH])
+    @bp.doc(operationId="updateCatalogLine")
     def patch(self, data, line_id):
         """Change a catalog line"""
         line = get_or_404(CatalogLine, line_id, actor=actor())
@@ -122,6 +132,7 @@ class CatalogLineItem(MethodView):
 @bp.arguments(WithdrawSchema)
 @bp.response(200, CatalogLineSchema)
 @bp.doc(parameters=[IF_MATCH])
+@bp.doc(operationId="withdrawCatalogLine")
 def withdraw_line(data, line_id):
     """Withdraw a catalog line"""
     line = get_or_404(CatalogLine, line_id, actor=actor())
@@ -131,6 +142,7 @@ def withdraw_line(data, line_id):
 @bp.route("/lines/<id:line_id>/history")
 @bp.response(200, AuditEventSchema(many=True))
 @bp.paginate()
+@bp.doc(operationId="getCatalogLineHistory")
 def line_history(line_id, pagination_parameters):
     """The audit trail of one catalog line"""
     line = get_or_404(CatalogLine, line_id, actor=actor())

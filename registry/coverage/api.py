@@ -11,7 +11,7 @@ from datetime import date
 from registry.api.core import Blueprint, actor, allowed
 from registry.auth.policy import ensure_can_read_coverage, is_staff
 from registry.coverage import cache
-from registry.coverage.schemas import (CoverageArgs, ExpiringArgs, ForecastArgs, MetrologistArgs,
+from registry.coverage.schemas import (REPORT_SCHEMAS, CoverageArgs, ExpiringArgs, ForecastArgs, MetrologistArgs,
                                       MetrologistFollowUpSchema, MonthsArgs, RenewalArgs, RenewalListSchema)
 
 bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
@@ -21,7 +21,9 @@ bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
 @bp.route("")
 @allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["CoverageReport"])
+@bp.problems(404)  # an unknown region
+@bp.doc(operationId="getCoverage")
 def report(args):
     """Every indicator against its target on a date"""
     return cache.as_dict("report", args.get("as_of") or date.today(), args.get("region"))
@@ -30,7 +32,9 @@ def report(args):
 @bp.route("/regions")
 @allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["CoverageByRegion"])
+@bp.problems(404)  # an unknown region
+@bp.doc(operationId="getCoverageByRegion")
 def by_region(args):
     """Every indicator for each city, side by side"""
     return cache.as_dict("regions", args.get("as_of") or date.today(), args.get("region"))
@@ -39,7 +43,9 @@ def by_region(args):
 @bp.route("/gaps")
 @allowed(ensure_can_read_coverage)
 @bp.arguments(CoverageArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["CoverageGaps"])
+@bp.problems(404)  # an unknown region
+@bp.doc(operationId="getCoverageGaps")
 def gaps(args):
     """Mandatory-verification lines no standard covers, per region"""
     return cache.as_dict("gaps", args.get("as_of") or date.today(), args.get("region"))
@@ -48,7 +54,9 @@ def gaps(args):
 @bp.route("/single-points")
 @allowed(ensure_can_read_coverage)
 @bp.arguments(MonthsArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["SinglePoints"])
+@bp.problems(404)  # an unknown region
+@bp.doc(operationId="getSinglePoints")
 def single_points(args):
     """Covered lines whose covering certificates all expire soon"""
     return cache.as_dict("single_points", args.get("as_of") or date.today(), args.get("region"),
@@ -58,7 +66,9 @@ def single_points(args):
 @bp.route("/forecast")
 @allowed(ensure_can_read_coverage)
 @bp.arguments(ForecastArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["CoverageForecast"])
+@bp.problems(404)  # an unknown region
+@bp.doc(operationId="getCoverageForecast")
 def forecast(args):
     """Indicator values at each coming month-end if nothing is renewed"""
     return cache.as_dict("forecast", args.get("as_of") or date.today(), args.get("region"),
@@ -67,7 +77,9 @@ def forecast(args):
 
 @bp.route("/expiring")
 @bp.arguments(ExpiringArgs, location="query")
-@bp.response(200)
+@bp.response(200, REPORT_SCHEMAS["ExpiringCertificates"])
+@bp.problems(404)  # an unknown region
+@bp.doc(operationId="listExpiringCertificates")
 def expiring(args):
     """Certificates expiring within N months; an institution user gets their own list"""
     user = actor()

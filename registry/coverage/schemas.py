@@ -149,3 +149,29 @@ class MetrologistFollowUpSchema(_Body):
     below_target = fields.Integer(required=True)
     sort = fields.String(required=True)
     institutions = fields.List(fields.Nested(InstitutionMetrologistsSchema), required=True)
+
+
+# --- What the endpoints answer: each report's ``to_dict()``, documented from its dataclass --------------------
+
+
+def _report_schemas():
+    from registry.api.openapi import dataclass_schema
+    from registry.catalog.models import SUPERVISION_MODES
+    from registry.coverage import services
+    from registry.indicators.models import COMPARATORS, INDICATOR_KINDS, INDICATOR_SOURCES
+    from registry.standards.models import STANDARD_CATEGORIES, STANDARD_STATUSES
+    from registry.standards.validity import VALIDITY_STATES
+
+    enums = {"StandardRef.category": STANDARD_CATEGORIES, "StandardRef.status": STANDARD_STATUSES,
+             "StandardRef.validity": VALIDITY_STATES, "LineRef.mode": SUPERVISION_MODES}
+    for cls in ("IndicatorResult", "ForecastSeries", "ForecastPoint"):
+        enums[f"{cls}.comparator"] = COMPARATORS
+    for cls in ("IndicatorResult", "ForecastSeries"):
+        enums[f"{cls}.kind"] = INDICATOR_KINDS
+        enums[f"{cls}.source"] = INDICATOR_SOURCES
+    return {name: dataclass_schema(getattr(services, cls), name, enums=enums) for name, cls in (
+        ("CoverageReport", "CoverageReport"), ("CoverageByRegion", "RegionTable"), ("CoverageGaps", "GapList"),
+        ("SinglePoints", "RiskList"), ("CoverageForecast", "Forecast"), ("ExpiringCertificates", "ExpiringList"))}
+
+
+REPORT_SCHEMAS = _report_schemas()

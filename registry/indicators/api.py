@@ -55,6 +55,7 @@ class Indicators(MethodView):
     @bp.arguments(IndicatorQueryArgs, location="query")
     @bp.response(200, IndicatorSchema(many=True))
     @bp.paginate()
+    @bp.doc(operationId="listIndicators")
     def get(self, args, pagination_parameters):
         """List indicators"""
         return paginate(indicators_query(args, actor=actor()), pagination_parameters)
@@ -62,6 +63,7 @@ class Indicators(MethodView):
     @allowed(ensure_can_write, kind=Indicator)
     @bp.arguments(IndicatorCreateSchema)
     @bp.response(201, IndicatorSchema)
+    @bp.doc(operationId="createIndicator")
     def post(self, data):
         """Define an indicator (regulators, admins)"""
         return tagged(create_indicator(data, actor=actor()), 201)
@@ -70,6 +72,7 @@ class Indicators(MethodView):
 @bp.route("/<string(maxlength=50):key>")
 class IndicatorItem(MethodView):
     @bp.response(200, IndicatorSchema)
+    @bp.doc(operationId="getIndicator")
     def get(self, key):
         """Read an indicator"""
         return tagged(get_or_404(Indicator, key, actor=actor()))
@@ -78,6 +81,7 @@ class IndicatorItem(MethodView):
     @bp.arguments(IndicatorUpdateSchema)
     @bp.response(200, IndicatorSchema)
     @bp.doc(parameters=[IF_MATCH])
+    @bp.doc(operationId="updateIndicator")
     def patch(self, data, key):
         """Change an indicator's wording or how it is counted"""
         indicator = get_or_404(Indicator, key, actor=actor())
@@ -89,6 +93,7 @@ class IndicatorItem(MethodView):
 @bp.arguments(WithdrawSchema)
 @bp.response(200, IndicatorSchema)
 @bp.doc(parameters=[IF_MATCH])
+@bp.doc(operationId="withdrawIndicator")
 def withdraw_indicator(data, key):
     """Withdraw an indicator"""
     indicator = get_or_404(Indicator, key, actor=actor())
@@ -98,6 +103,7 @@ def withdraw_indicator(data, key):
 @bp.route("/<string(maxlength=50):key>/history")
 @bp.response(200, AuditEventSchema(many=True))
 @bp.paginate()
+@bp.doc(operationId="getIndicatorHistory")
 def indicator_history(key, pagination_parameters):
     """The audit trail of one indicator"""
     indicator = get_or_404(Indicator, key, actor=actor())
@@ -109,6 +115,7 @@ class RecordedValues(MethodView):
     @values_bp.arguments(RecordedValueQueryArgs, location="query")
     @values_bp.response(200, RecordedValueSchema(many=True))
     @values_bp.paginate()
+    @values_bp.doc(operationId="listRecordedValues")
     def get(self, args, pagination_parameters):
         """List recorded values"""
         return paginate(recorded_values_query(args, actor=actor()), pagination_parameters)
@@ -116,6 +123,7 @@ class RecordedValues(MethodView):
     @allowed(ensure_can_write, kind=RecordedValue)
     @values_bp.arguments(RecordedValueCreateSchema)
     @values_bp.response(201, RecordedValueSchema)
+    @values_bp.doc(operationId="createRecordedValue")
     def post(self, data):
         """Record a value for a recorded indicator (regulators, admins)"""
         return tagged(record_value(data, actor=actor()), 201)
@@ -124,6 +132,7 @@ class RecordedValues(MethodView):
 @values_bp.route("/<id:value_id>")
 class RecordedValueItem(MethodView):
     @values_bp.response(200, RecordedValueSchema)
+    @values_bp.doc(operationId="getRecordedValue")
     def get(self, value_id):
         """Read a recorded value"""
         return tagged(get_or_404(RecordedValue, value_id, actor=actor()))
@@ -132,6 +141,7 @@ class RecordedValueItem(MethodView):
     @values_bp.arguments(RecordedValueUpdateSchema)
     @values_bp.response(200, RecordedValueSchema)
     @values_bp.doc(parameters=[IF_MATCH])
+    @values_bp.doc(operationId="updateRecordedValue")
     def patch(self, data, value_id):
         """Correct a recorded value"""
         recorded = get_or_404(RecordedValue, value_id, actor=actor())
@@ -143,6 +153,7 @@ class RecordedValueItem(MethodView):
 @values_bp.arguments(WithdrawSchema)
 @values_bp.response(200, RecordedValueSchema)
 @values_bp.doc(parameters=[IF_MATCH])
+@values_bp.doc(operationId="withdrawRecordedValue")
 def withdraw_recorded_value(data, value_id):
     """Withdraw a recorded value"""
     recorded = get_or_404(RecordedValue, value_id, actor=actor())
@@ -152,6 +163,7 @@ def withdraw_recorded_value(data, value_id):
 @values_bp.route("/<id:value_id>/history")
 @values_bp.response(200, AuditEventSchema(many=True))
 @values_bp.paginate()
+@values_bp.doc(operationId="getRecordedValueHistory")
 def recorded_value_history(value_id, pagination_parameters):
     """The audit trail of one recorded value"""
     recorded = get_or_404(RecordedValue, value_id, actor=actor())
@@ -161,18 +173,19 @@ def recorded_value_history(value_id, pagination_parameters):
 def _record_routes(bp: Blueprint, model: type, schema: type, update_schema: type, update: callable,
                    what: str, param: str) -> None:
     """Read, change, withdraw and history of one record: the same four routes for plans and targets."""
+    name = what.title()  # getPlan, updatePlan, withdrawPlan, getPlanHistory
 
     @bp.route(f"/<id:{param}>")
     class Item(MethodView):
         @bp.response(200, schema)
-        @bp.doc(summary=f"Read a {what}")
+        @bp.doc(summary=f"Read a {what}", operationId=f"get{name}")
         def get(self, **ids):
             return tagged(get_or_404(model, ids[param], actor=actor()))
 
         @allowed(ensure_can_write, record=model)
         @bp.arguments(update_schema)
         @bp.response(200, schema)
-        @bp.doc(parameters=[IF_MATCH], summary=f"Change a {what}")
+        @bp.doc(parameters=[IF_MATCH], summary=f"Change a {what}", operationId=f"update{name}")
         def patch(self, data, **ids):
             record = get_or_404(model, ids[param], actor=actor())
             return tagged(update(record, data, actor=actor(), expected_version=if_match()))
@@ -181,7 +194,7 @@ def _record_routes(bp: Blueprint, model: type, schema: type, update_schema: type
     @allowed(ensure_can_withdraw, record=model)
     @bp.arguments(WithdrawSchema)
     @bp.response(200, schema)
-    @bp.doc(parameters=[IF_MATCH], summary=f"Withdraw a {what}")
+    @bp.doc(parameters=[IF_MATCH], summary=f"Withdraw a {what}", operationId=f"withdraw{name}")
     def withdraw_record(data, **ids):
         record = get_or_404(model, ids[param], actor=actor())
         return tagged(withdraw(record, data["reason"], actor=actor(), expected_version=if_match()))
@@ -189,7 +202,7 @@ def _record_routes(bp: Blueprint, model: type, schema: type, update_schema: type
     @bp.route(f"/<id:{param}>/history", endpoint="history")
     @bp.response(200, AuditEventSchema(many=True))
     @bp.paginate()
-    @bp.doc(summary=f"The audit trail of one {what}")
+    @bp.doc(summary=f"The audit trail of one {what}", operationId=f"get{name}History")
     def record_history(pagination_parameters, **ids):
         record = get_or_404(model, ids[param], actor=actor())
         return paginate(history_query(record), pagination_parameters)
@@ -200,6 +213,7 @@ class Plans(MethodView):
     @plans_bp.arguments(PlanQueryArgs, location="query")
     @plans_bp.response(200, PlanSchema(many=True))
     @plans_bp.paginate()
+    @plans_bp.doc(operationId="listPlans")
     def get(self, args, pagination_parameters):
         """List plans"""
         return paginate(plans_query(args, actor=actor()), pagination_parameters)
@@ -207,6 +221,7 @@ class Plans(MethodView):
     @allowed(ensure_can_write, kind=Plan)
     @plans_bp.arguments(PlanCreateSchema)
     @plans_bp.response(201, PlanSchema)
+    @plans_bp.doc(operationId="createPlan")
     def post(self, data):
         """Add a plan (regulators, admins); its period may not overlap another's"""
         return tagged(create_plan(data, actor=actor()), 201)
@@ -217,6 +232,7 @@ class Targets(MethodView):
     @targets_bp.arguments(TargetQueryArgs, location="query")
     @targets_bp.response(200, TargetSchema(many=True))
     @targets_bp.paginate()
+    @targets_bp.doc(operationId="listTargets")
     def get(self, args, pagination_parameters):
         """List targets"""
         return paginate(targets_query(args, actor=actor()), pagination_parameters)
@@ -224,6 +240,7 @@ class Targets(MethodView):
     @allowed(ensure_can_write, kind=PlanTarget)
     @targets_bp.arguments(TargetCreateSchema)
     @targets_bp.response(201, TargetSchema)
+    @targets_bp.doc(operationId="createTarget")
     def post(self, data):
         """Set a target in a plan for the province or a city (regulators, admins)"""
         return tagged(create_target(data, actor=actor()), 201)

@@ -36,6 +36,7 @@ class Institutions(MethodView):
     @bp.arguments(InstitutionQueryArgs, location="query")
     @bp.response(200, InstitutionSchema(many=True))
     @bp.paginate()
+    @bp.doc(operationId="listInstitutions")
     def get(self, args, pagination_parameters):
         """List institutions"""
         return paginate(institutions_query(args, actor=actor()), pagination_parameters)
@@ -43,6 +44,7 @@ class Institutions(MethodView):
     @allowed(ensure_can_write, kind=Institution)
     @bp.arguments(InstitutionCreateSchema)
     @bp.response(201, InstitutionSchema)
+    @bp.doc(operationId="createInstitution")
     def post(self, data):
         """Register an institution (regulators, admins)"""
         return tagged(create_institution(data, actor=actor()), 201)
@@ -51,6 +53,7 @@ class Institutions(MethodView):
 @bp.route("/<id:institution_id>")
 class InstitutionItem(MethodView):
     @bp.response(200, InstitutionSchema)
+    @bp.doc(operationId="getInstitution")
     def get(self, institution_id):
         """Read an institution"""
         return tagged(get_or_404(Institution, institution_id, actor=actor()))
@@ -59,6 +62,7 @@ class InstitutionItem(MethodView):
     @bp.arguments(InstitutionUpdateSchema)
     @bp.response(200, InstitutionSchema)
     @bp.doc(parameters=[IF_MATCH])
+    @bp.doc(operationId="updateInstitution")
     def patch(self, data, institution_id):
         """Change an institution"""
         institution = get_or_404(Institution, institution_id, actor=actor())
@@ -70,6 +74,7 @@ class InstitutionItem(MethodView):
 @bp.arguments(WithdrawSchema)
 @bp.response(200, InstitutionSchema)
 @bp.doc(parameters=[IF_MATCH])
+@bp.doc(operationId="withdrawInstitution")
 def withdraw_institution(data, institution_id):
     """Withdraw an institution: it leaves the lists, its history stays"""
     institution = get_or_404(Institution, institution_id, actor=actor())
@@ -80,6 +85,7 @@ def withdraw_institution(data, institution_id):
 @allowed(ensure_can_read, record=Institution)
 @bp.response(200, AuditEventSchema(many=True))
 @bp.paginate()
+@bp.doc(operationId="getInstitutionHistory")
 def institution_history(institution_id, pagination_parameters):
     """The audit trail of one institution, oldest first"""
     institution = get_or_404(Institution, institution_id, actor=actor())

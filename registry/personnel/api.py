@@ -23,6 +23,7 @@ class Personnel(MethodView):
     @bp.arguments(PersonQueryArgs, location="query")
     @bp.response(200, PersonSchema(many=True))
     @bp.paginate()
+    @bp.doc(operationId="listPersonnel")
     def get(self, args, pagination_parameters):
         """List staff"""
         return paginate(persons_query(args, actor=actor()), pagination_parameters)
@@ -30,6 +31,7 @@ class Personnel(MethodView):
     @allowed(ensure_can_write, kind=Person)
     @bp.arguments(PersonCreateSchema)
     @bp.response(201, PersonSchema)
+    @bp.doc(operationId="createPerson")
     def post(self, data):
         """Add a member of staff"""
         return tagged(add_person(data, actor=actor()), 201)
@@ -38,6 +40,7 @@ class Personnel(MethodView):
 @bp.route("/<id:person_id>")
 class PersonItem(MethodView):
     @bp.response(200, PersonSchema)
+    @bp.doc(operationId="getPerson")
     def get(self, person_id):
         """Read a member of staff"""
         return tagged(get_or_404(Person, person_id, actor=actor()))
@@ -46,6 +49,7 @@ class PersonItem(MethodView):
     @bp.arguments(PersonUpdateSchema)
     @bp.response(200, PersonSchema)
     @bp.doc(parameters=[IF_MATCH])
+    @bp.doc(operationId="updatePerson")
     def patch(self, data, person_id):
         """Change a member of staff or their registration"""
         person = get_or_404(Person, person_id, actor=actor())
@@ -57,6 +61,7 @@ class PersonItem(MethodView):
 @bp.arguments(WithdrawSchema)
 @bp.response(200, PersonSchema)
 @bp.doc(parameters=[IF_MATCH])
+@bp.doc(operationId="withdrawPerson")
 def withdraw_person(data, person_id):
     """Withdraw a roster entry (leaving employment is employed_until, not a withdrawal)"""
     person = get_or_404(Person, person_id, actor=actor())
@@ -67,6 +72,7 @@ def withdraw_person(data, person_id):
 @allowed(ensure_can_read, record=Person)
 @bp.response(200, AuditEventSchema(many=True))
 @bp.paginate()
+@bp.doc(operationId="getPersonHistory")
 def person_history(person_id, pagination_parameters):
     """The audit trail of one member of staff"""
     person = get_or_404(Person, person_id, actor=actor())

@@ -17,6 +17,7 @@ disciplines_bp = Blueprint("disciplines", __name__, url_prefix="/api/v1/discipli
 @regions_bp.arguments(RegionQueryArgs, location="query")
 @regions_bp.response(200, RegionSchema(many=True))
 @regions_bp.paginate()
+@regions_bp.doc(operationId="listRegions")
 def regions(args, pagination_parameters):
     """List regions"""
     return paginate(regions_query(args, actor=actor()), pagination_parameters)
@@ -24,6 +25,7 @@ def regions(args, pagination_parameters):
 
 @regions_bp.route("/<string(length=6):code>")
 @regions_bp.response(200, RegionSchema)
+@regions_bp.doc(operationId="getRegion")
 def region(code):
     """Read a region"""
     return get_or_404(Region, code, actor=actor())
@@ -33,6 +35,7 @@ def region(code):
 @disciplines_bp.arguments(DisciplineQueryArgs, location="query")
 @disciplines_bp.response(200, DisciplineSchema(many=True))
 @disciplines_bp.paginate()
+@disciplines_bp.doc(operationId="listDisciplines")
 def disciplines(args, pagination_parameters):
     """List disciplines and sectors"""
     return paginate(disciplines_query(args, actor=actor()), pagination_parameters)
@@ -40,6 +43,7 @@ def disciplines(args, pagination_parameters):
 
 @disciplines_bp.route("/<string(length=2):code>")
 @disciplines_bp.response(200, DisciplineSchema)
+@disciplines_bp.doc(operationId="getDiscipline")
 def discipline(code):
     """Read a discipline or sector"""
     return get_or_404(Discipline, code, actor=actor())

@@ -28,6 +28,7 @@ class Regulations(MethodView):
     @bp.arguments(RegulationQueryArgs, location="query")
     @bp.response(200, RegulationSchema(many=True))
     @bp.paginate()
+    @bp.doc(operationId="listRegulations")
     def get(self, args, pagination_parameters):
         """List regulations"""
         return paginate(regulations_query(args, actor=actor()), pagination_parameters)
@@ -35,6 +36,7 @@ class Regulations(MethodView):
     @allowed(ensure_can_write, kind=Regulation)
     @bp.arguments(RegulationCreateSchema)
     @bp.response(201, RegulationSchema)
+    @bp.doc(operationId="createRegulation")
     def post(self, data):
         """Register a regulation (regulators, admins)"""
         return tagged(create_regulation(data, actor=actor()), 201)
@@ -43,6 +45,7 @@ class Regulations(MethodView):
 @bp.route("/<id:regulation_id>")
 class RegulationItem(MethodView):
     @bp.response(200, RegulationSchema)
+    @bp.doc(operationId="getRegulation")
     def get(self, regulation_id):
         """Read a regulation"""
         return tagged(get_or_404(Regulation, regulation_id, actor=actor()))
@@ -51,6 +54,7 @@ class RegulationItem(MethodView):
     @bp.arguments(RegulationUpdateSchema)
     @bp.response(200, RegulationSchema)
     @bp.doc(parameters=[IF_MATCH])
+    @bp.doc(operationId="updateRegulation")
     def patch(self, data, regulation_id):
         """Change a regulation (status and dates included)"""
         regulation = get_or_404(Regulation, regulation_id, actor=actor())
@@ -62,6 +66,7 @@ class RegulationItem(MethodView):
 @bp.arguments(WithdrawSchema)
 @bp.response(200, RegulationSchema)
 @bp.doc(parameters=[IF_MATCH])
+@bp.doc(operationId="withdrawRegulation")
 def withdraw_regulation(data, regulation_id):
     """Withdraw a regulation record (an abolished regulation is a status, not a withdrawal)"""
     regulation = get_or_404(Regulation, regulation_id, actor=actor())
@@ -71,6 +76,7 @@ def withdraw_regulation(data, regulation_id):
 @bp.route("/<id:regulation_id>/history")
 @bp.response(200, AuditEventSchema(many=True))
 @bp.paginate()
+@bp.doc(operationId="getRegulationHistory")
 def regulation_history(regulation_id, pagination_parameters):
     """The audit trail of one regulation"""
     regulation = get_or_404(Regulation, regulation_id, actor=actor())

@@ -29,6 +29,7 @@ class Standards(MethodView):
     @bp.arguments(StandardQueryArgs, location="query")
     @bp.response(200, StandardSchema(many=True))
     @bp.paginate()
+    @bp.doc(operationId="listStandards")
     def get(self, args, pagination_parameters):
         """List standards"""
         return paginate(standards_query(args, actor=actor()).options(*LINK_IDS), pagination_parameters)
@@ -36,6 +37,7 @@ class Standards(MethodView):
     @allowed(ensure_can_write, kind=MeasurementStandard)
     @bp.arguments(StandardCreateSchema)
     @bp.response(201, StandardSchema)
+    @bp.doc(operationId="createStandard")
     def post(self, data):
         """Register a standard and its certificate"""
         return tagged(register_standard(data, actor=actor()), 201)
@@ -44,6 +46,7 @@ class Standards(MethodView):
 @bp.route("/<id:standard_id>")
 class StandardItem(MethodView):
     @bp.response(200, StandardSchema)
+    @bp.doc(operationId="getStandard")
     def get(self, standard_id):
         """Read a standard"""
         return tagged(get_or_404(MeasurementStandard, standard_id, actor=actor()))
@@ -52,6 +55,7 @@ class StandardItem(MethodView):
     @bp.arguments(StandardUpdateSchema)
     @bp.response(200, StandardSchema)
     @bp.doc(parameters=[IF_MATCH])
+    @bp.doc(operationId="updateStandard")
     def patch(self, data, standard_id):
         """Change a standard (status changes included)"""
         standard = get_or_404(MeasurementStandard, standard_id, actor=actor())
@@ -63,6 +67,7 @@ class StandardItem(MethodView):
 @bp.arguments(WithdrawSchema)
 @bp.response(200, StandardSchema)
 @bp.doc(parameters=[IF_MATCH])
+@bp.doc(operationId="withdrawStandard")
 def withdraw_standard(data, standard_id):
     """Withdraw a standard: it leaves the lists and counts, its history stays"""
     standard = get_or_404(MeasurementStandard, standard_id, actor=actor())
@@ -73,6 +78,7 @@ def withdraw_standard(data, standard_id):
 @allowed(ensure_can_read, record=MeasurementStandard)
 @bp.response(200, AuditEventSchema(many=True))
 @bp.paginate()
+@bp.doc(operationId="getStandardHistory")
 def standard_history(standard_id, pagination_parameters):
     """The audit trail of one standard, oldest first"""
     standard = get_or_404(MeasurementStandard, standard_id, actor=actor())

@@ -251,8 +251,25 @@ def _snapshot() -> dict[str, list]:
     return tables
 
 
+@pytest.fixture(scope="module")
+def declared(app):
+    """``declared(method, path)``: the status codes the OpenAPI document declares for that request."""
+    import re
+
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    templates = [(re.compile(re.sub(r"\\\{\w+\\\}", "[^/]+", re.escape(path)) + "$"), item)
+                 for path, item in spec["paths"].items()]
+
+    def codes(method: str, path: str) -> set[str]:
+        path = path.split("?")[0]
+        (item,) = [item for pattern, item in templates if pattern.match(path)]
+        return set(item[method.lower()]["responses"])
+
+    return codes
+
+
 @pytest.mark.parametrize("case, role, scope", list(_params()))
-def test_access(client, auth, users, world, session, case, role, scope):
+def test_access(client, auth, users, world, session, case, role, scope, declared):
     user = None if role == "anonymous" else getattr(users, role)
     headers = auth.headers(user)
     values = {name: (getattr(world, name)[scope or "own"] if isinstance(getattr(world, name), dict) else getattr(world, name))
@@ -272,6 +289,7 @@ def test_access(client, auth, users, world, session, case, role, scope):
 
     expected = case.rule(role, scope)
     assert response.status_code == expected, response.get_data(as_text=True)
+    assert str(expected) in declared(case.method, path), "the OpenAPI document does not declare this answer"
     if expected >= 400:
         assert response.mimetype == "application/problem+json"
         session.expire_all()
@@ -325,7 +343,7 @@ def _invalid_params():
 
 
 @pytest.mark.parametrize("case, role, scope", list(_invalid_params()))
-def test_a_refusal_does_not_depend_on_the_input(client, auth, users, world, session, case, role, scope):
+def test_a_refusal_does_not_depend_on_the_input(client, auth, users, world, session, case, role, scope, declared):
     user = None if role == "anonymous" else getattr(users, role)
     values = {name: value[scope or "own"] if isinstance(value, dict) else value
               for name, value in vars(world).items()}
@@ -347,6 +365,7 @@ def test_a_refusal_does_not_depend_on_the_input(client, auth, users, world, sess
         else:
             assert response.status_code in (400, 422), f"{what} was taken: {answer}"
         assert response.mimetype == "application/problem+json", what
+        assert str(response.status_code) in declared(case.method, path), f"{what}: undeclared in the document"
     session.expire_all()
     assert _snapshot() == before, "an invalid request changed the database"
 

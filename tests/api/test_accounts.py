@@ -59,6 +59,7 @@ def test_sixth_attempt_in_a_minute_on_one_account_is_throttled(client, users):
     assert statuses == [401] * 5 + [429]
     throttled = _token(client, users.regulator.email)  # even the right password waits
     assert throttled.status_code == 429 and throttled.mimetype == "application/problem+json"
+    assert throttled.headers["Retry-After"] == "60"  # the window of LOGIN_LIMIT_PER_ACCOUNT, as documented
     assert _token(client, users.admin.email).status_code == 201  # another account is not affected
 
 

@@ -18,6 +18,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -25,7 +26,10 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 from registry.audit.models import AuditEvent  # noqa: E402
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))
-CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
+# The document declares no catch-all ``default`` response, so status_code_conformance holds each answer to the
+# codes its operation declares; response_headers_conformance checks ETag, X-Pagination, Location, Retry-After.
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance,
+          response_headers_conformance]
 # Operations that only end the fuzzing account's own sessions.
 SELF_ENDING = {("DELETE", "/api/v1/auth/sessions"), ("POST", "/api/v1/auth/password")}
 
@@ -48,7 +52,7 @@ def test_every_operation_answers_within_its_schema(app, auth, users, session):
 
         try:
             fuzz()
-        except Exception as exc:  # noqa: BLE001 (collect every operation's failure, then report)
+        except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 (collect every operation's failure, then report)
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
     assert tried > 50
     assert not failures, "\n\n".join(failures)
