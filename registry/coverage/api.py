@@ -11,7 +11,7 @@ from datetime import date
 from registry.api.core import Blueprint, actor, allowed
 from registry.auth.policy import ensure_can_read_coverage, is_staff
 from registry.coverage import cache
-from registry.coverage.schemas import CoverageArgs, ExpiringArgs, ForecastArgs, MonthsArgs
+from registry.coverage.schemas import CoverageArgs, ExpiringArgs, ForecastArgs, GapsArgs, MonthsArgs
 
 bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
                description="Coverage and targets (覆盖率与目标): any date, the province or a city")
@@ -37,11 +37,12 @@ def by_region(args):
 
 @bp.route("/gaps")
 @allowed(ensure_can_read_coverage)
-@bp.arguments(CoverageArgs, location="query")
+@bp.arguments(GapsArgs, location="query")
 @bp.response(200)
 def gaps(args):
-    """Mandatory-verification lines no standard covers, per region"""
-    return cache.as_dict("gaps", args.get("as_of") or date.today(), args.get("region"))
+    """Mandatory-verification lines no standard covers, per region (with ``candidates``: who could close each)"""
+    kind = "gap_candidates" if args["candidates"] else "gaps"
+    return cache.as_dict(kind, args.get("as_of") or date.today(), args.get("region"))
 
 
 @bp.route("/single-points")

@@ -44,7 +44,7 @@ from typing import Any, Callable
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 
-from registry.coverage import services
+from registry.coverage import candidates, services
 from registry.extensions import cache, db
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ KINDS: dict[str, Callable[..., Any]] = {
     "report": services.coverage_report,
     "regions": services.coverage_by_region,
     "gaps": services.coverage_gaps,
+    "gap_candidates": candidates.gaps_with_candidates,
     "single_points": services.single_points_of_failure,
     "forecast": services.coverage_forecast,
     "expiring": services.expiring_certificates,

@@ -16,6 +16,12 @@ class CoverageArgs(ma.Schema):
                   metadata={"description": "GB/T 2260 code: 360000 (province, default) or a city"})
 
 
+class GapsArgs(CoverageArgs):
+    candidates = fields.Boolean(load_default=False,
+                                metadata={"description": "Also list, for each gap, the institutions that could "
+                                                         "close it, ranked with the reason (1/true)"})
+
+
 class MonthsArgs(CoverageArgs):
     months = fields.Integer(validate=validate.Range(min=1, max=120),
                             metadata={"description": "Months ahead (default: the re-examination lead time)"})

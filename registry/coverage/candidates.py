@@ -1,0 +1,358 @@
+"""Who could close a coverage gap: the institutions that could cover a line in a region, ranked, with the reason.
+
+A *gap* is a mandatory catalog line with no covering standard in a region at
+its level (:func:`registry.coverage.services.coverage_gaps`: the province,
+and each city).  For each gap, :func:`gap_candidates` names the institutions
+that could close it, best first, each with every reason that applies and the
+evidence (how many standards, the latest valid-until date, one certificate):
+
+1. ``lapsed`` — an institution serving the region (in it, or serving it or a
+   region above it: the coverage rule) holds a social public standard for the
+   line whose certificate has expired, or which is sealed or under change on
+   the date: a re-examination or a resumption closes the gap;
+2. ``enterprise_highest`` — it holds an enterprise or institution highest
+   standard (企事业单位最高计量标准) for the line, valid on the date: examined
+   as a social public standard, it would cover;
+3. ``neighbour`` — an institution in a neighbouring region
+   (``region_adjacency``) covers the line there today: extending its service
+   area to the region closes the gap (the province has no neighbour here);
+4. ``discipline`` — an institution serving the region holds social public
+   standards, valid on the date, of the line's discipline (the JJF 1022
+   level-1 code most of the standards serving the line carry, anywhere in
+   the province): it has the field's staff and traceability, not the standard.
+
+Ranked by the best reason, then by how many standards prove it, the latest
+valid-until date, the institution's name and id.  Each gap lists at most
+``MAX_CANDIDATES`` and says how many there are.  The work is a fixed number
+of queries whatever the number of gaps (grouped per line and institution in
+SQL), then sorted here.
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Iterable
+
+import sqlalchemy as sa
+from flask import current_app
+
+from registry.coverage.services import (
+    GapList,
+    _covering_clauses,
+    _Serialisable,
+    coverage_gaps,
+    covering_statuses,
+)
+from registry.extensions import db
+from registry.institutions.models import Institution
+from registry.reference.models import Region, RegionAdjacency
+from registry.standards.models import MeasurementStandard, standard_catalog_lines
+from registry.standards.validity import GOOD_STATES, validity_case, validity_clause
+
+S = MeasurementStandard
+I = Institution  # noqa: E741
+SCL = standard_catalog_lines
+
+REASONS = ("lapsed", "enterprise_highest", "neighbour", "discipline")
+# A social public standard for the line in one of these states on the date could cover again.
+LAPSED_STATES = ("expired", "sealed", "changing")
+MAX_CANDIDATES = 10
+# The CLI's bilingual words for each reason (the pages translate their own).
+REASON_LABELS = {
+    "lapsed": ("持有该条目过期、封存或变更中的社会公用计量标准", "holds a lapsed social public standard for the line"),
+    "enterprise_highest": ("持有该条目的企事业单位最高计量标准", "holds an enterprise-highest standard for the line"),
+    "neighbour": ("相邻地区已覆盖该条目", "covers the line in a neighbouring region"),
+    "discipline": ("本地区持有同专业的社会公用计量标准", "holds social public standards of the line's discipline here"),
+}
+
+
+@dataclass
+class Evidence(_Serialisable):
+    reason: str
+    standard_count: int
+    latest_valid_until: date | None
+    example_certificate_no: str | None
+    # neighbour: the neighbouring region; discipline: the JJF 1022 level-1 code
+    detail: str | None = None
+
+
+@dataclass
+class Candidate(_Serialisable):
+    rank: int
+    institution_id: int
+    institution_name: str
+    credit_code: str
+    region_code: str
+    reason: str
+    evidence: list[Evidence]
+
+
+@dataclass
+class GapCandidates(_Serialisable):
+    region: str
+    line_id: int
+    line_code: str
+    # The line's discipline(s) (JJF 1022 level-1), from the standards serving it; empty: none known.
+    disciplines: list[str]
+    candidate_count: int
+    candidates: list[Candidate]
+
+
+@dataclass
+class GapListWithCandidates(GapList):
+    """The gaps, and for each (region, line) the institutions that could close it."""
+
+    candidates: list[GapCandidates]
+    # Whether every neighbouring pair used is confirmed (the seed's Jiangxi pairs are not).
+    neighbours_confirmed: bool
+
+
+def gaps_with_candidates(as_of: date, region: str | None = None, *,
+                         statuses: Iterable[str] | None = None) -> GapListWithCandidates:
+    """The gaps of ``region`` (:func:`coverage_gaps`) with their candidates (:func:`gap_candidates`)."""
+    gaps = coverage_gaps(as_of, region, statuses=statuses)
+    found, confirmed = gap_candidates(gaps, statuses=statuses)
+    return GapListWithCandidates(**{name: getattr(gaps, name) for name in GapList.__dataclass_fields__},
+                                 candidates=found, neighbours_confirmed=confirmed)
+
+
+def gap_candidates(gaps: GapList, *, statuses: Iterable[str] | None = None) -> tuple[list[GapCandidates], bool]:
+    """The candidates for every gap in ``gaps``, in the gaps' order; and whether the neighbours used are confirmed."""
+    as_of = gaps.as_of
+    pairs = [(gaps.region, line) for line in gaps.uncovered]
+    pairs += [(entry.region, line) for entry in gaps.by_region for line in entry.lines]
+    if not pairs:
+        return [], True
+    covering = covering_statuses(statuses)
+    line_ids = sorted({line.id for _, line in pairs})
+    gap_regions = sorted({code for code, _ in pairs})
+
+    regions = _RegionBook(gap_regions)
+    holders = _line_holders(line_ids, as_of)
+    neighbour_rows = _neighbour_holders(line_ids, as_of, covering, regions)
+    line_disciplines = _line_disciplines(line_ids)
+    wanted = sorted({d for ds in line_disciplines.values() for d in ds})
+    field_rows = _discipline_holders(wanted, as_of) if wanted else []
+    institutions = _institutions({row.institution_id for row in (*holders, *neighbour_rows, *field_rows)})
+
+    by_line_holders: dict[int, list[Any]] = defaultdict(list)
+    for row in holders:
+        by_line_holders[row.line_id].append(row)
+    by_line_neighbours: dict[int, list[Any]] = defaultdict(list)
+    for row in neighbour_rows:
+        by_line_neighbours[row.line_id].append(row)
+    by_discipline: dict[str, list[Any]] = defaultdict(list)
+    for row in field_rows:
+        by_discipline[row.discipline].append(row)
+
+    results = []
+    for region_code, line in pairs:
+        found: dict[int, list[Evidence]] = defaultdict(list)
+        for row in by_line_holders.get(line.id, ()):
+            if regions.serves(institutions[row.institution_id], region_code):
+                reason = "enterprise_highest" if row.kind == "enterprise_highest" else "lapsed"
+                found[row.institution_id].append(_evidence(reason, row))
+        neighbours = regions.neighbours(region_code)
+        for row in by_line_neighbours.get(line.id, ()):
+            near = regions.city_of(row.region_code)
+            if near in neighbours or row.region_code in neighbours:
+                found[row.institution_id].append(_evidence("neighbour", row, detail=near or row.region_code))
+        for discipline in line_disciplines.get(line.id, []):
+            for row in by_discipline.get(discipline, ()):
+                if regions.serves(institutions[row.institution_id], region_code):
+                    found[row.institution_id].append(_evidence("discipline", row, detail=discipline))
+        ranked = sorted((_candidate(institutions[iid], evidence) for iid, evidence in found.items()),
+                        key=_rank_key)
+        for position, candidate in enumerate(ranked, start=1):
+            candidate.rank = position
+        results.append(GapCandidates(region=region_code, line_id=line.id, line_code=line.code,
+                                     disciplines=line_disciplines.get(line.id, []), candidate_count=len(ranked),
+                                     candidates=ranked[:MAX_CANDIDATES]))
+    return results, regions.confirmed
+
+
+# --------------------------------------------------------------------------- ranking
+
+def _evidence(reason: str, row: Any, *, detail: str | None = None) -> Evidence:
+    return Evidence(reason=reason, standard_count=row.standard_count, latest_valid_until=row.latest_valid_until,
+                    example_certificate_no=row.example_certificate_no, detail=detail)
+
+
+def _candidate(institution: Any, evidence: list[Evidence]) -> Candidate:
+    # One entry per reason (a lapsed standard may be both expired and sealed: its counts add up).
+    merged: dict[tuple[str, str | None], Evidence] = {}
+    for item in evidence:
+        key = (item.reason, item.detail)
+        if key in merged:
+            kept = merged[key]
+            kept.standard_count += item.standard_count
+            kept.latest_valid_until = max(filter(None, (kept.latest_valid_until, item.latest_valid_until)),
+                                          default=None)
+            kept.example_certificate_no = min(filter(None, (kept.example_certificate_no,
+                                                            item.example_certificate_no)), default=None)
+        else:
+            merged[key] = Evidence(**item.__dict__)
+    ordered = sorted(merged.values(), key=lambda e: (REASONS.index(e.reason), -e.standard_count,
+                                                      -(e.latest_valid_until or date.min).toordinal(),
+                                                      e.detail or ""))
+    return Candidate(rank=0, institution_id=institution.id, institution_name=institution.name,
+                     credit_code=institution.credit_code, region_code=institution.region_code,
+                     reason=ordered[0].reason, evidence=ordered)
+
+
+def _rank_key(candidate: Candidate) -> tuple:
+    best = candidate.evidence[0]
+    return (REASONS.index(best.reason), -best.standard_count, -(best.latest_valid_until or date.min).toordinal(),
+            candidate.institution_name, candidate.institution_id)
+
+
+# --------------------------------------------------------------------------- regions and neighbours
+
+class _RegionBook:
+    """Which city a region is in, what lies above it, and its neighbours: read once."""
+
+    def __init__(self, gap_regions: list[str]):
+        rows = db.session.execute(sa.select(Region.code, Region.parent_code, Region.level)).all()
+        self.parent = {code: parent for code, parent, _ in rows}
+        self.level = {code: level for code, _, level in rows}
+        self.province = current_app.config["PROVINCE_CODE"]
+        adjacency = db.session.execute(
+            sa.select(RegionAdjacency.region_code, RegionAdjacency.neighbour_code, RegionAdjacency.confirmed)
+            .where(sa.or_(RegionAdjacency.region_code.in_(gap_regions),
+                          RegionAdjacency.neighbour_code.in_(gap_regions)))).all()
+        self._neighbours: dict[str, set[str]] = defaultdict(set)
+        self.confirmed = True
+        for a, b, confirmed in adjacency:
+            self._neighbours[a].add(b)
+            self._neighbours[b].add(a)
+            self.confirmed = self.confirmed and bool(confirmed)
+
+    def neighbours(self, code: str) -> set[str]:
+        return self._neighbours.get(code, set())
+
+    def all_neighbours(self) -> set[str]:
+        return {n for ns in self._neighbours.values() for n in ns}
+
+    def above(self, code: str | None) -> list[str]:
+        """``code`` and the regions above it."""
+        chain = []
+        while code is not None and code not in chain:
+            chain.append(code)
+            code = self.parent.get(code)
+        return chain
+
+    def city_of(self, code: str) -> str | None:
+        """The city (a child of the province) a region is in, or ``None`` for the province itself."""
+        for region in self.above(code):
+            if self.parent.get(region) == self.province:
+                return region
+        return None
+
+    def serves(self, institution: Any, gap_region: str) -> bool:
+        """The coverage rule: a holder serves a region it is in, or whose service area is it or above it."""
+        if gap_region == self.province:
+            return True
+        if gap_region in self.above(institution.region_code):
+            return True
+        return institution.serves_region_code is not None and \
+            institution.serves_region_code in self.above(gap_region)
+
+
+# --------------------------------------------------------------------------- queries (a fixed number)
+
+def _evidence_columns(table: Any) -> tuple:
+    return (sa.func.count().label("standard_count"), sa.func.max(table.c.valid_until).label("latest_valid_until"),
+            sa.func.min(table.c.certificate_no).label("example_certificate_no"))
+
+
+# Each grouping runs over a subquery's plain columns: PostgreSQL binds the parameters of an expression
+# in SELECT and in GROUP BY separately and would not see them as the same expression.
+
+def _line_holders(line_ids: list[int], as_of: date) -> list[Any]:
+    """Per line and institution: lapsed social public standards, and enterprise-highest ones good on the date."""
+    state = validity_case(as_of)
+    rows = (
+        sa.select(SCL.c.catalog_line_id.label("line_id"), I.id.label("institution_id"),
+                  sa.case((S.category == "enterprise_highest", "enterprise_highest"), else_=state).label("kind"),
+                  S.valid_until, S.certificate_no)
+        .select_from(SCL).join(S, S.id == SCL.c.standard_id).join(I, I.id == S.institution_id)
+        .where(SCL.c.catalog_line_id.in_(line_ids), S.withdrawn_at.is_(None), I.withdrawn_at.is_(None),
+               sa.or_(sa.and_(S.category == "social_public", state.in_(LAPSED_STATES)),
+                      sa.and_(S.category == "enterprise_highest", validity_clause(GOOD_STATES, as_of))))
+    ).subquery("held")
+    return db.session.execute(
+        sa.select(rows.c.line_id, rows.c.institution_id, rows.c.kind, *_evidence_columns(rows))
+        .group_by(rows.c.line_id, rows.c.institution_id, rows.c.kind)
+    ).all()
+
+
+def _neighbour_holders(line_ids: list[int], as_of: date, covering: tuple[str, ...],
+                       regions: _RegionBook) -> list[Any]:
+    """Per line and institution: standards covering the line on the date, held in a neighbour of a gap region."""
+    near = regions.all_neighbours()
+    if not near:
+        return []
+    near_codes = sa.select(Region.code).where(sa.or_(Region.code.in_(near), Region.parent_code.in_(near)))
+    rows = (
+        sa.select(SCL.c.catalog_line_id.label("line_id"), I.id.label("institution_id"), I.region_code,
+                  S.valid_until, S.certificate_no)
+        .select_from(SCL).join(S, S.id == SCL.c.standard_id).join(I, I.id == S.institution_id)
+        .where(SCL.c.catalog_line_id.in_(line_ids), I.withdrawn_at.is_(None), I.region_code.in_(near_codes),
+               *_covering_clauses(as_of, covering))
+    ).subquery("near")
+    return db.session.execute(
+        sa.select(rows.c.line_id, rows.c.institution_id, rows.c.region_code, *_evidence_columns(rows))
+        .group_by(rows.c.line_id, rows.c.institution_id, rows.c.region_code)
+    ).all()
+
+
+def _discipline_of():
+    return sa.func.coalesce(S.discipline_code, sa.func.substr(S.code, 1, 2))
+
+
+def _line_disciplines(line_ids: list[int]) -> dict[int, list[str]]:
+    """Each line's discipline: the JJF 1022 level-1 code most of its (non-withdrawn) standards carry; ties all."""
+    rows = (
+        sa.select(SCL.c.catalog_line_id.label("line_id"), _discipline_of().label("discipline"))
+        .select_from(SCL).join(S, S.id == SCL.c.standard_id)
+        .where(SCL.c.catalog_line_id.in_(line_ids), S.withdrawn_at.is_(None))
+    ).subquery("served")
+    counts: dict[int, Counter] = defaultdict(Counter)
+    for line_id, code, count in db.session.execute(
+            sa.select(rows.c.line_id, rows.c.discipline, sa.func.count())
+            .where(rows.c.discipline.is_not(None)).group_by(rows.c.line_id, rows.c.discipline)):
+        counts[line_id][code] = count
+    out = {}
+    for line_id, counter in counts.items():
+        most = max(counter.values())
+        out[line_id] = sorted(code for code, count in counter.items() if count == most)
+    return out
+
+
+def _discipline_holders(disciplines: list[str], as_of: date) -> list[Any]:
+    """Per institution and discipline: its social public standards good on the date."""
+    rows = (
+        sa.select(I.id.label("institution_id"), _discipline_of().label("discipline"), S.valid_until,
+                  S.certificate_no)
+        .select_from(S).join(I, I.id == S.institution_id)
+        .where(S.category == "social_public", validity_clause(GOOD_STATES, as_of), I.withdrawn_at.is_(None),
+               _discipline_of().in_(disciplines))
+    ).subquery("field")
+    return db.session.execute(
+        sa.select(rows.c.institution_id, rows.c.discipline, *_evidence_columns(rows))
+        .group_by(rows.c.institution_id, rows.c.discipline)
+    ).all()
+
+
+def _institutions(ids: set[int]) -> dict[int, Any]:
+    if not ids:
+        return {}
+    out = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 5000):
+        part = ordered[start:start + 5000]
+        for row in db.session.execute(sa.select(I.id, I.name, I.credit_code, I.region_code, I.serves_region_code)
+                                      .where(I.id.in_(part))):
+            out[row.id] = row
+    return out
