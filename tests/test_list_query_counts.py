@@ -198,6 +198,7 @@ NOT_LISTS = {
     "/catalog/<id:version_id>/lines/new",
     "/imports/<int:run_id>", "/imports/<int:run_id>/errors.xlsx", "/exports/<dataset>.xlsx",
     "/admin/users/new", "/admin/users/<int:user_id>",
+    "/public/s/<public_id>", "/public/s/<public_id>/qr.<any(png, svg):kind>",  # one standard's public page
 }
 
 

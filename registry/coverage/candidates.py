@@ -134,7 +134,7 @@ def gap_candidates(gaps: GapList, *, statuses: Iterable[str] | None = None) -> t
     line_disciplines = _line_disciplines(line_ids)
     wanted = sorted({d for ds in line_disciplines.values() for d in ds})
     field_rows = _discipline_holders(wanted, as_of) if wanted else []
-    institutions = _institutions({row.institution_id for row in (*holders, *neighbour_rows, *field_rows)})
+    institutions = {row.institution_id: row for row in (*holders, *neighbour_rows, *field_rows)}
 
     by_line_holders: dict[int, list[Any]] = defaultdict(list)
     for row in holders:
@@ -196,8 +196,8 @@ def _candidate(institution: Any, evidence: list[Evidence]) -> Candidate:
     ordered = sorted(merged.values(), key=lambda e: (REASONS.index(e.reason), -e.standard_count,
                                                       -(e.latest_valid_until or date.min).toordinal(),
                                                       e.detail or ""))
-    return Candidate(rank=0, institution_id=institution.id, institution_name=institution.name,
-                     credit_code=institution.credit_code, region_code=institution.region_code,
+    return Candidate(rank=0, institution_id=institution.institution_id,
+                     institution_name=institution.institution_name, credit_code=institution.credit_code, region_code=institution.region_code,
                      reason=ordered[0].reason, evidence=ordered)
 
 
@@ -261,6 +261,11 @@ class _RegionBook:
 
 # --------------------------------------------------------------------------- queries (a fixed number)
 
+# Each grouped row names its institution: no second look-up by id.
+_INSTITUTION_COLUMNS = (I.id.label("institution_id"), I.name.label("institution_name"), I.credit_code,
+                        I.region_code, I.serves_region_code)
+
+
 def _evidence_columns(table: Any) -> tuple:
     return (sa.func.count().label("standard_count"), sa.func.max(table.c.valid_until).label("latest_valid_until"),
             sa.func.min(table.c.certificate_no).label("example_certificate_no"))
@@ -282,8 +287,9 @@ def _line_holders(line_ids: list[int], as_of: date) -> list[Any]:
                       sa.and_(S.category == "enterprise_highest", validity_clause(GOOD_STATES, as_of))))
     ).subquery("held")
     return db.session.execute(
-        sa.select(rows.c.line_id, rows.c.institution_id, rows.c.kind, *_evidence_columns(rows))
-        .group_by(rows.c.line_id, rows.c.institution_id, rows.c.kind)
+        sa.select(rows.c.line_id, rows.c.kind, *_evidence_columns(rows), *_INSTITUTION_COLUMNS)
+        .join(I, I.id == rows.c.institution_id)
+        .group_by(rows.c.line_id, rows.c.kind, *_INSTITUTION_COLUMNS)
     ).all()
 
 
@@ -295,15 +301,16 @@ def _neighbour_holders(line_ids: list[int], as_of: date, covering: tuple[str, ..
         return []
     near_codes = sa.select(Region.code).where(sa.or_(Region.code.in_(near), Region.parent_code.in_(near)))
     rows = (
-        sa.select(SCL.c.catalog_line_id.label("line_id"), I.id.label("institution_id"), I.region_code,
-                  S.valid_until, S.certificate_no)
+        sa.select(SCL.c.catalog_line_id.label("line_id"), I.id.label("institution_id"), S.valid_until,
+                  S.certificate_no)
         .select_from(SCL).join(S, S.id == SCL.c.standard_id).join(I, I.id == S.institution_id)
         .where(SCL.c.catalog_line_id.in_(line_ids), I.withdrawn_at.is_(None), I.region_code.in_(near_codes),
                *_covering_clauses(as_of, covering))
     ).subquery("near")
     return db.session.execute(
-        sa.select(rows.c.line_id, rows.c.institution_id, rows.c.region_code, *_evidence_columns(rows))
-        .group_by(rows.c.line_id, rows.c.institution_id, rows.c.region_code)
+        sa.select(rows.c.line_id, *_evidence_columns(rows), *_INSTITUTION_COLUMNS)
+        .join(I, I.id == rows.c.institution_id)
+        .group_by(rows.c.line_id, *_INSTITUTION_COLUMNS)
     ).all()
 
 
@@ -340,19 +347,7 @@ def _discipline_holders(disciplines: list[str], as_of: date) -> list[Any]:
                _discipline_of().in_(disciplines))
     ).subquery("field")
     return db.session.execute(
-        sa.select(rows.c.institution_id, rows.c.discipline, *_evidence_columns(rows))
-        .group_by(rows.c.institution_id, rows.c.discipline)
+        sa.select(rows.c.discipline, *_evidence_columns(rows), *_INSTITUTION_COLUMNS)
+        .join(I, I.id == rows.c.institution_id)
+        .group_by(rows.c.discipline, *_INSTITUTION_COLUMNS)
     ).all()
-
-
-def _institutions(ids: set[int]) -> dict[int, Any]:
-    if not ids:
-        return {}
-    out = {}
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), 5000):
-        part = ordered[start:start + 5000]
-        for row in db.session.execute(sa.select(I.id, I.name, I.credit_code, I.region_code, I.serves_region_code)
-                                      .where(I.id.in_(part))):
-            out[row.id] = row
-    return out

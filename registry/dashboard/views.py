@@ -132,7 +132,7 @@ def index():
         report = cache.result("report", as_of, region)
         by_region = cache.result("regions", as_of, province)
         forecast = cache.result("forecast", as_of, region, FORECAST_MONTHS)
-        gaps = cache.result("gaps", as_of, province)
+        gaps = cache.result("gap_candidates", as_of, province)
         risks = cache.result("single_points", as_of, region)
         expiring = cache.result("expiring", as_of, None, region, limit=1)
     except DomainError as error:
@@ -142,6 +142,7 @@ def index():
         gap_lines = gaps.uncovered
     else:
         gap_lines = next((entry.lines for entry in gaps.by_region if entry.region == region), [])
+    gap_candidates = {entry.line_id: entry for entry in gaps.candidates if entry.region == region}
     names = {choice.code: _label(choice) for choice in choices}
     # The catalog card says in the page's language what the catalogs' own (bilingual) warnings say.
     said = {w for catalog in (report.catalog, by_region.catalog, gaps.catalog, risks.catalog, *forecast.catalogs)
@@ -151,6 +152,7 @@ def index():
     return render_template(
         "dashboard/index.html", choices=choices, form=form, error=None, as_of=as_of, region=region,
         province=province, report=report, by_region=by_region, forecast=forecast, gaps=gaps, gap_lines=gap_lines,
+        gap_candidates=gap_candidates,
         risks=risks, expiring=expiring, warnings=warnings, names=names,
         scope_name=names.get(region, report.region_name),
         chart_data=_dashboard_data(report, by_region, forecast, names),

@@ -176,3 +176,53 @@ def test_a_fixed_number_of_queries_whatever_the_gaps(province, app):
         result = gaps_with_candidates(AS_OF)
     assert any(e.line_code == "X" and e.candidates for e in result.candidates)
     assert len(more) == len(few)
+
+
+# --------------------------------------------------------------------------- the doors: API, CLI, dashboard
+
+def test_the_api_adds_candidates_when_asked(client, auth, users, province, session):
+    session.commit()
+    headers = auth.token(users.regulator)
+    plain = client.get(f"/api/v1/coverage/gaps?as_of={AS_OF}", headers=headers).get_json()
+    assert "candidates" not in plain
+    body = client.get(f"/api/v1/coverage/gaps?as_of={AS_OF}&candidates=1", headers=headers).get_json()
+    assert body == gaps_with_candidates(AS_OF).to_dict()
+    entry = next(e for e in body["candidates"]
+                 if e["region"] == JIUJIANG and e["line_id"] == province["lines"]["W"].id)
+    assert [c["institution_name"] for c in entry["candidates"]][:2] == ["甲·封存两项所", "乙·县所"]
+    assert client.get(f"/api/v1/coverage/gaps?candidates=1",
+                      headers=auth.token(users.institution)).status_code == 403
+
+
+def test_the_cli_lists_candidates_under_each_gap(runner, province, session):
+    session.commit()
+    result = runner.invoke(args=["coverage", "gaps", "--as-of", AS_OF.isoformat(), "--candidates"])
+    assert result.exit_code == 0, result.output
+    jiujiang = result.output[result.output.index("(360400)"):]
+    jiujiang = jiujiang[:jiujiang.index("\n\n")]
+    assert jiujiang.index("1. 甲·封存两项所") < jiujiang.index("2. 乙·县所") < jiujiang.index("6. 己·力学所")
+    assert "holds a lapsed social public standard for the line" in jiujiang
+    assert "covers the line in a neighbouring region [360100]" in jiujiang
+    without = runner.invoke(args=["coverage", "gaps", "--as-of", AS_OF.isoformat()])
+    assert "甲·封存两项所" not in without.output
+    as_json = runner.invoke(args=["coverage", "gaps", "--as-of", AS_OF.isoformat(), "--candidates", "--json"])
+    import json
+
+    assert json.loads(as_json.output) == gaps_with_candidates(AS_OF).to_dict()
+
+
+def test_the_dashboard_gap_expands_to_its_candidates(client, auth, users, province, session):
+    session.commit()
+    auth.login_session(users.regulator)
+    page = client.get(f"/dashboard?as_of={AS_OF}&region={JIUJIANG}").get_data(as_text=True)
+    line = province["lines"]["W"]
+    item = page[page.index(f'<li data-line="{line.id}">'):]
+    item = item[:item.index("</details>")]
+    assert "<details" in item and "<summary>" in item and "可补空白的机构 6 家" in item
+    reasons = [r for r in __import__("re").findall(r'<li data-institution="\d+" data-reason="([a-z_]+)"', item)]
+    assert reasons == ["lapsed", "lapsed", "lapsed", "enterprise_highest", "neighbour", "discipline"]
+    assert item.index("甲·封存两项所") < item.index("乙·县所") < item.index("丙·省院")
+    assert "在相邻的南昌市覆盖该条目" in item
+    client.get("/lang/en")
+    page = client.get(f"/dashboard?as_of={AS_OF}&region={JIUJIANG}").get_data(as_text=True)
+    assert "6 institutions could close it" in page and "Covers the line in neighbouring Nanchang" in page
