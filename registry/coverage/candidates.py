@@ -29,6 +29,7 @@ SQL), then sorted here.
 """
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -136,39 +137,34 @@ def gap_candidates(gaps: GapList, *, statuses: Iterable[str] | None = None) -> t
     field_rows = _discipline_holders(wanted, as_of) if wanted else []
     institutions = {row.institution_id: row for row in (*holders, *neighbour_rows, *field_rows)}
 
-    by_line_holders: dict[int, list[Any]] = defaultdict(list)
-    for row in holders:
-        by_line_holders[row.line_id].append(row)
-    by_line_neighbours: dict[int, list[Any]] = defaultdict(list)
+    # Rows indexed by where they can act, so each gap reads only its own: by line (or discipline) and by
+    # every region an institution sits in, and separately by the area it serves when that is set.
+    holders_in, holders_serving = regions.index(holders, lambda row: row.line_id)
+    fields_in, fields_serving = regions.index(field_rows, lambda row: row.discipline)
+    near_by_city: dict[tuple[int, str], list[Any]] = defaultdict(list)
     for row in neighbour_rows:
-        by_line_neighbours[row.line_id].append(row)
-    by_discipline: dict[str, list[Any]] = defaultdict(list)
-    for row in field_rows:
-        by_discipline[row.discipline].append(row)
+        for region in regions.above(row.region_code):
+            near_by_city[row.line_id, region].append(row)
 
     results = []
     for region_code, line in pairs:
         found: dict[int, list[Evidence]] = defaultdict(list)
-        for row in by_line_holders.get(line.id, ()):
-            if regions.serves(institutions[row.institution_id], region_code):
-                reason = "enterprise_highest" if row.kind == "enterprise_highest" else "lapsed"
-                found[row.institution_id].append(_evidence(reason, row))
-        neighbours = regions.neighbours(region_code)
-        for row in by_line_neighbours.get(line.id, ()):
-            near = regions.city_of(row.region_code)
-            if near in neighbours or row.region_code in neighbours:
-                found[row.institution_id].append(_evidence("neighbour", row, detail=near or row.region_code))
+        for row in regions.acting_in(holders_in, holders_serving, line.id, region_code):
+            reason = "enterprise_highest" if row.kind == "enterprise_highest" else "lapsed"
+            found[row.institution_id].append(_evidence(reason, row))
+        for near in sorted(regions.neighbours(region_code)):
+            for row in near_by_city.get((line.id, near), ()):
+                found[row.institution_id].append(_evidence("neighbour", row, detail=near))
         for discipline in line_disciplines.get(line.id, []):
-            for row in by_discipline.get(discipline, ()):
-                if regions.serves(institutions[row.institution_id], region_code):
-                    found[row.institution_id].append(_evidence("discipline", row, detail=discipline))
-        ranked = sorted((_candidate(institutions[iid], evidence) for iid, evidence in found.items()),
-                        key=_rank_key)
-        for position, candidate in enumerate(ranked, start=1):
-            candidate.rank = position
+            for row in regions.acting_in(fields_in, fields_serving, discipline, region_code):
+                found[row.institution_id].append(_evidence("discipline", row, detail=discipline))
+        ranked = heapq.nsmallest(MAX_CANDIDATES, ((_rank_key(institutions[iid], evidence), iid, evidence)
+                                                  for iid, evidence in found.items()))
+        candidates = [_candidate(institutions[iid], evidence, rank) for rank, (_, iid, evidence)
+                      in enumerate(ranked, start=1)]
         results.append(GapCandidates(region=region_code, line_id=line.id, line_code=line.code,
-                                     disciplines=line_disciplines.get(line.id, []), candidate_count=len(ranked),
-                                     candidates=ranked[:MAX_CANDIDATES]))
+                                     disciplines=line_disciplines.get(line.id, []), candidate_count=len(found),
+                                     candidates=candidates))
     return results, regions.confirmed
 
 
@@ -179,32 +175,38 @@ def _evidence(reason: str, row: Any, *, detail: str | None = None) -> Evidence:
                     example_certificate_no=row.example_certificate_no, detail=detail)
 
 
-def _candidate(institution: Any, evidence: list[Evidence]) -> Candidate:
-    # One entry per reason (a lapsed standard may be both expired and sealed: its counts add up).
+def _merged(evidence: list[Evidence]) -> list[Evidence]:
+    """One entry per reason and detail (a line's lapsed standards may be expired and sealed: counts add up), best first."""
     merged: dict[tuple[str, str | None], Evidence] = {}
     for item in evidence:
         key = (item.reason, item.detail)
-        if key in merged:
-            kept = merged[key]
-            kept.standard_count += item.standard_count
-            kept.latest_valid_until = max(filter(None, (kept.latest_valid_until, item.latest_valid_until)),
-                                          default=None)
-            kept.example_certificate_no = min(filter(None, (kept.example_certificate_no,
-                                                            item.example_certificate_no)), default=None)
-        else:
+        kept = merged.get(key)
+        if kept is None:
             merged[key] = Evidence(**item.__dict__)
-    ordered = sorted(merged.values(), key=lambda e: (REASONS.index(e.reason), -e.standard_count,
-                                                      -(e.latest_valid_until or date.min).toordinal(),
-                                                      e.detail or ""))
-    return Candidate(rank=0, institution_id=institution.institution_id,
-                     institution_name=institution.institution_name, credit_code=institution.credit_code, region_code=institution.region_code,
-                     reason=ordered[0].reason, evidence=ordered)
+            continue
+        kept.standard_count += item.standard_count
+        kept.latest_valid_until = max(filter(None, (kept.latest_valid_until, item.latest_valid_until)), default=None)
+        kept.example_certificate_no = min(filter(None, (kept.example_certificate_no, item.example_certificate_no)),
+                                          default=None)
+    return sorted(merged.values(), key=_evidence_key)
 
 
-def _rank_key(candidate: Candidate) -> tuple:
-    best = candidate.evidence[0]
-    return (REASONS.index(best.reason), -best.standard_count, -(best.latest_valid_until or date.min).toordinal(),
-            candidate.institution_name, candidate.institution_id)
+def _evidence_key(item: Evidence) -> tuple:
+    return (REASONS.index(item.reason), -item.standard_count, -(item.latest_valid_until or date.min).toordinal(),
+            item.detail or "")
+
+
+def _rank_key(institution: Any, evidence: list[Evidence]) -> tuple:
+    """Best reason, then more standards proving it, the latest valid-until date, the name, the id."""
+    best = min((_merged(evidence) if len(evidence) > 1 else evidence), key=_evidence_key)
+    return (*_evidence_key(best)[:3], institution.institution_name, institution.institution_id)
+
+
+def _candidate(institution: Any, evidence: list[Evidence], rank: int) -> Candidate:
+    ordered = _merged(evidence)
+    return Candidate(rank=rank, institution_id=institution.institution_id,
+                     institution_name=institution.institution_name, credit_code=institution.credit_code,
+                     region_code=institution.region_code, reason=ordered[0].reason, evidence=ordered)
 
 
 # --------------------------------------------------------------------------- regions and neighbours
@@ -221,6 +223,7 @@ class _RegionBook:
             sa.select(RegionAdjacency.region_code, RegionAdjacency.neighbour_code, RegionAdjacency.confirmed)
             .where(sa.or_(RegionAdjacency.region_code.in_(gap_regions),
                           RegionAdjacency.neighbour_code.in_(gap_regions)))).all()
+        self._above: dict[str | None, tuple[str, ...]] = {}
         self._neighbours: dict[str, set[str]] = defaultdict(set)
         self.confirmed = True
         for a, b, confirmed in adjacency:
@@ -234,29 +237,37 @@ class _RegionBook:
     def all_neighbours(self) -> set[str]:
         return {n for ns in self._neighbours.values() for n in ns}
 
-    def above(self, code: str | None) -> list[str]:
+    def above(self, code: str | None) -> tuple[str, ...]:
         """``code`` and the regions above it."""
-        chain = []
-        while code is not None and code not in chain:
-            chain.append(code)
-            code = self.parent.get(code)
-        return chain
+        if code in self._above:
+            return self._above[code]
+        chain: list[str] = []
+        current = code
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.parent.get(current)
+        self._above[code] = tuple(chain)
+        return self._above[code]
 
-    def city_of(self, code: str) -> str | None:
-        """The city (a child of the province) a region is in, or ``None`` for the province itself."""
-        for region in self.above(code):
-            if self.parent.get(region) == self.province:
-                return region
-        return None
+    def index(self, rows: list[Any], key) -> tuple[dict, dict]:
+        """Rows by (key, each region their institution sits in), and by (key, the area it serves when set)."""
+        sitting: dict[tuple[Any, str], list[Any]] = defaultdict(list)
+        serving: dict[tuple[Any, str], list[Any]] = defaultdict(list)
+        for row in rows:
+            k = key(row)
+            for region in self.above(row.region_code):
+                sitting[k, region].append(row)
+            if row.serves_region_code is not None:
+                serving[k, row.serves_region_code].append(row)
+        return sitting, serving
 
-    def serves(self, institution: Any, gap_region: str) -> bool:
-        """The coverage rule: a holder serves a region it is in, or whose service area is it or above it."""
-        if gap_region == self.province:
-            return True
-        if gap_region in self.above(institution.region_code):
-            return True
-        return institution.serves_region_code is not None and \
-            institution.serves_region_code in self.above(gap_region)
+    def acting_in(self, sitting: dict, serving: dict, key: Any, gap_region: str) -> list[Any]:
+        """The indexed rows whose institution serves ``gap_region`` (the coverage rule), each once."""
+        rows = {id(row): row for row in sitting.get((key, gap_region), ())}
+        for region in self.above(gap_region):
+            for row in serving.get((key, region), ()):
+                rows.setdefault(id(row), row)
+        return list(rows.values())
 
 
 # --------------------------------------------------------------------------- queries (a fixed number)

@@ -227,3 +227,27 @@ _DATABASE_REFERENCES = SimpleNamespace(
     institution_id=institution_id, discipline_code=_discipline, discipline_exists=_discipline_exists,
     catalog_lines=_catalog_lines, regulations=_regulations,
 )
+
+
+def fill_search_keys(*, batch: int = 5000) -> int:
+    """Give every standard missing them its certificate search key and public page id; return how many.
+
+    The services keep both current (:func:`follow_on_values`) and the migration
+    filled the rows before it; rows written around the services (bulk SQL, a
+    benchmark's COPY) get them here.  Flushes; the caller commits.
+    """
+    table = MeasurementStandard.__table__
+    filled = 0
+    while True:
+        rows = db.session.execute(
+            sa.select(table.c.id, table.c.certificate_no, table.c.public_id)
+            .where(sa.or_(table.c.certificate_key.is_(None), table.c.public_id.is_(None)))
+            .order_by(table.c.id).limit(batch)).all()
+        if not rows:
+            return filled
+        db.session.execute(
+            table.update().where(table.c.id == sa.bindparam("row_id"))
+            .values(certificate_key=sa.bindparam("key"), public_id=sa.bindparam("token")),
+            [{"row_id": row.id, "key": certificate_search_key(row.certificate_no),
+              "token": row.public_id or new_public_id()} for row in rows])
+        filled += len(rows)
