@@ -130,11 +130,12 @@ def gap_candidates(gaps: GapList, *, statuses: Iterable[str] | None = None) -> t
     gap_regions = sorted({code for code, _ in pairs})
 
     regions = _RegionBook(gap_regions)
-    holders = _line_holders(line_ids, as_of)
+    acting = regions.acting_clause(gap_regions)
+    holders = _line_holders(line_ids, as_of, acting)
     neighbour_rows = _neighbour_holders(line_ids, as_of, covering, regions)
     line_disciplines = _line_disciplines(line_ids)
     wanted = sorted({d for ds in line_disciplines.values() for d in ds})
-    field_rows = _discipline_holders(wanted, as_of) if wanted else []
+    field_rows = _discipline_holders(wanted, as_of, acting) if wanted else []
     institutions = {row.institution_id: row for row in (*holders, *neighbour_rows, *field_rows)}
 
     # Rows indexed by where they can act, so each gap reads only its own: by line (or discipline) and by
@@ -148,7 +149,7 @@ def gap_candidates(gaps: GapList, *, statuses: Iterable[str] | None = None) -> t
 
     results = []
     for region_code, line in pairs:
-        found: dict[int, list[Evidence]] = defaultdict(list)
+        found: dict[int, list[tuple]] = defaultdict(list)
         for row in regions.acting_in(holders_in, holders_serving, line.id, region_code):
             reason = "enterprise_highest" if row.kind == "enterprise_highest" else "lapsed"
             found[row.institution_id].append(_evidence(reason, row))
@@ -169,41 +170,44 @@ def gap_candidates(gaps: GapList, *, statuses: Iterable[str] | None = None) -> t
 
 
 # --------------------------------------------------------------------------- ranking
+# Evidence is gathered as plain tuples (reason, count, latest valid-until, example certificate, detail):
+# a province gap may have thousands of candidates, and only the first MAX_CANDIDATES become objects.
 
-def _evidence(reason: str, row: Any, *, detail: str | None = None) -> Evidence:
-    return Evidence(reason=reason, standard_count=row.standard_count, latest_valid_until=row.latest_valid_until,
-                    example_certificate_no=row.example_certificate_no, detail=detail)
+def _evidence(reason: str, row: Any, *, detail: str | None = None) -> tuple:
+    return (reason, row.standard_count, row.latest_valid_until, row.example_certificate_no, detail)
 
 
-def _merged(evidence: list[Evidence]) -> list[Evidence]:
-    """One entry per reason and detail (a line's lapsed standards may be expired and sealed: counts add up), best first."""
-    merged: dict[tuple[str, str | None], Evidence] = {}
+def _merged(evidence: list[tuple]) -> list[tuple]:
+    """One entry per reason and detail (lapsed standards may be expired and sealed: counts add up), best first."""
+    if len(evidence) == 1:
+        return evidence
+    merged: dict[tuple[str, str | None], tuple] = {}
     for item in evidence:
-        key = (item.reason, item.detail)
+        key = (item[0], item[4])
         kept = merged.get(key)
         if kept is None:
-            merged[key] = Evidence(**item.__dict__)
+            merged[key] = item
             continue
-        kept.standard_count += item.standard_count
-        kept.latest_valid_until = max(filter(None, (kept.latest_valid_until, item.latest_valid_until)), default=None)
-        kept.example_certificate_no = min(filter(None, (kept.example_certificate_no, item.example_certificate_no)),
-                                          default=None)
+        merged[key] = (item[0], kept[1] + item[1],
+                       max(filter(None, (kept[2], item[2])), default=None),
+                       min(filter(None, (kept[3], item[3])), default=None), item[4])
     return sorted(merged.values(), key=_evidence_key)
 
 
-def _evidence_key(item: Evidence) -> tuple:
-    return (REASONS.index(item.reason), -item.standard_count, -(item.latest_valid_until or date.min).toordinal(),
-            item.detail or "")
+def _evidence_key(item: tuple) -> tuple:
+    return (REASONS.index(item[0]), -item[1], -(item[2] or date.min).toordinal(), item[4] or "")
 
 
-def _rank_key(institution: Any, evidence: list[Evidence]) -> tuple:
+def _rank_key(institution: Any, evidence: list[tuple]) -> tuple:
     """Best reason, then more standards proving it, the latest valid-until date, the name, the id."""
-    best = min((_merged(evidence) if len(evidence) > 1 else evidence), key=_evidence_key)
+    best = _merged(evidence)[0]
     return (*_evidence_key(best)[:3], institution.institution_name, institution.institution_id)
 
 
-def _candidate(institution: Any, evidence: list[Evidence], rank: int) -> Candidate:
-    ordered = _merged(evidence)
+def _candidate(institution: Any, evidence: list[tuple], rank: int) -> Candidate:
+    ordered = [Evidence(reason=reason, standard_count=count, latest_valid_until=latest,
+                        example_certificate_no=example, detail=detail)
+               for reason, count, latest, example, detail in _merged(evidence)]
     return Candidate(rank=rank, institution_id=institution.institution_id,
                      institution_name=institution.institution_name, credit_code=institution.credit_code,
                      region_code=institution.region_code, reason=ordered[0].reason, evidence=ordered)
@@ -233,6 +237,17 @@ class _RegionBook:
 
     def neighbours(self, code: str) -> set[str]:
         return self._neighbours.get(code, set())
+
+    def acting_clause(self, gap_regions: list[str]) -> sa.ColumnElement[bool]:
+        """Institutions that may serve one of the gap regions: in one of them, or with a service area set.
+
+        A filter for the queries only (the exact rule is :meth:`acting_in`); the province's gap admits all.
+        """
+        if self.province in gap_regions:
+            return sa.true()
+        wanted = set(gap_regions)
+        inside = sorted(code for code in self.parent if wanted & set(self.above(code)))
+        return sa.or_(I.region_code.in_(inside), I.serves_region_code.is_not(None))
 
     def all_neighbours(self) -> set[str]:
         return {n for ns in self._neighbours.values() for n in ns}
@@ -285,7 +300,7 @@ def _evidence_columns(table: Any) -> tuple:
 # Each grouping runs over a subquery's plain columns: PostgreSQL binds the parameters of an expression
 # in SELECT and in GROUP BY separately and would not see them as the same expression.
 
-def _line_holders(line_ids: list[int], as_of: date) -> list[Any]:
+def _line_holders(line_ids: list[int], as_of: date, acting: sa.ColumnElement[bool]) -> list[Any]:
     """Per line and institution: lapsed social public standards, and enterprise-highest ones good on the date."""
     state = validity_case(as_of)
     rows = (
@@ -293,7 +308,7 @@ def _line_holders(line_ids: list[int], as_of: date) -> list[Any]:
                   sa.case((S.category == "enterprise_highest", "enterprise_highest"), else_=state).label("kind"),
                   S.valid_until, S.certificate_no)
         .select_from(SCL).join(S, S.id == SCL.c.standard_id).join(I, I.id == S.institution_id)
-        .where(SCL.c.catalog_line_id.in_(line_ids), S.withdrawn_at.is_(None), I.withdrawn_at.is_(None),
+        .where(SCL.c.catalog_line_id.in_(line_ids), S.withdrawn_at.is_(None), I.withdrawn_at.is_(None), acting,
                sa.or_(sa.and_(S.category == "social_public", state.in_(LAPSED_STATES)),
                       sa.and_(S.category == "enterprise_highest", validity_clause(GOOD_STATES, as_of))))
     ).subquery("held")
@@ -348,14 +363,14 @@ def _line_disciplines(line_ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-def _discipline_holders(disciplines: list[str], as_of: date) -> list[Any]:
+def _discipline_holders(disciplines: list[str], as_of: date, acting: sa.ColumnElement[bool]) -> list[Any]:
     """Per institution and discipline: its social public standards good on the date."""
     rows = (
         sa.select(I.id.label("institution_id"), _discipline_of().label("discipline"), S.valid_until,
                   S.certificate_no)
         .select_from(S).join(I, I.id == S.institution_id)
         .where(S.category == "social_public", validity_clause(GOOD_STATES, as_of), I.withdrawn_at.is_(None),
-               _discipline_of().in_(disciplines))
+               acting, _discipline_of().in_(disciplines))
     ).subquery("field")
     return db.session.execute(
         sa.select(rows.c.discipline, *_evidence_columns(rows), *_INSTITUTION_COLUMNS)
