@@ -156,8 +156,8 @@ def run(size: int, url: str | None, runs: int) -> None:
                 db.session.rollback()
 
             sql = [_median_ms(lambda text=text: sql_only(text), runs) for text in spellings(year, serial)]
-            print(f"the query alone (count and first page of 25), ten spellings: median {statistics.median(sql):.1f} ms,"
-                  f" slowest {max(sql):.1f} ms")
+            print(f"the query alone (count and first page of 25), ten spellings: "
+                  f"median {statistics.median(sql):.1f} ms, slowest {max(sql):.1f} ms")
     finally:
         with app.app_context():
             db.engine.dispose()

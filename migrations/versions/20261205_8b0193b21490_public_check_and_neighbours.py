@@ -72,7 +72,8 @@ def upgrade():
         sa.CheckConstraint('region_code < neighbour_code', name=op.f('ck_region_adjacency_ordered_pair')),
         sa.ForeignKeyConstraint(['neighbour_code'], ['regions.code'],
                                 name=op.f('fk_region_adjacency_neighbour_code_regions')),
-        sa.ForeignKeyConstraint(['region_code'], ['regions.code'], name=op.f('fk_region_adjacency_region_code_regions')),
+        sa.ForeignKeyConstraint(['region_code'], ['regions.code'],
+                                name=op.f('fk_region_adjacency_region_code_regions')),
         sa.PrimaryKeyConstraint('region_code', 'neighbour_code', name=op.f('pk_region_adjacency')),
     )
     op.create_index('ix_region_adjacency_neighbour_code', 'region_adjacency', ['neighbour_code'], unique=False)
