@@ -119,6 +119,26 @@ def parse_regulation_code(value: object, *, field: str = "code") -> dict:
     return parts
 
 
+# Codes as people type them in a search box: brackets optional, a space (or nothing) for the dash,
+# spaces anywhere (``JJG赣101-2023``, ``JJG 赣 33 2021``, ``JJG（赣）101—2023``).
+_REGULATION_SEARCH_RE = re.compile(
+    r"^(?P<series>JJG|JJF)\s*\(?\s*(?P<province>[\u4e00-\u9fff])?\s*\)?\s*"
+    r"(?P<number>\d+(?:\.\d+)?)\s*"
+    rf"(?:[{_DASHES}]\s*)?"
+    r"(?P<year>(?:19|20)\d{2})$"
+)
+
+
+def regulation_search_code(value: object) -> str | None:
+    """The stored form of a whole regulation code typed in any spelling, or ``None`` when it is not one."""
+    text = to_halfwidth(str(value or "")).strip().upper()
+    text = text.replace("〔", "(").replace("〕", ")").replace("【", "(").replace("】", ")")
+    match = _REGULATION_SEARCH_RE.match(text)
+    if not match:
+        return None
+    return format_regulation_code(match["series"], match["number"], int(match["year"]), match["province"])
+
+
 def format_regulation_code(series: str, number: str, year: int, province: str | None) -> str:
     prefix = f"{series}({province})" if province else series
     return f"{prefix} {number}-{year}"
@@ -152,6 +172,26 @@ def normalize_certificate_no(value: object, *, field: str = "certificate_no") ->
             field=field,
         )
     return text
+
+
+# The search key (``measurement_standards.certificate_key``): the number as printed on paper, in any
+# spelling, folds to one string.  Brackets of every kind and spaces go, width and case are folded, and a
+# serial's leading zeros are dropped: 〔2025〕赣量标证字第4号, [2025]赣量标证字第00004号 and
+# 2025 赣量标证字第 0004 号 share the key ``2025赣量标证字第4号``.
+_KEY_DROPPED = re.compile(r"[\s\[\]〔〕【】()（）［］{}｛｝〖〗〘〙﹝﹞⦅⦆「」『』<>《》〈〉]")
+_SERIAL_ZEROS = re.compile(r"第0+(?=\d)")
+_WHOLE_KEY = re.compile(r"^(?:\d{2}|\d{4})\D.*量标.*证字第\d+号$")
+
+
+def certificate_search_key(value: object) -> str:
+    """The certificate number's search key: the same for every printed spelling of one number."""
+    text = _KEY_DROPPED.sub("", to_halfwidth(str(value or "")).upper())
+    return _SERIAL_ZEROS.sub("第", text)
+
+
+def is_whole_certificate_key(key: str) -> bool:
+    """Whether a search key is a whole certificate number (year, 量标 … 证字第N号), not a part of one."""
+    return bool(_WHOLE_KEY.match(key))
 
 
 def certificate_year(certificate_no: str) -> int:

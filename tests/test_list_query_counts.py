@@ -227,6 +227,7 @@ NOT_LISTS = {
     "/dashboard/report.xlsx",  # a file: the report's workbook
     # every legal metrology institution on one page, one grouped query (tests/dashboard/test_metrologists_page.py)
     "/dashboard/metrologists",
+    "/public/s/<public_id>", "/public/s/<public_id>/qr.<any(png, svg):kind>",  # one standard's public page
 }
 
 

@@ -99,3 +99,18 @@ def test_demo_accounts_get_random_passwords_once_and_can_sign_in(session):
     user = authenticate("institution@demo.invalid", first["institution@demo.invalid"], remote_addr=None)
     assert user.role == "institution" and user.institution.is_demo
     assert create_demo_accounts() == {}  # a second seed leaves the accounts (and their passwords) alone
+
+
+def test_city_adjacency_is_loaded_once_and_marked_unconfirmed(session):
+    import sqlalchemy as sa
+
+    from registry.reference.models import RegionAdjacency
+    from registry.seed.reference import CITY_ADJACENCY, load_reference_data
+
+    rows = session.execute(sa.select(RegionAdjacency)).scalars().all()
+    assert {(r.region_code, r.neighbour_code) for r in rows} == set(CITY_ADJACENCY)
+    assert len(rows) == 20 and not any(r.confirmed for r in rows)
+    # Every city has a neighbour, and the relation is read both ways by the candidates.
+    cities = {code for pair in CITY_ADJACENCY for code in pair}
+    assert len(cities) == 11
+    assert load_reference_data(plan_start=__import__("datetime").date(2021, 1, 1))["region_adjacency"] == 0

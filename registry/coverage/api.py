@@ -11,8 +11,9 @@ from datetime import date
 from registry.api.core import Blueprint, actor, allowed
 from registry.auth.policy import ensure_can_read_coverage, is_staff
 from registry.coverage import cache
-from registry.coverage.schemas import (REPORT_SCHEMAS, CoverageArgs, ExpiringArgs, ForecastArgs, MetrologistArgs,
-                                      MetrologistFollowUpSchema, MonthsArgs, RenewalArgs, RenewalListSchema)
+from registry.coverage.schemas import (REPORT_SCHEMAS, CoverageArgs, ExpiringArgs, ForecastArgs, GapsArgs,
+                                      MetrologistArgs, MetrologistFollowUpSchema, MonthsArgs, RenewalArgs,
+                                      RenewalListSchema)
 
 bp = Blueprint("coverage", __name__, url_prefix="/api/v1/coverage",
                description="Coverage and targets (覆盖率与目标): any date, the province or a city")
@@ -42,13 +43,17 @@ def by_region(args):
 
 @bp.route("/gaps")
 @allowed(ensure_can_read_coverage)
-@bp.arguments(CoverageArgs, location="query")
+@bp.arguments(GapsArgs, location="query")
 @bp.response(200, REPORT_SCHEMAS["CoverageGaps"])
 @bp.problems(404)  # an unknown region
 @bp.doc(operationId="getCoverageGaps")
 def gaps(args):
-    """Mandatory-verification lines no standard covers, per region"""
-    return cache.as_dict("gaps", args.get("as_of") or date.today(), args.get("region"))
+    """Mandatory-verification lines no standard covers, per region (with ``candidates``: who could close each)"""
+    as_of = args.get("as_of") or date.today()
+    if args["candidates"]:
+        return cache.as_dict("gap_candidates", as_of, args.get("region"))
+    # Without candidates=1: the same body with no candidates (and no neighbour used, so none unconfirmed).
+    return {**cache.as_dict("gaps", as_of, args.get("region")), "candidates": [], "neighbours_confirmed": True}
 
 
 @bp.route("/single-points")

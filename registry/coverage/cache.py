@@ -45,7 +45,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 from flask_babel import get_locale
 
-from registry.coverage import metrologists, renewals, services
+from registry.coverage import candidates, metrologists, renewals, services
 from registry.extensions import cache, db
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,7 @@ KINDS: dict[str, Callable[..., Any]] = {
     "report": services.coverage_report,
     "regions": services.coverage_by_region,
     "gaps": services.coverage_gaps,
+    "gap_candidates": candidates.gaps_with_candidates,
     "single_points": services.single_points_of_failure,
     "forecast": services.coverage_forecast,
     "expiring": services.expiring_certificates,

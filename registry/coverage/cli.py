@@ -268,28 +268,56 @@ def regions_command(region: str | None, as_of: date | None, as_json: bool | None
 
 @coverage_group.command("gaps")
 @_common
+@click.option("--candidates", "with_candidates", is_flag=True,
+              help="For each gap, the institutions that could close it, ranked with the reason.")
 @with_appcontext
-def gaps_command(region: str | None, as_of: date | None, as_json: bool | None) -> None:
+def gaps_command(region: str | None, as_of: date | None, as_json: bool | None, with_candidates: bool) -> None:
     """建标空白 — mandatory lines without a covering standard, in the region and each city."""
     region, as_of, as_json = _options(region, as_of, as_json)
-    gaps = _run(lambda: _cache().result("gaps", as_of, region))
+    gaps = _run(lambda: _cache().result("gap_candidates" if with_candidates else "gaps", as_of, region))
     if as_json:
         _echo_json(gaps)
         return
     data = gaps.to_dict()
+    found = {(entry["region"], entry["line_id"]): entry for entry in data.get("candidates", [])}
     click.echo(f"建标空白 Gaps — {data['region_name']} ({data['region']}), {data['as_of']}")
     click.echo(_catalog_line(data["catalog"]))
     click.echo(f"\n{data['region_name']}: {data['uncovered_count']}/{data['mandatory_line_count']} "
                "条未覆盖 lines uncovered")
     for line in data["uncovered"]:
         click.echo(f"  {_line_label(line)}")
+        _echo_candidates(found.get((data["region"], line["id"])), with_candidates)
     for child in data["by_region"]:
         click.echo(f"\n{child['region_name']} ({child['region']}): {child['uncovered_count']}/"
                    f"{child['line_count']} 条未覆盖 lines uncovered")
         for line in child["lines"]:
             click.echo(f"  {_line_label(line)}")
+            _echo_candidates(found.get((child["region"], line["id"])), with_candidates)
     click.echo()
+    if with_candidates and not data["neighbours_confirmed"]:
+        click.echo("注意 Note: 相邻地区数据未经核实 / the neighbouring-region data used is not confirmed "
+                   "(region_adjacency)")
     _echo_warnings(data["warnings"])
+
+
+def _echo_candidates(entry: dict | None, wanted: bool) -> None:
+    if not wanted:
+        return
+    from registry.coverage.candidates import REASON_LABELS
+
+    if not entry or not entry["candidates"]:
+        click.echo("      无候选机构 / no candidate institution")
+        return
+    for candidate in entry["candidates"]:
+        click.echo(f"      {candidate['rank']}. {candidate['institution_name']} ({candidate['credit_code']}, "
+                   f"{candidate['region_code']})")
+        for item in candidate["evidence"]:
+            zh, en = REASON_LABELS[item["reason"]]
+            detail = f" [{item['detail']}]" if item["detail"] else ""
+            click.echo(f"         {zh} / {en}{detail}: {item['standard_count']}, "
+                       f"{item['latest_valid_until']}, {item['example_certificate_no']}")
+    if entry["candidate_count"] > len(entry["candidates"]):
+        click.echo(f"      … 共 {entry['candidate_count']} 家 / {entry['candidate_count']} in all")
 
 
 @coverage_group.command("single-points")

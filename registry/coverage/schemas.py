@@ -16,6 +16,12 @@ class CoverageArgs(ma.Schema):
                   metadata={"description": "GB/T 2260 code: 360000 (province, default) or a city"})
 
 
+class GapsArgs(CoverageArgs):
+    candidates = fields.Boolean(load_default=False,
+                                metadata={"description": "Also list, for each gap, the institutions that could "
+                                                         "close it, ranked with the reason (1/true)"})
+
+
 class MonthsArgs(CoverageArgs):
     months = fields.Integer(validate=validate.Range(min=1, max=120),
                             metadata={"description": "Months ahead (default: the re-examination lead time)"})
@@ -157,7 +163,7 @@ class MetrologistFollowUpSchema(_Body):
 def _report_schemas():
     from registry.api.openapi import dataclass_schema
     from registry.catalog.models import SUPERVISION_MODES
-    from registry.coverage import services
+    from registry.coverage import candidates, services
     from registry.indicators.models import COMPARATORS, INDICATOR_KINDS, INDICATOR_SOURCES
     from registry.standards.models import STANDARD_CATEGORIES, STANDARD_STATUSES
     from registry.standards.validity import VALIDITY_STATES
@@ -169,9 +175,14 @@ def _report_schemas():
     for cls in ("IndicatorResult", "ForecastSeries"):
         enums[f"{cls}.kind"] = INDICATOR_KINDS
         enums[f"{cls}.source"] = INDICATOR_SOURCES
-    return {name: dataclass_schema(getattr(services, cls), name, enums=enums) for name, cls in (
-        ("CoverageReport", "CoverageReport"), ("CoverageByRegion", "RegionTable"), ("CoverageGaps", "GapList"),
+    reasons = tuple(candidates.REASON_LABELS)
+    enums.update({"Candidate.reason": reasons, "Evidence.reason": reasons})
+    schemas = {name: dataclass_schema(getattr(services, cls), name, enums=enums) for name, cls in (
+        ("CoverageReport", "CoverageReport"), ("CoverageByRegion", "RegionTable"),
         ("SinglePoints", "RiskList"), ("CoverageForecast", "Forecast"), ("ExpiringCertificates", "ExpiringList"))}
+    # The gaps always carry ``candidates`` (empty unless asked for with candidates=1).
+    schemas["CoverageGaps"] = dataclass_schema(candidates.GapListWithCandidates, "CoverageGaps", enums=enums)
+    return schemas
 
 
 REPORT_SCHEMAS = _report_schemas()

@@ -134,7 +134,7 @@ def index():
         report = cache.result("report", as_of, region)
         by_region = cache.result("regions", as_of, province)
         forecast = cache.result("forecast", as_of, region, FORECAST_MONTHS)
-        gaps = cache.result("gaps", as_of, province)
+        gaps = cache.result("gap_candidates", as_of, province)
         risks = cache.result("single_points", as_of, region)
         expiring = cache.result("renewals", as_of, region, limit=1)
     except DomainError as error:
@@ -146,6 +146,7 @@ def index():
     else:
         entry = next((entry for entry in gaps.by_region if entry.region == region), None)
         gap_lines, gap_total = (entry.lines, entry.line_count) if entry else ([], 0)
+    gap_candidates = {entry.line_id: entry for entry in gaps.candidates if entry.region == region}
     names = {choice.code: _label(choice) for choice in choices}
     # The catalog card says in the page's language what the catalogs' own (bilingual) warnings say.
     said = {w for catalog in (report.catalog, by_region.catalog, gaps.catalog, risks.catalog, *forecast.catalogs)
@@ -155,7 +156,8 @@ def index():
     return render_template(
         "dashboard/index.html", choices=choices, form=form, error=None, as_of=as_of, region=region,
         province=province, report=report, by_region=by_region, forecast=forecast, gaps=gaps, gap_lines=gap_lines,
-        gap_total=gap_total, risks=risks, expiring=expiring, warnings=warnings, names=names,
+        gap_total=gap_total, gap_candidates=gap_candidates, risks=risks, expiring=expiring, warnings=warnings,
+        names=names,
         scope_name=names.get(region, report.region_name),
         chart_data=_dashboard_data(report, by_region, forecast, names),
         forecast_series=[series for series in forecast.indicators

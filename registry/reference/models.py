@@ -53,3 +53,23 @@ class Discipline(db.Model):
     name: Mapped[str] = mapped_column(sa.String(50))
     name_en: Mapped[str] = mapped_column(sa.String(100))
     kind: Mapped[str] = mapped_column(enum_column(DISCIPLINE_KINDS, "discipline_kind"))
+
+
+class RegionAdjacency(db.Model):
+    """Two regions that share a border (相邻), stored once: ``region_code`` < ``neighbour_code``.
+
+    Used to suggest who could close a coverage gap from next door.  GB/T 2260
+    says nothing about borders: each pair carries whether it was confirmed and
+    its source, and the seed's pairs for Jiangxi are marked unconfirmed.
+    """
+
+    __tablename__ = "region_adjacency"
+    __table_args__ = (
+        sa.CheckConstraint("region_code < neighbour_code", name="ordered_pair"),
+        sa.Index("ix_region_adjacency_neighbour_code", "neighbour_code"),
+    )
+
+    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), primary_key=True)
+    neighbour_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), primary_key=True)
+    confirmed: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    source: Mapped[str] = mapped_column(sa.String(300))

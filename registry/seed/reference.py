@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.extensions import db
 from registry.indicators.models import Indicator, Plan, PlanTarget
-from registry.reference.models import Discipline, ReferenceDataset, Region
+from registry.reference.models import Discipline, ReferenceDataset, Region, RegionAdjacency
 
 REGION_TABLE_VERSION = "GB/T 2260 江西省及设区市代码（2019年湾里区并入新建区后）"
 REGIONS = [
@@ -32,6 +32,25 @@ REGIONS = [
     ("360900", "宜春市", "Yichun", "city", "360000"),
     ("361000", "抚州市", "Fuzhou (Jiangxi)", "city", "360000"),
     ("361100", "上饶市", "Shangrao", "city", "360000"),
+]
+
+# Which cities share a border: GB/T 2260 does not say, and no official list was at hand.  These pairs were
+# compiled for this project from general knowledge of the province's map and are NOT confirmed: each is
+# stored with confirmed = false, the gap candidates say so, and a regulator should check them against the
+# provincial administrative map (景德镇–九江 and 抚州–上饶 are the least certain).
+ADJACENCY_VERSION = "江西省设区市相邻关系（未核实）"
+ADJACENCY_SOURCE = "未核实：本项目据地图常识整理，待对照江西省行政区划图确认 / not confirmed: compiled from general map knowledge"
+CITY_ADJACENCY = [
+    ("360100", "360400"), ("360100", "360900"), ("360100", "361000"), ("360100", "361100"),
+    ("360200", "360400"), ("360200", "361100"),
+    ("360300", "360800"), ("360300", "360900"),
+    ("360400", "360900"), ("360400", "361100"),
+    ("360500", "360800"), ("360500", "360900"),
+    ("360600", "361000"), ("360600", "361100"),
+    ("360700", "360800"), ("360700", "361000"),
+    ("360800", "360900"), ("360800", "361000"),
+    ("360900", "361000"),
+    ("361000", "361100"),
 ]
 
 DISCIPLINES = [
@@ -112,7 +131,8 @@ INDICATORS = [
 
 def load_reference_data(*, plan_start: date) -> dict[str, int]:
     """Insert whatever reference rows are missing; never overwrite user edits."""
-    added = {"regions": 0, "disciplines": 0, "catalog_lines": 0, "indicators": 0, "plans": 0, "targets": 0}
+    added = {"regions": 0, "region_adjacency": 0, "disciplines": 0, "catalog_lines": 0, "indicators": 0, "plans": 0,
+             "targets": 0}
     session = db.session
 
     existing = set(session.scalars(sa.select(Region.code)))
@@ -123,6 +143,15 @@ def load_reference_data(*, plan_start: date) -> dict[str, int]:
             added["regions"] += 1
             session.flush()
     _dataset("regions", REGION_TABLE_VERSION, "GB/T 2260; domain reference (shared/domain.md)")
+
+    existing = {tuple(row) for row in session.execute(
+        sa.select(RegionAdjacency.region_code, RegionAdjacency.neighbour_code))}
+    for pair in CITY_ADJACENCY:
+        if pair not in existing:
+            session.add(RegionAdjacency(region_code=pair[0], neighbour_code=pair[1], confirmed=False,
+                                        source=ADJACENCY_SOURCE))
+            added["region_adjacency"] += 1
+    _dataset("region_adjacency", ADJACENCY_VERSION, ADJACENCY_SOURCE)
 
     existing = set(session.scalars(sa.select(Discipline.code)))
     for code, name, name_en, kind in DISCIPLINES:

@@ -1,12 +1,14 @@
 """Measurement standards (计量标准) and their examination certificates."""
 from __future__ import annotations
 
+import secrets
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.catalog.models import CatalogLine
+from registry.codes import certificate_search_key
 from registry.db import DemoMixin, TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
 from registry.extensions import db
 from registry.institutions.models import Institution
@@ -29,6 +31,18 @@ STATUS_LABELS = {
     "changing": ("变更中", "Under change"),
 }
 BUILD_KINDS = ("new", "renovated")
+# 16 URL-safe characters (96 random bits): a public page's address cannot be guessed or counted through.
+PUBLIC_ID_BYTES = 12
+
+
+def new_public_id() -> str:
+    """A fresh id for a standard's permanent public page (never the database id)."""
+    return secrets.token_urlsafe(PUBLIC_ID_BYTES)
+
+
+def _certificate_key_default(context) -> str | None:
+    """A row inserted in bulk (``insert(MeasurementStandard)``) gets its search key from its number."""
+    return certificate_search_key(context.get_current_parameters().get("certificate_no"))
 UNCERTAINTY_KINDS = ("uncertainty", "accuracy_class", "mpe")
 
 standard_catalog_lines = sa.Table(
@@ -78,6 +92,11 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
 
     id: Mapped[int] = mapped_column(primary_key=True)
     certificate_no: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    # codes.certificate_search_key(certificate_no), kept by the services (follow_on_values): the public
+    # query finds a number in any printed spelling with one index look-up.
+    certificate_key: Mapped[str | None] = mapped_column(sa.String(100), index=True, default=_certificate_key_default)
+    # The permanent public page's id (/public/s/<public_id>): random, never the database id.
+    public_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True, default=new_public_id)
     name: Mapped[str] = mapped_column(sa.String(300), index=True)
     code: Mapped[str | None] = mapped_column(sa.String(8), index=True)
     category: Mapped[str] = mapped_column(enum_column(STANDARD_CATEGORIES, "standard_category"))

@@ -15,8 +15,8 @@ CITIES = ("360100", "360200", "360300", "360400", "360500", "360600", "360700", 
 # Generous but fixed: the dashboard calls six coverage services, each a handful of aggregate queries
 # (about 55 statements in all, counting the login and layout ones; a city about 76 with the undated
 # statuses per city and each city's counted lines).  The apply-by counts (renewals) read the catalog in
-# force and the lines at risk of the first certificate: two more than the expiring count did.
-BOUND = 85
+# force and the lines at risk of the first certificate: two more than the expiring count did.  The gaps' candidates: about 6 more.
+BOUND = 92
 
 
 def _grow(lines, per_city: int) -> None:

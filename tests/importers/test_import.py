@@ -558,6 +558,13 @@ def _creation_snapshots(book: bytes) -> list[tuple[str, dict]]:
     return sorted(out, key=lambda pair: (pair[0], sorted(map(str, pair[1].items()))))
 
 
+def _repeatable_public_ids(monkeypatch) -> None:
+    import itertools
+
+    serial = itertools.count(1)
+    monkeypatch.setattr("registry.standards.services.new_public_id", lambda: f"snapshot-{next(serial):06d}")
+
+
 def test_audit_rows_built_in_sql_equal_the_python_snapshots(monkeypatch):
     from importers.apply import Applier
 
@@ -579,8 +586,11 @@ def test_audit_rows_built_in_sql_equal_the_python_snapshots(monkeypatch):
         "人员": [PERSON_HEADER, ["李四", code, "2020-01-01", None, "赣注册-031", "一级", "力学；热学", "2021-01-01", None],
                ["王五", code, None, None, None, None, None, None, None]],
     })
+    # A new standard's public page id is random: the same sequence in both runs, so the snapshots compare.
+    _repeatable_public_ids(monkeypatch)
     in_sql = _creation_snapshots(book)
     monkeypatch.setattr(Applier, "_audit_select", lambda self, *args: None)
+    _repeatable_public_ids(monkeypatch)
     in_python = _creation_snapshots(book)
     assert [kind for kind, _ in in_sql] == ["catalog_lines", "institutions", "measurement_standards",
                                             "measurement_standards", "persons", "persons", "regulations"]
