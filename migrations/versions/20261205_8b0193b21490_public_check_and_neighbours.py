@@ -11,7 +11,7 @@ border, with whether the pair was confirmed and its source (the seed loads
 Jiangxi's cities, unconfirmed).
 
 Revision ID: 8b0193b21490
-Revises: e7b3d1a9c425
+Revises: a3cde6618921
 Create Date: 2026-12-05 21:00:00.000000
 
 """
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '8b0193b21490'
-down_revision = 'e7b3d1a9c425'
+down_revision = 'a3cde6618921'
 branch_labels = None
 depends_on = None
 
