@@ -14,8 +14,14 @@ a key made of:
   on SQLite after a rollback, or after restoring a backup);
 - a **fingerprint** of the settings the reports read (``COVERING_STATUSES``,
   ``REEXAMINATION_LEAD_MONTHS``, the province, ...) and of the application's
-  code and migrations, so a new release or a changed setting never reads an
-  old entry.
+  code, templates, translations and migrations, so a new release or a changed
+  setting never reads an old entry.
+
+Pages drawn from the reports keep their drawn HTML too (:func:`fragment_key`,
+:func:`get_fragment`, :func:`set_fragment`): the same version and fingerprint,
+plus the page's arguments, its language and the reader's role.  Only the
+part of a page that is the same for every reader goes there (never the
+navigation, the user's name or a CSRF token).
 
 The backend is Flask-Caching's (``CACHE_TYPE``): Redis when ``REDIS_URL`` or
 ``CACHE_REDIS_URL`` is set, so every worker and machine shares the entries;
@@ -115,6 +121,23 @@ def forget_data_version() -> None:
         g.pop(_VERSION_KEY, None)
 
 
+def fragment_key(page: str, *parts: Any) -> str:
+    """The key of a drawn page fragment: ``parts`` (the page's arguments, its language, ...), version, fingerprint."""
+    call = json.dumps([page, list(parts)], default=_plain, ensure_ascii=False)
+    arguments = hashlib.sha256(call.encode()).hexdigest()[:24]
+    return f"page:{page}:{fingerprint()}:{data_version()}:{arguments}"
+
+
+def get_fragment(key: str) -> str | None:
+    """A fragment's HTML kept under ``key``, else None (a cache that is down is a miss)."""
+    stored = _get(key)
+    return stored if isinstance(stored, str) else None
+
+
+def set_fragment(key: str, html: str) -> None:
+    _set(key, str(html))
+
+
 def clear() -> None:
     """Drop every cached report (only this cache's keys, under ``CACHE_KEY_PREFIX``)."""
     cache.clear()
@@ -130,10 +153,13 @@ def fingerprint() -> str:
 
 @functools.cache
 def _code_digest() -> bytes:
-    """The application's code and migrations, hashed once per process: a new release starts a fresh cache."""
+    """The application's code, templates, translations and migrations, hashed once per process: a new release
+    starts a fresh cache."""
     root = Path(__file__).resolve().parents[2]
     digest = hashlib.sha256(bytes([FORMAT]))
-    for path in sorted([*(root / "registry").rglob("*.py"), *(root / "migrations").rglob("*.py")]):
+    package = root / "registry"
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.html"), *package.rglob("*.po"),
+                        *(root / "migrations").rglob("*.py")]):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.digest()
 
