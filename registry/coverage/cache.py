@@ -138,6 +138,24 @@ def set_fragment(key: str, html: str) -> None:
     _set(key, str(html))
 
 
+def row_count(stmt: sa.Select) -> int:
+    """How many rows ``stmt`` selects, kept until the data version moves (a list's total, for its paging).
+
+    Only for lists of records whose every change writes an audit row (standards, institutions, staff, ...):
+    the key is the count's SQL and parameters (the reader's scope and ``today`` among them).
+    """
+    count = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    compiled = count.compile(dialect=db.session.get_bind().dialect)
+    call = json.dumps([str(compiled), sorted(compiled.params.items())], default=str, ensure_ascii=False)
+    key = f"count:{fingerprint()}:{data_version()}:{hashlib.sha256(call.encode()).hexdigest()[:32]}"
+    stored = _get(key)
+    if isinstance(stored, int):
+        return stored
+    total = db.session.scalar(count) or 0
+    _set(key, total)
+    return total
+
+
 def clear() -> None:
     """Drop every cached report (only this cache's keys, under ``CACHE_KEY_PREFIX``)."""
     cache.clear()
