@@ -79,6 +79,11 @@ RECENT_WINDOW = 1000
 def as_dict(kind: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """The report ``kind`` for these arguments, as its ``to_dict()``: from the cache, else computed and stored."""
     function = KINDS[kind]
+    if kind == "forecast" and args and isinstance(args[0], date):
+        # A forecast reads its date only to find the month-ends after it: every day of a month shares one entry.
+        month = _forecast_month(args[0])
+        if month is not None and month != args[0]:
+            return {**as_dict(kind, month, *args[1:], **kwargs), "as_of": args[0].isoformat()}
     key = _key(kind, args, kwargs)
     stored = _get(key)
     if stored is not None:
@@ -86,6 +91,16 @@ def as_dict(kind: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     data = function(*args, **kwargs).to_dict()
     _set(key, data)
     return data
+
+
+def _forecast_month(as_of: date) -> date | None:
+    """The first day of the month whose end is the first month-end after ``as_of`` (the same month-ends follow)."""
+    from registry.dates import month_ends_after
+
+    try:
+        return month_ends_after(as_of, 1)[0].replace(day=1)
+    except (ValueError, OverflowError):
+        return None
 
 
 def result(kind: str, *args: Any, **kwargs: Any) -> Any:
@@ -154,6 +169,89 @@ def row_count(stmt: sa.Select) -> int:
     total = db.session.scalar(count) or 0
     _set(key, total)
     return total
+
+
+def kept(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """``function(*args, **kwargs)`` kept until the data version moves: a part of a report that other reports
+    (or other dates) share, e.g. the figures at a plan's deadline, which every date after it asks for.
+
+    Records in the answer (a catalog version) are kept as their ids and read back from the session.  Arguments
+    the key cannot spell (anything but dates, numbers, text, sets, sequences, dataclasses and records) skip the
+    cache: the part is computed.
+    """
+    if _no_cache():
+        return function(*args, **kwargs)
+    try:
+        call = json.dumps([function.__module__, function.__qualname__, list(args), sorted(kwargs.items())],
+                          default=_plain_part, ensure_ascii=False)
+    except TypeError:
+        return function(*args, **kwargs)
+    key = f"part:{function.__name__}:{fingerprint()}:{data_version()}:{hashlib.sha256(call.encode()).hexdigest()[:32]}"
+    stored = _get(key)
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == "kept":
+        return _thaw(stored[1])
+    value = function(*args, **kwargs)
+    _set(key, ("kept", _freeze(value)))
+    return value
+
+
+def _no_cache() -> bool:
+    """No backend (outside an application) or one that keeps nothing (``NullCache``, the tests' default)."""
+    from flask_caching.backends.nullcache import NullCache
+
+    if not has_app_context():
+        return True
+    try:
+        return isinstance(cache.cache, NullCache)
+    except Exception:  # noqa: BLE001 (no cache bound to this app)
+        return True
+
+
+def _plain_part(value: Any) -> Any:
+    from sqlalchemy import inspect as inspect_record
+
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__name__, {f.name: getattr(value, f.name) for f in fields(value)}]
+    state = inspect_record(value, raiseerr=False)
+    if state is not None and getattr(state, "identity", None) is not None:
+        return [type(value).__name__, list(state.identity)]
+    raise TypeError(f"coverage cache: cannot key an argument of type {type(value).__name__}")
+
+
+class _Record(tuple):
+    """A record kept as (class, primary key)."""
+
+
+def _freeze(value: Any) -> Any:
+    from sqlalchemy import inspect as inspect_record
+
+    if isinstance(value, tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, list):
+        return [_freeze(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _freeze(v) for k, v in value.items()}
+    state = inspect_record(value, raiseerr=False) if hasattr(value, "__table__") else None
+    if state is not None:
+        return _Record((type(value), state.identity))
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, _Record):
+        kind, identity = value
+        return db.session.get(kind, identity)
+    if isinstance(value, tuple):
+        return tuple(_thaw(v) for v in value)
+    if isinstance(value, list):
+        return [_thaw(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _thaw(v) for k, v in value.items()}
+    return value
 
 
 def clear() -> None:

@@ -31,6 +31,7 @@ Definitions (docs/coverage.md):
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -377,6 +378,21 @@ class _Measure:
     ratio: bool = False
     value_as_of: date | None = None
     value_source: str | None = None
+
+
+def _kept(function):
+    """Keep what ``function`` answers in the report cache until the data version moves (:func:`cache.kept`).
+
+    For the parts several reports or dates share: the figures at a plan's deadline (the same for every date
+    after it), the province's figures a table of cities also reads, the count that no date changes.
+    """
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        from registry.coverage import cache  # the cache module imports this one
+
+        return cache.kept(function, args, kwargs)
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------- scope and settings
@@ -834,6 +850,7 @@ def _recorded_measures(keys: list[str], as_of: date, region_codes: Iterable[str]
             for region, key, day, value, source in rows}
 
 
+@_kept
 def _region_measures(definitions: list[Indicator], keys: Iterable[str], as_of: date, scope: RegionScope,
                      statuses: tuple[str, ...]) -> tuple[dict[str, _Measure], CatalogVersion | None, int]:
     """The measures of ``keys`` for one region on one date, and the catalog (with its line count) used."""
@@ -887,6 +904,7 @@ def coverage_report(as_of: date, region: str | None = None, *,
                           warnings=warnings, undated_status_count=undated_status_count(scope, covering))
 
 
+@_kept
 def undated_status_count(scope: RegionScope, statuses: tuple[str, ...]) -> int:
     """Social public standards held in ``scope`` whose status does not count as in use and has no date.
 
@@ -902,6 +920,7 @@ def undated_status_count(scope: RegionScope, statuses: tuple[str, ...]) -> int:
 
 # --------------------------------------------------------------------------- by child region
 
+@_kept
 def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: date, scope: RegionScope,
                         codes: list[str], levels: list[str], statuses: tuple[str, ...]
                         ) -> tuple[dict[str, dict[str, _Measure]], CatalogVersion | None, int]:
