@@ -61,11 +61,15 @@ def _as_of() -> date:
 
 
 def _region_choices() -> list[Choice]:
-    """The province and its cities (设区市), as the selector offers them."""
+    """The province and its cities (设区市), as the selector offers them (kept until the data changes)."""
+    return [Choice(*row) for row in cache.kept(_choice_rows, (actor().role,), {})]
+
+
+def _choice_rows(role: str) -> list[tuple[str, str, str | None]]:
     province = services.resolve_region(None)
     cities = db.session.scalars(regions_query({"parent": province.code}, actor=actor()))
-    return [Choice(province.code, province.name, province.name_en)] + [
-        Choice(city.code, city.name, city.name_en) for city in cities]
+    return [(province.code, province.name, province.name_en)] + [(city.code, city.name, city.name_en)
+                                                                 for city in cities]
 
 
 def _region(choices: list[Choice]) -> str:
