@@ -146,3 +146,16 @@ def test_the_total_with_no_cache_is_counted_each_time(client, auth, users, regis
     with statements() as seen:
         _total(client, headers)
     assert _counts(seen)
+
+
+def test_the_cities_table_and_the_gaps_probe_the_cities_once(registry_data, report_cache):
+    day = date(2025, 6, 30)
+    with statements() as table:
+        coverage_cache.as_dict("regions", day)
+    with statements() as gaps:
+        assert coverage_cache.as_dict("gaps", day) == services.coverage_gaps(day).to_dict()
+
+    def probes(seen):
+        return [s for s in seen if "AS region" in s and "EXISTS" in s]
+
+    assert len(probes(table)) == 1 and probes(gaps) == [], "the gaps read the table's list of uncovered lines"
