@@ -260,13 +260,21 @@ def _page_url(page: int, page_size: int) -> str:
     return f"{request.base_url}?{urlencode(args)}"
 
 
-def paginate(stmt: sa.Select, pagination_parameters) -> list:
-    """Count and fetch one page in SQL; the cap follows ``API_PAGE_SIZE_MAX``."""
+def paginate(stmt: sa.Select, pagination_parameters, *, audited: bool = False) -> list:
+    """Count and fetch one page in SQL; the cap follows ``API_PAGE_SIZE_MAX``.
+
+    ``audited``: every change of these records writes an audit row, so the total is kept in the report cache
+    until the data version moves (:func:`registry.coverage.cache.row_count`) instead of counted each time.
+    """
+    from registry.coverage.cache import row_count
     from registry.extensions import db
 
     params = pagination_parameters
     params.page_size = min(params.page_size, current_app.config["API_PAGE_SIZE_MAX"])
-    params.item_count = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    if audited:
+        params.item_count = row_count(stmt)
+    else:
+        params.item_count = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
     if params.first_item >= params.item_count:
         return []  # past the end (and no OFFSET too large for the database)
     return list(db.session.scalars(stmt.limit(params.page_size).offset(params.first_item)))

@@ -14,8 +14,14 @@ a key made of:
   on SQLite after a rollback, or after restoring a backup);
 - a **fingerprint** of the settings the reports read (``COVERING_STATUSES``,
   ``REEXAMINATION_LEAD_MONTHS``, the province, ...) and of the application's
-  code and migrations, so a new release or a changed setting never reads an
-  old entry.
+  code, templates, translations and migrations, so a new release or a changed
+  setting never reads an old entry.
+
+Pages drawn from the reports keep their drawn HTML too (:func:`fragment_key`,
+:func:`get_fragment`, :func:`set_fragment`): the same version and fingerprint,
+plus the page's arguments, its language and the reader's role.  Only the
+part of a page that is the same for every reader goes there (never the
+navigation, the user's name or a CSRF token).
 
 The backend is Flask-Caching's (``CACHE_TYPE``): Redis when ``REDIS_URL`` or
 ``CACHE_REDIS_URL`` is set, so every worker and machine shares the entries;
@@ -77,6 +83,11 @@ RECENT_WINDOW = 1000
 def as_dict(kind: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     """The report ``kind`` for these arguments, as its ``to_dict()``: from the cache, else computed and stored."""
     function = KINDS[kind]
+    if kind == "forecast" and args and isinstance(args[0], date):
+        # A forecast reads its date only to find the month-ends after it: every day of a month shares one entry.
+        month = _forecast_month(args[0])
+        if month is not None and month != args[0]:
+            return {**as_dict(kind, month, *args[1:], **kwargs), "as_of": args[0].isoformat()}
     key = _key(kind, args, kwargs)
     stored = _get(key)
     if stored is not None:
@@ -96,6 +107,16 @@ def memo(kind: str, compute: Callable[[], Any], *args: Any) -> Any:
     data = compute()
     _set(key, data)
     return data
+
+
+def _forecast_month(as_of: date) -> date | None:
+    """The first day of the month whose end is the first month-end after ``as_of`` (the same month-ends follow)."""
+    from registry.dates import month_ends_after
+
+    try:
+        return month_ends_after(as_of, 1)[0].replace(day=1)
+    except (ValueError, OverflowError):
+        return None
 
 
 def result(kind: str, *args: Any, **kwargs: Any) -> Any:
@@ -131,6 +152,124 @@ def forget_data_version() -> None:
         g.pop(_VERSION_KEY, None)
 
 
+def fragment_key(page: str, *parts: Any) -> str:
+    """The key of a drawn page fragment: ``parts`` (the page's arguments, its language, ...), version, fingerprint."""
+    call = json.dumps([page, list(parts)], default=_plain, ensure_ascii=False)
+    arguments = hashlib.sha256(call.encode()).hexdigest()[:24]
+    return f"page:{page}:{fingerprint()}:{data_version()}:{arguments}"
+
+
+def get_fragment(key: str) -> str | None:
+    """A fragment's HTML kept under ``key``, else None (a cache that is down is a miss)."""
+    stored = _get(key)
+    return stored if isinstance(stored, str) else None
+
+
+def set_fragment(key: str, html: str) -> None:
+    _set(key, str(html))
+
+
+def row_count(stmt: sa.Select) -> int:
+    """How many rows ``stmt`` selects, kept until the data version moves (a list's total, for its paging).
+
+    Only for lists of records whose every change writes an audit row (standards, institutions, staff, ...):
+    the key is the count's SQL and parameters (the reader's scope and ``today`` among them).
+    """
+    count = sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    compiled = count.compile(dialect=db.session.get_bind().dialect)
+    call = json.dumps([str(compiled), sorted(compiled.params.items())], default=str, ensure_ascii=False)
+    key = f"count:{fingerprint()}:{data_version()}:{hashlib.sha256(call.encode()).hexdigest()[:32]}"
+    stored = _get(key)
+    if isinstance(stored, int):
+        return stored
+    total = db.session.scalar(count) or 0
+    _set(key, total)
+    return total
+
+
+def kept(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
+    """``function(*args, **kwargs)`` kept until the data version moves: a part of a report that other reports
+    (or other dates) share, e.g. the figures at a plan's deadline, which every date after it asks for.
+
+    Records in the answer (a catalog version) are kept as their ids and read back from the session.  Arguments
+    the key cannot spell (anything but dates, numbers, text, sets, sequences, dataclasses and records) skip the
+    cache: the part is computed.
+    """
+    if _no_cache():
+        return function(*args, **kwargs)
+    try:
+        call = json.dumps([function.__module__, function.__qualname__, list(args), sorted(kwargs.items())],
+                          default=_plain_part, ensure_ascii=False)
+    except TypeError:
+        return function(*args, **kwargs)
+    key = f"part:{function.__name__}:{fingerprint()}:{data_version()}:{hashlib.sha256(call.encode()).hexdigest()[:32]}"
+    stored = _get(key)
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == "kept":
+        return _thaw(stored[1])
+    value = function(*args, **kwargs)
+    _set(key, ("kept", _freeze(value)))
+    return value
+
+
+def _no_cache() -> bool:
+    """No backend (outside an application) or one that keeps nothing (``NullCache``, the tests' default)."""
+    from flask_caching.backends.nullcache import NullCache
+
+    if not has_app_context():
+        return True
+    try:
+        return isinstance(cache.cache, NullCache)
+    except Exception:  # noqa: BLE001 (no cache bound to this app)
+        return True
+
+
+def _plain_part(value: Any) -> Any:
+    from sqlalchemy import inspect as inspect_record
+
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__name__, {f.name: getattr(value, f.name) for f in fields(value)}]
+    state = inspect_record(value, raiseerr=False)
+    if state is not None and getattr(state, "identity", None) is not None:
+        return [type(value).__name__, list(state.identity)]
+    raise TypeError(f"coverage cache: cannot key an argument of type {type(value).__name__}")
+
+
+class _Record(tuple):
+    """A record kept as (class, primary key)."""
+
+
+def _freeze(value: Any) -> Any:
+    from sqlalchemy import inspect as inspect_record
+
+    if isinstance(value, tuple):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, list):
+        return [_freeze(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _freeze(v) for k, v in value.items()}
+    state = inspect_record(value, raiseerr=False) if hasattr(value, "__table__") else None
+    if state is not None:
+        return _Record((type(value), state.identity))
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    if isinstance(value, _Record):
+        kind, identity = value
+        return db.session.get(kind, identity)
+    if isinstance(value, tuple):
+        return tuple(_thaw(v) for v in value)
+    if isinstance(value, list):
+        return [_thaw(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _thaw(v) for k, v in value.items()}
+    return value
+
+
 def clear() -> None:
     """Drop every cached report (only this cache's keys, under ``CACHE_KEY_PREFIX``)."""
     cache.clear()
@@ -146,10 +285,13 @@ def fingerprint() -> str:
 
 @functools.cache
 def _code_digest() -> bytes:
-    """The application's code and migrations, hashed once per process: a new release starts a fresh cache."""
+    """The application's code, templates, translations and migrations, hashed once per process: a new release
+    starts a fresh cache."""
     root = Path(__file__).resolve().parents[2]
     digest = hashlib.sha256(bytes([FORMAT]))
-    for path in sorted([*(root / "registry").rglob("*.py"), *(root / "migrations").rglob("*.py")]):
+    package = root / "registry"
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.html"), *package.rglob("*.po"),
+                        *(root / "migrations").rglob("*.py")]):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.digest()
 

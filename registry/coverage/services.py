@@ -31,6 +31,7 @@ Definitions (docs/coverage.md):
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -385,6 +386,21 @@ class _Measure:
     ratio: bool = False
     value_as_of: date | None = None
     value_source: str | None = None
+
+
+def _kept(function):
+    """Keep what ``function`` answers in the report cache until the data version moves (:func:`cache.kept`).
+
+    For the parts several reports or dates share: the figures at a plan's deadline (the same for every date
+    after it), the province's figures a table of cities also reads, the count that no date changes.
+    """
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        from registry.coverage import cache  # the cache module imports this one
+
+        return cache.kept(function, args, kwargs)
+
+    return wrapper
 
 
 # --------------------------------------------------------------------------- scope and settings
@@ -841,6 +857,7 @@ def _recorded_measures(keys: list[str], as_of: date, region_codes: Iterable[str]
             for region, key, day, value, source in rows}
 
 
+@_kept
 def _region_measures(definitions: list[Indicator], keys: Iterable[str], as_of: date, scope: RegionScope,
                      statuses: tuple[str, ...]) -> tuple[dict[str, _Measure], CatalogVersion | None, int]:
     """The measures of ``keys`` for one region on one date, and the catalog (with its line count) used."""
@@ -948,6 +965,7 @@ def coverage_report(as_of: date, region: str | None = None, *,
                           warnings=warnings, undated_status_count=undated_status_count(scope, covering))
 
 
+@_kept
 def undated_status_count(scope: RegionScope, statuses: tuple[str, ...]) -> int:
     """Social public standards held in ``scope`` whose status does not count as in use and has no date.
 
@@ -963,6 +981,7 @@ def undated_status_count(scope: RegionScope, statuses: tuple[str, ...]) -> int:
 
 # --------------------------------------------------------------------------- by child region
 
+@_kept
 def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: date, scope: RegionScope,
                         codes: list[str], levels: list[str], statuses: tuple[str, ...]
                         ) -> tuple[dict[str, dict[str, _Measure]], CatalogVersion | None, int]:
@@ -1005,16 +1024,18 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
             for code in codes:
                 per_region[code][COVERAGE] = _Measure(0, 0, ratio=True)
         else:
+            # The lines each child counts, less those no holder serving it covers (the gaps read the same list).
             child = aliased(Region, name="child")
-            covered = _line_covered(as_of, statuses, I.withdrawn_at.is_(None), _serving_child(scope, child, child_map))
             rows = db.session.execute(
-                sa.select(child.code, sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
-                .select_from(L).join(child, sa.true())
+                sa.select(child.code, sa.func.count(L.id)).select_from(L).join(child, sa.true())
                 .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of),
                        _child_line_clause(child, levels)).group_by(child.code)
             )
+            uncovered: dict[str, int] = {}
+            for code, _ in _uncovered_child_lines(scope, as_of, statuses, version.id, levels):
+                uncovered[code] = uncovered.get(code, 0) + 1
             # Every child has a row unless no line is counted at all.
-            counts = {code: (lines, hits) for code, lines, hits in rows}
+            counts = {code: (lines, lines - uncovered.get(code, 0)) for code, lines in rows}
             for code in codes:
                 lines, hits = counts.get(code, (0, 0))
                 total = max(total, lines)
@@ -1023,6 +1044,26 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
     for (code, key), measure in _recorded_measures(recorded_keys, as_of, codes).items():
         per_region[code][key] = measure
     return per_region, version, total
+
+
+@_kept
+def _uncovered_child_lines(scope: RegionScope, as_of: date, statuses: tuple[str, ...], version_id: int,
+                           levels: list[str]) -> list[tuple[str, LineRef]]:
+    """Each child region's counted lines that no holder serving it covers on ``as_of``, by child and line code.
+
+    One probe per (child, line) for the table of cities (its coverage) and the gaps alike: kept, it runs once.
+    """
+    child = aliased(Region, name="child")
+    in_child = _line_covered(as_of, statuses, I.withdrawn_at.is_(None),
+                             _serving_child(scope, child, _child_map(scope.code)))
+    rows = db.session.execute(
+        sa.select(child.code.label("region"), L.id, L.code, L.name, L.sub_name, L.mode)
+        .select_from(L).join(child, sa.true())
+        .where(child.parent_code == scope.code, *_line_clauses(version_id, as_of),
+               _child_line_clause(child, levels), _probe(in_child) == 0)
+        .order_by(child.code, L.code, L.id)
+    )
+    return [(row.region, _line_ref(row)) for row in rows]
 
 
 def coverage_by_region(as_of: date, region: str | None = None, *,
@@ -1111,18 +1152,10 @@ def coverage_gaps(as_of: date, region: str | None = None, *, statuses: Iterable[
         .order_by(L.code, L.id)
     )]
 
-    child = aliased(Region, name="child")
-    child_map = _child_map(scope.code)
-    in_child = _line_covered(as_of, covering, I.withdrawn_at.is_(None), _serving_child(scope, child, child_map))
-    pairs = db.session.execute(
-        sa.select(child.code.label("region"), *line_columns).select_from(L).join(child, sa.true())
-        .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of),
-               _child_line_clause(child, levels), _probe(in_child) == 0)
-        .order_by(child.code, L.code, L.id)
-    ).all()
     by_child: dict[str, list[LineRef]] = {code: [] for code, _ in children}
-    for row in pairs:
-        by_child[row.region].append(_line_ref(row))
+    for code, line in _uncovered_child_lines(scope, as_of, covering, version.id, levels):
+        by_child[code].append(line)
+    child = aliased(Region, name="child")
     counted = dict(db.session.execute(
         sa.select(child.code, sa.func.count(L.id)).select_from(L).join(child, sa.true())
         .where(child.parent_code == scope.code, *_line_clauses(version.id, as_of), _child_line_clause(child, levels))

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-import io
-
 from flask import Blueprint, current_app, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from registry.api.schemas import MAX_ID
 from registry.auth.policy import is_staff
@@ -60,11 +61,15 @@ def _as_of() -> date:
 
 
 def _region_choices() -> list[Choice]:
-    """The province and its cities (设区市), as the selector offers them."""
+    """The province and its cities (设区市), as the selector offers them (kept until the data changes)."""
+    return [Choice(*row) for row in cache.kept(_choice_rows, (actor().role,), {})]
+
+
+def _choice_rows(role: str) -> list[tuple[str, str, str | None]]:
     province = services.resolve_region(None)
     cities = db.session.scalars(regions_query({"parent": province.code}, actor=actor()))
-    return [Choice(province.code, province.name, province.name_en)] + [
-        Choice(city.code, city.name, city.name_en) for city in cities]
+    return [(province.code, province.name, province.name_en)] + [(city.code, city.name, city.name_en)
+                                                                 for city in cities]
 
 
 def _region(choices: list[Choice]) -> str:
@@ -130,16 +135,26 @@ def index():
         return render_template("dashboard/index.html", choices=choices, form=form, error=str(error)), 400
     form = {"as_of": as_of.isoformat(), "region": region}
     province = choices[0].code
-    try:
-        report = cache.result("report", as_of, region)
-        by_region = cache.result("regions", as_of, province)
-        forecast = cache.result("forecast", as_of, region, FORECAST_MONTHS)
-        gaps = cache.result("gap_candidates", as_of, province)
-        risks = cache.result("single_points", as_of, region)
-        expiring = cache.result("renewals", as_of, region, limit=1)
-    except DomainError as error:
-        db.session.rollback()
-        return render_template("dashboard/index.html", choices=choices, form=form, error=error.message), 400
+    fragment = _fragment(as_of, region)
+    context = {}
+    if fragment.html is None:  # not drawn yet for this date, region, language and data version
+        try:
+            context = _report_context(as_of, region, province, choices)
+        except DomainError as error:
+            db.session.rollback()
+            return render_template("dashboard/index.html", choices=choices, form=form, error=error.message), 400
+    return render_template("dashboard/index.html", choices=choices, form=form, error=None, as_of=as_of,
+                           region=region, province=province, fragment=fragment, **context)
+
+
+def _report_context(as_of: date, region: str, province: str, choices: list[Choice]) -> dict:
+    """What the report part of the dashboard draws (the reports themselves come from the report cache)."""
+    report = cache.result("report", as_of, region)
+    by_region = cache.result("regions", as_of, province)
+    forecast = cache.result("forecast", as_of, region, FORECAST_MONTHS)
+    gaps = cache.result("gap_candidates", as_of, province)
+    risks = cache.result("single_points", as_of, region)
+    expiring = cache.result("renewals", as_of, region, limit=1)
     # A city's gaps are out of the lines counted for it (its level), not the province's.
     if region == province:
         gap_lines, gap_total = gaps.uncovered, gaps.mandatory_line_count
@@ -153,11 +168,9 @@ def index():
             if catalog is not None for w in catalog.warnings()}
     warnings = [w for w in dict.fromkeys([*report.warnings, *by_region.warnings, *forecast.warnings,
                                           *gaps.warnings, *risks.warnings]) if w not in said]
-    return render_template(
-        "dashboard/index.html", choices=choices, form=form, error=None, as_of=as_of, region=region,
-        province=province, report=report, by_region=by_region, forecast=forecast, gaps=gaps, gap_lines=gap_lines,
-        gap_total=gap_total, gap_candidates=gap_candidates, risks=risks, expiring=expiring, warnings=warnings,
-        names=names,
+    return dict(
+        report=report, by_region=by_region, forecast=forecast, gaps=gaps, gap_lines=gap_lines, gap_total=gap_total,
+        gap_candidates=gap_candidates, risks=risks, expiring=expiring, warnings=warnings, names=names,
         scope_name=names.get(region, report.region_name),
         chart_data=_dashboard_data(report, by_region, forecast, names),
         forecast_series=[series for series in forecast.indicators
@@ -223,6 +236,37 @@ def _window() -> str:
     if raw not in WINDOWS:
         raise BadInput(_("列表“%(value)s”无效。", value=raw))
     return raw
+
+
+@dataclass
+class Fragment:
+    """A part of a page kept drawn: its cache key (None: not kept) and its HTML when found."""
+    key: str | None
+    html: str | None = None
+
+
+def _fragment(as_of: date, region: str) -> Fragment:
+    """The dashboard's report part as drawn before for this date, region, language, role and data version.
+
+    Not kept while templates reload (a development server: an edited template must show at once).
+    """
+    if current_app.jinja_env.auto_reload:
+        return Fragment(None)
+    key = cache.fragment_key("dashboard", as_of, region, str(get_locale()), actor().role, request.script_root)
+    return Fragment(key, cache.get_fragment(key))
+
+
+@pass_context
+def cached_fragment(context, caller) -> Markup:
+    """``{% call cached_fragment() %}…{% endcall %}``: the block drawn before (the view's ``fragment``), else drawn
+    now and kept."""
+    fragment = context.get("fragment")
+    if fragment is not None and fragment.html is not None:
+        return Markup(fragment.html)
+    html = caller()
+    if fragment is not None and fragment.key is not None:
+        cache.set_fragment(fragment.key, html)
+    return html
 
 
 @bp.get("/dashboard/expiring")
@@ -305,4 +349,4 @@ def _labels() -> dict:
         zh, en = STATUS_LABELS.get(code, (code, code))
         return en if is_english() else zh
 
-    return {"status_label": status_label, **template_helpers()}
+    return {"status_label": status_label, "cached_fragment": cached_fragment, **template_helpers()}

@@ -32,7 +32,7 @@ class Standards(MethodView):
     @bp.doc(operationId="listStandards")
     def get(self, args, pagination_parameters):
         """List standards"""
-        return paginate(standards_query(args, actor=actor()).options(*LINK_IDS), pagination_parameters)
+        return paginate(standards_query(args, actor=actor()).options(*LINK_IDS), pagination_parameters, audited=True)
 
     @allowed(ensure_can_write, kind=MeasurementStandard)
     @bp.arguments(StandardCreateSchema)
