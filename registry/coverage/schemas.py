@@ -62,7 +62,7 @@ class _Body(ma.Schema):
         ordered = True
 
 
-class LineRefSchema(_Body):
+class RenewalLineSchema(_Body):
     id = fields.Integer(required=True)
     code = fields.String(required=True)
     name = fields.String(required=True)
@@ -70,7 +70,7 @@ class LineRefSchema(_Body):
     mode = fields.String(required=True)
 
 
-class StandardRefSchema(_Body):
+class RenewalStandardSchema(_Body):
     id = fields.Integer(required=True)
     certificate_no = fields.String(required=True)
     name = fields.String(required=True)
@@ -87,13 +87,13 @@ class StandardRefSchema(_Body):
 
 
 class RenewalSchema(_Body):
-    standard = fields.Nested(StandardRefSchema, required=True)
+    standard = fields.Nested(RenewalStandardSchema, required=True)
     apply_by = fields.Date(required=True, metadata={"description": "Expiry less REEXAMINATION_LEAD_MONTHS"})
     overdue = fields.Boolean(required=True, metadata={"description": "The apply-by date has passed"})
     city = fields.String(allow_none=True)
     city_name = fields.String(allow_none=True)
     city_name_en = fields.String(allow_none=True)
-    lines_at_risk = fields.List(fields.Nested(LineRefSchema), required=True, metadata={
+    lines_at_risk = fields.List(fields.Nested(RenewalLineSchema), required=True, metadata={
         "description": "Mandatory lines the holder's city loses if this certificate lapses"})
 
 
@@ -116,7 +116,7 @@ class RenewalListSchema(_Body):
     items = fields.List(fields.Nested(RenewalSchema), required=True)
 
 
-class PlanInfoSchema(_Body):
+class FollowUpPlanSchema(_Body):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     source_document = fields.String(allow_none=True)
@@ -144,7 +144,7 @@ class MetrologistFollowUpSchema(_Body):
     as_of = fields.Date(required=True)
     region = fields.String(required=True)
     region_name = fields.String(required=True)
-    plan = fields.Nested(PlanInfoSchema, allow_none=True)
+    plan = fields.Nested(FollowUpPlanSchema, allow_none=True)
     target = fields.Float(allow_none=True)
     comparator = fields.String(allow_none=True)
     target_region = fields.String(allow_none=True)

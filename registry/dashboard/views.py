@@ -5,6 +5,7 @@ API and the CLI call); the views only read the request and lay the results out.
 """
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass
 from datetime import date

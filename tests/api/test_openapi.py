@@ -138,8 +138,9 @@ def test_the_import_upload_is_one_multipart_body(spec):
     assert media_type == "multipart/form-data"
     body = spec["components"]["schemas"][content["schema"]["$ref"].rsplit("/", 1)[1]]
     assert body["properties"]["file"] == {"type": "string", "format": "binary",
-                                          "description": "The workbook (.xlsx)"}
-    assert body["required"] == ["file"] and "dry_run" in body["properties"]
+                                          "description": "The workbook (.xlsx, .xls or .ods) or a CSV file "
+                                                         "(UTF-8 or GB18030)"}
+    assert body["required"] == ["file"] and {"dry_run", "sheet"} <= set(body["properties"])
     responses = operation["responses"]
     assert {"201", "202", "400", "401", "413", "422"} <= set(responses)
     for code in ("201", "202"):
