@@ -11,11 +11,13 @@ Babel spells Simplified Chinese ``zh_Hans_CN`` (it maps ``zh_CN`` there).
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request, session, url_for
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 
 from registry.extensions import babel
@@ -31,7 +33,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
-    app.jinja_env.filters.update(date=_date, datetime=_datetime, number=_number, percent=_percent)
+    app.jinja_env.filters.update(one_language=one_language, date=_date, datetime=_datetime, number=_number, percent=_percent)
     app.jinja_env.globals.update(is_english=is_english, other_language=other_language)
 
 
@@ -85,6 +87,47 @@ def switch_language(code: str):
     if not path.startswith("/") or path.startswith("//"):
         return redirect(url_for("main.index"))
     return redirect(path + (f"?{parts.query}" if parts.query else ""))
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# " / " (or "）/ ") before an English clause: where a "中文 / English" message changes language.
+_SEPARATOR = re.compile(r"\s*(?<=[\s）)])/\s+(?=[A-Za-z0-9'\"(\[{])")
+
+
+def split_bilingual(text: str) -> tuple[str, str] | None:
+    """``(chinese, english)`` of a service message written "中文 / English", or ``None``.
+
+    Services, the CLI and the importer speak both languages in one string (the
+    CLI's reader may read either); a page or an API answer shows one side.  The
+    split is at the last separator with Chinese before it, so codes such as
+    "省级/市级/县级" or "a / b" inside the Chinese side stay whole.
+    """
+    if not isinstance(text, str) or " /" not in text and "）/" not in text:
+        return None
+    for match in reversed(list(_SEPARATOR.finditer(text))):
+        chinese, english = text[:match.start()].strip(), text[match.end():].strip()
+        if _CJK.search(chinese) and english:
+            return chinese, english
+    return None
+
+
+def one_language(text: Any) -> Any:
+    """The side of a "中文 / English" message in the current language; other text as it is."""
+    if not isinstance(text, str) or not has_request_context():
+        return text  # the CLI and the job worker keep both languages: their reader may read either
+    pair = split_bilingual(text)
+    if pair is None:
+        return text
+    return pair[1] if is_english() else pair[0]
+
+
+def one_language_errors(errors: Any) -> Any:
+    """:func:`one_language` over a nested ``{field: [messages]}`` structure."""
+    if isinstance(errors, dict):
+        return {key: one_language_errors(value) for key, value in errors.items()}
+    if isinstance(errors, (list, tuple)):
+        return [one_language_errors(value) for value in errors]
+    return one_language(errors)
 
 
 def _date(value: date | datetime | None, style: str = "medium") -> str:
