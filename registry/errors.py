@@ -166,10 +166,20 @@ def handle_http_exception(error: HTTPException):
         detail = "输入有误 / the request has invalid fields"
     elif is_api_request():
         detail = data.get("message") or error.description
+    elif _is_csrf_error(error):
+        from flask_babel import gettext
+
+        detail = gettext("表单已过期或缺少安全令牌，请刷新页面后重新提交。")
     else:  # a page: the registry's own text (error_page_text), never werkzeug's English description
         detail = data.get("message")
     return problem(error.code or 500, detail=detail, errors=errors or None, headers=headers,
                    kind="validation-error" if error.code == 422 else None)
+
+
+def _is_csrf_error(error: HTTPException) -> bool:
+    from flask_wtf.csrf import CSRFError
+
+    return isinstance(error, CSRFError)
 
 
 def handle_stale_data(error: Exception):
