@@ -215,8 +215,10 @@ def has_endpoint(name: str) -> bool:
 
 
 def init_app(app) -> None:
+    from registry.audit.display import history_rows
+
     app.jinja_env.globals.update(url_with=url_with, is_staff=is_staff, page_sizes=PAGE_SIZES,
-                                 has_endpoint=has_endpoint)
+                                 has_endpoint=has_endpoint, history_rows=history_rows)
     app.context_processor(_layout_context)
 
 

@@ -101,3 +101,49 @@ def test_api_field_errors_speak_one_language(client, auth, users, accept):
     assert response.status_code == 422, response.get_json()
     messages = " ".join(m for ms in response.get_json()["errors"].values() for m in ms)
     assert bool(CJK.search(messages)) == (accept is None), messages
+
+
+# --- a record's history ----------------------------------------------------------------
+
+INTERNAL_NAME = re.compile(r"(?<![\w/.-])[a-z]+(?:_[a-z]+)+(?![\w/.-])")
+
+
+def history_of(page: str) -> str:
+    return page[page.index('<section class="history">'):].split("</section>")[0]
+
+
+@pytest.mark.parametrize("lang, words", [
+    ("zh_Hans_CN", ("已创建", "由 2026年12月5日 的导入修改", "建标单位", "有效期至", "2030年1月31日", "测量范围", "系统")),
+    ("en", ("Created", "Changed by the import of Dec 5, 2026", "Holder", "Valid until", "Jan 31, 2030",
+            "Measurement range", "System")),
+])
+def test_history_shows_labels_and_readable_values_never_internal_names(client, auth, users, session, lang, words):
+    from datetime import datetime, timezone
+
+    from registry.audit.models import AuditEvent
+    from registry.audit.services import event_values
+    from registry.standards.services import register_standard, update_standard
+
+    standard = register_standard({"certificate_no": "[2024]赣量标证字第0101号", "name": "历史测试装置",
+                                  "category": "social_public", "institution_id": users.own.id,
+                                  "issued_on": "2024-02-01", "range_text": "(0~10) MPa", "status": "in_use"},
+                                 actor=users.regulator)
+    session.flush()
+    update_standard(standard, {"valid_until": "2030-01-31", "institution_id": users.other_institution.id,
+                               "range_text": "(0~60) MPa"}, actor=None, expected_version=standard.version)
+    session.flush()
+    session.add(AuditEvent(**event_values("update", "measurement_standards", standard.id, actor=users.institution,
+                                          before={"issuer": None}, after={"issuer": "江西省市场监督管理局"},
+                                          note="导入 import: 标准.xlsx"),
+                           occurred_at=datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)))  # as the importer writes
+    session.commit()
+    auth.login_session(users.regulator)
+    use_language(client, lang)
+    history = history_of(text(client.get(f"/standards/{standard.id}")))
+    for word in words:
+        assert word in history, (word, history)
+    assert users.other_institution.name in history and users.own.name in history
+    leaked = {name for name in INTERNAL_NAME.findall(re.sub(r"<[^>]+>", " ", history))}
+    assert not leaked, leaked
+    for raw in ("range_lower", "institution_id", ">update<", ">create<", "system"):
+        assert raw not in history
