@@ -109,7 +109,7 @@ def history_rows(events: Iterable[Any], fields: Mapping[str, Any] | None = None,
     events = list(events)
     if not events:
         return []
-    entity_type = events[0].entity_type
+    entity_type = getattr(events[0], "entity_type", "")  # pages may pass a filtered copy of the events
     labels = {**entity_labels(entity_type), **(fields or {})}
     coded = {**entity_values(entity_type), **(values or {})}
     names = _referenced_names(events)
@@ -134,7 +134,7 @@ def _actor(event: Any) -> str:
 
 
 def _action(event: Any) -> str:
-    note = event.note or ""
+    note = getattr(event, "note", None) or ""
     if note.startswith(IMPORT_NOTE_PREFIX) and event.action in IMPORT_ACTIONS:
         return str(IMPORT_ACTIONS[event.action]) % {"date": _day(event.occurred_at)}
     action = ACTIONS.get(event.action)
@@ -142,7 +142,7 @@ def _action(event: Any) -> str:
 
 
 def _detail(event: Any) -> str | None:
-    note = event.note or ""
+    note = getattr(event, "note", None) or ""
     if note.startswith(IMPORT_NOTE_PREFIX):
         filename = note[len(IMPORT_NOTE_PREFIX):].strip()
         return filename if filename and filename != "workbook" else None

@@ -206,7 +206,7 @@ def test_register_a_standard_with_lines_and_regulations_by_code(client, auth, us
     assert [x.id for x in standard.catalog_lines] == [line.id]
     assert [r.id for r in standard.regulations] == [regulation.id]
     page = text(client.get(response.headers["Location"]))
-    assert "已登记计量标准" in page and line.code in page and regulation.code in page and "create" in page
+    assert "已登记计量标准" in page and line.code in page and regulation.code in page and "已创建" in page
 
 
 def test_register_form_shows_errors_next_to_fields_and_writes_nothing(client, auth, users, session):
@@ -282,7 +282,7 @@ def test_edit_changes_only_what_changed_and_shows_it_in_the_history(client, auth
                                                         AuditEvent.entity_id == str(own.id))).all()[-1]
     assert set(event.changes) == {"responsible_person"}
     detail = text(client.get(f"/standards/{own.id}"))
-    assert "已保存" in detail and "张工" in detail and "responsible_person" in detail
+    assert "已保存" in detail and "张工" in detail and "负责人" in detail and "responsible_person" not in detail
 
 
 def test_a_status_change_stores_the_date_typed_or_none(client, auth, users, held, session):
@@ -367,7 +367,7 @@ def test_a_withdrawn_standard_leaves_the_list_and_keeps_its_page_and_history(cli
     assert held.own.name not in listed_names(client.get("/standards/"))
     assert held.own.name in listed_names(client.get("/standards/", query_string={"include_withdrawn": "true"}))
     detail = text(client.get(f"/standards/{held.own.id}"))
-    assert "此计量标准已撤回" in detail and "设备报废" in detail and "withdraw" in detail
+    assert "此计量标准已撤回" in detail and "设备报废" in detail and "已撤回" in detail
     assert f"/standards/{held.own.id}/edit" not in detail
     assert client.get(f"/standards/{held.own.id}/edit").status_code == 409
 
