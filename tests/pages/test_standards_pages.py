@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from registry.audit.models import AuditEvent
 from registry.standards.models import MeasurementStandard
 from tests import factories
+from tests.pages.support import form_values
 from tests.test_pages import csrf_from
 
 
@@ -391,8 +392,7 @@ def test_an_edit_keeps_the_lines_and_regulations_it_does_not_touch(client, auth,
     auth.login_session(users.regulator)
     page = client.get(f"/standards/{standard.id}/edit")
     assert line.code in text(page) and regulation.code in text(page)
-    fields = dict(re.findall(r'<textarea[^>]*name="(catalog_lines|regulations)"[^>]*>\s*([^<]*)</textarea>',
-                             text(page)))
+    fields = {name: form_values(page)[name] for name in ("catalog_lines", "regulations")}
     response = client.post(f"/standards/{standard.id}/edit", data=form_of(
         standard, name="只改名称", csrf_token=csrf_from(page), **fields))
     assert response.status_code == 302
