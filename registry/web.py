@@ -195,7 +195,8 @@ def form_label(form, name: str) -> str | None:
 def form_message(form, message: str) -> str:
     """A service message as a form shows it: one language, field names replaced by the form's labels."""
     text = _FIELD_NAME.sub(lambda m: form_label(form, m.group(0)) or m.group(0), one_language(message))
-    return _CJK_SPACE.sub("", text)  # "不能早于 发证日期" reads "不能早于发证日期"
+    text = _CJK_SPACE.sub("", text)  # "不能早于 发证日期" reads "不能早于发证日期"
+    return text[:1].upper() + text[1:]  # an English sentence shown alone starts with a capital
 
 
 def commit_or_rollback(action: Callable[[], Any]) -> Any:

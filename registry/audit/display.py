@@ -66,10 +66,17 @@ def entity_labels(entity_type: str) -> dict[str, Any]:
     from registry.institutions.forms import InstitutionForm
     from registry.standards.forms import StandardForm
 
+    from registry.catalog.forms import FIELD_LABELS as CATALOG_LABELS
+    from registry.personnel.forms import FIELD_LABELS as PERSON_LABELS
+    from registry.regulations.forms import FIELD_LABELS as REGULATION_LABELS
+
     forms = {"measurement_standards": StandardForm, "institutions": InstitutionForm}
+    tables = {"regulations": REGULATION_LABELS, "persons": PERSON_LABELS, "catalog_versions": CATALOG_LABELS,
+              "catalog_lines": CATALOG_LABELS}
     labels = dict(COMMON_LABELS)
     if entity_type in forms:
         labels.update(form_labels(forms[entity_type]))
+    labels.update(tables.get(entity_type, {}))
     if entity_type == "measurement_standards":
         labels["institution_id"] = labels.pop("institution_id", _l("建标单位"))
     return labels
