@@ -147,3 +147,13 @@ def test_history_shows_labels_and_readable_values_never_internal_names(client, a
     assert not leaked, leaked
     for raw in ("range_lower", "institution_id", ">update<", ">create<", "system"):
         assert raw not in history
+
+
+@pytest.mark.parametrize("lang, first", [("zh_Hans_CN", "强检项目建标覆盖率"), ("en", "Mandatory-verification")])
+def test_indicator_names_come_in_the_pages_language_first(client, auth, users, lang, first):
+    auth.login_session(users.regulator)
+    use_language(client, lang)
+    page = text(client.get("/dashboard"))
+    row = page[page.index('<tr data-indicator="mandatory_item_coverage">'):].split("</th>")[0]
+    shown = re.sub(r"<[^>]+>", " ", row).split()
+    assert shown[0].startswith(first), shown[:6]
