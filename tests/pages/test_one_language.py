@@ -22,7 +22,7 @@ def use_language(client, code: str) -> None:
 
 @pytest.mark.parametrize("lang, expected, unwanted", [
     ("zh_Hans_CN", "不能早于发证日期（2024-06-01）", ("issued_on", "cannot be before")),
-    ("en", "cannot be before Issued on (2024-06-01)", ("issued_on", "不能早于")),
+    ("en", "Cannot be before Issued on (2024-06-01)", ("issued_on", "不能早于")),
 ])
 def test_a_date_order_error_names_the_field_by_its_label_in_one_language(client, auth, users, session, lang,
                                                                           expected, unwanted):
