@@ -198,6 +198,7 @@ NOT_LISTS = {
     "/catalog/<id:version_id>/lines/new",
     "/imports/<int:run_id>", "/imports/<int:run_id>/errors.xlsx", "/exports/<dataset>.xlsx",
     "/admin/users/new", "/admin/users/<int:user_id>",
+    "/catalog/suggest", "/regulations/suggest",  # a picker's ten suggestions at most (tests/pages/test_pickers.py)
 }
 
 

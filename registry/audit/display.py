@@ -126,6 +126,8 @@ def history_rows(events: Iterable[Any], fields: Mapping[str, Any] | None = None,
         for name, (before, after) in event.changes.items():
             if name in HIDDEN or name.endswith("_hash"):
                 continue
+            if event.action == "create" and after in (None, "", [], False):
+                continue  # a new record's empty fields say nothing
             label = labels.get(name)
             changes.append(Change(str(label) if label else _readable_name(name),
                                   _value(name, before, coded, names), _value(name, after, coded, names)))

@@ -135,3 +135,25 @@ def test_the_new_user_forms_role_starts_empty_and_is_required(client, auth, user
     response = post_form(client, "/admin/users/new", {"email": "new@example.org", "password": "a long pass phrase 9"},
                          form_url="/admin/users/new")
     assert response.status_code in (200, 422) and field_errors(response, "role")
+
+
+def test_suggestions_take_the_same_statements_for_one_match_or_ten(client, auth, users, session):
+    from registry.extensions import db
+    from tests.statements import counted
+
+    version = factories.catalog_version(effective_from=date(2021, 1, 1))
+    for i in range(15):
+        factories.catalog_line(version, code=f"Q{i:02d}", name=f"流量计{i}")
+        factories.regulation(title=f"流量计检定规程{i}")
+    session.commit()
+    auth.login_session(users.institution)
+    counts = {}
+    for url in ("/catalog/suggest?q=Q03", "/catalog/suggest?q=流量计", "/regulations/suggest?q=流量计检定规程3",
+                "/regulations/suggest?q=流量计"):
+        db.session.expunge_all()
+        with counted() as statements:
+            found = client.get(url).get_json()
+        counts[url] = (len(statements), len(found))
+    assert [n for _, n in counts.values()] == [1, 10, 1, 10]
+    assert counts["/catalog/suggest?q=Q03"][0] == counts["/catalog/suggest?q=流量计"][0]
+    assert counts["/regulations/suggest?q=流量计检定规程3"][0] == counts["/regulations/suggest?q=流量计"][0]
