@@ -112,13 +112,57 @@ def split_bilingual(text: str) -> tuple[str, str] | None:
 
 
 def one_language(text: Any) -> Any:
-    """The side of a "中文 / English" message in the current language; other text as it is."""
+    """The side of a "中文 / English" message in the current language; other text as it is.
+
+    marshmallow's own English validation messages ("Missing data for required
+    field.") are said in Chinese when the page or the API client reads Chinese.
+    """
     if not isinstance(text, str) or not has_request_context():
         return text  # the CLI and the job worker keep both languages: their reader may read either
     pair = split_bilingual(text)
     if pair is None:
-        return text
+        return text if is_english() else validation_in_chinese(text)
     return pair[1] if is_english() else pair[0]
+
+
+# marshmallow's and webargs's English messages, and what they say in Chinese.
+_VALIDATION_ZH: list[tuple[re.Pattern, str]] = [(re.compile(pattern), chinese) for pattern, chinese in (
+    (r"Missing data for required field\.", "必填"),
+    (r"Unknown field\.", "未知字段"),
+    (r"Field may not be null\.", "不能为空"),
+    (r"Invalid value\.", "取值无效"),
+    (r"Invalid (?:input )?type\.", "类型无效"),
+    (r"Not a valid date\.", "日期无效（应为 YYYY-MM-DD）"),
+    (r"Not a valid (?:naive |aware )?datetime\.", "日期时间无效（应为 ISO 8601 格式）"),
+    (r"Not a valid integer\.", "应为整数"),
+    (r"Not a valid number\.", "应为数字"),
+    (r"Number too large\.", "数值过大"),
+    (r"Not a valid boolean\.", "应为是或否（true/false）"),
+    (r"Not a valid email address\.", "邮箱格式不正确"),
+    (r"Not a valid string\.", "应为文本"),
+    (r"Not a valid list\.", "应为列表"),
+    (r"Not a valid mapping type\.", "应为对象"),
+    (r"Not a valid (.+)\.", "格式无效"),
+    (r"Must be one of: (?P<a>.+)\.", "取值应为：{a}"),
+    (r"Longer than maximum length (?P<a>\d+)\.", "不超过 {a} 个字符"),
+    (r"Shorter than minimum length (?P<a>\d+)\.", "至少 {a} 个字符"),
+    (r"Length must be between (?P<a>\d+) and (?P<b>\d+)\.", "长度应在 {a} 到 {b} 之间"),
+    (r"Length must be (?P<a>\d+)\.", "长度应为 {a}"),
+    (r"Must be greater than or equal to (?P<a>\S+) and less than or equal to (?P<b>\S+)\.", "应在 {a} 到 {b} 之间"),
+    (r"Must be greater than or equal to (?P<a>\S+)\.", "不小于 {a}"),
+    (r"Must be less than or equal to (?P<a>\S+)\.", "不大于 {a}"),
+    (r"Must be greater than (?P<a>\S+)\.", "大于 {a}"),
+    (r"Must be less than (?P<a>\S+)\.", "小于 {a}"),
+)]
+
+
+def validation_in_chinese(text: str) -> str:
+    """A marshmallow message in Chinese (the message itself when it is not one of theirs)."""
+    for pattern, chinese in _VALIDATION_ZH:
+        match = pattern.fullmatch(text)
+        if match:
+            return chinese.format(**match.groupdict())
+    return text
 
 
 def one_language_errors(errors: Any) -> Any:

@@ -157,3 +157,18 @@ def test_indicator_names_come_in_the_pages_language_first(client, auth, users, l
     row = page[page.index('<tr data-indicator="mandatory_item_coverage">'):].split("</th>")[0]
     shown = re.sub(r"<[^>]+>", " ", row).split()
     assert shown[0].startswith(first), shown[:6]
+
+
+@pytest.mark.parametrize("accept, expected", [
+    (None, {"published_on": "日期无效（应为 YYYY-MM-DD）", "bogus": "未知字段"}),
+    ("en", {"published_on": "Not a valid date.", "bogus": "Unknown field."}),
+])
+def test_api_schema_messages_follow_the_accept_language(client, auth, users, accept, expected):
+    headers = auth.headers(users.regulator)
+    if accept:
+        headers["Accept-Language"] = accept
+    response = client.post("/api/v1/regulations", json={"code": "JJG 1-2020", "title": "x", "published_on": "soon",
+                                                          "bogus": 1}, headers=headers)
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]
+    assert {name: errors[name][0] for name in expected} == expected
