@@ -21,7 +21,7 @@ from registry.api.schemas import MAX_PAGE
 from registry.auth.policy import is_staff
 from registry.errors import DomainError
 from registry.extensions import db
-from registry.i18n import one_language
+from registry.i18n import is_english, one_language
 
 DEFAULT_PAGE_SIZE = 25
 PAGE_SIZES = (25, 50, 100)
@@ -196,7 +196,9 @@ def form_message(form, message: str) -> str:
     """A service message as a form shows it: one language, field names replaced by the form's labels."""
     text = _FIELD_NAME.sub(lambda m: form_label(form, m.group(0)) or m.group(0), one_language(message))
     text = _CJK_SPACE.sub("", text)  # "不能早于 发证日期" reads "不能早于发证日期"
-    return text[:1].upper() + text[1:]  # an English sentence shown alone starts with a capital
+    if is_english():
+        text = text[:1].upper() + text[1:]  # an English sentence shown alone starts with a capital
+    return text
 
 
 def commit_or_rollback(action: Callable[[], Any]) -> Any:

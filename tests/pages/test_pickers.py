@@ -74,7 +74,7 @@ def test_the_form_accepts_a_line_name_as_the_workbook_does(client, auth, users, 
 
 
 @pytest.mark.parametrize("lang, message", [("zh_Hans_CN", "中没有：不存在的器具"),
-                                           ("en", "no such catalog line: 不存在的器具")])
+                                           ("en", "No such catalog line: 不存在的器具")])
 def test_an_unknown_line_is_named_in_one_language(client, auth, users, catalog, lang, message):
     auth.login_session(users.institution)
     client.get(f"/lang/{lang}")
