@@ -68,7 +68,7 @@ def test_an_institution_user_opening_the_dashboard_gets_the_registrys_own_page(c
 
 @pytest.mark.parametrize("lang", ["zh_Hans_CN", "en"])
 @pytest.mark.parametrize("status, url, method", [
-    (404, "/no-such-page", "GET"), (405, "/lang/en", "TRACE"), (400, "/lang/en", "POST"),
+    (404, "/no-such-page", "GET"), (405, "/lang/en", "TRACE"), (400, "/lang/en", "POST"), (500, "/_test/boom", "GET"),
 ])
 def test_error_pages_are_the_registrys_own_in_each_language(client, lang, status, url, method):
     use_language(client, lang)
@@ -172,3 +172,16 @@ def test_api_schema_messages_follow_the_accept_language(client, auth, users, acc
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert {name: errors[name][0] for name in expected} == expected
+
+
+@pytest.mark.parametrize("lang, title", [("zh_Hans_CN", "文件过大"), ("en", "Too large")])
+def test_an_upload_too_large_gets_the_registrys_own_page(app, client, lang, title):
+    use_language(client, lang)
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    app.config["MAX_CONTENT_LENGTH"] = 10
+    try:
+        response = client.post("/login", data={"email": "x" * 100})
+    finally:
+        app.config["MAX_CONTENT_LENGTH"] = limit
+    assert response.status_code == 413
+    assert f"<h1>{title}</h1>" in text(response) and "Request Entity Too Large" not in text(response)
