@@ -57,9 +57,9 @@ class StandardForm(FlaskForm):
     build_kind = SelectField(_l("建设类型"), validators=[Optional()])
     built_on = DateField(_l("建成日期"), validators=[Optional()])
     catalog_lines = StringField(_l("服务的强检目录条目"), validators=[Optional(), Length(max=4000)],
-                                  description=_l("输入序号或名称（如 压力表）查找，多个以分号或换行分隔"))
+                                description=_l("输入序号或名称（如 压力表）查找，多个以分号或换行分隔"))
     regulations = StringField(_l("依据的检定规程"), validators=[Optional(), Length(max=4000)],
-                                description=_l("输入规程编号或名称查找（如 JJG 52-2013），多个以分号或换行分隔"))
+                              description=_l("输入规程编号或名称查找（如 JJG 52-2013），多个以分号或换行分隔"))
     version = HiddenField()
 
     def __init__(self, *args: Any, actor: Any, staff: bool, editing: bool, **kwargs: Any):
