@@ -87,11 +87,17 @@ def problem(status: int, *, title: str | None = None, detail: str | None = None,
     db.session.rollback()
     title = title or HTTP_STATUS_CODES.get(status, "Error")
     request_id = g.get("request_id") if has_request_context() else None
+    from registry.i18n import one_language, one_language_errors
+
+    # One language per message: the page's, or for the API the Accept-Language one (Chinese by default).
+    detail = one_language(detail)
+    errors = one_language_errors(errors) if errors else errors
     if not is_api_request():
         from registry.database import reading
 
         with reading():  # the page's layout only reads: it must not wait for a write lock (a 503 may be why we are here)
-            body = render_template("error.html", status=status, title=title, detail=detail, request_id=request_id)
+            body = render_template("error.html", status=status, detail=detail, request_id=request_id,
+                                   **error_page_text(status, detail))
         return body, status, headers or {}
     payload = {"type": problem_type(status, kind), "title": title, "status": status}
     if detail:
@@ -107,6 +113,30 @@ def problem(status: int, *, title: str | None = None, detail: str | None = None,
     response.mimetype = PROBLEM_JSON
     response.headers.update(headers or {})
     return response
+
+
+def error_page_text(status: int, detail: str | None) -> dict[str, str]:
+    """The registry's own title and explanation of an error page, in the page's language.
+
+    Werkzeug's English descriptions ("The requested URL was not found ...") are
+    replaced; a message of the registry's own (a service's) is kept as the detail.
+    """
+    from flask_babel import gettext as _
+
+    texts = {
+        400: (_("请求有误"), _("请求无法处理。请返回上一页检查填写的内容后重试。")),
+        401: (_("需要登录"), _("请先登录后再访问此页面。")),
+        403: (_("无权访问"), _("您的账号无权查看此页面。如需访问，请联系管理员。")),
+        404: (_("页面不存在"), _("找不到此页面或记录：它可能不存在、已被移除，或不在您可查看的范围内。")),
+        405: (_("不支持此操作"), _("此页面不支持该请求方式。请从页面上的链接或按钮进入。")),
+        412: (_("记录已被修改"), _("记录已被他人修改，请刷新后重试。")),
+        413: (_("文件过大"), _("上传的文件或提交的内容超过了允许的大小。")),
+        429: (_("请求过于频繁"), _("操作过于频繁，请稍后再试。")),
+        500: (_("服务器内部错误"), _("服务器出现错误，请稍后重试；如果问题持续，请联系管理员并提供下面的请求编号。")),
+        503: (_("服务暂时不可用"), _("系统正忙，请稍后重试。")),
+    }
+    title, explanation = texts.get(status, (_("出错了"), _("请求无法完成。")))
+    return {"title": title, "explanation": explanation}
 
 
 def _kebab(name: str) -> str:
@@ -137,10 +167,22 @@ def handle_http_exception(error: HTTPException):
         headers.setdefault("Retry-After", str(item.get_expiry() if item is not None else 60))
     elif error.code == 422 and errors:
         detail = "输入有误 / the request has invalid fields"
-    else:
+    elif is_api_request():
         detail = data.get("message") or error.description
+    elif _is_csrf_error(error):
+        from flask_babel import gettext
+
+        detail = gettext("表单已过期或缺少安全令牌，请刷新页面后重新提交。")
+    else:  # a page: the registry's own text (error_page_text), never werkzeug's English description
+        detail = data.get("message")
     return problem(error.code or 500, detail=detail, errors=errors or None, headers=headers,
                    kind="validation-error" if error.code == 422 else None)
+
+
+def _is_csrf_error(error: HTTPException) -> bool:
+    from flask_wtf.csrf import CSRFError
+
+    return isinstance(error, CSRFError)
 
 
 def handle_stale_data(error: Exception):

@@ -6,6 +6,7 @@ Views stay thin: they read the request, call the feature's query or service
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Callable
@@ -20,6 +21,7 @@ from registry.api.schemas import MAX_PAGE
 from registry.auth.policy import is_staff
 from registry.errors import DomainError
 from registry.extensions import db
+from registry.i18n import is_english, one_language
 
 DEFAULT_PAGE_SIZE = 25
 PAGE_SIZES = (25, 50, 100)
@@ -158,17 +160,45 @@ def export_args() -> dict[str, str]:
 
 
 def apply_domain_errors(form, error: DomainError) -> None:
-    """Show a service's errors next to the form's fields; the rest above the form."""
+    """Show a service's errors next to the form's fields; the rest above the form.
+
+    Each message is shown in the page's language only, with the fields it
+    names (``issued_on``) called by the form's labels (发证日期).
+    """
     unplaced = []
     for field_name, messages in (error.errors or {}).items():
         field = getattr(form, field_name, None)
+        shown = [form_message(form, message) for message in messages]
         if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors or []) + list(messages)
+            field.errors = list(field.errors or []) + shown
         else:
-            unplaced.extend(messages)
+            label = form_label(form, field_name)
+            unplaced.extend(f"{label}: {message}" if label else message for message in shown)
     if not error.errors:
-        unplaced.append(error.message)
+        unplaced.append(form_message(form, error.message))
     form.form_errors = list(getattr(form, "form_errors", []) or []) + unplaced
+
+
+_FIELD_NAME = re.compile(r"(?<![A-Za-z0-9_])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![A-Za-z0-9_])")
+
+
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff]) (?=[\u4e00-\u9fff])")
+
+
+def form_label(form, name: str) -> str | None:
+    """The label a form shows for field ``name`` (``None`` when the form has no such field)."""
+    field = getattr(form, name, None)
+    label = getattr(field, "label", None)
+    return str(label.text) if label is not None else None
+
+
+def form_message(form, message: str) -> str:
+    """A service message as a form shows it: one language, field names replaced by the form's labels."""
+    text = _FIELD_NAME.sub(lambda m: form_label(form, m.group(0)) or m.group(0), one_language(message))
+    text = _CJK_SPACE.sub("", text)  # "不能早于 发证日期" reads "不能早于发证日期"
+    if is_english():
+        text = text[:1].upper() + text[1:]  # an English sentence shown alone starts with a capital
+    return text
 
 
 def commit_or_rollback(action: Callable[[], Any]) -> Any:
@@ -188,8 +218,10 @@ def has_endpoint(name: str) -> bool:
 
 
 def init_app(app) -> None:
+    from registry.audit.display import history_rows
+
     app.jinja_env.globals.update(url_with=url_with, is_staff=is_staff, page_sizes=PAGE_SIZES,
-                                 has_endpoint=has_endpoint)
+                                 has_endpoint=has_endpoint, history_rows=history_rows)
     app.context_processor(_layout_context)
 
 

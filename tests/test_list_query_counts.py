@@ -228,6 +228,7 @@ NOT_LISTS = {
     # every legal metrology institution on one page, one grouped query (tests/dashboard/test_metrologists_page.py)
     "/dashboard/metrologists",
     "/public/s/<public_id>", "/public/s/<public_id>/qr.<any(png, svg):kind>",  # one standard's public page
+    "/catalog/suggest", "/regulations/suggest",  # a picker's ten suggestions at most (tests/pages/test_pickers.py)
 }
 
 

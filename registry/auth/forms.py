@@ -18,6 +18,11 @@ def role_choices():
     return list(ROLE_LABELS.items())
 
 
+def role_choices_blank():
+    """The roles after an empty first option: a new account's role is chosen, never defaulted to admin."""
+    return [("", _l("— 请选择 —"))] + role_choices()
+
+
 class LoginForm(FlaskForm):
     email = EmailField(_l("邮箱"), validators=[DataRequired()], render_kw={"autocomplete": "username"})
     password = PasswordField(_l("密码"), validators=[DataRequired()], render_kw={"autocomplete": "current-password"})
@@ -36,7 +41,7 @@ class PasswordChangeForm(FlaskForm):
 class UserCreateForm(FlaskForm):
     email = EmailField(_l("邮箱"), validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "off"})
     display_name = StringField(_l("姓名或称呼"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("角色"), choices=role_choices, validators=[DataRequired()])
+    role = SelectField(_l("角色"), choices=role_choices_blank, validators=[DataRequired()])
     # The service reports a bad credit code under ``institution``.
     institution = StringField(_l("所属机构统一社会信用代码"), validators=[Optional(), Length(max=40)])
     password = PasswordField(_l("初始密码"), validators=[DataRequired()], render_kw={"autocomplete": "new-password"})

@@ -33,3 +33,28 @@ def line_counts(version_id: int, *, actor: Any) -> tuple[int, int]:
     lines = lines_query({"catalog_version_id": version_id}, actor=actor).order_by(None).subquery()
     return db.session.execute(sa.select(
         sa.func.count(), sa.func.count(sa.case((lines.c.mode.in_(MANDATORY_MODES), 1)))).select_from(lines)).one()
+
+
+SUGGESTIONS = 10
+
+
+def line_suggestions(text: str | None, *, today, limit: int = SUGGESTIONS) -> list[dict[str, str]]:
+    """Lines of the catalog in force whose code, name or 一级·二级 label contains ``text`` (a picker's list).
+
+    Each suggestion's ``value`` is what the form sends: the line's code, which the
+    importer's rule (:meth:`importers.references.WorkbookReferences.catalog_lines`)
+    resolves like the names it also accepts.
+    """
+    from importers.references import catalog_in_force
+
+    text = (text or "").strip()
+    catalog = catalog_in_force(today)
+    if not text or catalog is None:
+        return []
+    label = CatalogLine.name + sa.func.coalesce("·" + CatalogLine.sub_name, "")
+    stmt = text_search(sa.select(CatalogLine.code, CatalogLine.name, CatalogLine.sub_name)
+                       .where(CatalogLine.catalog_version_id == catalog.id, CatalogLine.withdrawn_at.is_(None)),
+                       text, CatalogLine.code, CatalogLine.name, CatalogLine.sub_name, label)
+    starts = sa.case((CatalogLine.code.ilike(text.replace("%", "") + "%"), 0), else_=1)
+    rows = db.session.execute(stmt.order_by(starts, CatalogLine.code).limit(limit))
+    return [{"value": code, "label": f"{code} {name}" + (f"·{sub}" if sub else "")} for code, name, sub in rows]

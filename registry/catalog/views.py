@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from registry import page_lists
@@ -16,7 +16,7 @@ from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write
 from registry.catalog.forms import FIELD_LABELS, LABELS, LineForm, VersionForm
 from registry.catalog.models import CatalogLine, CatalogVersion
-from registry.catalog.queries import line_counts, lines_query, versions_query
+from registry.catalog.queries import line_counts, line_suggestions, lines_query, versions_query
 from registry.catalog.schemas import CatalogLineQueryArgs, CatalogVersionQueryArgs
 from registry.catalog.services import add_line, create_version, update_line, update_version
 from registry.coverage.services import catalog_in_force
@@ -45,6 +45,13 @@ def index():
     in_force = catalog_in_force(date.today())
     counts = line_counts(in_force.id, actor=actor()) if in_force else None
     return render_template("catalog/index.html", page=page, ignored=ignored, in_force=in_force, counts=counts)
+
+
+@bp.get("/suggest")
+@login_required
+def suggest():
+    """A picker's list: lines of the catalog in force by code, name or label containing ``q`` (JSON, at most ten)."""
+    return jsonify(line_suggestions(request.args.get("q", "")[:100], today=date.today()))
 
 
 @bp.get("/<id:version_id>")

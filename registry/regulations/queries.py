@@ -50,3 +50,25 @@ def standards_applying(regulation: R, *, actor: Any, limit: int = 20) -> tuple[l
         sa.select(standard_regulations.c.standard_id).where(standard_regulations.c.regulation_id == regulation.id)))
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
     return list(db.session.scalars(stmt.order_by(S.name, S.id).limit(limit))), total
+
+
+SUGGESTIONS = 10
+
+
+def regulation_suggestions(text: str | None, *, limit: int = SUGGESTIONS) -> list[dict[str, str]]:
+    """Regulations not withdrawn whose code (any width, dash or spacing) or title contains ``text``.
+
+    ``value`` is the stored code, which the importer's rule
+    (:func:`registry.codes.normalize_regulation_code`) reads back in any spelling.
+    """
+    from registry.queries import text_search
+
+    text = (text or "").strip()
+    if not text:
+        return []
+    squeezed = "".join(re.sub(f"[{_DASHES}]", "-", to_halfwidth(text)).split())
+    code = sa.func.replace(R.code, " ", "")
+    stmt = text_search(sa.select(R.code, R.title).where(R.withdrawn_at.is_(None)), squeezed, code)
+    by_title = text_search(sa.select(R.code, R.title).where(R.withdrawn_at.is_(None)), text, R.title)
+    rows = db.session.execute(sa.select(sa.union(stmt, by_title).subquery()).order_by("code").limit(limit))
+    return [{"value": code, "label": f"{code} {title}"} for code, title in rows]

@@ -1,7 +1,7 @@
 """Regulation pages: the list, one regulation, the forms (regulators, admins) and withdrawal."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from registry import page_lists
@@ -11,7 +11,7 @@ from registry.extensions import db
 from registry.page_lists import form_status, save, withdraw_page
 from registry.regulations.forms import FIELD_LABELS, LABELS, RegulationForm
 from registry.regulations.models import Regulation
-from registry.regulations.queries import regulations_query, standards_applying
+from registry.regulations.queries import regulation_suggestions, regulations_query, standards_applying
 from registry.regulations.schemas import RegulationQueryArgs
 from registry.regulations.services import create_regulation, update_regulation
 from registry.services import get_or_404
@@ -28,6 +28,13 @@ def index():
     args, ignored = list_args(RegulationQueryArgs)
     page = paginate(regulations_query(args, actor=actor()))
     return render_template("regulations/index.html", page=page, ignored=ignored, labels=LABELS)
+
+
+@bp.get("/suggest")
+@login_required
+def suggest():
+    """A picker's list: regulations whose code or title contains ``q`` (JSON, at most ten)."""
+    return jsonify(regulation_suggestions(request.args.get("q", "")[:100]))
 
 
 @bp.get("/<id:regulation_id>")

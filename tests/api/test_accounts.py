@@ -45,7 +45,7 @@ def test_token_for_email_and_password_is_stored_only_as_a_hash(client, users, se
 def test_bad_credentials_get_one_generic_answer(client, users, email, password):
     response = _token(client, email or users.regulator.email, password)
     assert response.status_code == 401 and response.mimetype == "application/problem+json"
-    assert "wrong email or password" in response.get_json()["detail"]
+    assert response.get_json()["detail"] == "邮箱或密码错误，或账号已停用"
 
 
 def test_inactive_user_cannot_get_a_token(client, users, session):
@@ -191,7 +191,7 @@ def test_bearer_requests_need_no_csrf_token(client, auth, users):
 
 def test_page_forms_need_a_csrf_token(client):
     response = client.post("/")
-    assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "请刷新页面后重新提交" in response.get_data(as_text=True)
 
 
 # --- Headers and cookies --------------------------------------------------------------

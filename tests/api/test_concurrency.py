@@ -45,7 +45,7 @@ def test_a_change_committed_behind_the_sessions_back_is_caught_by_sql(client, au
     response = client.patch(f"/api/v1/standards/{standard.id}", headers={**headers, "If-Match": '"1"'},
                             json={"name": "我的修改"})
     assert response.status_code == 412 and response.mimetype == "application/problem+json"
-    assert "reload and retry" in response.get_json()["detail"]  # from StaleDataError, not the service check
+    assert "请刷新后重试" in response.get_json()["detail"]  # from StaleDataError, not the service check
     session.expire_all()
     # The request rolled back as a whole (here that includes the simulated other change).
     assert session.get(MeasurementStandard, standard.id).name != "我的修改"

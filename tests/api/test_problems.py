@@ -26,7 +26,7 @@ def test_validation_errors_name_each_field(client, auth, users):
                                  "kind": "other"})
     body = _is_problem(response, 422)
     assert set(body["errors"]) == {"credit_code", "name", "region_code"}
-    assert "expected 3" in body["errors"]["credit_code"][0]
+    assert "第18位应为 3" in body["errors"]["credit_code"][0]  # Chinese unless the client asks for English
 
 
 def test_unknown_fields_are_rejected_not_ignored(client, auth, users):
@@ -65,7 +65,9 @@ def test_not_found_method_not_allowed_and_unauthenticated(client, auth, users):
 
 def test_forbidden_is_a_problem(client, auth, users):
     body = _is_problem(client.get("/api/v1/audit", headers=auth.token(users.institution)), 403)
-    assert "regulators" in body["detail"]
+    assert body["detail"] == "仅监管人员和管理员可查看审计记录"
+    english = client.get("/api/v1/audit", headers={**auth.token(users.institution), "Accept-Language": "en"})
+    assert _is_problem(english, 403)["detail"] == "the audit trail is for regulators and admins"
 
 
 def test_request_too_large_is_413(client, auth, users, app, monkeypatch):

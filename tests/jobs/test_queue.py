@@ -201,7 +201,7 @@ def test_who_may_retry_what(make_app, people):
     with app.app_context():
         services.upload_path(_run(app, run_id)).unlink()
     refused = client.post(f"/api/v1/imports/{run_id}/retry", headers=who.user)
-    assert refused.status_code == 409 and "cannot be retried" in refused.get_json()["detail"]
+    assert refused.status_code == 409 and "无法重试" in refused.get_json()["detail"]
     assert _run(app, run_id).status == "failed"
     page = _page(app, who.login_id, run_id)
     assert "无法重试" in page and "/retry" not in page

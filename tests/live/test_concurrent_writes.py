@@ -127,7 +127,7 @@ def test_a_lock_not_had_within_the_busy_timeout_is_a_503_with_retry_after(regist
     assert busy.status_code == 503 and busy.mimetype == "application/problem+json"
     assert busy.headers["Retry-After"] == "1"
     problem = busy.get_json()
-    assert problem["type"] == "urn:registry:problem:database-busy" and "retry" in problem["detail"]
+    assert problem["type"] == "urn:registry:problem:database-busy" and "请稍后重试" in problem["detail"]
     assert "Traceback" not in busy.get_data(as_text=True) and "locked" not in busy.get_data(as_text=True)
 
     # Reads do not wait for writers.

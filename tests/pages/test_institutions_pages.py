@@ -152,7 +152,7 @@ def test_register_an_institution(client, auth, users, session):
     institution = session.scalar(sa.select(Institution).where(Institution.credit_code == code))
     assert institution.name == "赣州新机构" and institution.contact == "李工"
     page = text(client.get(response.headers["Location"]))
-    assert "已登记机构" in page and "create" in page
+    assert "已登记机构" in page and "已创建" in page
 
 
 def test_register_errors_stay_next_to_fields_and_write_nothing(client, auth, users, session):
@@ -184,7 +184,7 @@ def test_an_institution_user_edits_only_its_contact_details(client, auth, users,
     session.expire_all()
     own = session.get(Institution, users.own.id)
     assert own.contact == "王主任" and own.phone == "0791-1234567" and own.name == name
-    assert "contact" in text(client.get(f"/institutions/{own.id}"))
+    assert "联系人" in text(client.get(f"/institutions/{own.id}"))
 
 
 def test_a_stale_edit_is_refused_and_changes_nothing(client, auth, users, session):
@@ -224,4 +224,4 @@ def test_withdraw_needs_a_reason_then_the_institution_leaves_the_list(client, au
     assert response.status_code == 302
     assert "将撤回机构" not in listed_names(client.get("/institutions/", query_string={"q": "将撤回"}))
     detail = text(client.get(f"/institutions/{target.id}"))
-    assert "此机构已撤回" in detail and "机构注销" in detail and "withdraw" in detail
+    assert "此机构已撤回" in detail and "机构注销" in detail and "已撤回" in detail

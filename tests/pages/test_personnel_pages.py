@@ -89,7 +89,7 @@ def test_the_detail_page_shows_the_registration_and_history_but_never_the_id_num
     assert person.registration_valid_until == date(2025, 4, 30)
     body = staff_client.get(response.headers["Location"]).get_data(as_text=True)
     for text in ("张检定", users.own.name, "ZJ-2020-001", "一级注册计量师", "压力、衡器、流量", "36**************35",
-                 "历史记录", "创建"):
+                 "历史记录", "已创建"):
         assert text in body, text
     assert "360102198001011235" not in body and person.id_number_hash not in body
     assert "id_number_hash" not in body

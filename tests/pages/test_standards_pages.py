@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from registry.audit.models import AuditEvent
 from registry.standards.models import MeasurementStandard
 from tests import factories
+from tests.pages.support import form_values
 from tests.test_pages import csrf_from
 
 
@@ -206,7 +207,7 @@ def test_register_a_standard_with_lines_and_regulations_by_code(client, auth, us
     assert [x.id for x in standard.catalog_lines] == [line.id]
     assert [r.id for r in standard.regulations] == [regulation.id]
     page = text(client.get(response.headers["Location"]))
-    assert "已登记计量标准" in page and line.code in page and regulation.code in page and "create" in page
+    assert "已登记计量标准" in page and line.code in page and regulation.code in page and "已创建" in page
 
 
 def test_register_form_shows_errors_next_to_fields_and_writes_nothing(client, auth, users, session):
@@ -282,7 +283,7 @@ def test_edit_changes_only_what_changed_and_shows_it_in_the_history(client, auth
                                                         AuditEvent.entity_id == str(own.id))).all()[-1]
     assert set(event.changes) == {"responsible_person"}
     detail = text(client.get(f"/standards/{own.id}"))
-    assert "已保存" in detail and "张工" in detail and "responsible_person" in detail
+    assert "已保存" in detail and "张工" in detail and "负责人" in detail and "responsible_person" not in detail
 
 
 def test_a_status_change_stores_the_date_typed_or_none(client, auth, users, held, session):
@@ -367,7 +368,7 @@ def test_a_withdrawn_standard_leaves_the_list_and_keeps_its_page_and_history(cli
     assert held.own.name not in listed_names(client.get("/standards/"))
     assert held.own.name in listed_names(client.get("/standards/", query_string={"include_withdrawn": "true"}))
     detail = text(client.get(f"/standards/{held.own.id}"))
-    assert "此计量标准已撤回" in detail and "设备报废" in detail and "withdraw" in detail
+    assert "此计量标准已撤回" in detail and "设备报废" in detail and "已撤回" in detail
     assert f"/standards/{held.own.id}/edit" not in detail
     assert client.get(f"/standards/{held.own.id}/edit").status_code == 409
 
@@ -391,8 +392,7 @@ def test_an_edit_keeps_the_lines_and_regulations_it_does_not_touch(client, auth,
     auth.login_session(users.regulator)
     page = client.get(f"/standards/{standard.id}/edit")
     assert line.code in text(page) and regulation.code in text(page)
-    fields = dict(re.findall(r'<textarea[^>]*name="(catalog_lines|regulations)"[^>]*>\s*([^<]*)</textarea>',
-                             text(page)))
+    fields = {name: form_values(page)[name] for name in ("catalog_lines", "regulations")}
     response = client.post(f"/standards/{standard.id}/edit", data=form_of(
         standard, name="只改名称", csrf_token=csrf_from(page), **fields))
     assert response.status_code == 302

@@ -80,7 +80,9 @@ def test_a_run_whose_upload_is_gone_says_so_in_the_api_and_on_its_page(client, a
     body = client.get(f"/api/v1/imports/{invalid.id}", headers=headers).get_json()
     assert body["upload_available"] is False and body["status"] == "invalid"  # the report itself stays
     errors = client.get(f"/api/v1/imports/{invalid.id}/errors.xlsx", headers=headers)
-    assert errors.status_code == 409 and "no longer on the server" in errors.get_json()["detail"]
+    assert errors.status_code == 409 and "上传的文件已不在服务器上" in errors.get_json()["detail"]
+    english = client.get(f"/api/v1/imports/{invalid.id}/errors.xlsx", headers={**headers, "Accept-Language": "en"})
+    assert "no longer on the server" in english.get_json()["detail"]
 
     auth.login_session(users.regulator)
     page = client.get(f"/imports/{invalid.id}").get_data(as_text=True)
@@ -89,7 +91,7 @@ def test_a_run_whose_upload_is_gone_says_so_in_the_api_and_on_its_page(client, a
     assert "无法确认导入" in page and f"/imports/{good.id}/confirm" not in page
     token = csrf_from(client.get(f"/imports/{good.id}"))
     response = client.post(f"/imports/{good.id}/confirm", data={"csrf_token": token}, follow_redirects=True)
-    assert "no longer on the server" in response.get_data(as_text=True)
+    assert "上传的文件已不在服务器上" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("reason, text", [
@@ -124,5 +126,5 @@ def test_the_retry_button_queues_the_run_again(client, auth, users, session, app
     assert (run.status, run.failure_reason, run.message) == ("queued", None, None)
     assert ("run_import_job", (run.id,)) in jobs().pending()
     again = client.post(f"/imports/{run.id}/retry", data={"csrf_token": token}, follow_redirects=True)
-    assert "only a failed import can be retried" in again.get_data(as_text=True)
+    assert "只能重试失败的导入" in again.get_data(as_text=True)
     assert client.post(f"/imports/{run.id}/retry").status_code == 400  # no CSRF token
