@@ -24,6 +24,7 @@ HIDDEN = frozenset({
     "id", "version", "created_at", "updated_at", "password_hash", "token_hash", "session_epoch", "id_number_hash",
     "catalog_version_id", "range_lower", "range_upper", "range_unit", "uncertainty_kind", "uncertainty_value",
     "uncertainty_unit", "coverage_factor", "last_login_at",
+    "certificate_key", "public_id",  # derived search key; the public page's random address
 })
 
 # Labels of the columns several records share; a page's own labels take precedence.

@@ -99,6 +99,7 @@ def expiring(args):
 @bp.route("/renewals")
 @bp.arguments(RenewalArgs, location="query")
 @bp.response(200, RenewalListSchema)
+@bp.problems(404)  # an unknown region (or institution)
 @bp.doc(operationId="listRenewals")
 def renewals(args):
     """Certificates to apply for re-examination now (by apply-by date), or expired and still in use;
@@ -115,6 +116,7 @@ def renewals(args):
 @allowed(ensure_can_read_coverage)
 @bp.arguments(MetrologistArgs, location="query")
 @bp.response(200, MetrologistFollowUpSchema)
+@bp.problems(404)  # an unknown region (or institution)
 @bp.doc(operationId="listMetrologistFollowUp")
 def metrologists(args):
     """Registered metrologists per legal metrology institution against the target, below target first"""
