@@ -69,6 +69,7 @@ class BulkInsert:
             if processor is not None:
                 self.processors.append((index, processor))
                 self.known[index] = {}
+        self.processor_of = dict(self.processors)
 
     def convert(self, name: str, value: Any) -> Any:
         """A value as the driver receives it for column ``name``."""
@@ -97,6 +98,24 @@ class BulkInsert:
         if self.order is not None:
             return [tuple(row[i] for i in self.order) for row in rows]
         return [tuple(row) for row in rows]
+
+    def convert_column(self, index: int, values: Sequence[Any]) -> Sequence[Any]:
+        """The values of column ``index`` (in ``columns`` order) as the driver takes them, in a new list.
+
+        Each distinct value is converted once, as :meth:`prepare` does, looked up in C.
+        """
+        if index in self.json_columns:
+            return [_compact_json(value) for value in values]
+        known = self.known.get(index)
+        if known is None:  # no conversion (text, integers) or a constant
+            return values
+        processor = self.processor_of[index]
+        try:
+            for value in set(values).difference(known):
+                known[value] = None if value is None else processor(value)
+        except TypeError:  # not hashable
+            return [None if value is None else processor(value) for value in values]
+        return list(map(known.__getitem__, values))
 
     def convert_rows(self, rows: list[list[Any]]) -> None:
         """Convert ``rows`` in place to what the driver (or ``COPY``) takes."""

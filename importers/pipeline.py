@@ -42,12 +42,14 @@ import threading
 from abc import ABC, abstractmethod
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Callable
 
 import sqlalchemy as sa
 
 from importers.apply import LINKS, Applier
-from importers.bulk import RawStatement, deferred_indexes
+from importers.bulk import BulkInsert, RawStatement, deferred_indexes
+from importers.references import Pending
 from importers.validation import LINK_FIELDS, SheetPlan
 
 # Staging tables per sheet: one being filled while the writer empties the other.
@@ -228,11 +230,9 @@ class _SheetStream(ABC):
         self.sent = len(operations)
         if not part:
             return True
-        insert, rows = self.applier.new_rows(self.handler, part)
-        unsupported = self.unsupported
-        if unsupported and any(row[i] is not None for i in unsupported for row in rows):
+        staged = self.convert(part)
+        if staged is None:
             return False  # values the database cannot put into an audit snapshot: written by the Applier
-        staged = self.convert(insert, rows)
         pairs = {name: self.applier.link_pairs(part, name, lambda index, _: index) for name in self.links}
         n = self.free.get()  # the writer hands every staging table back, whatever happens to it
         self._raise_failure()
@@ -252,8 +252,8 @@ class _SheetStream(ABC):
         return True
 
     @abstractmethod
-    def convert(self, insert: Any, rows: list[list]) -> Any:
-        """A batch's rows as its staging table takes them."""
+    def convert(self, part: list) -> Any:
+        """The new records ``part`` as the staging table takes them (``None``: they cannot stream)."""
 
     @abstractmethod
     def stage(self, cursor: Any, n: int, staged: Any, pairs: dict[str, list]) -> None:
@@ -325,7 +325,15 @@ class _SqliteStream(_SheetStream):
 
     def prepare(self, rows: int) -> None:
         connection, quote, table = self.connection, self.quote, self.handler.table
-        self.width = len(self.handler.insert_columns)
+        handler = self.handler
+        self.width = len(handler.insert_columns)
+        # One converter for the whole sheet (it remembers each value it converted); the timestamps
+        # and the version of new records are the same for every row.
+        constants = {"created_at": self.applier.now, "updated_at": self.applier.now, "version": 1}
+        self.insert = BulkInsert(connection, table, handler.insert_columns, constants=tuple(constants))
+        self.fixed = {handler.positions[name]: self.insert.convert(name, value) for name, value in constants.items()}
+        self.references = [handler.positions[name] for name in ("institution_id", "plan_id")
+                           if name in handler.positions]
         self.next_id = (connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1
         self.max_sql = f"SELECT max(id) FROM main.{quote(table.name)}"
         self.link_sql = [{name: f"INSERT INTO main.{quote(LINKS[name][0].name)} (standard_id, "
@@ -339,26 +347,46 @@ class _SqliteStream(_SheetStream):
         # The indexes of the table the sheet fills, dropped now and created again at its end.
         self.indexes.enter_context(deferred_indexes(connection, table, rows))
 
-    def convert(self, insert, rows):
-        params = insert.prepare(rows)
-        # A column with one value throughout the batch (timestamps, flags, blanks) is not staged:
-        # the move binds that value once instead.
-        values = list(zip(*params))
-        varying = [i for i, column in enumerate(values) if column.count(column[0]) != len(column)]
-        kept = set(varying)
-        constants = tuple(value for i, value in enumerate(params[0]) if i not in kept)
-        if len(varying) < len(values):
-            params = list(zip(*[values[i] for i in varying])) if varying else [()] * len(params)
-        return varying, constants, params
+    def convert(self, part):
+        # Column by column: each column converted once per distinct value; a column with one
+        # value throughout the batch (timestamps, flags, blanks) is not staged: the move binds
+        # that value once instead.
+        count = len(part)
+        columns = list(zip(*[op.values for op in part]))
+        for i in self.unsupported:
+            if columns[i].count(None) != count:
+                return None
+        ids = self.applier.ids
+        for i in self.references:  # records of an earlier sheet of this workbook
+            column = columns[i]
+            if any(isinstance(value, Pending) for value in column):
+                columns[i] = [ids[value] if isinstance(value, Pending) else value for value in column]
+        varying, constants, staged = [], [], []
+        fixed, convert = self.fixed, self.insert.convert_column
+        for i, column in enumerate(columns):
+            if i in fixed:
+                constants.append(fixed[i])
+                continue
+            column = convert(i, column)
+            first = column[0]
+            if column.count(first) == count:
+                constants.append(first)
+            else:
+                varying.append(i)
+                staged.append(column)
+        return varying, tuple(constants), list(zip(*staged)) if staged else [()] * count
 
     def stage(self, cursor, n, staged, pairs):
         varying, _, params = staged
         stage, linked = self.stages[n]
-        cursor.executemany(f"INSERT INTO temp.{stage} ({', '.join(f'c{i}' for i in varying) or 'c0'}) "
-                           f"VALUES ({', '.join('?' * len(varying)) or 'NULL'})", params)
+        if varying:
+            _insert_values(cursor, f"INSERT INTO temp.{stage} ({', '.join(f'c{i}' for i in varying)}) VALUES ",
+                           len(varying), params)
+        else:
+            cursor.executemany(f"INSERT INTO temp.{stage} (c0) VALUES (NULL)", params)
         for name, rows in pairs.items():
             if rows:
-                cursor.executemany(f"INSERT INTO temp.{linked[name]} VALUES (?, ?)", rows)
+                _insert_values(cursor, f"INSERT INTO temp.{linked[name]} (pos, target) VALUES ", 2, rows)
 
     def describe(self, batch, part, staged):
         varying, constants, _ = staged
@@ -369,9 +397,7 @@ class _SqliteStream(_SheetStream):
         first = self.next_id
         self.next_id = first + len(part)
         batch.first, batch.last = first, self.next_id - 1
-        ids = self.applier.ids
-        for offset, op in enumerate(part):
-            ids[op.ref] = first + offset
+        self.applier.ids.update(zip([op.ref for op in part], range(first, self.next_id)))
 
     def _move(self, cursor, batch):
         stage, link_stages = self.stages[batch.stage]
@@ -412,7 +438,11 @@ class _PostgresStream(_SheetStream):
             for name in self.links:
                 connection.exec_driver_sql(f"CREATE TEMP TABLE {linked[name]} (pos integer, target integer)")
 
-    def convert(self, insert, rows):
+    def convert(self, part):
+        insert, rows = self.applier.new_rows(self.handler, part)
+        unsupported = self.unsupported
+        if unsupported and any(row[i] is not None for i in unsupported for row in rows):
+            return None
         insert.convert_rows(rows)
         return rows
 
@@ -448,3 +478,27 @@ class _PostgresStream(_SheetStream):
         known = self.applier.ids
         for ref, new_id in zip(batch.refs, ids):
             known[ref] = new_id
+
+
+# Parameters in one SQLite statement: 999 in every build (3.32 and later allow 32,766).
+_SQLITE_PARAMETERS = 999
+
+
+def _insert_values(cursor: Any, head: str, width: int, rows: list) -> None:
+    """``head`` (``INSERT INTO t (...) VALUES ``) for ``rows`` of ``width`` values, many rows per statement.
+
+    Cheaper than ``executemany`` (one statement per row): fewer calls into SQLite and
+    fewer hand-overs of the interpreter lock while the writer thread works.
+    """
+    per = max(1, _SQLITE_PARAMETERS // width)
+    one = f"({', '.join('?' * width)})"
+    full = len(rows) - len(rows) % per
+    if full:
+        sql = head + ", ".join([one] * per)
+        flat = list(chain.from_iterable(rows[:full]))
+        step = per * width
+        for start in range(0, len(flat), step):
+            cursor.execute(sql, flat[start:start + step])
+    if full < len(rows):
+        rest = rows[full:]
+        cursor.execute(head + ", ".join([one] * len(rest)), list(chain.from_iterable(rest)))

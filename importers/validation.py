@@ -614,33 +614,35 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
     # Rows are read once, in batches: a batch's keys are looked up together (one query
     # per chunk of keys), then its rows are checked.  A handler that matches over the
     # whole sheet reads the keys of every row first, then the rows again.
-    def keyed_rows(rows: Iterable[tuple[int, list]]) -> list[tuple[int, Any, dict, list]]:
+    # A batch's rows are converted once, in full (the key read from the same values); a sheet
+    # matched as a whole converts its keys first and each row again when it is checked.
+    def keyed_rows(rows: Iterable[tuple[int, list]], converting: list) -> list[tuple[int, Any, dict, dict]]:
         out = []
         for number, cells in rows:
             if _blank_row(cells, converters):
                 continue
-            data, _ = _convert(cells, key_converters)
-            out.append((number, handler.key(data), data, cells))
+            data, bad = _convert(cells, converting)
+            out.append((number, handler.key(data), data, bad))
         return out
 
-    def batches() -> Iterator[tuple[Iterable[tuple[int, Any, list]], dict[int, Any]]]:
+    def batches() -> Iterator[tuple[Iterable[tuple[int, Any, Any]], dict[int, Any]]]:
         rows = book.rows(layout.name, start=start)
         if handler.match_whole_sheet:
-            keyed = [(number, key, data) for number, key, data, _ in keyed_rows(rows)]
+            keyed = [(number, key, data) for number, key, data, _ in keyed_rows(rows, key_converters)]
             keys = {number: key for number, key, _ in keyed}
             matched = handler.match(keyed)
             del keyed
-            yield ((number, keys[number], cells) for number, cells in book.rows(layout.name, start=start)
-                   if number in keys), matched
+            yield ((number, keys[number], _convert(cells, converters))
+                   for number, cells in book.rows(layout.name, start=start) if number in keys), matched
             return
         while True:
             read = list(islice(rows, CHUNK))
             if not read:
                 return
-            batch = keyed_rows(read)  # blank rows left out (a batch may be all blank)
+            batch = keyed_rows(read, converters)  # blank rows left out (a batch may be all blank)
             del read
             if batch:
-                yield ((number, key, cells) for number, key, _, cells in batch), \
+                yield ((number, key, (data, bad)) for number, key, data, bad in batch), \
                     handler.match([(number, key, data) for number, key, data, _ in batch])
 
     # Pass 2: clean with the service, compare, check access.
@@ -654,11 +656,10 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
     warn = handler.warnings if type(handler).warnings is not SheetHandler.warnings else None
     done = 0
     for rows, matched in batches():
-        for number, key, cells in rows:
+        for number, key, (data, bad) in rows:
             done += 1
             if done % 1000 == 0:
                 ctx.progress(1000)
-            data, bad = _convert(cells, converters)
             current = matched.get(number)
             errors: list[tuple[str | None, str]] = list(bad.items()) if bad else []
             if not required_fields <= data.keys():

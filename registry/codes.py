@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from registry.errors import ValidationError
 
@@ -162,10 +163,8 @@ def normalize_certificate_no(value: object, *, field: str = "certificate_no") ->
     Validation is loose on purpose: a bracketed two- or four-digit year, then
     text containing 量标 and ending in 证字第N号 (``[86]陕量标气证字第002号``).
     """
-    text = "".join(to_halfwidth(value if value.__class__ is str else str(value or "")).split())
-    if _CERT_BRACKET_CHARS.search(text):  # translate() is the slow part: only when needed
-        text = text.translate(_CERT_BRACKETS)
-    if not _CERTIFICATE_RE.match(text):
+    text = _certificate_form(value if value.__class__ is str else str(value or ""))
+    if text is None:
         raise ValidationError(
             f"证书编号格式不符：{value!r}（应如 [2016]赣量标证字第006号）/ "
             f"unrecognised certificate number {value!r} (expected e.g. [2016]赣量标证字第006号)",
@@ -192,6 +191,19 @@ def certificate_search_key(value: object) -> str:
 def is_whole_certificate_key(key: str) -> bool:
     """Whether a search key is a whole certificate number (year, 量标 … 证字第N号), not a part of one."""
     return bool(_WHOLE_KEY.match(key))
+
+
+@lru_cache(maxsize=16_384)
+def _certificate_form(typed: str) -> str | None:
+    """The normal form of a typed certificate number, ``None`` when it is not one.
+
+    Remembered: an import reads each row's number for its key, then cleans the row
+    with the service, which normalises it again.
+    """
+    text = "".join(to_halfwidth(typed).split())
+    if _CERT_BRACKET_CHARS.search(text):  # translate() is the slow part: only when needed
+        text = text.translate(_CERT_BRACKETS)
+    return text if _CERTIFICATE_RE.match(text) else None
 
 
 def certificate_year(certificate_no: str) -> int:

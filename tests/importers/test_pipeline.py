@@ -193,3 +193,49 @@ def test_only_a_connection_other_threads_may_use_streams(tmp_path):
         with engine.connect() as connection:
             assert pipeline_available(connection) is shared
         engine.dispose()
+
+
+@pytest.mark.skipif(not SQLITE, reason="SQLite's staging statements")
+@pytest.mark.parametrize("width, count", [(2, 1200), (3, 334), (7, 1), (40, 100)])  # full statements and a rest
+def test_staging_statements_keep_every_row_in_order(app, width, count):
+    """Rows staged many to a statement (importers.pipeline._insert_values) arrive whole and in order:
+    the move reads them back by rowid and hands out ids by position."""
+    from importers.pipeline import _insert_values
+
+    rows = [tuple(f"{n}:{c}" if c else n for c in range(width)) for n in range(count)]
+    raw = db.session.connection().connection.dbapi_connection
+    cursor = raw.cursor()
+    try:
+        cursor.execute(f"CREATE TEMP TABLE staged_rows ({', '.join(f'c{i}' for i in range(width))})")
+        _insert_values(cursor, f"INSERT INTO temp.staged_rows ({', '.join(f'c{i}' for i in range(width))}) VALUES ",
+                       width, rows)
+        assert cursor.execute("SELECT * FROM temp.staged_rows ORDER BY rowid").fetchall() == rows
+        cursor.execute("DROP TABLE temp.staged_rows")
+    finally:
+        cursor.close()
+
+
+def test_a_column_is_converted_as_a_row_would_be(app):
+    """BulkInsert.convert_column gives the driver the values the rows would give it, None kept and each
+    value converted once."""
+    from datetime import date
+
+    from importers.bulk import BulkInsert
+
+    table = MeasurementStandard.__table__
+    columns = [c.name for c in table.columns if c.name != "id"]
+    connection = db.session.connection()
+    issued = columns.index("issued_on")
+    days = [date(2024, 1, 2), None, date(2024, 1, 2), date(2023, 12, 31)]
+    by_rows = BulkInsert(connection, table, columns)
+    rows = [[None] * len(columns) for _ in days]
+    for row, day in zip(rows, days):
+        row[issued] = day
+    by_rows.convert_rows(rows)  # what prepare() and COPY send
+    expected = [row[issued] for row in rows]
+    by_column = BulkInsert(connection, table, columns)
+    assert by_column.convert_column(issued, days) == expected
+    assert by_column.convert_column(issued, days[::-1]) == expected[::-1]  # remembered values, same answers
+    assert expected[1] is None
+    name = columns.index("name")
+    assert by_column.convert_column(name, ["a", None]) == ["a", None]  # text: no conversion
