@@ -7,6 +7,7 @@ which it read.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import IO, Any, Iterator
 
@@ -35,8 +36,11 @@ class SheetLayout:
         return next((i for i, c in self.columns.items() if c.field == field_name), None)
 
 
-class Book:
-    """What every readable upload answers: its sheets, their rows, widths and header layouts."""
+class Book(ABC):
+    """What every readable upload answers: its sheets, their rows, widths and header layouts.
+
+    Each format (:class:`Workbook` for .xlsx/.xls/.ods, :class:`importers.csvfile.CsvBook`) reads its rows.
+    """
 
     sheet_names: list[str]
     limits: Limits
@@ -44,14 +48,17 @@ class Book:
     def close(self) -> None:
         pass
 
+    @abstractmethod
     def rows(self, name: str, *, start: int = 1) -> Iterator[tuple[int, list]]:
-        raise NotImplementedError
+        """``(row number, values)`` from ``start``."""
 
+    @abstractmethod
     def width(self, name: str) -> int:
-        raise NotImplementedError
+        """The number of columns of a sheet."""
 
+    @abstractmethod
     def data_rows(self, name: str, header_row: int) -> int:
-        raise NotImplementedError
+        """How many rows follow the header row."""
 
     def importable(self) -> list[tuple[str, Sheet | None]]:
         """Each tab with the sheet it stands for (``None``: not an import sheet)."""
