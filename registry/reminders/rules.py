@@ -21,6 +21,7 @@ from typing import Any, Iterator
 import sqlalchemy as sa
 from flask import current_app
 
+from registry.coverage.services import reexamination_apply_by
 from registry.dates import add_months
 from registry.extensions import db
 from registry.institutions.models import Institution
@@ -41,12 +42,6 @@ class Due:
     institution_id: int
     due_on: date
     params: dict[str, Any] = field(default_factory=dict)
-
-
-def apply_by(valid_until: date, *, months: int | None = None) -> date:
-    """The last day to apply for re-examination: the expiry less ``REEXAMINATION_LEAD_MONTHS``."""
-    lead = current_app.config["REEXAMINATION_LEAD_MONTHS"] if months is None else months
-    return add_months(valid_until, -lead)
 
 
 def apply_by_thresholds() -> tuple[int, ...]:
@@ -71,7 +66,7 @@ def certificates_due(today: date) -> Iterator[Due]:
             .where(validity_clause(("valid", "expiring"), today), S.valid_until <= horizon)
             .order_by(S.valid_until, S.id))
     for sid, number, name, valid_until, holder, holder_name in db.session.execute(stmt):
-        deadline = apply_by(valid_until, months=lead)
+        deadline = reexamination_apply_by(valid_until, lead)
         threshold = apply_by_threshold(deadline, today, thresholds)
         if threshold is None:
             continue

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from registry.coverage.services import reexamination_apply_by
 from registry.reminders import rules
 from tests import factories
 
@@ -22,8 +23,8 @@ def _due(today):
 
 
 def test_apply_by_is_the_expiry_less_the_lead_months(app):
-    assert rules.apply_by(EXPIRY) == date(2027, 12, 30)
-    assert rules.apply_by(date(2028, 8, 31), months=6) == date(2028, 2, 29)
+    assert reexamination_apply_by(EXPIRY) == date(2027, 12, 30)
+    assert reexamination_apply_by(date(2028, 8, 31), 6) == date(2028, 2, 29)
 
 
 @pytest.mark.parametrize("today, expected", [
