@@ -67,7 +67,7 @@ def generate(path: Path, rows: int) -> None:
     """
     from openpyxl import Workbook
 
-    from registry.codes import credit_code_check_char
+    from registry.records.codes import credit_code_check_char
 
     rng = random.Random(20261128)
     wb = Workbook(write_only=True)

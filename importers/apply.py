@@ -4,7 +4,7 @@ Runs inside the caller's transaction and flushes nothing through the ORM unit
 of work: rows go to the database in batches, updates check and bump each
 record's version (a record changed by someone else since it was read fails
 the whole import), and the audit rows carry the same before/after data as
-:func:`registry.services.audited_create` and ``audited_update``.  The
+:func:`registry.records.services.audited_create` and ``audited_update``.  The
 creation events are built by the database from the rows just written
 (:func:`snapshot_json`), which spares building and encoding 100,000
 snapshots in Python; a test checks they equal the Python ones.

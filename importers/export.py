@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from registry.auth.policy import scope
 from registry.catalog.models import CatalogLine, CatalogVersion
-from registry.db import utcnow
+from registry.database.base import utcnow
 from registry.extensions import db
 from registry.indicators.models import Plan, PlanTarget
 from registry.institutions.models import Institution

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.catalog.models import CatalogLine, CatalogVersion
-from registry.codes import normalize_credit_code, normalize_regulation_code
+from registry.records.codes import normalize_credit_code, normalize_regulation_code
 from registry.errors import ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
@@ -80,7 +80,7 @@ def _remembered(method):
 
 
 class WorkbookReferences:
-    """:class:`registry.fields.References` over maps of the database plus this workbook."""
+    """:class:`registry.records.fields.References` over maps of the database plus this workbook."""
 
     def __init__(self, *, today: date, catalog: CatalogVersion | None):
         self.catalog = catalog
@@ -152,7 +152,7 @@ class WorkbookReferences:
         self._lines_book.add(ref, code, name, sub_name)
         self._answers["catalog_lines"].clear()
 
-    # --- registry.fields.References ---------------------------------------------------
+    # --- registry.records.fields.References ---------------------------------------------------
 
     @_remembered
     def region_code(self, value: Any) -> str:

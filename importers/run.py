@@ -12,7 +12,7 @@ from flask import current_app
 
 from registry.audit.services import record
 from registry.catalog.models import CatalogVersion
-from registry.db import utcnow
+from registry.database.base import utcnow
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.imports.models import ImportRun

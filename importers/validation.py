@@ -21,7 +21,7 @@ from registry.audit.services import jsonable
 from registry.auth.policy import ensure_can_read, ensure_can_write, ensure_own_institution, is_staff
 from registry.catalog.models import CatalogLine, CatalogVersion
 from registry.catalog.services import clean_line
-from registry.codes import normalize_certificate_no, normalize_credit_code, normalize_regulation_code
+from registry.records.codes import normalize_certificate_no, normalize_credit_code, normalize_regulation_code
 from registry.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution

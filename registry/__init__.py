@@ -33,7 +33,8 @@ def create_app(config: object | str | None = None, *, web: bool = True, migratio
 
 
 def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
-    from registry import database, jobs
+    from registry import jobs
+    from registry.database import engine
     from registry.extensions import cache, db, login_manager
 
     db.init_app(app)
@@ -41,7 +42,7 @@ def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
     from registry.coverage import cache as coverage_cache
 
     coverage_cache.init_app(app)
-    database.init_app(app)
+    engine.init_app(app)
     jobs.init_app(app)  # the background job queue (`registry worker`)
     if migrations:
         from registry.extensions import migrate
@@ -52,7 +53,7 @@ def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
 
     security.init_app(app)
 
-    import registry.models  # noqa: F401  (every model on the metadata)
+    import registry.database.models  # noqa: F401  (every model on the metadata)
     from registry.auth import loader  # noqa: F401  (flask-login user loader)
 
 
@@ -65,7 +66,8 @@ PAGE_FEATURES = ("main", "auth", "dashboard", "standards", "institutions", "pers
 def _register_features(app: Flask) -> None:
     import importlib.util
 
-    from registry import api, errors, i18n, web
+    from registry import api, errors, i18n
+    from registry.web import core as web
 
     i18n.init_app(app)
     web.init_app(app)

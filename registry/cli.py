@@ -32,12 +32,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
                "applied (or clean dry run), 1 invalid rows, 2 file refused."),
     "export": ("importers.cli:export_command", "Export the registry in the import format."),
     "template": ("importers.cli:template_command", "Write an empty import workbook."),
-    "backup": ("registry.backup:backup_command", "Write a consistent copy of the database to PATH (a new file, "
+    "backup": ("registry.database.backup:backup_command", "Write a consistent copy of the database to PATH (a new file, "
                "0600) while the registry runs."),
     "worker": ("registry.jobs:worker_command", "Run background jobs (big imports, clean-up) until stopped."),
     "imports": ("registry.imports.cli:imports_group", "Import runs and their stored uploads (imports purge)."),
     "reminders": ("registry.reminders.cli:reminders_group", "Record and send reminders that are due (reminders run)."),
-    "restore": ("registry.backup:restore_command", "Restore a backup made by `registry backup` into the database "
+    "restore": ("registry.database.backup:restore_command", "Restore a backup made by `registry backup` into the database "
                 "of DATABASE_URL."),
 }
 
@@ -61,7 +61,7 @@ def _create_app() -> "Flask":
 
 
 EXIT_DATABASE_BUSY = 3
-# Commands that only read: on SQLite their transactions take no write lock (registry.database).
+# Commands that only read: on SQLite their transactions take no write lock (registry.database.engine).
 READ_ONLY_COMMANDS = frozenset({"export", "template", "coverage", "report", "routes", "backup"})
 
 
@@ -103,7 +103,7 @@ class RegistryGroup(FlaskGroup):
         words = [*getattr(ctx, "_protected_args", ()), *ctx.args]  # the sub-command's name comes first
         name = words[0] if words else None
         if name in READ_ONLY_COMMANDS:
-            from registry.database import reading
+            from registry.database.engine import reading
 
             context = reading()
         else:
@@ -114,7 +114,7 @@ class RegistryGroup(FlaskGroup):
         except Exception as exc:
             # Only a command that reached the database can have timed out on its lock (and
             # ``registry import --help`` must not import the database layer to find that out).
-            database = sys.modules.get("registry.database")
+            database = sys.modules.get("registry.database.engine")
             if database is None or not database.is_lock_timeout(exc):
                 raise
             timeout = ctx.ensure_object(ScriptInfo).load_app().config["SQLITE_BUSY_TIMEOUT_MS"]

@@ -93,7 +93,7 @@ def problem(status: int, *, title: str | None = None, detail: str | None = None,
     detail = one_language(detail)
     errors = one_language_errors(errors) if errors else errors
     if not is_api_request():
-        from registry.database import reading
+        from registry.database.engine import reading
 
         with reading():  # the page's layout only reads: it must not wait for a write lock (a 503 may be why we are here)
             body = render_template("error.html", status=status, detail=detail, request_id=request_id,
@@ -207,7 +207,7 @@ def handle_operational_error(error: Exception):
     """SQLite's write lock not had within the busy timeout: 503, try again shortly; anything else is a 500."""
     from flask import current_app
 
-    from registry.database import is_lock_timeout, retry_after_seconds
+    from registry.database.engine import is_lock_timeout, retry_after_seconds
 
     if not is_lock_timeout(error):
         return handle_unexpected(error)

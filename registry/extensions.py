@@ -7,7 +7,7 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from registry.db import Base
+from registry.database.base import Base
 
 db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()

@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 
 import config
 from registry import create_app
-from registry.database import reading
+from registry.database.engine import reading
 from registry.extensions import db
 from registry.seed.reference import load_reference_data
 

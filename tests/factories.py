@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from registry.catalog.models import CatalogLine, CatalogVersion
-from registry.codes import credit_code_check_char
+from registry.records.codes import credit_code_check_char
 from registry.extensions import db
 from registry.indicators.models import RecordedValue
 from registry.institutions.models import Institution

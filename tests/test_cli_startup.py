@@ -20,7 +20,7 @@ from registry import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY_FOR_HELP = ("openpyxl", "python_calamine", "flask_smorest", "marshmallow", "importers", "babel",
-                  "sqlalchemy", "alembic", "psycopg", "registry.extensions", "registry.models")
+                  "sqlalchemy", "alembic", "psycopg", "registry.extensions", "registry.database.models")
 HEAVY_FOR_DATA = ("flask_smorest", "marshmallow", "alembic", "flask_migrate", "registry.api",
                   "registry.standards.views", "registry.dashboard.views")
 

@@ -1,6 +1,6 @@
 import pytest
 
-from registry.codes import (
+from registry.records.codes import (
     certificate_year,
     credit_code_check_char,
     normalize_certificate_no,

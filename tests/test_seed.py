@@ -6,7 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from registry.catalog.models import CatalogLine, CatalogVersion
-from registry.codes import normalize_certificate_no, normalize_credit_code
+from registry.records.codes import normalize_certificate_no, normalize_credit_code
 from registry.indicators.models import Indicator, Plan
 from registry.institutions.models import Institution
 from registry.personnel.models import Person

@@ -29,7 +29,7 @@ down_revision = 'a3cde6618921'
 branch_labels = None
 depends_on = None
 
-# A copy of registry.codes.certificate_search_key as of this revision (a migration does not follow later code).
+# A copy of registry.records.codes.certificate_search_key as of this revision (a migration does not follow later code).
 _DROPPED = re.compile(r"[\s\[\]〔〕【】()（）［］{}｛｝〖〗〘〙﹝﹞⦅⦆「」『』<>《》〈〉]")
 _SERIAL_ZEROS = re.compile(r"第0+(?=\d)")
 BATCH = 5000

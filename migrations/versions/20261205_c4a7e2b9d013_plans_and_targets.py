@@ -49,7 +49,7 @@ def _sqlite_foreign_keys(on):
             raise RuntimeError(f'foreign keys broken by the migration: {broken[:5]}')
     conn.exec_driver_sql('COMMIT')
     conn.exec_driver_sql(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
-    conn.exec_driver_sql('BEGIN IMMEDIATE')  # a migration writes (see registry.database)
+    conn.exec_driver_sql('BEGIN IMMEDIATE')  # a migration writes (see registry.database.engine)
 
 
 def upgrade():

@@ -299,7 +299,7 @@ def allowed(check: Callable[..., None], *, kind: type | None = None, record: typ
     loaded first, so another institution's record is 404 as ever, then ``check(user, record)``.  The
     services ask again: this only makes the answer not depend on the input.
     """
-    from registry.services import get_or_404  # here: registry.services needs the extensions, which need this module
+    from registry.records.services import get_or_404  # here: registry.records.services needs the extensions, which need this module
 
     def decorator(view):
         @wraps(view)

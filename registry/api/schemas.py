@@ -13,7 +13,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from werkzeug.routing import IntegerConverter
 
-from registry.dates import EARLIEST, LATEST, RANGE_MESSAGE, within_range
+from registry.records.dates import EARLIEST, LATEST, RANGE_MESSAGE, within_range
 
 MAX_ID = 2**31 - 1
 # The highest page number a list takes, at the API and on the pages: page × page size stays far inside
@@ -37,7 +37,7 @@ def Id(*, strict: bool = True, **kwargs) -> fields.Integer:  # noqa: N802 (a fie
 
 
 def Day(**kwargs) -> fields.Date:  # noqa: N802
-    """A date the registry accepts (:data:`registry.dates.EARLIEST` to :data:`~registry.dates.LATEST`)."""
+    """A date the registry accepts (:data:`registry.records.dates.EARLIEST` to :data:`~registry.records.dates.LATEST`)."""
     return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST, error=RANGE_MESSAGE), **kwargs)
 
 

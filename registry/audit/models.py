@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.db import UTCDateTime, utcnow
+from registry.database.base import UTCDateTime, utcnow
 from registry.extensions import db
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from registry.audit.models import AuditEvent
 from registry.auth.policy import ensure_can_read_audit
-from registry.queries import sort, where_equal
+from registry.records.queries import sort, where_equal
 
 
 def entity_key(obj: Any) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from registry.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column, utcnow
+from registry.database.base import TimestampMixin, UTCDateTime, VersionedMixin, enum_column, utcnow
 from registry.extensions import db
 from registry.institutions.models import Institution
 

@@ -9,7 +9,7 @@ from registry.auth.models import User
 from registry.auth.policy import ensure_admin
 from registry.errors import NotFound
 from registry.extensions import db
-from registry.queries import sort, text_search, where_equal
+from registry.records.queries import sort, text_search, where_equal
 
 
 def users_query(args: dict[str, Any], *, actor: Any) -> sa.Select:

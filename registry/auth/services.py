@@ -23,8 +23,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from registry.audit.services import record
 from registry.auth.models import ROLES, ApiToken, User
 from registry.auth.policy import ensure_admin
-from registry.codes import normalize_credit_code
-from registry.db import utcnow
+from registry.records.codes import normalize_credit_code
+from registry.database.base import utcnow
 from registry.errors import Conflict, DomainError, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
@@ -177,7 +177,7 @@ def set_user_active(user: User, active: bool, *, actor) -> None:
 
 def update_user(user: User, data: dict[str, Any], *, actor, expected_version: int | None) -> User:
     """Change an account's role, institution, display name or active flag (admins)."""
-    from registry.services import check_version
+    from registry.records.services import check_version
 
     ensure_admin(actor)
     check_version(user, expected_version)
@@ -256,11 +256,11 @@ def _note_use(token: ApiToken, now) -> None:
     """Note when a token was used, unless the database cannot take the write now.
 
     A read request on SQLite begins without the write lock
-    (:mod:`registry.database`), and taking it mid-transaction cannot wait:
+    (:mod:`registry.database.engine`), and taking it mid-transaction cannot wait:
     while another request writes, the time is noted by a later request
     instead of failing this one.
     """
-    from registry.database import is_lock_timeout
+    from registry.database.engine import is_lock_timeout
 
     try:
         with db.session.begin_nested():

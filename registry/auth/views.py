@@ -38,7 +38,7 @@ from registry.auth.services import (
 from registry.errors import DomainError, StaleEdit
 from registry.extensions import db
 from registry.security import login_limits, login_session, logout_session
-from registry.web import actor, apply_domain_errors, commit_or_rollback, filter_args, login_required, paginate
+from registry.web.core import actor, apply_domain_errors, commit_or_rollback, filter_args, login_required, paginate
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -56,7 +56,7 @@ def _safe_next(target: str | None) -> str | None:
 def home_url() -> str:
     """Where a signed-in user starts: the dashboard for staff, their institution's page otherwise."""
     from registry.auth.policy import is_staff
-    from registry.web import has_endpoint
+    from registry.web.core import has_endpoint
 
     endpoint = "dashboard.index" if is_staff(current_user) else "dashboard.institution_home"
     return url_for(endpoint) if has_endpoint(endpoint) else url_for("main.index")

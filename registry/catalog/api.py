@@ -21,7 +21,7 @@ from registry.catalog.schemas import (
     CatalogVersionUpdateSchema,
 )
 from registry.catalog.services import add_line, create_version, update_line, update_version
-from registry.services import get_or_404, withdraw
+from registry.records.services import get_or_404, withdraw
 
 bp = Blueprint("catalog", __name__, url_prefix="/api/v1/catalog",
                description="The mandatory-verification catalog (实施强制管理的计量器具目录): versions and lines")

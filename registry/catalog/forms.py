@@ -5,8 +5,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from registry.page_lists import VersionedForm, options
-from registry.page_lists import blank as _blank
+from registry.web.forms import VersionedForm, options
+from registry.web.forms import blank as _blank
 
 MODE_LABELS = {"P": _l("P（型式批准）"), "V": _l("V（强制检定）"), "P+V": _l("P+V（型式批准和强制检定）")}
 FORM_LABELS = {"first_only": _l("只作首次检定"), "periodic": _l("周期检定")}

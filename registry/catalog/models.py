@@ -6,7 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.db import TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
+from registry.database.base import TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
 from registry.extensions import db
 
 SUPERVISION_MODES = ("P", "V", "P+V")

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from registry.catalog.models import MANDATORY_MODES, CatalogLine, CatalogVersion
 from registry.extensions import db
-from registry.queries import listing, sort, text_search, where_equal
+from registry.records.queries import listing, sort, text_search, where_equal
 
 
 def versions_query(args: dict[str, Any], *, actor: Any) -> sa.Select:

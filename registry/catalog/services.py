@@ -8,11 +8,11 @@ import sqlalchemy as sa
 
 from registry.auth.policy import ensure_can_write
 from registry.catalog.models import LINE_LEVELS, SUPERVISION_MODES, VERIFICATION_FORMS, CatalogLine, CatalogVersion
-from registry.codes import to_halfwidth
+from registry.records.codes import to_halfwidth
 from registry.errors import Conflict, ValidationError
 from registry.extensions import db
-from registry.fields import Cleaner, a_date, boolean, choice, number, optional_text, required_text
-from registry.services import apply_changes, audited_create, audited_update, ensure_unique
+from registry.records.fields import Cleaner, a_date, boolean, choice, number, optional_text, required_text
+from registry.records.services import apply_changes, audited_create, audited_update, ensure_unique
 
 VERSION_FIELDS = ("name", "source_document", "effective_from", "declared_line_count", "is_partial", "description")
 LINE_FIELDS = ("code", "name", "sub_name", "mode", "verification_form", "scope_note", "effective_from", "levels")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from registry import page_lists
+from registry.web import forms as web_forms
 from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write
 from registry.catalog.forms import FIELD_LABELS, LABELS, LineForm, VersionForm
@@ -21,13 +21,13 @@ from registry.catalog.schemas import CatalogLineQueryArgs, CatalogVersionQueryAr
 from registry.catalog.services import add_line, create_version, update_line, update_version
 from registry.coverage.services import catalog_in_force
 from registry.extensions import db
-from registry.page_lists import form_status, save, withdraw_page
-from registry.services import get_or_404
+from registry.web.forms import form_status, save, withdraw_page
+from registry.records.services import get_or_404
 from registry.standards.queries import standards_query
-from registry.web import actor, list_args, login_required, paginate
+from registry.web.core import actor, list_args, login_required, paginate
 
 bp = Blueprint("catalog_pages", __name__, url_prefix="/catalog", template_folder="templates")
-page_lists.register(bp)
+web_forms.register(bp)
 
 
 

@@ -111,7 +111,7 @@ def memo(kind: str, compute: Callable[[], Any], *args: Any) -> Any:
 
 def _forecast_month(as_of: date) -> date | None:
     """The first day of the month whose end is the first month-end after ``as_of`` (the same month-ends follow)."""
-    from registry.dates import month_ends_after
+    from registry.records.dates import month_ends_after
 
     try:
         return month_ends_after(as_of, 1)[0].replace(day=1)

@@ -14,7 +14,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from registry.dates import RANGE_MESSAGE, DateOutOfRange, within_range
+from registry.records.dates import RANGE_MESSAGE, DateOutOfRange, within_range
 from registry.errors import DomainError
 
 

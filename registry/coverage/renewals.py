@@ -34,7 +34,7 @@ from registry.coverage.services import (
     _STANDARD_COLUMNS, MAX_HORIZON_MONTHS, MAX_PAGE_SIZE, SCL, I, L, LineRef, S, StandardRef, _child_map,
     _institution_clauses, _line_clauses, _months, _Serialisable, _standard_ref, catalog_in_force,
     covering_statuses, reexamination_apply_by, resolve_region)
-from registry.dates import add_months
+from registry.records.dates import add_months
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution

@@ -45,7 +45,7 @@ from flask_babel import gettext
 from sqlalchemy.orm import aliased
 
 from registry.catalog.models import MANDATORY_MODES, CatalogLine, CatalogVersion
-from registry.dates import add_months, month_ends_after
+from registry.records.dates import add_months, month_ends_after
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db
 from registry.indicators.models import PROVINCE_WIDE_INDICATORS, Indicator, Plan, PlanTarget, RecordedValue

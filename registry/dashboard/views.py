@@ -20,7 +20,7 @@ from markupsafe import Markup
 from registry.api.schemas import MAX_ID
 from registry.auth.policy import is_staff
 from registry.coverage import cache, services
-from registry.dates import EARLIEST, LATEST, within_range
+from registry.records.dates import EARLIEST, LATEST, within_range
 from registry.errors import DomainError
 from registry.extensions import db
 from registry.i18n import is_english
@@ -28,7 +28,7 @@ from registry.institutions.models import Institution
 from registry.personnel.queries import persons_query
 from registry.reference.queries import regions_query
 from registry.standards.queries import standards_query
-from registry.web import Page, actor, login_required, page_args, staff_required
+from registry.web.core import Page, actor, login_required, page_args, staff_required
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
@@ -343,7 +343,7 @@ def institution_home():
 
 @bp.context_processor
 def _labels() -> dict:
-    from registry.record_pages import template_helpers
+    from registry.web.labels import template_helpers
     from registry.standards.models import STATUS_LABELS
 
     def status_label(code: str) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from registry.db import utcnow
+from registry.database.base import utcnow
 from registry.extensions import db
 from registry.imports.models import ImportRun
 
@@ -127,7 +127,7 @@ class _QueueStoreBeats:
         return f"import-run:{run_id}:{attempt}"
 
     def beat(self, run_id: int, worker: str, attempt: int, done: int, total: int) -> bool:
-        from registry.database import reading
+        from registry.database.engine import reading
 
         self.huey.put(self.key(run_id, attempt), (utcnow().isoformat(), done, total))
         with reading(), self.engine.connect() as conn:  # a deferred read: no wait for the import's write lock

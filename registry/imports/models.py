@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.db import UTCDateTime, enum_column, utcnow
+from registry.database.base import UTCDateTime, enum_column, utcnow
 from registry.extensions import db
 
 # queued → running → applied | previewed (dry run) | invalid (row errors) | rejected (unreadable file) | failed

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from registry.auth.policy import is_staff
-from registry.db import utcnow
+from registry.database.base import utcnow
 from registry.errors import Conflict, Forbidden, NotFound
 from registry.extensions import db
 from registry.imports import lease

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from registry import jobs
-from registry.database import reading
+from registry.database.engine import reading
 from registry.extensions import db
 from registry.imports import lease, services
 from registry.imports.models import ImportRun
@@ -31,7 +31,7 @@ _SQLITE_WRITER = threading.Lock()
 @jobs.task()
 def run_import_job(run_id: int) -> None:
     """Run a queued background import; a run that is not queued any more (taken, done, gone) is left alone."""
-    from registry.database import is_lock_timeout
+    from registry.database.engine import is_lock_timeout
 
     worker = jobs.worker_name()
     with _SQLITE_WRITER if db.engine.dialect.name == "sqlite" else nullcontext():
@@ -95,7 +95,7 @@ def _take_write_lock(run_id: int, worker: str, attempt: int) -> None:
     A transaction that reads first cannot write once another connection has
     committed meanwhile (its snapshot is stale: "database is locked"), and an
     import reads for seconds before it writes; its transaction begins
-    ``BEGIN IMMEDIATE`` (registry.database) and its first statement is this
+    ``BEGIN IMMEDIATE`` (registry.database.engine) and its first statement is this
     UPDATE.  Wait for the lock as long as the lease (the heartbeat goes on
     meanwhile, from the queue's store), each try up to the busy timeout.
     """

@@ -21,7 +21,7 @@ from importers.spec import WORKBOOK_ORDER, find_sheet
 from registry.catalog.queries import lines_query
 from registry.catalog.schemas import CatalogLineQueryArgs
 from registry.errors import Conflict
-from registry.db import utcnow
+from registry.database.base import utcnow
 from registry.extensions import db
 from registry.imports import services
 from registry.imports.forms import UploadForm
@@ -35,7 +35,7 @@ from registry.regulations.queries import regulations_query
 from registry.regulations.schemas import RegulationQueryArgs
 from registry.standards.queries import standards_query
 from registry.standards.schemas import StandardQueryArgs
-from registry.web import actor, commit_or_rollback, list_args, login_required, paginate
+from registry.web.core import actor, commit_or_rollback, list_args, login_required, paginate
 
 bp = Blueprint("imports_pages", __name__, template_folder="templates")
 

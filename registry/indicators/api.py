@@ -38,7 +38,7 @@ from registry.indicators.services import (
     update_recorded_value,
     update_target,
 )
-from registry.services import get_or_404, withdraw
+from registry.records.services import get_or_404, withdraw
 
 bp = Blueprint("indicators", __name__, url_prefix="/api/v1/indicators",
                description="Indicators of the plan and their targets")

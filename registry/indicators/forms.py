@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
-from registry.page_lists import VersionedForm, options
+from registry.web.forms import VersionedForm, options
 
 COMPARATOR_LABELS = {">=": "≥", "<=": "≤", "=": "=", "between": _l("区间（下限–上限）")}
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.db import TimestampMixin, UTCDateTime, VersionedMixin, WithdrawableMixin, enum_column, utcnow
+from registry.database.base import TimestampMixin, UTCDateTime, VersionedMixin, WithdrawableMixin, enum_column, utcnow
 from registry.extensions import db
 
 COMPARATORS = (">=", "<=", "=", "between")

@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.indicators.models import Indicator, Plan, PlanTarget, RecordedValue
-from registry.queries import in_region, listing, sort, text_search, where_equal
+from registry.records.queries import in_region, listing, sort, text_search, where_equal
 
 
 def indicators_query(args: dict[str, Any], *, actor: Any) -> sa.Select:

@@ -11,7 +11,7 @@ from flask import current_app
 from registry.auth.policy import ensure_can_write
 from registry.errors import Conflict, ValidationError
 from registry.extensions import db
-from registry.fields import Cleaner, a_date, boolean, choice, date_order, optional_text, required_text
+from registry.records.fields import Cleaner, a_date, boolean, choice, date_order, optional_text, required_text
 from registry.indicators.models import (
     COMPARATORS,
     INDICATOR_KINDS,
@@ -23,7 +23,7 @@ from registry.indicators.models import (
     RecordedValue,
 )
 from registry.institutions.services import region_code
-from registry.services import apply_changes, audited_create, audited_update, ensure_unique
+from registry.records.services import apply_changes, audited_create, audited_update, ensure_unique
 
 # Numeric(14, 4): ten digits before the point.
 MAX_VALUE = Decimal(10) ** 10

@@ -18,10 +18,10 @@ from registry.indicators.forms import COMPARATOR_LABELS, PlanForm, TargetForm
 from registry.indicators.models import Plan, PlanTarget
 from registry.indicators.queries import indicators_query, plans_query
 from registry.indicators.services import create_plan, create_target
-from registry.page_lists import form_status, options, save
+from registry.web.forms import form_status, options, save
 from registry.reference.models import Region
-from registry.services import get_or_404
-from registry.web import actor, login_required, paginate
+from registry.records.services import get_or_404
+from registry.web.core import actor, login_required, paginate
 
 bp = Blueprint("plans_pages", __name__, url_prefix="/plans", template_folder="templates")
 

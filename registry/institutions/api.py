@@ -18,7 +18,7 @@ from registry.institutions.schemas import (
     InstitutionUpdateSchema,
 )
 from registry.institutions.services import create_institution, ensure_self_service, update_institution
-from registry.services import get_or_404, withdraw
+from registry.records.services import get_or_404, withdraw
 
 bp = Blueprint("institutions", __name__, url_prefix="/api/v1/institutions",
                description="Institutions (机构): credit code, region, kind")

@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from registry.extensions import db
 from registry.institutions.models import INSTITUTION_KIND_LABELS
 from registry.institutions.services import SELF_SERVICE_FIELDS
-from registry.record_pages import label, label_choices
+from registry.web.labels import label, label_choices
 from registry.reference.models import Region
 
 SERVICE_FIELDS = ("credit_code", "name", "region_code", "serves_region_code", "kind", "contact", "phone")

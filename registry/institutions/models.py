@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.db import DemoMixin, TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
+from registry.database.base import DemoMixin, TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
 from registry.extensions import db
 from registry.reference.models import Region
 

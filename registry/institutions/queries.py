@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.institutions.models import Institution
-from registry.queries import in_region, listing, sort, text_search, where_equal
+from registry.records.queries import in_region, listing, sort, text_search, where_equal
 
 SORTS = {"name": Institution.name, "credit_code": Institution.credit_code, "region_code": Institution.region_code,
          "id": Institution.id}

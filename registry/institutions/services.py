@@ -6,13 +6,13 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 
 from registry.auth.policy import ensure_can_write, is_staff
-from registry.codes import normalize_credit_code
+from registry.records.codes import normalize_credit_code
 from registry.errors import Forbidden, ValidationError
 from registry.extensions import db
-from registry.fields import Cleaner, References, boolean, choice, optional_text, required_text
+from registry.records.fields import Cleaner, References, boolean, choice, optional_text, required_text
 from registry.institutions.models import INSTITUTION_KINDS, Institution
 from registry.reference.models import Region
-from registry.services import apply_changes, audited_create, audited_update, ensure_unique
+from registry.records.services import apply_changes, audited_create, audited_update, ensure_unique
 
 FIELDS = ("credit_code", "name", "region_code", "serves_region_code", "kind", "contact", "phone", "is_demo")
 REQUIRED = ("credit_code", "name", "region_code", "kind")
@@ -24,7 +24,7 @@ def clean_institution(data: dict[str, Any], *, partial: bool = False,
                       refs: References | None = None, current: Institution | None = None) -> dict[str, Any]:
     """Validate and normalise institution fields; raise with every field error.
 
-    ``refs`` resolves the region (see :class:`registry.fields.References`).
+    ``refs`` resolves the region (see :class:`registry.records.fields.References`).
     The service area (``serves_region_code``) is the institution's own region
     or one above it; its own region, or empty, is stored as NULL.
     """

@@ -22,19 +22,19 @@ from registry.institutions.models import INSTITUTION_KIND_LABELS, Institution
 from registry.institutions.queries import institutions_query
 from registry.institutions.schemas import InstitutionQueryArgs
 from registry.institutions.services import create_institution, update_institution
-from registry.page_lists import WithdrawForm
+from registry.web.forms import WithdrawForm
 from registry.personnel.queries import persons_query
-from registry.record_pages import (
+from registry.web.labels import (
     changed_values,
     form_version,
     label_choices,
     template_helpers,
 )
 from registry.reference.models import Region
-from registry.services import ensure_not_withdrawn, get_or_404, withdraw as withdraw_record
+from registry.records.services import ensure_not_withdrawn, get_or_404, withdraw as withdraw_record
 from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS
 from registry.standards.queries import standards_query
-from registry.web import actor, apply_domain_errors, commit_or_rollback, export_args, list_args, login_required, paginate
+from registry.web.core import actor, apply_domain_errors, commit_or_rollback, export_args, list_args, login_required, paginate
 
 bp = Blueprint("institutions_pages", __name__, url_prefix="/institutions", template_folder="templates")
 # Page routes register before the API, which otherwise brings the ``<id:...>`` converter.

@@ -12,7 +12,7 @@ from registry.personnel.models import Person
 from registry.personnel.queries import persons_query
 from registry.personnel.schemas import PersonCreateSchema, PersonQueryArgs, PersonSchema, PersonUpdateSchema
 from registry.personnel.services import add_person, update_person
-from registry.services import get_or_404, withdraw
+from registry.records.services import get_or_404, withdraw
 
 bp = Blueprint("personnel", __name__, url_prefix="/api/v1/personnel",
                description="Technical staff and their registrations (注册计量师)")

@@ -7,8 +7,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from registry.page_lists import VersionedForm, options
-from registry.page_lists import blank as _blank
+from registry.web.forms import VersionedForm, options
+from registry.web.forms import blank as _blank
 
 LEVEL_LABELS = {"1": _l("一级注册计量师"), "2": _l("二级注册计量师")}
 STATUS_LABELS = {"valid": _l("注册有效"), "expiring": _l("即将到期"), "expired": _l("已过期")}

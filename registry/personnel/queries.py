@@ -7,10 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from registry.dates import add_months
+from registry.records.dates import add_months
 from registry.institutions.models import Institution
 from registry.personnel.models import Person as P
-from registry.queries import in_region, listing, sort, text_search, where_equal
+from registry.records.queries import in_region, listing, sort, text_search, where_equal
 
 
 def persons_query(args: dict[str, Any], *, actor: Any) -> sa.Select:

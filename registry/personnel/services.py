@@ -9,14 +9,14 @@ from typing import Any
 from flask import current_app
 
 from registry.auth.policy import ensure_can_write, ensure_own_institution
-from registry.codes import normalize_id_number
-from registry.dates import add_months
+from registry.records.codes import normalize_id_number
+from registry.records.dates import add_months
 from registry.errors import ValidationError
 from registry.extensions import db
-from registry.fields import Cleaner, References, a_date, boolean, choice, date_order, optional_text, required_text
+from registry.records.fields import Cleaner, References, a_date, boolean, choice, date_order, optional_text, required_text
 from registry.institutions.services import institution_id
 from registry.personnel.models import REGISTRATION_LEVELS, Person
-from registry.services import apply_changes, audited_create, audited_update, ensure_unique
+from registry.records.services import apply_changes, audited_create, audited_update, ensure_unique
 
 FIELDS = ("name", "institution_id", "employed_from", "employed_until", "id_number_hash", "id_number_mask",
           "registration_no", "registration_level", "registration_items", "registered_on",
@@ -37,7 +37,7 @@ def mask_id_number(id_number: str) -> str:
 
 def clean_person(data: dict[str, Any], *, partial: bool = False, current: Person | None = None,
                  refs: References | None = None) -> dict[str, Any]:
-    """Validate a roster entry; ``refs`` resolves the institution (:class:`registry.fields.References`)."""
+    """Validate a roster entry; ``refs`` resolves the institution (:class:`registry.records.fields.References`)."""
     c = Cleaner(data, required=REQUIRED, partial=partial)
     c.field("name", required_text(100))
     c.field("institution_id", refs.institution_id if refs else institution_id)

@@ -14,25 +14,25 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
-from registry import page_lists
+from registry.web import forms as web_forms
 from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write, is_staff
 from registry.extensions import db
 from registry.i18n import is_english
 from registry.institutions.models import INSTITUTION_KIND_LABELS, Institution
-from registry.page_lists import form_status, options, save, withdraw_page
+from registry.web.forms import form_status, options, save, withdraw_page
 from registry.personnel.forms import FIELD_LABELS, LABELS, PersonForm
 from registry.personnel.models import Person
 from registry.personnel.queries import persons_query, registration_status
 from registry.personnel.schemas import PersonQueryArgs
 from registry.personnel.services import add_person, update_person
-from registry.queries import listing
+from registry.records.queries import listing
 from registry.reference.models import Region
-from registry.services import get_or_404
-from registry.web import actor, list_args, login_required, paginate
+from registry.records.services import get_or_404
+from registry.web.core import actor, list_args, login_required, paginate
 
 bp = Blueprint("personnel_pages", __name__, url_prefix="/personnel", template_folder="templates")
-page_lists.register(bp)
+web_forms.register(bp)
 
 # Audit fields a page never shows: the keyed hash of an ID number is for matching only.
 HIDDEN_HISTORY_FIELDS = frozenset({"id_number_hash"})

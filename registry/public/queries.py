@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from registry.codes import certificate_search_key, is_whole_certificate_key, regulation_search_code, to_halfwidth
+from registry.records.codes import certificate_search_key, is_whole_certificate_key, regulation_search_code, to_halfwidth
 from registry.institutions.models import Institution
 from registry.reference.models import Region
 from registry.regulations.models import Regulation
@@ -84,7 +84,7 @@ def public_regulations_query(args: dict[str, Any]) -> sa.Select:
     """Local verification regulations and specifications (地方检定规程/规范) by code or title.
 
     A whole code matches in any spelling (``JJG（赣）123—2024``, ``JJG赣123-2024``,
-    ``JJG 赣 123 2024``: :func:`registry.codes.regulation_search_code`); a part
+    ``JJG 赣 123 2024``: :func:`registry.records.codes.regulation_search_code`); a part
     of one matches whatever the brackets, dashes and spaces typed.
     """
     stmt = (sa.select(R.code, R.title, R.kind, R.status, R.published_on, R.implemented_on, R.is_demo)

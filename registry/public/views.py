@@ -18,9 +18,9 @@ from registry.public.queries import (
     public_standard_query,
     public_standards_query,
 )
-from registry.record_pages import template_helpers
+from registry.web.labels import template_helpers
 from registry.standards.validity import validity
-from registry.web import filter_args, paginate
+from registry.web.core import filter_args, paginate
 
 bp = Blueprint("public", __name__, url_prefix="/public", template_folder="templates")
 

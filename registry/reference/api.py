@@ -5,7 +5,7 @@ from registry.api.core import Blueprint, actor, paginate
 from registry.reference.models import Discipline, Region
 from registry.reference.queries import disciplines_query, regions_query
 from registry.reference.schemas import DisciplineQueryArgs, DisciplineSchema, RegionQueryArgs, RegionSchema
-from registry.services import get_or_404
+from registry.records.services import get_or_404
 
 regions_bp = Blueprint("regions", __name__, url_prefix="/api/v1/regions",
                        description="Administrative divisions (GB/T 2260), read-only")

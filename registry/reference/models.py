@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.db import UTCDateTime, enum_column, utcnow
+from registry.database.base import UTCDateTime, enum_column, utcnow
 from registry.extensions import db
 
 REGION_LEVELS = ("province", "city", "county")

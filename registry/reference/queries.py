@@ -5,7 +5,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from registry.queries import listing, sort, text_search, where_equal
+from registry.records.queries import listing, sort, text_search, where_equal
 from registry.reference.models import Discipline, Region
 
 

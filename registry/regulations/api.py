@@ -17,7 +17,7 @@ from registry.regulations.schemas import (
     RegulationUpdateSchema,
 )
 from registry.regulations.services import create_regulation, update_regulation
-from registry.services import get_or_404, withdraw
+from registry.records.services import get_or_404, withdraw
 
 bp = Blueprint("regulations", __name__, url_prefix="/api/v1/regulations",
                description="Verification regulations (检定规程) and specifications (规范), national and local")

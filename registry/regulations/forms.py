@@ -6,8 +6,8 @@ from flask_babel import lazy_pgettext
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
-from registry.page_lists import VersionedForm, options
-from registry.page_lists import blank as _blank
+from registry.web.forms import VersionedForm, options
+from registry.web.forms import blank as _blank
 
 SERIES_LABELS = {"JJG": _l("JJG 检定规程"), "JJF": _l("JJF 技术规范")}
 KIND_LABELS = {

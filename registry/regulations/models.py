@@ -6,7 +6,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.db import DemoMixin, TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
+from registry.database.base import DemoMixin, TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
 from registry.extensions import db
 
 REGULATION_SERIES = ("JJG", "JJF")

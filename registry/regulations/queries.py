@@ -6,9 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from registry.codes import _DASHES, to_halfwidth
+from registry.records.codes import _DASHES, to_halfwidth
 from registry.extensions import db
-from registry.queries import listing, sort, where_equal
+from registry.records.queries import listing, sort, where_equal
 from registry.regulations.models import Regulation as R
 from registry.standards.models import MeasurementStandard as S
 from registry.standards.models import standard_regulations
@@ -59,9 +59,9 @@ def regulation_suggestions(text: str | None, *, limit: int = SUGGESTIONS) -> lis
     """Regulations not withdrawn whose code (any width, dash or spacing) or title contains ``text``.
 
     ``value`` is the stored code, which the importer's rule
-    (:func:`registry.codes.normalize_regulation_code`) reads back in any spelling.
+    (:func:`registry.records.codes.normalize_regulation_code`) reads back in any spelling.
     """
-    from registry.queries import text_search
+    from registry.records.queries import text_search
 
     text = (text or "").strip()
     if not text:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from registry.auth.policy import ensure_can_write
-from registry.codes import parse_regulation_code, format_regulation_code
-from registry.fields import Cleaner, a_date, boolean, choice, date_order, required_text
+from registry.records.codes import parse_regulation_code, format_regulation_code
+from registry.records.fields import Cleaner, a_date, boolean, choice, date_order, required_text
 from registry.regulations.models import REGULATION_KINDS, REGULATION_STATUSES, Regulation
-from registry.services import apply_changes, audited_create, audited_update, ensure_unique
+from registry.records.services import apply_changes, audited_create, audited_update, ensure_unique
 
 FIELDS = ("code", "series", "province", "number", "year", "title", "kind", "level", "status",
           "published_on", "implemented_on", "abolished_on", "is_urgent", "is_carbon", "is_demo")

@@ -4,21 +4,21 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from registry import page_lists
+from registry.web import forms as web_forms
 from registry.audit.queries import history_query
 from registry.auth.policy import ensure_can_write
 from registry.extensions import db
-from registry.page_lists import form_status, save, withdraw_page
+from registry.web.forms import form_status, save, withdraw_page
 from registry.regulations.forms import FIELD_LABELS, LABELS, RegulationForm
 from registry.regulations.models import Regulation
 from registry.regulations.queries import regulation_suggestions, regulations_query, standards_applying
 from registry.regulations.schemas import RegulationQueryArgs
 from registry.regulations.services import create_regulation, update_regulation
-from registry.services import get_or_404
-from registry.web import actor, list_args, login_required, paginate
+from registry.records.services import get_or_404
+from registry.web.core import actor, list_args, login_required, paginate
 
 bp = Blueprint("regulations_pages", __name__, url_prefix="/regulations", template_folder="templates")
-page_lists.register(bp)
+web_forms.register(bp)
 
 
 

@@ -18,7 +18,7 @@ def reminders_group() -> None:
 @with_appcontext
 def run_command(today) -> None:
     """Record the reminders due today and send the e-mails waiting.  Safe to repeat: nothing goes twice."""
-    from registry.dates import within_range
+    from registry.records.dates import within_range
     from registry.reminders.services import run
 
     day = today.date() if today is not None else date.today()

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.auth.models import User
-from registry.db import UTCDateTime, enum_column, utcnow
+from registry.database.base import UTCDateTime, enum_column, utcnow
 from registry.extensions import db
 
 # What a reminder is about.  Applications (returned, decided, waiting, rectification) come with them.

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from registry.coverage.services import reexamination_apply_by
-from registry.dates import add_months
+from registry.records.dates import add_months
 from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.personnel.models import Person

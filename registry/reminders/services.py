@@ -31,7 +31,7 @@ from flask import current_app
 
 from registry.auth.models import User
 from registry.auth.policy import ensure_admin
-from registry.db import utcnow
+from registry.database.base import utcnow
 from registry.errors import ValidationError
 from registry.extensions import db
 from registry.reminders import mail, rules, texts

@@ -12,10 +12,10 @@ from wtforms import BooleanField, RadioField, SelectMultipleField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from registry.extensions import db
-from registry.page_lists import options
+from registry.web.forms import options
 from registry.reminders import services, texts
 from registry.reminders.models import DELIVERY_STATES, REMINDER_KINDS, Reminder
-from registry.web import actor, commit_or_rollback, login_required, paginate
+from registry.web.core import actor, commit_or_rollback, login_required, paginate
 
 bp = Blueprint("reminders", __name__, template_folder="templates")
 

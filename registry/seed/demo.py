@@ -11,7 +11,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from registry.catalog.models import CatalogLine
-from registry.codes import CREDIT_CODE_ALPHABET, credit_code_check_char
+from registry.records.codes import CREDIT_CODE_ALPHABET, credit_code_check_char
 from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.personnel.models import Person

@@ -10,7 +10,7 @@ from registry.catalog.models import CatalogLine
 from registry.audit.queries import history_query
 from registry.audit.schemas import AuditEventSchema
 from registry.auth.policy import ensure_can_read, ensure_can_withdraw, ensure_can_write
-from registry.services import get_or_404, withdraw
+from registry.records.services import get_or_404, withdraw
 from registry.standards.models import MeasurementStandard
 from registry.regulations.models import Regulation
 from registry.standards.queries import standards_query

@@ -13,12 +13,12 @@ from wtforms import BooleanField, DateField, HiddenField, SelectField, StringFie
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.validators import ValidationError as FieldError
 
-from registry.codes import normalize_regulation_code
+from registry.records.codes import normalize_regulation_code
 from registry.errors import DomainError, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
-from registry.queries import listing
-from registry.record_pages import label, label_choices, split_codes
+from registry.records.queries import listing
+from registry.web.labels import label, label_choices, split_codes
 from registry.reference.models import Discipline
 from registry.regulations.models import Regulation
 from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS, MeasurementStandard
@@ -209,7 +209,7 @@ def _missing(refs: Any, tokens: list[str]) -> list[str]:
 
 
 def _is_national(code: str) -> bool:
-    from registry.codes import parse_regulation_code
+    from registry.records.codes import parse_regulation_code
 
     try:
         return parse_regulation_code(code)["province"] is None

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.catalog.models import CatalogLine
-from registry.codes import certificate_search_key
-from registry.db import DemoMixin, TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
+from registry.records.codes import certificate_search_key
+from registry.database.base import DemoMixin, TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
 from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.reference.models import Discipline

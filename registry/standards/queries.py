@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.institutions.models import Institution
-from registry.queries import in_region, listing, sort, text_search, where_equal
+from registry.records.queries import in_region, listing, sort, text_search, where_equal
 from registry.standards.models import MeasurementStandard, standard_catalog_lines
 from registry.standards.validity import status_undated_clause, validity_clause
 

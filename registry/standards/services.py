@@ -10,15 +10,15 @@ from flask import current_app
 
 from registry.auth.policy import ensure_can_write, ensure_own_institution
 from registry.catalog.models import CatalogLine
-from registry.codes import certificate_search_key, normalize_certificate_no, normalize_standard_code
-from registry.dates import add_months
+from registry.records.codes import certificate_search_key, normalize_certificate_no, normalize_standard_code
+from registry.records.dates import add_months
 from registry.errors import ValidationError
 from registry.extensions import db
-from registry.fields import Cleaner, References, a_date, boolean, choice, date_order, optional_text, required_text
+from registry.records.fields import Cleaner, References, a_date, boolean, choice, date_order, optional_text, required_text
 from registry.institutions.services import institution_id
 from registry.reference.models import Discipline
 from registry.regulations.models import Regulation
-from registry.services import apply_changes, audited_create, audited_update, ensure_unique
+from registry.records.services import apply_changes, audited_create, audited_update, ensure_unique
 from registry.standards.models import (
     BUILD_KINDS,
     STANDARD_CATEGORIES,
@@ -62,7 +62,7 @@ def clean_standard(data: dict[str, Any], *, partial: bool = False,
     """Validate a standard; ``refs`` resolves institution, discipline, lines and regulations.
 
     With ``refs=None`` they are ids checked in the database
-    (:class:`registry.fields.References`).
+    (:class:`registry.records.fields.References`).
     """
     refs = refs or _DATABASE_REFERENCES
     c = Cleaner(data, required=REQUIRED, partial=partial)

@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from registry.dates import add_months
+from registry.records.dates import add_months
 from registry.standards.models import MeasurementStandard
 
 S = MeasurementStandard

@@ -19,23 +19,23 @@ from registry.catalog.models import CatalogLine
 from registry.errors import DomainError, StaleEdit, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
-from registry.page_lists import WithdrawForm
-from registry.queries import listing
-from registry.record_pages import (
+from registry.web.forms import WithdrawForm
+from registry.records.queries import listing
+from registry.web.labels import (
     changed_values,
     form_version,
     label_choices,
     template_helpers,
 )
 from registry.reference.models import Discipline, Region
-from registry.services import ensure_not_withdrawn, get_or_404, withdraw as withdraw_record
+from registry.records.services import ensure_not_withdrawn, get_or_404, withdraw as withdraw_record
 from registry.standards.forms import BUILD_KIND_LABELS, SERVICE_FIELDS, StandardForm
 from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS, MeasurementStandard
 from registry.standards.queries import standards_query
 from registry.standards.schemas import StandardQueryArgs
 from registry.standards.services import register_standard, update_standard
 from registry.standards.validity import VALIDITY_STATES
-from registry.web import actor, apply_domain_errors, commit_or_rollback, export_args, list_args, login_required, paginate
+from registry.web.core import actor, apply_domain_errors, commit_or_rollback, export_args, list_args, login_required, paginate
 
 bp = Blueprint("standards_pages", __name__, url_prefix="/standards", template_folder="templates")
 # Page routes register before the API, which otherwise brings the ``<id:...>`` converter.

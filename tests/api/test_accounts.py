@@ -18,7 +18,7 @@ from registry.auth.services import (
     user_for_token,
     validate_password,
 )
-from registry.db import utcnow
+from registry.database.base import utcnow
 from registry.errors import ValidationError
 from registry.extensions import db
 from tests.factories import PASSWORD

@@ -50,7 +50,7 @@ def _upload(page, data: bytes, name: str) -> None:
 
 
 def _new_credit_code() -> str:
-    from registry.codes import credit_code_check_char
+    from registry.records.codes import credit_code_check_char
 
     body = f"12360100T{uuid.uuid4().int % 10**8:08d}"
     return body + credit_code_check_char(body)
@@ -210,7 +210,7 @@ def _failed_run(live_server, data: bytes, *, dry_run: bool) -> int:
     import sqlalchemy as sa
 
     from registry.auth.models import User
-    from registry.db import utcnow
+    from registry.database.base import utcnow
     from registry.extensions import db
     from registry.imports import services
     from registry.imports.models import ImportRun

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from registry.dates import add_months
+from registry.records.dates import add_months
 from registry.extensions import db
 
 pytestmark = pytest.mark.browser

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from registry.dates import EARLIEST, LATEST, DateOutOfRange, add_months, month_end, month_ends_after
+from registry.records.dates import EARLIEST, LATEST, DateOutOfRange, add_months, month_end, month_ends_after
 from registry.coverage.services import (
     coverage_by_region,
     coverage_forecast,

@@ -123,7 +123,7 @@ def test_single_points_list_the_lines_and_their_standards(client, users, auth, p
     assert province.own_soon.certificate_no in table and province.other_soon.certificate_no in table
     assert users.own.name in table and users.other_institution.name in table
     # Standard and institution pages are another feature's: linked only when they exist.
-    from registry.web import has_endpoint
+    from registry.web.core import has_endpoint
 
     with client.application.test_request_context():
         linked = has_endpoint("standards_pages.detail")

@@ -14,7 +14,7 @@ from tests.dashboard.conftest import section, text
 @pytest.fixture
 def today_province(session, users):
     """Standards dated around today (the home page is always for today)."""
-    from registry.dates import add_months
+    from registry.records.dates import add_months
 
     today = date.today()
     catalog = factories.catalog_version(effective_from=date(2021, 1, 1), declared_line_count=2)
@@ -113,7 +113,7 @@ def test_the_home_reads_in_english(client, users, auth, today_province):
 
 def test_the_home_lists_a_certificate_to_apply_for_now_that_expires_in_nine_months(client, users, auth, session):
     """The rule: apply six months before expiry, so a certificate expiring in 6-12 months is due now."""
-    from registry.dates import add_months
+    from registry.records.dates import add_months
 
     today = date.today()
     nine = factories.standard(users.own, issued_on=date(2022, 1, 1), valid_until=add_months(today, 9))

@@ -10,7 +10,7 @@ import io
 from datetime import date, datetime
 from typing import Any
 
-from registry.codes import credit_code_check_char
+from registry.records.codes import credit_code_check_char
 
 
 def _code(body: str) -> str:

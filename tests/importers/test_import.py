@@ -303,7 +303,7 @@ def test_a_key_twice_in_a_sheet_is_an_error():
 
 
 def test_a_withdrawn_record_cannot_be_changed_by_an_import():
-    from registry.db import utcnow
+    from registry.database.base import utcnow
 
     holder = factories.institution()
     factories.standard(holder, certificate_no="[2024]赣量标证字第91号", withdrawn_at=utcnow(), withdrawn_reason="x")

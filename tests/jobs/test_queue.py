@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.db import utcnow
-from registry.database import reading
+from registry.database.base import utcnow
+from registry.database.engine import reading
 from registry.extensions import db
 from registry.imports import lease, services
 from registry.imports.models import ImportRun

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 import config
-from registry.database import reading
+from registry.database.engine import reading
 from registry.extensions import db
 from registry.imports.models import ImportRun
 from registry.imports.tasks import run_import_job

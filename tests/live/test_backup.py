@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 import config
-from registry.db import Base
+from registry.database.base import Base
 from registry.extensions import db
 from tests import factories
 from tests.live.conftest import drop_schema, fresh_database_url, is_postgres, make_app

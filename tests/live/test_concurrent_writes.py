@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from registry.audit.models import AuditEvent
 from registry.auth.models import ApiToken
 from registry.auth.services import create_user, issue_token
-from registry.db import utcnow
+from registry.database.base import utcnow
 from registry.extensions import db
 from registry.standards.models import MeasurementStandard
 from tests import factories

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.codes import certificate_search_key, regulation_search_code
+from registry.records.codes import certificate_search_key, regulation_search_code
 from registry.extensions import db
 from registry.standards.models import MeasurementStandard
 from tests import factories

@@ -16,7 +16,7 @@ from registry.indicators.services import create_target, record_value
 from registry.institutions.services import create_institution, update_institution
 from registry.personnel.services import add_person, update_person
 from registry.regulations.services import create_regulation
-from registry.services import get_or_404, withdraw
+from registry.records.services import get_or_404, withdraw
 from registry.standards.models import MeasurementStandard
 from registry.standards.services import register_standard, update_standard
 from tests import factories

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from registry.coverage.services import coverage_report, expiring_certificates
-from registry.dates import add_months
+from registry.records.dates import add_months
 from registry.extensions import db
 from registry.standards.models import STANDARD_STATUSES, MeasurementStandard
 from registry.standards.queries import standards_query

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Protocol
 
-from registry.dates import RANGE_MESSAGE, within_range
+from registry.records.dates import RANGE_MESSAGE, within_range
 from registry.errors import ValidationError
 
 
@@ -113,8 +113,8 @@ def choice(choices: tuple[str, ...], *, optional: bool = False) -> Callable[[Any
 
 
 def a_date(*, optional: bool = False) -> Callable[[Any], date | None]:
-    """A date (ISO text, a date or a datetime) within the registry's range (:data:`registry.dates.EARLIEST`
-    to :data:`~registry.dates.LATEST`), so nothing computed from it leaves the calendar."""
+    """A date (ISO text, a date or a datetime) within the registry's range (:data:`registry.records.dates.EARLIEST`
+    to :data:`~registry.records.dates.LATEST`), so nothing computed from it leaves the calendar."""
     def clean(value: Any) -> date | None:
         if value in (None, ""):
             if optional:

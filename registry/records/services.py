@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from registry.audit.services import record, snapshot
 from registry.auth.policy import ensure_can_read, ensure_can_withdraw, ensure_can_write
-from registry.db import utcnow
+from registry.database.base import utcnow
 from registry.errors import Conflict, NotFound, StaleEdit, ValidationError
 from registry.extensions import db
 

@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from registry.errors import DomainError, StaleEdit
-from registry.web import apply_domain_errors, commit_or_rollback, export_args
+from registry.web.core import apply_domain_errors, commit_or_rollback, export_args
 
 def try_url_for(endpoint: str, **values: Any) -> str | None:
     """A link to another feature's page when this build has it (and it takes these arguments)."""
@@ -86,8 +86,8 @@ def withdraw_page(obj, *, template: str, done: str, detail: str, **context):
     """
     from flask import flash, redirect, render_template
 
-    from registry.services import withdraw
-    from registry.web import actor
+    from registry.records.services import withdraw
+    from registry.web.core import actor
 
     form = WithdrawForm(obj=obj)
     if form.validate_on_submit():
