@@ -19,26 +19,20 @@ limiter = Limiter(key_func=get_remote_address)
 cache = Cache()
 
 
-def _api():
-    from registry.api.core import Api
-
-    return Api()
-
-
 def _migrate():
     from flask_migrate import Migrate
 
     return Migrate(compare_type=True, render_as_batch=True)
 
 
-_LAZY = {"api": _api, "migrate": _migrate}
+_LAZY = {"migrate": _migrate}
 
 
 def __getattr__(name: str):
-    """``api`` (flask-smorest, marshmallow) and ``migrate`` (Alembic) are built on first use.
+    """``migrate`` (Alembic) is built on first use: commands that run no migration never import it.
 
-    Commands that serve no API and run no migration (``registry import``, ``coverage`` ...)
-    never import them.
+    The API (flask-smorest, marshmallow) is :data:`registry.api.core.api`, imported only where pages
+    and the API are served.
     """
     if name in _LAZY:
         globals()[name] = value = _LAZY[name]()

@@ -127,7 +127,7 @@ def _api_lists() -> list[str]:
 
     app = create_app(config.TestingConfig())
     with app.app_context():
-        from registry.extensions import api
+        from registry.api.core import api
 
         paths = api.spec.to_dict()["paths"]
     return sorted(path for path, operations in paths.items()

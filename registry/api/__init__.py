@@ -21,9 +21,8 @@ def docs():
 
 
 def init_app(app: Flask) -> None:
-    from registry.api.core import JSONProvider
+    from registry.api.core import JSONProvider, api
     from registry.api.schemas import ID_CONVERTER_DOC, IdConverter
-    from registry.extensions import api
 
     app.url_map.converters["id"] = IdConverter
     app.json = JSONProvider(app)  # refuses bodies nested too deeply

@@ -89,6 +89,10 @@ class Api(flask_smorest.Api):
 
 # --- Request bodies: JSON no deeper than any body the API takes ----------------
 
+# The API, bound in registry.api.init_app.  It lives here, not in registry.extensions: the
+# extensions sit below errors and the API core, which need them, and must not import back up.
+api = Api()
+
 # The deepest JSON a request body may be (the API's own bodies are 2 deep). Python's parser recurses once a
 # level, so 100,000 nested "[" would end in RecursionError; deep bodies are refused first, with a 400.
 MAX_JSON_DEPTH = 32
