@@ -27,6 +27,7 @@ from registry.personnel.queries import persons_query
 from registry.web.labels import (
     changed_values,
     form_version,
+    label,
     label_choices,
     template_helpers,
 )
@@ -58,7 +59,7 @@ def index():
     regions = db.session.execute(sa.select(Region.code, Region.name, Region.name_en)
                                  .where(Region.level.in_(("province", "city"))).order_by(Region.code)).all()
     return render_template("institutions/index.html", page=paginate(stmt), args=args, dropped=dropped,
-                           regions=regions, kinds=label_choices(INSTITUTION_KIND_LABELS),
+                           regions=[(code, label((name, name_en or name))) for code, name, name_en in regions], kinds=label_choices(INSTITUTION_KIND_LABELS),
                            export_args=export_args())
 
 

@@ -24,8 +24,10 @@ from registry.records.queries import listing
 from registry.web.labels import (
     changed_values,
     form_version,
+    label,
     label_choices,
     template_helpers,
+    validity_label,
 )
 from registry.reference.models import Discipline, Region
 from registry.records.services import ensure_not_withdrawn, get_or_404, withdraw as withdraw_record
@@ -216,6 +218,8 @@ def _filter_options() -> dict:
         lines = db.session.scalars(sa.select(CatalogLine).where(CatalogLine.catalog_version_id == catalog.id,
                                                                CatalogLine.withdrawn_at.is_(None))
                                    .order_by(CatalogLine.code)).all()
-    return {"regions": regions, "disciplines": disciplines, "holders": holders, "lines": lines,
+    return {"regions": [(code, label((name, name_en or name))) for code, name, name_en in regions],
+            "disciplines": [(code, f"{code} {label((name, name_en))}") for code, name, name_en in disciplines],
+            "holders": holders, "lines": [(line.id, f"{line.code} {line.label}") for line in lines],
             "categories": label_choices(CATEGORY_LABELS), "statuses": label_choices(STATUS_LABELS),
-            "validity_states": [s for s in VALIDITY_STATES if s != "withdrawn"]}
+            "validity_states": [(s, validity_label(s)) for s in VALIDITY_STATES if s != "withdrawn"]}
