@@ -60,6 +60,48 @@ def _create_app() -> "Flask":
     return create_app(web=command not in DATA_COMMANDS, migrations=command not in DATA_COMMANDS - {"db"})
 
 
+# --- The command line's language: one per run, Chinese unless asked -------------------------------------
+
+LANGUAGES = ("zh", "en")
+_language: str | None = None  # ``registry --lang``; else REGISTRY_LANG (config IMPORT_LANGUAGE); else zh
+
+
+def language() -> str:
+    """The language the command line speaks: ``registry --lang``, else ``REGISTRY_LANG``, else Chinese."""
+    if _language in LANGUAGES:
+        return _language
+    from flask import current_app, has_app_context
+
+    configured = current_app.config.get("IMPORT_LANGUAGE") if has_app_context() else None
+    return configured if configured in LANGUAGES else "zh"
+
+
+def say(zh: str, en: str) -> str:
+    """The message in the command line's language."""
+    return en if language() == "en" else zh
+
+
+def one_language(text: str) -> str:
+    """A service's "中文 / English" message cut to the command line's language; other text as it is."""
+    if not isinstance(text, str) or " /" not in text and "）/" not in text:
+        return text
+    from registry.i18n import split_bilingual
+
+    pair = split_bilingual(text)
+    return text if pair is None else pair[1] if language() == "en" else pair[0]
+
+
+def echo(message: str = "", **kwargs) -> None:
+    """``click.echo`` in the command line's language."""
+    click.echo(one_language(message), **kwargs)
+
+
+def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    global _language
+    _language = value
+    return value
+
+
 EXIT_DATABASE_BUSY = 3
 # Commands that only read: on SQLite their transactions take no write lock (registry.database.engine).
 READ_ONLY_COMMANDS = frozenset({"export", "template", "coverage", "report", "routes", "backup"})
@@ -111,6 +153,9 @@ class RegistryGroup(FlaskGroup):
         try:
             with context:
                 return super().invoke(ctx)
+        except click.ClickException as exc:  # a service's message, said in the command line's language
+            exc.message = one_language(exc.message)
+            raise
         except Exception as exc:
             # Only a command that reached the database can have timed out on its lock (and
             # ``registry import --help`` must not import the database layer to find that out).
@@ -118,13 +163,15 @@ class RegistryGroup(FlaskGroup):
             if database is None or not database.is_lock_timeout(exc):
                 raise
             timeout = ctx.ensure_object(ScriptInfo).load_app().config["SQLITE_BUSY_TIMEOUT_MS"]
-            raise DatabaseBusy(
-                f"数据库正忙：另一个写入占用数据库超过 {timeout} 毫秒，未写入任何数据，请稍后重试 / "
+            raise DatabaseBusy(say(
+                f"数据库正忙：另一个写入占用数据库超过 {timeout} 毫秒（SQLITE_BUSY_TIMEOUT_MS），未写入任何数据，请稍后重试",
                 f"the database is busy: another writer held it longer than {timeout} ms "
-                f"(SQLITE_BUSY_TIMEOUT_MS); nothing was written, try again") from None
+                f"(SQLITE_BUSY_TIMEOUT_MS); nothing was written, try again")) from None
 
 
 @click.group(cls=RegistryGroup, create_app=_create_app, add_default_commands=True)
+@click.option("--lang", type=click.Choice(LANGUAGES), default=None, expose_value=False, is_eager=True,
+              callback=_set_language, help="Language of the messages (default: REGISTRY_LANG, else zh).")
 def main() -> None:
     """计量标准注册管理系统 — Metrology standards registry."""
 
@@ -151,13 +198,13 @@ def seed_command(demo: bool) -> None:
 
     try:
         added = load_reference_data(plan_start=current_app.config["PLAN_START_DATE"])
-        click.echo("reference data: " + ", ".join(f"{k} +{v}" for k, v in added.items()))
+        echo(say("参考数据：", "reference data: ") + ", ".join(f"{k} +{v}" for k, v in added.items()))
         if demo:
             if db.session.scalar(sa.select(sa.func.count()).select_from(Institution)):
-                click.echo("demo data: skipped (the registry already holds institutions)")
+                echo(say("演示数据：已跳过（登记簿中已有机构）", "demo data: skipped (the registry already holds institutions)"))
             else:
                 counts = load_demo_data(validity_years=current_app.config["CERTIFICATE_VALIDITY_YEARS"])
-                click.echo("demo data (演示): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+                echo(say("演示数据：", "demo data: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
             accounts = create_demo_accounts()
         db.session.commit()
         from registry.coverage import cache
@@ -210,9 +257,9 @@ def _write_demo_accounts(accounts: dict[str, str]) -> None:
     if not path.is_file():
         return
     kept = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    click.echo(f"demo accounts (演示账号), also in {path}:")
+    echo(say(f"演示账号（也保存在 {path}）：", f"demo accounts (also in {path}):"))
     for line in kept:
-        click.echo("  " + line)
+        echo("  " + line)
 
 
 @click.group("users")
@@ -242,5 +289,5 @@ def users_create(email: str, role: str, credit_code: str | None, password: str |
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        raise click.ClickException(exc.message) from None
-    click.echo(f"created {user.email} ({user.role})")
+        raise click.ClickException(one_language(exc.message)) from None
+    echo(say(f"已创建 {user.email}（{user.role}）", f"created {user.email} ({user.role})"))

@@ -190,17 +190,23 @@ def worker_command(workers: int | None, periodic: bool) -> None:
     SIGTERM lets the running jobs finish first (a second SIGTERM stops at once); Ctrl-C
     stops at once, and the imports it cut short fail when their lease runs out (retry them).
     """
+    from registry.cli import echo, say
     from registry.imports.tasks import sweep_runs
 
     queue = jobs()
     if queue.huey.immediate:
-        raise click.ClickException("JOBS_IMMEDIATE is on: jobs run where they are queued; no worker is needed")
+        raise click.ClickException(say("JOBS_IMMEDIATE 已开启：任务在提交处直接运行，不需要 worker",
+                                       "JOBS_IMMEDIATE is on: jobs run where they are queued; no worker is needed"))
     if queue.url.startswith("memory:"):
-        raise click.ClickException("JOBS_URL is memory://: only the process that queues a job sees it; "
-                                   "use sqlite:///FILE or redis://HOST:PORT/DB")
+        raise click.ClickException(say("JOBS_URL 为 memory://：只有提交任务的进程能看到任务；"
+                                       "请使用 sqlite:///FILE 或 redis://HOST:PORT/DB",
+                                       "JOBS_URL is memory://: only the process that queues a job sees it; "
+                                       "use sqlite:///FILE or redis://HOST:PORT/DB"))
     workers = workers or current_app.config["JOBS_WORKERS"]
-    click.echo(f"worker {worker_name()}: {workers} at once, queue {queue.describe()} "
-               f"({current_app.config['JOBS_QUEUE_NAME']})")
+    echo(say(f"worker {worker_name()}：同时运行 {workers} 个任务，队列 {queue.describe()}"
+             f"（{current_app.config['JOBS_QUEUE_NAME']}）",
+             f"worker {worker_name()}: {workers} at once, queue {queue.describe()} "
+             f"({current_app.config['JOBS_QUEUE_NAME']})"))
     sweep_runs()  # what a worker that died left behind, before taking new jobs
     consumer = queue.huey.create_consumer(workers=workers, periodic=periodic, worker_type="thread",
                                           graceful_signal="TERM", check_worker_health=True)

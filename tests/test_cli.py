@@ -21,7 +21,7 @@ def test_users_create_reads_the_password_from_stdin(runner, session):
 def test_institution_user_needs_an_existing_institution(runner, session):
     result = runner.invoke(args=["users", "create", "a@example.org", "--role", "institution"],
                            input="a sufficiently long password\n")
-    assert result.exit_code != 0 and "institution" in result.output
+    assert result.exit_code != 0 and "机构用户须指定所属机构" in result.output  # one language: Chinese by default
     holder = factories.institution()
     result = runner.invoke(args=["users", "create", "a@example.org", "--role", "institution",
                                  "--institution", holder.credit_code], input="a sufficiently long password\n")
@@ -80,3 +80,39 @@ def test_each_database_keeps_its_demo_accounts_in_its_own_file(app, monkeypatch,
     monkeypatch.setitem(app.config, "REGISTRY_INSTANCE_DIR", str(tmp_path))
     monkeypatch.setitem(app.config, "SQLALCHEMY_DATABASE_URI", url)
     assert demo_accounts_path(app) == tmp_path / name
+
+
+def _has_cjk(text: str) -> bool:
+    import re
+
+    return re.search(r"[\u4e00-\u9fff]", text) is not None
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_the_cli_speaks_one_language(runner, app, session, monkeypatch, language):
+    """A service's "中文 / English" message and the CLI's own lines come out in one language (REGISTRY_LANG)."""
+    monkeypatch.setitem(app.config, "IMPORT_LANGUAGE", language)
+    refused = runner.invoke(args=["users", "create", "c@example.org", "--role", "admin"], input="short\n")
+    created = runner.invoke(args=["users", "create", "d@example.org", "--role", "admin"],
+                            input="a sufficiently long password\n")
+    seeded = runner.invoke(args=["seed"])
+    assert refused.exit_code != 0 and created.exit_code == 0 and seeded.exit_code == 0
+    for result in (refused, created, seeded):
+        assert " / " not in result.output, result.output
+        if language == "zh":
+            assert _has_cjk(result.output), result.output
+        else:
+            assert not _has_cjk(result.output), result.output
+    assert ("已创建 d@example.org" if language == "zh" else "created d@example.org") in created.output
+
+
+def test_registry_lang_option_outranks_the_environment(app, monkeypatch):
+    from registry import cli
+
+    monkeypatch.setitem(app.config, "IMPORT_LANGUAGE", "zh")
+    with app.app_context():
+        assert cli.language() == "zh" and cli.one_language("不能为空 / required") == "不能为空"
+        monkeypatch.setattr(cli, "_language", "en")  # what ``registry --lang en`` sets
+        assert cli.language() == "en" and cli.one_language("不能为空 / required") == "required"
+        assert cli.say("中文", "English") == "English"
+    assert any(param.name == "lang" for param in cli.main.params)

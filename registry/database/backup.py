@@ -19,6 +19,8 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from registry.cli import echo, say
+
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
@@ -41,7 +43,7 @@ def backup_command(path: Path) -> None:
         _run_pg_tool("pg_dump", url, ["--format=custom", "--no-owner", f"--file={path}"], creates=path)
     else:
         raise click.ClickException(f"不支持的数据库 / cannot back up a {url.get_backend_name()} database")
-    click.echo(f"备份 / backup → {path} ({path.stat().st_size} bytes)")
+    echo(say(f"已备份 → {path}（{path.stat().st_size} 字节）", f"backup → {path} ({path.stat().st_size} bytes)"))
 
 
 @click.command("restore")
@@ -66,7 +68,7 @@ def restore_command(path: Path, replace: bool) -> None:
         _run_pg_tool("pg_restore", url, [*options, str(path)])
     else:
         raise click.ClickException(f"不支持的数据库 / cannot restore into a {url.get_backend_name()} database")
-    click.echo(f"已恢复 / restored {path}")
+    echo(say(f"已恢复 {path}", f"restored {path}"))
 
 
 # --- SQLite -----------------------------------------------------------------------

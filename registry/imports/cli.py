@@ -17,11 +17,15 @@ def imports_group() -> None:
 @with_appcontext
 def purge_command(days: int | None) -> None:
     """Delete old uploads now (the worker does it every hour); runs keep their reports."""
+    from registry.cli import echo, say
     from registry.imports.services import purge_uploads
 
     days = days or current_app.config["IMPORT_RETENTION_DAYS"]
     if days <= 0:
-        click.echo("IMPORT_RETENTION_DAYS is 0: uploads are kept for ever (give --days to delete old ones)")
+        echo(say("IMPORT_RETENTION_DAYS 为 0：上传文件永久保留（用 --days 删除旧文件）",
+                 "IMPORT_RETENTION_DAYS is 0: uploads are kept for ever (give --days to delete old ones)"))
         return
     removed = purge_uploads(days=days)
-    click.echo(f"deleted {len(removed)} upload(s) older than {days} days from {current_app.config['IMPORT_STORAGE_DIR']}")
+    folder = current_app.config["IMPORT_STORAGE_DIR"]
+    echo(say(f"已从 {folder} 删除 {len(removed)} 个超过 {days} 天的上传文件",
+             f"deleted {len(removed)} upload(s) older than {days} days from {folder}"))

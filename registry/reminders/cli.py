@@ -19,12 +19,15 @@ def reminders_group() -> None:
 def run_command(today) -> None:
     """Record the reminders due today and send the e-mails waiting.  Safe to repeat: nothing goes twice."""
     from registry.records.dates import within_range
+    from registry.cli import echo, say
     from registry.reminders.services import run
 
     day = today.date() if today is not None else date.today()
     if not within_range(day):
         raise click.BadParameter(f"{day.isoformat()} is outside 1900-01-01..2999-12-31", param_hint="--today")
     result = run(day)
-    click.echo(f"{day.isoformat()}: recorded {result.recorded_inbox} inbox message(s) and "
-               f"{result.recorded_email} e-mail(s); sent {result.sent}, to retry {result.retrying}, "
-               f"failed {result.failed}")
+    echo(say(f"{day.isoformat()}：记录站内提醒 {result.recorded_inbox} 条、电子邮件 {result.recorded_email} 封；"
+             f"已发送 {result.sent}，待重试 {result.retrying}，失败 {result.failed}",
+             f"{day.isoformat()}: recorded {result.recorded_inbox} inbox message(s) and "
+             f"{result.recorded_email} e-mail(s); sent {result.sent}, to retry {result.retrying}, "
+             f"failed {result.failed}"))

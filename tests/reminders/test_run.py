@@ -191,9 +191,9 @@ def test_the_cli_runs_as_on_another_day(app, users, province, runner, monkeypatc
     monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path))
     result = runner.invoke(args=["reminders", "run", "--today", "2026-12-30"])
     assert result.exit_code == 0, result.output
-    assert "recorded 1 inbox message(s) and 1 e-mail(s); sent 1" in result.output
+    assert "记录站内提醒 1 条、电子邮件 1 封；已发送 1" in result.output  # the CLI speaks Chinese by default
     again = runner.invoke(args=["reminders", "run", "--today", "2026-12-30"])
-    assert "recorded 0 inbox message(s) and 0 e-mail(s); sent 0" in again.output
+    assert "记录站内提醒 0 条、电子邮件 0 封；已发送 0" in again.output
     bad = runner.invoke(args=["reminders", "run", "--today", "9999-12-31"])
     assert bad.exit_code == 2 and "Traceback" not in bad.output
 

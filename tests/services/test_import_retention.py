@@ -62,7 +62,7 @@ def test_registry_imports_purge(users, runner, session):
     assert result.exit_code == 0, result.output
     assert services.upload_available(run)
     result = runner.invoke(args=["imports", "purge", "--days", "7"])
-    assert result.exit_code == 0 and "deleted 1 upload" in result.output, result.output
+    assert result.exit_code == 0 and "删除 1 个超过 7 天的上传文件" in result.output, result.output
     assert not services.upload_available(run)
     assert runner.invoke(args=["imports", "purge", "--days", "0"]).exit_code == 2  # not a number of days
 
