@@ -4,16 +4,20 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
+# Set-up and the demo print what a person needs (warnings and errors, the accounts, the URL);
+# `LOG_LEVEL=INFO make run` shows every migration step and job as well.
+SETUP_LOG_LEVEL := $(or $(LOG_LEVEL),WARNING)
 
 .PHONY: run test fuzz install install-dev migrate seed bench clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Installing into $(VENV) (the first time takes a few minutes) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e .
-	touch $@
+	@$(BIN)/pip install --quiet -e .
+	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -23,17 +27,27 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 migrate: install
-	$(BIN)/registry db upgrade
+	@echo "Migrating the database ..."
+	@LOG_LEVEL=$(SETUP_LOG_LEVEL) $(BIN)/registry db upgrade
 
 seed: migrate
-	$(BIN)/registry seed --demo
+	@LOG_LEVEL=$(SETUP_LOG_LEVEL) $(BIN)/registry seed --demo
 
 ## Install, migrate the SQLite database, load reference and demo data, serve on 127.0.0.1:$(PORT).
 ## The job worker (big imports, clean-up) runs beside the server and stops with it.
 run: seed
-	@echo; echo "The registry: http://127.0.0.1:$(PORT)  (sign in with a demo account above; Ctrl-C stops it)"; echo
-	@$(BIN)/registry worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/registry run --host 127.0.0.1 --port $(PORT)
+	@mkdir -p instance
+	@LOG_LEVEL=$(SETUP_LOG_LEVEL) $(BIN)/registry worker >instance/worker.log 2>&1 & worker=$$!; \
+	LOG_LEVEL=$(SETUP_LOG_LEVEL) $(BIN)/registry run --host 127.0.0.1 --port $(PORT) >instance/server.log 2>&1 & server=$$!; \
+	trap 'kill $$worker $$server 2>/dev/null' EXIT INT TERM; \
+	for _ in $$(seq 150); do \
+	  $(BIN)/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' \
+	    http://127.0.0.1:$(PORT)/healthz 2>/dev/null && break; \
+	  kill -0 $$server 2>/dev/null || { cat instance/server.log; exit 1; }; sleep 0.2; \
+	done; \
+	echo; echo "The registry: http://127.0.0.1:$(PORT)  (sign in with a demo account above; Ctrl-C stops it)"; \
+	echo "Logs: instance/server.log, instance/worker.log"; \
+	wait $$server
 
 ## Install the dev dependencies and run the whole suite (PostgreSQL too when TEST_DATABASE_URL is set).
 test: install-dev

@@ -12,6 +12,8 @@ config = context.config
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
+# The app's LOG_LEVEL (INFO by default) rules over alembic.ini's: `make run` sets WARNING to stay quiet.
+logging.getLogger('alembic').setLevel(current_app.config.get('LOG_LEVEL', 'INFO'))
 logger = logging.getLogger('alembic.env')
 
 
