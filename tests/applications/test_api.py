@@ -69,7 +69,8 @@ def test_a_reexamination_from_draft_to_new_certificate(client, auth, users):
     assert decided.status_code == 200, decided.get_json()
     assert decided.get_json()["state"] == "decided"
     shown = client.get(f"/api/v1/standards/{standard.id}", headers=inst).get_json()
-    assert (shown["issued_on"], shown["valid_until"]) == ("2027-06-01", "2031-05-31")
+    assert (shown["issued_on"], shown["valid_until"], shown["certified_since"]) == (
+        "2027-06-01", "2031-05-31", "2024-01-01")
     events = client.get(f"{BASE}/{app_id}/events", headers=inst).get_json()
     assert [e["action"] for e in events] == ["create", "submit", "accept", "assign_examiners", "decide"]
     assert events[1]["comment"] == "请审查"
