@@ -30,6 +30,9 @@ class StandardSchema(RecordSchema):
     issuer = fields.String(allow_none=True)
     issued_on = fields.Date()
     valid_until = fields.Date()
+    certified_since = fields.Date(dump_only=True, allow_none=True, metadata={
+        "description": "Start of the unbroken run of certificates when a re-examination renewed it (else empty: "
+                       "the issue date); coverage counts the standard from this date"})
     responsible_person = fields.String(allow_none=True)
     status = fields.String(validate=validate.OneOf(STANDARD_STATUSES))
     status_since = fields.Date(allow_none=True)
