@@ -102,6 +102,13 @@ class Config:
     # Domain settings whose official values were not confirmed (domain.md).
     CERTIFICATE_VALIDITY_YEARS = _env_int("CERTIFICATE_VALIDITY_YEARS", 4)
     REEXAMINATION_LEAD_MONTHS = _env_int("REEXAMINATION_LEAD_MONTHS", 6)
+    # Applications (registry.applications): the regulator's deadlines, in working days (Monday to Friday
+    # less APPLICATION_HOLIDAYS, ISO dates).  Practice, not confirmed rules (../shared/domain.md): settings.
+    APPLICATION_ACCEPTANCE_WORKING_DAYS = _env_int("APPLICATION_ACCEPTANCE_WORKING_DAYS", 5)
+    APPLICATION_DECISION_WORKING_DAYS = _env_int("APPLICATION_DECISION_WORKING_DAYS", 20)
+    APPLICATION_HOLIDAYS = _env_tuple("APPLICATION_HOLIDAYS", ())
+    # An applicant is reminded this many days before a rectification (整改) deadline.
+    REMINDER_RECTIFICATION_DAYS = _env_int("REMINDER_RECTIFICATION_DAYS", 7)
     REGISTRATION_VALIDITY_YEARS = _env_int("REGISTRATION_VALIDITY_YEARS", 5)
     # A registration ending within this many months is listed as "expiring" (renewal due).
     REGISTRATION_RENEWAL_LEAD_MONTHS = _env_int("REGISTRATION_RENEWAL_LEAD_MONTHS", 6)

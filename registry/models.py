@@ -1,4 +1,7 @@
 """Import every model so the metadata (and Alembic) sees the whole schema."""
+from registry.applications.models import (
+    Application, ApplicationDocument, ApplicationEvent, Examiner, StandardCertificate, application_examiners,
+)
 from registry.audit.models import AuditEvent
 from registry.auth.models import ApiToken, User
 from registry.catalog.models import CatalogLine, CatalogVersion
@@ -12,6 +15,12 @@ from registry.reminders.models import Reminder, ReminderSettings
 from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
 
 __all__ = [
+    "Application",
+    "ApplicationDocument",
+    "ApplicationEvent",
+    "Examiner",
+    "StandardCertificate",
+    "application_examiners",
     "ApiToken",
     "AuditEvent",
     "CatalogLine",

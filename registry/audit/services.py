@@ -1,9 +1,11 @@
 """Write audit rows beside the change they record."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 from flask import g, has_request_context
@@ -12,6 +14,18 @@ from registry.audit.models import AuditEvent
 from registry.extensions import db
 
 SYSTEM_ACTOR = "system"
+# A note every audit row written meanwhile carries (``with audit_note("application:12")``): the
+# changes a decision writes to a standard name the application that made them.
+_NOTE: ContextVar[str | None] = ContextVar("audit_note", default=None)
+
+
+@contextmanager
+def audit_note(note: str) -> Iterator[None]:
+    token = _NOTE.set(note)
+    try:
+        yield
+    finally:
+        _NOTE.reset(token)
 
 
 def snapshot(obj: Any, *, exclude: tuple[str, ...] = ("created_at", "updated_at")) -> dict[str, Any]:
@@ -70,6 +84,6 @@ def event_values(action: str, entity_type: str, entity_id: Any, *, actor: Any = 
         "entity_id": str(entity_id),
         "before": before,
         "after": after,
-        "note": note,
+        "note": note if note is not None else _NOTE.get(),
         "request_id": g.get("request_id") if has_request_context() else None,
     }

@@ -39,6 +39,7 @@ from registry.errors import NotFound, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.reference.models import Region
+from registry.standards.validity import certified_from
 
 APPLY_NOW = "apply_now"
 EXPIRED = "expired"
@@ -98,7 +99,7 @@ def latest_expiry_applying_by(day: date, lead_months: int) -> date:
 def _window_clauses(window: str, as_of: date, expiring_until: date,
                     statuses: tuple[str, ...]) -> list[sa.ColumnElement[bool]]:
     if window == APPLY_NOW:
-        return [S.withdrawn_at.is_(None), S.issued_on <= as_of, S.valid_until >= as_of,
+        return [S.withdrawn_at.is_(None), certified_from() <= as_of, S.valid_until >= as_of,
                 S.valid_until <= expiring_until]
     return [S.withdrawn_at.is_(None), S.valid_until < as_of,
             sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > as_of))]
@@ -216,7 +217,7 @@ def _lines_at_risk(standard_ids: list[int], as_of: date, covering: tuple[str, ..
 
 def _covering_on(standard, day: date, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
     """:func:`registry.coverage.services._covering_clauses` for an aliased standard."""
-    return (standard.category == "social_public", standard.withdrawn_at.is_(None), standard.issued_on <= day,
+    return (standard.category == "social_public", standard.withdrawn_at.is_(None), certified_from(standard) <= day,
             standard.valid_until >= day,
             sa.or_(standard.status.in_(statuses),
                    sa.and_(standard.status_since.is_not(None), standard.status_since > day)))

@@ -54,7 +54,7 @@ from registry.personnel.models import Person
 from registry.reference.models import Region
 from registry.regulations.models import Regulation
 from registry.standards.models import STANDARD_STATUSES, MeasurementStandard, standard_catalog_lines
-from registry.standards.validity import status_undated_clause, validity
+from registry.standards.validity import certified_from, status_undated_clause, validity
 
 S = MeasurementStandard
 I = Institution  # noqa: E741
@@ -525,7 +525,7 @@ def _line_clauses(version_id: Any, day: Any, level: str = COUNTED_ANY) -> tuple[
 
 def _covering_clauses(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
     """Social public, not withdrawn, certificate valid on ``day``, in use on ``day``."""
-    return (S.category == "social_public", S.withdrawn_at.is_(None), S.issued_on <= day, S.valid_until >= day,
+    return (S.category == "social_public", S.withdrawn_at.is_(None), certified_from() <= day, S.valid_until >= day,
             sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > day)))
 
 
@@ -1255,12 +1255,12 @@ def _forecast_standards(dates: sa.Subquery, first: date, last: date, scope: Regi
     # collapses the many long-valid standards into a few rows.
     rows = (
         sa.select(
-            _clamp_low(S.issued_on, first).label("valid_from"),
+            _clamp_low(certified_from(), first).label("valid_from"),
             _clamp_high(S.valid_until, last).label("valid_until"),
             sa.case((S.status.in_(statuses), sa.null()), (S.status_since > last, sa.null()),
                     else_=S.status_since).label("status_since"),
         )
-        .where(S.category == "social_public", S.withdrawn_at.is_(None), S.issued_on <= last, S.valid_until >= first,
+        .where(S.category == "social_public", S.withdrawn_at.is_(None), certified_from() <= last, S.valid_until >= first,
                sa.or_(S.status.in_(statuses), S.status_since > first), _held_in(scope))
         .subquery("spans")
     )
@@ -1470,7 +1470,7 @@ def expiring_certificates(as_of: date, months: int | None = None, region: str | 
     if institution_id is not None and db.session.get(Institution, institution_id) is None:
         raise NotFound(f"未知的机构 / unknown institution: {institution_id}", field="institution_id")
     until = add_months(as_of, months)
-    clauses = [S.withdrawn_at.is_(None), S.issued_on <= as_of, S.valid_until >= as_of, S.valid_until <= until]
+    clauses = [S.withdrawn_at.is_(None), certified_from() <= as_of, S.valid_until >= as_of, S.valid_until <= until]
     if institution_id is not None:
         clauses.append(S.institution_id == institution_id)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(S).where(*clauses, _held_in(scope)))

@@ -10,8 +10,9 @@ from registry.auth.models import User
 from registry.db import UTCDateTime, enum_column, utcnow
 from registry.extensions import db
 
-# What a reminder is about.  Applications (returned, decided, waiting, rectification) come with them.
-REMINDER_KINDS = ("certificate_apply_by", "registration_lapsing")
+# What a reminder is about.
+REMINDER_KINDS = ("certificate_apply_by", "registration_lapsing", "application_returned", "application_decided",
+                  "rectification_due", "application_overdue")
 CHANNELS = ("inbox", "email")
 # pending: to send (again at next_attempt_at); sending: claimed by one runner until claimed_until;
 # sent; failed: the last try failed (shown to admins).  An inbox message is sent when recorded.

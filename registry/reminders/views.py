@@ -22,6 +22,10 @@ bp = Blueprint("reminders", __name__, template_folder="templates")
 KIND_LABELS = {
     "certificate_apply_by": _l("计量标准复查申请提醒（申请期限前 12、9、6、3 个月及逾期）"),
     "registration_lapsing": _l("注册计量师注册到期提醒（到期前 6 个月）"),
+    "application_returned": _l("申请被退回补正"),
+    "application_decided": _l("申请已作出决定"),
+    "rectification_due": _l("整改期限将至（期限前 7 天）"),
+    "application_overdue": _l("申请超过办理期限（监管人员）"),
 }
 STATUS_LABELS = {"pending": _l("待发送"), "sending": _l("发送中"), "sent": _l("已发送"), "failed": _l("发送失败")}
 CHANNEL_LABELS = {"inbox": _l("站内"), "email": _l("电子邮件")}

@@ -79,7 +79,7 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
         sa.Index("ix_measurement_standards_coverage", "category", "status", "valid_until", "issued_on"),
         # Coverage counts read only these columns: an index-only scan on PostgreSQL.
         sa.Index("ix_measurement_standards_in_force", "category", "valid_until", "issued_on", "status",
-                 "status_since", "institution_id", postgresql_where=sa.text("withdrawn_at IS NULL"),
+                 "status_since", "institution_id", "certified_since", postgresql_where=sa.text("withdrawn_at IS NULL"),
                  sqlite_where=sa.text("withdrawn_at IS NULL")),
         # Standards whose status (not in use) has no date: few, counted by every coverage report.
         sa.Index("ix_measurement_standards_undated_status", "category", "institution_id",
@@ -117,6 +117,11 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
     issuer: Mapped[str | None] = mapped_column(sa.String(200))
     issued_on: Mapped[date] = mapped_column(sa.Date)
     valid_until: Mapped[date] = mapped_column(sa.Date, index=True)
+    # The start of the unbroken run of certificates (registry.applications.models.StandardCertificate)
+    # when a re-examination renewed the certificate before it expired; empty means the issue date.
+    # Coverage and validity count the standard from coalesce(certified_since, issued_on)
+    # (registry.standards.validity.certified_from), so a renewal never loses past days.
+    certified_since: Mapped[date | None] = mapped_column(sa.Date)
     responsible_person: Mapped[str | None] = mapped_column(sa.String(100))
     status: Mapped[str] = mapped_column(enum_column(STANDARD_STATUSES, "standard_status"), default="in_use")
     status_since: Mapped[date | None] = mapped_column(sa.Date)

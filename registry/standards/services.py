@@ -34,7 +34,7 @@ FIELDS = (
     "is_carbon", "build_kind", "built_on", "is_demo",
 )
 DERIVED = ("range_lower", "range_upper", "range_unit", "uncertainty_kind", "uncertainty_value",
-           "uncertainty_unit", "coverage_factor", "certificate_key", "public_id")
+           "uncertainty_unit", "coverage_factor", "certificate_key", "public_id", "certified_since")
 # A new standard starts in use; any other status is dated by what the caller gives, else not at all.
 NEW_STATUS = "in_use"
 REQUIRED = ("certificate_no", "name", "category", "institution_id", "issued_on")
@@ -127,6 +127,10 @@ def follow_on_values(values: dict[str, Any], current: Any | None) -> dict[str, A
         parsed = parse_uncertainty(values.get("uncertainty_text"))
         out.update(uncertainty_kind=parsed.kind, uncertainty_value=parsed.value, uncertainty_unit=parsed.unit,
                    coverage_factor=parsed.k)
+    if (current is not None and "issued_on" in values and current.certified_since is not None
+            and values["issued_on"] <= current.certified_since):
+        # An issue date typed before the run of certificates began: the run starts at the issue date again.
+        out["certified_since"] = None
     previous = NEW_STATUS if current is None else current.status
     if "status" in values and values["status"] != previous and "status_since" not in values:
         # A new status given without its date is stored without one: never dated by the clock of

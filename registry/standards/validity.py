@@ -8,7 +8,8 @@ certificate dates and whether the record is withdrawn:
 2. ``sealed``, ``revoked``, ``changing``: its status other than in use has
    taken effect by *D* (``status_since`` on or before *D*, or not known: a
    status without a date holds on every date, as in the coverage counts);
-3. ``not_yet_valid``: *D* is before the issue date;
+3. ``not_yet_valid``: *D* is before the issue date (of the first certificate of an
+   unbroken run: :func:`certified_from`);
 4. ``expired``: *D* is after the valid-until date;
 5. ``expiring``: valid on *D*, and the valid-until date is within
    ``REEXAMINATION_LEAD_MONTHS`` of *D* (on or before *D* plus that many
@@ -56,7 +57,8 @@ def lead_months(months: int | None = None) -> int:
 def validity(standard: Any, on: date, *, months: int | None = None) -> str:
     """The state of ``standard`` (a model or any row with its columns) on ``on``."""
     return certificate_validity(
-        status=standard.status, status_since=standard.status_since, issued_on=standard.issued_on,
+        status=standard.status, status_since=standard.status_since,
+        issued_on=getattr(standard, "certified_since", None) or standard.issued_on,
         valid_until=standard.valid_until, withdrawn=getattr(standard, "withdrawn_at", None) is not None,
         on=on, months=months)
 
@@ -77,6 +79,18 @@ def certificate_validity(*, status: str, status_since: date | None, issued_on: d
     return "valid"
 
 
+def certified_from(standard: Any = S) -> sa.ColumnElement:
+    """The first day a standard counts as certified: the start of its unbroken run of certificates.
+
+    ``certified_since`` is set when an approved re-examination renewed the
+    certificate before it expired (registry.applications); otherwise the
+    issue date.  Every "certificate valid on D" condition (here, coverage,
+    renewals) uses this, so a renewal never takes past days away.
+    ``standard`` may be an alias of :class:`MeasurementStandard`.
+    """
+    return sa.func.coalesce(standard.certified_since, standard.issued_on)
+
+
 def _status_in_effect(on: Any) -> sa.ColumnElement[bool]:
     return sa.and_(S.status != "in_use", sa.or_(S.status_since.is_(None), S.status_since <= on))
 
@@ -92,7 +106,7 @@ def validity_case(on: date, *, months: int | None = None) -> sa.Case:
     return sa.case(
         (S.withdrawn_at.is_not(None), "withdrawn"),
         (_status_in_effect(on), S.status),
-        (S.issued_on > on, "not_yet_valid"),
+        (certified_from() > on, "not_yet_valid"),
         (S.valid_until < on, "expired"),
         (S.valid_until <= horizon, "expiring"),
         else_="valid",
@@ -116,13 +130,14 @@ def validity_clause(states: str | tuple[str, ...] | list[str], on: date, *,
             clauses.append(sa.and_(S.withdrawn_at.is_(None), S.status == state,
                                    sa.or_(S.status_since.is_(None), S.status_since <= on)))
         elif state == "not_yet_valid":
-            clauses.append(sa.and_(_in_use(on), S.issued_on > on))
+            clauses.append(sa.and_(_in_use(on), certified_from() > on))
         elif state == "expired":
-            clauses.append(sa.and_(_in_use(on), S.issued_on <= on, S.valid_until < on))
+            clauses.append(sa.and_(_in_use(on), certified_from() <= on, S.valid_until < on))
         elif state == "expiring":
-            clauses.append(sa.and_(_in_use(on), S.issued_on <= on, S.valid_until >= on, S.valid_until <= horizon))
+            clauses.append(sa.and_(_in_use(on), certified_from() <= on, S.valid_until >= on,
+                                   S.valid_until <= horizon))
         else:  # valid
-            clauses.append(sa.and_(_in_use(on), S.issued_on <= on, S.valid_until > horizon))
+            clauses.append(sa.and_(_in_use(on), certified_from() <= on, S.valid_until > horizon))
     return sa.or_(*clauses) if len(clauses) > 1 else clauses[0]
 
 
