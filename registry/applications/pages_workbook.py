@@ -13,7 +13,7 @@ from registry.record_pages import label
 HEADERS = (("编号", "No."), ("申请类型", "Kind"), ("状态", "State"), ("决定", "Decision"), ("申请单位", "Applicant"),
            ("地区", "Region"), ("计量标准", "Standard"), ("证书编号", "Certificate number"),
            ("提交时间", "Submitted"), ("受理时间", "Accepted"), ("决定时间", "Decided"),
-           ("已等待工作日", "Working days waited"), ("期限（工作日）", "Limit (working days)"), ("超期", "Overdue"),
+           ("已等待天数", "Days waited"), ("当前步骤期限", "Due by"), ("超期", "Overdue"),
            ("逾期申请", "Applied late"), ("整改期限", "Rectification deadline"))
 
 
@@ -37,7 +37,7 @@ def write_applications(out: IO[bytes], applications: Iterable[Any], *, ages: dic
             a.standard.name if a.standard else (a.title or (a.proposal or {}).get("name")),
             a.standard.certificate_no if a.standard else None,
             _day(a.submitted_at), _day(a.accepted_at), _day(a.decided_at),
-            getattr(age, "days", None), getattr(age, "limit", None),
+            getattr(age, "days", None), getattr(age, "deadline", None),
             (yes if age.overdue else no) if age is not None else None,
             yes if a.late else no, a.rectification_deadline,
         ]))

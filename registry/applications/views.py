@@ -284,7 +284,7 @@ def new():
     kinds = _kinds_for_actor()
     if not kinds:
         abort(404)
-    kind = request.values.get("kind")
+    kind = request.args.get("kind")  # step 1 posts its choice in the body, step 2 is at ?kind=
     if kind not in kinds:
         form = KindForm(kinds=kinds)
         if form.is_submitted() and form.validate():
