@@ -39,6 +39,8 @@ def init_app(app: Flask) -> None:
 
 
 def _blueprints():
+    from registry.applications.api import bp as applications
+    from registry.applications.api import examiners_bp as examiners
     from registry.audit.api import bp as audit
     from registry.auth.api import bp as auth
     from registry.auth.api import users_bp as users
@@ -57,7 +59,7 @@ def _blueprints():
     from registry.standards.api import bp as standards
 
     return [auth, users, institutions, standards, catalog, regulations, personnel, indicators, plans, targets,
-            recorded_values, regions, disciplines, audit, coverage, imports]
+            recorded_values, regions, disciplines, audit, coverage, imports, applications, examiners]
 
 
 def _authenticate() -> None:
