@@ -56,6 +56,7 @@ from registry.applications.services import REQUIRED_DOCUMENTS, STATUS_KINDS
 from registry.auth.policy import is_staff
 from registry.errors import DomainError, StaleEdit
 from registry.extensions import db
+from registry.i18n import is_english
 from registry.institutions.models import Institution
 from registry.page_lists import form_status, options
 from registry.record_pages import label, template_helpers
@@ -63,7 +64,7 @@ from registry.reference.models import Discipline, Region
 from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS, MeasurementStandard
 from registry.web import actor, apply_domain_errors, commit_or_rollback, login_required, paginate, staff_required
 
-bp = Blueprint("applications", __name__, url_prefix="/applications", template_folder="templates")
+bp = Blueprint("applications_pages", __name__, url_prefix="/applications", template_folder="templates")
 page_lists.register(bp)
 
 STALE = "此记录已被他人修改，请重新加载后再编辑。"
@@ -93,8 +94,8 @@ FIELD_LABELS = {
 }
 # The timeline's steps (``ApplicationEvent.action``) and the buttons (``allowed_actions``).
 ACTION_LABELS = {
-    "create": ("创建草稿", "Draft created"), "update": ("修改申请内容", "Edit the application"),
-    "upload": ("上传材料", "Upload documents"), "submit": ("提交申请", "Submit"),
+    "create": ("创建草稿", "Draft created"), "update_draft": ("修改申请内容", "Edit the application"),
+    "add_document": ("上传材料", "Upload documents"), "submit": ("提交申请", "Submit"),
     "return_for_completion": ("退回补正", "Return for completion"), "accept": ("受理", "Accept"),
     "assign_examiners": ("指派考评员", "Assign examiners"), "decide": ("作出决定", "Decide"),
     "respond_rectification": ("提交整改情况", "Report the rectification"),
@@ -103,7 +104,7 @@ ACTION_LABELS = {
     "close": ("办结", "Close"), "withdraw": ("撤回申请", "Withdraw"),
 }
 # The states an applicant may still upload in; a regulator uploads review documents (the certificate ...).
-UPLOAD_ACTIONS = ("upload", "upload_review")
+UPLOAD_ACTIONS = ("add_document",)
 
 
 @bp.context_processor
@@ -132,8 +133,14 @@ def _run(form, action: Callable[[], Any]) -> tuple[Any, int]:
     except DomainError as error:
         if error.status in (403, 404):
             raise
+        missing = (error.errors or {}).get("documents")
+        if missing:  # the checklist's codes, named as the checklist names them
+            separator = ", " if is_english() else "、"
+            form.form_errors = [_("还缺以下材料，补齐后才能提交：") + separator.join(
+                label(DOCUMENT_KIND_LABELS.get(kind), kind) for kind in missing)]
+            return None, 422
         apply_domain_errors(form, error)
-        return None, 422
+        return None, error.status if error.status == 409 else 422
 
 
 # --- Lists ------------------------------------------------------------------------------------------
@@ -313,7 +320,7 @@ def new():
 def details(application_id: int):
     """Step 3: what this kind asks for; saved on the draft through ``update_draft``."""
     application = _application(application_id)
-    if "update" not in services.allowed_actions(actor(), application):
+    if "update_draft" not in services.allowed_actions(actor(), application):
         abort(404)
     form = DetailsForm(kind=application.kind)
     status = 200

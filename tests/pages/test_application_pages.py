@@ -185,7 +185,7 @@ def test_an_institution_applies_for_a_re_examination_in_steps(client, auth, user
     refused = client.post(f"/applications/{application.id}/submit",
                           data={"csrf_token": csrf_from(page), "submit-version": str(application.version),
                                 "from": "documents"})
-    assert refused.status_code == 422 and "缺少材料" in text(refused)
+    assert refused.status_code == 422 and "还缺以下材料，补齐后才能提交：计量标准考核（复查）申请书、原计量标准考核证书" in text(refused)
     session.expire_all()
     assert session.get(Application, application.id).state == "draft"
     for kind in REEXAMINATION_DOCUMENTS:
