@@ -92,14 +92,48 @@ def data(session, users):
                                target=i) for i, plan in enumerate(plans)]
     session.add_all(plan_targets)
     session.flush()
+    applications, examiners = _applications(session, users, holders, standards, n)
     targets = {"standard": standards[0], "institution": users.own, "person": people[0], "regulation": regulations[0],
                "version": catalog, "line": lines[0], "indicator": session.get(Indicator, indicator_keys[0]),
-               "value": values[0], "user": users.institution, "plan": plans[0], "target": plan_targets[0]}
+               "value": values[0], "user": users.institution, "plan": plans[0], "target": plan_targets[0],
+               "application": applications[0], "examiner": examiners[0]}
     session.add_all([AuditEvent(**event_values("update", obj.__tablename__, sa.inspect(obj).identity[0],
                                                actor=accounts[i], after=snapshot(obj), note=f"change {i}"))
                      for obj in targets.values() for i in range(ROWS)])
     session.commit()
     return SimpleNamespace(catalog=catalog, ids={name: sa.inspect(obj).identity[0] for name, obj in targets.items()})
+
+
+def _applications(session, users, holders, standards, n):
+    """``ROWS`` submitted re-examinations of ``users.own`` and one of each other holder, each with examiners,
+    its events and documents by different people; the first has ``ROWS`` of each (its own lists fill)."""
+    from datetime import datetime, timedelta, timezone
+
+    from registry.applications.models import Application, ApplicationDocument, ApplicationEvent, Examiner
+
+    examiners = [Examiner(name=f"考评员{n}-{i}", certificate_no=f"KPY{n}-{i}", disciplines=["04"], active=True)
+                 for i in range(ROWS)]
+    start = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
+    applications = [Application(kind="reexamination", state="submitted", institution_id=standard.institution_id,
+                                standard_id=standard.id, applicant_id=users.institution.id, proposal={},
+                                submitted_at=start + timedelta(hours=i))
+                    for i, standard in enumerate(standards)]
+    session.add_all([*examiners, *applications])
+    session.flush()
+    for i, application in enumerate(applications):
+        application.examiners = examiners[i % ROWS:i % ROWS + 2]
+    many = range(ROWS)
+    session.add_all([ApplicationEvent(application_id=a.id, action="submit", from_state="draft", to_state="submitted",
+                                      actor_id=users.institution.id, actor_label=f"user{i}@example.org",
+                                      comment=f"第{i}步", at=start + timedelta(minutes=i))
+                     for a in applications for i in (many if a is applications[0] else range(1))])
+    session.add_all([ApplicationDocument(application_id=a.id, kind="application_form", version_no=i + 1,
+                                         original_name=f"申请书{i}.pdf", content_type="application/pdf", size=100,
+                                         sha256="0" * 64, storage_key=f"test/{n}/{a.id}/{i}",
+                                         uploaded_by_id=users.institution.id, uploaded_at=start)
+                     for a in applications for i in (many if a is applications[0] else range(1))])
+    session.flush()
+    return applications, examiners
 
 
 def _count(client, url: str, headers=None) -> tuple[int, object]:
@@ -115,7 +149,8 @@ def _count(client, url: str, headers=None) -> tuple[int, object]:
 # The record a ``{name}`` in a list's path stands for, as its key in ``data.ids``.
 PATH_PARAMETERS = {"standard_id": "standard", "institution_id": "institution", "person_id": "person",
                    "regulation_id": "regulation", "version_id": "version", "line_id": "line", "key": "indicator",
-                   "value_id": "value", "user_id": "user", "plan_id": "plan", "target_id": "target"}
+                   "value_id": "value", "user_id": "user", "plan_id": "plan", "target_id": "target",
+                   "application_id": "application", "examiner_id": "examiner"}
 # Lists that hold one row for an institution user (their own institution): nothing to compare there.
 ONE_ROW_FOR_INSTITUTIONS = {"/api/v1/institutions"}
 
@@ -204,6 +239,9 @@ PAGES = {
     "/public/": ("/public/?q=测试", True),
     "/public/regulations": ("/public/regulations?q=JJG", True),
     "/plans/": ("/plans/", True),
+    "/applications/": ("/applications/?group=waiting", True),
+    "/applications/queue": ("/applications/queue", False),
+    "/applications/examiners": ("/applications/examiners", False),
 }
 # ... or not a list (one record, a form, a file, a report with its own query-count test).
 NOT_LISTS = {
@@ -228,6 +266,9 @@ NOT_LISTS = {
     # every legal metrology institution on one page, one grouped query (tests/dashboard/test_metrologists_page.py)
     "/dashboard/metrologists",
     "/public/s/<public_id>", "/public/s/<public_id>/qr.<any(png, svg):kind>",  # one standard's public page
+    "/applications/new", "/applications/<id:application_id>", "/applications/<id:application_id>/details",
+    "/applications/<id:application_id>/documents", "/applications/<id:application_id>/documents/<id:document_id>",
+    "/applications/export.xlsx", "/applications/examiners/new", "/applications/examiners/<id:examiner_id>/edit",
     "/catalog/suggest", "/regulations/suggest",  # a picker's ten suggestions at most (tests/pages/test_pickers.py)
 }
 

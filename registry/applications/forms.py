@@ -192,9 +192,16 @@ class RejectRectificationForm(VersionedForm):
                                                            Length(max=4000)])
 
 
+def _chosen(form, field) -> None:
+    """At least one ticked (a check list: no "required" star over the whole list)."""
+    if not field.data:
+        from wtforms.validators import StopValidation
+
+        raise StopValidation(str(_l("请至少选择一名考评员")))
+
+
 class AssignForm(VersionedForm):
-    examiner_ids = SelectMultipleField(_l("考评员"), coerce=int,
-                                       validators=[DataRequired(message=_l("请至少选择一名考评员"))],
+    examiner_ids = SelectMultipleField(_l("考评员"), coerce=int, validators=[_chosen],
                                        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     comment = TextAreaField(COMMENT, validators=[Optional(), Length(max=4000)])
 

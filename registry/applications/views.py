@@ -187,9 +187,7 @@ def _with_rows(stmt: sa.Select) -> sa.Select:
 @bp.get("/")
 @login_required
 def index():
-    """An institution's applications (drafts, waiting, decided); a regulator goes to the queue."""
-    if is_staff(actor()):
-        return redirect(url_for(".queue", **request.args))
+    """An institution's applications (drafts, waiting, decided); a regulator sees everyone's the same way."""
     filters = _list_filters()
     group = filters.pop("group", None) or "waiting"
     filters.pop("city", None)
@@ -420,6 +418,12 @@ def _diff(application: Application) -> list[dict[str, Any]]:
     proposed = _proposed(application)
     current = _current_values(application)
     rows = []
+    if application.kind in ("new", "reexamination") and application.decided_at is None:
+        # The certificate is the regulator's to give: named now, filled by the decision.
+        for name in ("certificate_no", "issued_on", "valid_until"):
+            if name not in proposed:
+                rows.append({"name": name, "label": label(FIELD_LABELS[name]), "before": _shown(name, current.get(name)),
+                             "after": _("由决定确定"), "changed": True, "pending": True})
     for name, value in proposed.items():
         before = current.get(name)
         before_text, after_text = _shown(name, before), _shown(name, value)
