@@ -109,6 +109,8 @@ class Config:
     APPLICATION_HOLIDAYS = _env_tuple("APPLICATION_HOLIDAYS", ())
     # An applicant is reminded this many days before a rectification (整改) deadline.
     REMINDER_RECTIFICATION_DAYS = _env_int("REMINDER_RECTIFICATION_DAYS", 7)
+    # A decision is told to the applicant when the reminders run within this many days of it.
+    REMINDER_DECISION_DAYS = _env_int("REMINDER_DECISION_DAYS", 30)
     REGISTRATION_VALIDITY_YEARS = _env_int("REGISTRATION_VALIDITY_YEARS", 5)
     # A registration ending within this many months is listed as "expiring" (renewal due).
     REGISTRATION_RENEWAL_LEAD_MONTHS = _env_int("REGISTRATION_RENEWAL_LEAD_MONTHS", 6)

@@ -92,48 +92,37 @@ def data(session, users):
                                target=i) for i, plan in enumerate(plans)]
     session.add_all(plan_targets)
     session.flush()
-    applications, examiners = _applications(session, users, holders, standards, n)
-    targets = {"standard": standards[0], "institution": users.own, "person": people[0], "regulation": regulations[0],
+    # Applications: ROWS of users.own's and one of each other institution, each with examiners, events
+    # and documents of its own (application_examiners, the timeline, the document list).
+    from registry.applications.models import Application, ApplicationDocument, ApplicationEvent, Examiner
+
+    examiners = [Examiner(name=f"考评员{n}-{i}", certificate_no=f"E{n}-{i}", disciplines=["04"], active=True)
+                 for i in range(ROWS)]
+    applications = [Application(kind="reexamination", state="submitted", institution_id=holder.id,
+                                standard_id=standard.id, filed_by="institution", proposal={}, applicant_id=None,
+                                submitted_at=now - timedelta(days=i), examiners=[examiners[i % ROWS]])
+                    for i, (holder, standard) in enumerate(
+                        [(users.own, standards[2 * i]) for i in range(ROWS)]
+                        + [(holders[i], standards[2 * i + 1]) for i in range(ROWS)])]
+    session.add_all([*examiners, *applications])
+    session.flush()
+    first = applications[0]
+    session.add_all([ApplicationEvent(application_id=first.id, action="submit", from_state="draft",
+                                      to_state="submitted", actor_id=accounts[i].id, actor_label=accounts[i].email,
+                                      comment=f"第{i}次", at=now) for i in range(ROWS)])
+    session.add_all([ApplicationDocument(application_id=first.id, kind="other", version_no=i + 1,
+                                         original_name=f"材料{i}.pdf", content_type="application/pdf", size=10,
+                                         sha256="0" * 64, storage_key=f"applications/{first.id}/{n}-{i}",
+                                         uploaded_by_id=accounts[i].id, uploaded_at=now) for i in range(ROWS)])
+    session.flush()
+    targets = {"standard": standards[0], "institution": users.own, "application": first, "person": people[0], "regulation": regulations[0],
                "version": catalog, "line": lines[0], "indicator": session.get(Indicator, indicator_keys[0]),
-               "value": values[0], "user": users.institution, "plan": plans[0], "target": plan_targets[0],
-               "application": applications[0], "examiner": examiners[0]}
+               "value": values[0], "user": users.institution, "plan": plans[0], "target": plan_targets[0]}
     session.add_all([AuditEvent(**event_values("update", obj.__tablename__, sa.inspect(obj).identity[0],
                                                actor=accounts[i], after=snapshot(obj), note=f"change {i}"))
                      for obj in targets.values() for i in range(ROWS)])
     session.commit()
     return SimpleNamespace(catalog=catalog, ids={name: sa.inspect(obj).identity[0] for name, obj in targets.items()})
-
-
-def _applications(session, users, holders, standards, n):
-    """``ROWS`` submitted re-examinations of ``users.own`` and one of each other holder, each with examiners,
-    its events and documents by different people; the first has ``ROWS`` of each (its own lists fill)."""
-    from datetime import datetime, timedelta, timezone
-
-    from registry.applications.models import Application, ApplicationDocument, ApplicationEvent, Examiner
-
-    examiners = [Examiner(name=f"考评员{n}-{i}", certificate_no=f"KPY{n}-{i}", disciplines=["04"], active=True)
-                 for i in range(ROWS)]
-    start = datetime(2026, 1, 5, 9, tzinfo=timezone.utc)
-    applications = [Application(kind="reexamination", state="submitted", institution_id=standard.institution_id,
-                                standard_id=standard.id, applicant_id=users.institution.id, proposal={},
-                                submitted_at=start + timedelta(hours=i))
-                    for i, standard in enumerate(standards)]
-    session.add_all([*examiners, *applications])
-    session.flush()
-    for i, application in enumerate(applications):
-        application.examiners = examiners[i % ROWS:i % ROWS + 2]
-    many = range(ROWS)
-    session.add_all([ApplicationEvent(application_id=a.id, action="submit", from_state="draft", to_state="submitted",
-                                      actor_id=users.institution.id, actor_label=f"user{i}@example.org",
-                                      comment=f"第{i}步", at=start + timedelta(minutes=i))
-                     for a in applications for i in (many if a is applications[0] else range(1))])
-    session.add_all([ApplicationDocument(application_id=a.id, kind="application_form", version_no=i + 1,
-                                         original_name=f"申请书{i}.pdf", content_type="application/pdf", size=100,
-                                         sha256="0" * 64, storage_key=f"test/{n}/{a.id}/{i}",
-                                         uploaded_by_id=users.institution.id, uploaded_at=start)
-                     for a in applications for i in (many if a is applications[0] else range(1))])
-    session.flush()
-    return applications, examiners
 
 
 def _count(client, url: str, headers=None) -> tuple[int, object]:
@@ -150,7 +139,7 @@ def _count(client, url: str, headers=None) -> tuple[int, object]:
 PATH_PARAMETERS = {"standard_id": "standard", "institution_id": "institution", "person_id": "person",
                    "regulation_id": "regulation", "version_id": "version", "line_id": "line", "key": "indicator",
                    "value_id": "value", "user_id": "user", "plan_id": "plan", "target_id": "target",
-                   "application_id": "application", "examiner_id": "examiner"}
+                   "application_id": "application"}
 # Lists that hold one row for an institution user (their own institution): nothing to compare there.
 ONE_ROW_FOR_INSTITUTIONS = {"/api/v1/institutions"}
 

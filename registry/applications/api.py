@@ -4,7 +4,7 @@ Views are thin: each calls one function of :mod:`registry.applications.services`
 """
 from __future__ import annotations
 
-from flask import Response, g
+from flask import Response, request
 from flask.views import MethodView
 from werkzeug.http import quote_header_value
 
@@ -46,6 +46,29 @@ def regulators_only(user) -> None:
         raise Forbidden("仅限监管人员 / regulators only")
 
 
+def _named_application(user):
+    return services.get_application(request.view_args["application_id"], actor=user)
+
+
+def applicant_step(user) -> None:
+    """The application the URL names is visible (else 404) and the caller is its applicant side (else 403)."""
+    if not services.is_applicant(user, _named_application(user)):
+        raise Forbidden("此步骤由申请人办理 / this step is the applicant's")
+
+
+def regulator_step(user) -> None:
+    """The application the URL names is visible (else 404) and the caller is a regulator (else 403)."""
+    _named_application(user)
+    regulators_only(user)
+
+
+def uploader(user) -> None:
+    """The applicant side or a regulator, on an application they can see."""
+    application = _named_application(user)
+    if not (services.is_applicant(user, application) or services.is_regulator(user)):
+        raise Forbidden("无权上传 / you may not upload to this application")
+
+
 @bp.route("")
 class Applications(MethodView):
     @bp.arguments(ApplicationQueryArgs, location="query")
@@ -75,7 +98,7 @@ class ApplicationItem(MethodView):
         """Read an application"""
         return tagged(services.get_application(application_id, actor=actor()))
 
-    @allowed(signed_in)
+    @allowed(applicant_step)
     @bp.arguments(ApplicationUpdateSchema)
     @bp.response(200, ApplicationDetailSchema)
     @bp.doc(parameters=[IF_MATCH])
@@ -103,34 +126,34 @@ def _step(name: str, operation: str, schema, check, summary: str, call):
     bp.route(f"/<id:application_id>/{name}", methods=["POST"])(view)
 
 
-_step("submit", "submitApplication", CommentSchema, signed_in, "Submit to the regulator (the checklist complete)",
+_step("submit", "submitApplication", CommentSchema, applicant_step, "Submit to the regulator (the checklist complete)",
       lambda a, d, u, v: services.submit(a, actor=u, comment=d.get("comment"), expected_version=v))
-_step("return", "returnApplication", RequiredCommentSchema, regulators_only,
+_step("return", "returnApplication", RequiredCommentSchema, regulator_step,
       "Return for completion (补正) with the reason",
       lambda a, d, u, v: services.return_for_completion(a, actor=u, comment=d["comment"], expected_version=v))
-_step("accept", "acceptApplication", CommentSchema, regulators_only, "Accept (受理)",
+_step("accept", "acceptApplication", CommentSchema, regulator_step, "Accept (受理)",
       lambda a, d, u, v: services.accept(a, actor=u, comment=d.get("comment"), expected_version=v))
-_step("examiners", "assignExaminers", AssignSchema, regulators_only,
+_step("examiners", "assignExaminers", AssignSchema, regulator_step,
       "Assign examiners (考评员) from the roster: the application is under review",
       lambda a, d, u, v: services.assign_examiners(a, d["examiner_ids"], actor=u, comment=d.get("comment"),
                                                    expected_version=v))
-_step("decision", "decideApplication", DecisionSchema, regulators_only,
+_step("decision", "decideApplication", DecisionSchema, regulator_step,
       "Decide: approved (the standard is written), approved after rectification (整改), or rejected",
       lambda a, d, u, v: services.decide(a, d["outcome"], actor=u, comment=d.get("comment"), values=d.get("values"),
                                          rectification_deadline=d.get("rectification_deadline"),
                                          expected_version=v))
-_step("rectification-response", "respondRectification", ResponseSchema, signed_in,
+_step("rectification-response", "respondRectification", ResponseSchema, applicant_step,
       "The applicant's response to rectification",
       lambda a, d, u, v: services.respond_rectification(a, d["response"], actor=u, expected_version=v))
-_step("rectification-confirmation", "confirmRectification", CommentSchema, regulators_only,
+_step("rectification-confirmation", "confirmRectification", CommentSchema, regulator_step,
       "Rectification done: the approval takes effect",
       lambda a, d, u, v: services.confirm_rectification(a, actor=u, comment=d.get("comment"), expected_version=v))
-_step("rectification-rejection", "rejectRectification", RequiredCommentSchema, regulators_only,
+_step("rectification-rejection", "rejectRectification", RequiredCommentSchema, regulator_step,
       "Rectification failed: rejected",
       lambda a, d, u, v: services.reject_rectification(a, actor=u, comment=d["comment"], expected_version=v))
-_step("close", "closeApplication", CommentSchema, regulators_only, "Close (办结) a decided application",
+_step("close", "closeApplication", CommentSchema, regulator_step, "Close (办结) a decided application",
       lambda a, d, u, v: services.close(a, actor=u, comment=d.get("comment"), expected_version=v))
-_step("withdraw", "withdrawApplication", CommentSchema, signed_in, "Withdraw, before any decision",
+_step("withdraw", "withdrawApplication", CommentSchema, applicant_step, "Withdraw, before any decision",
       lambda a, d, u, v: services.withdraw(a, actor=u, comment=d.get("comment"), expected_version=v))
 
 
@@ -154,7 +177,8 @@ class Documents(MethodView):
         application = services.get_application(application_id, actor=actor())
         return paginate(services.documents_query(application), pagination_parameters)
 
-    @allowed(signed_in)
+    @allowed(uploader)
+    @bp.problems(409)
     @bp.arguments(DocumentUploadSchema, location="multipart")
     @bp.response(201, DocumentSchema)
     @bp.doc(operationId="uploadApplicationDocument")

@@ -609,7 +609,7 @@ def add_document(application: Application, kind: str, stream: BinaryIO, filename
     returned, rectification); a regulator adds review documents (the issued
     certificate ...) once it is accepted.
     """
-    from registry.documents.checks import store_upload
+    from registry.documents.checks import DocumentRefused, store_upload
     from registry.documents.storage import storage
 
     if not can_read(actor, application):
@@ -621,6 +621,9 @@ def add_document(application: Application, kind: str, stream: BinaryIO, filename
                        field="state")
     if kind not in DOCUMENT_KINDS:
         raise ValidationError(f"材料类型应为 {', '.join(DOCUMENT_KINDS)} / unknown document kind", field="kind")
+    if filename and ("/" in filename or "\\" in filename or "\x00" in filename):
+        # A browser sends the file's own name; a path is a crafted request: refused, not quietly trimmed.
+        raise DocumentRefused("文件名不能包含路径 / the file name must not contain a path", field="file")
     store = storage()
     stored = store_upload(stream, filename, storage=store, prefix=f"applications/{application.id}",
                           max_bytes=current_app.config["DOCUMENT_MAX_BYTES"])
@@ -711,7 +714,7 @@ def create_examiner(data: dict[str, Any], *, actor: Any) -> Examiner:
     if values.get("certificate_no") and db.session.scalar(
             sa.select(Examiner.id).where(Examiner.certificate_no == values["certificate_no"])):
         raise Conflict("考评员证号已存在 / an examiner with this certificate number exists", field="certificate_no")
-    return audited_create(Examiner(disciplines=[], active=True, **values), actor=actor)
+    return audited_create(Examiner(**{"disciplines": [], "active": True, **values}), actor=actor)
 
 
 def update_examiner(examiner: Examiner, data: dict[str, Any], *, actor: Any,

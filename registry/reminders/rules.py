@@ -9,13 +9,22 @@
 - **registration_lapsing**: a registered metrologist employed on the day whose
   registration ends within ``REGISTRATION_RENEWAL_LEAD_MONTHS`` months.
 
+- **application_returned** (to the applicant's users): an application now
+  returned for completion (补正); keyed by the return, so a second return is told again.
+- **application_decided** (to the applicant's users): a decision taken within
+  ``REMINDER_DECISION_DAYS`` (30) days before the day.
+- **rectification_due** (to the applicant's users): a rectification (整改)
+  deadline within ``REMINDER_RECTIFICATION_DAYS`` (7) days.
+- **application_overdue** (to the regulators): an application waiting past the
+  deadline of its step (:func:`registry.applications.services.deadline`).
+
 An item is keyed with the date it is about (``standard:12:2028-06-30``), so a
 renewed certificate or registration starts its reminders afresh.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterator
 
 import sqlalchemy as sa
@@ -42,6 +51,8 @@ class Due:
     institution_id: int
     due_on: date
     params: dict[str, Any] = field(default_factory=dict)
+    # Who is told: the institution's users, or the regulators.
+    audience: str = "institution"
 
 
 def apply_by_thresholds() -> tuple[int, ...]:
@@ -92,7 +103,75 @@ def registrations_due(today: date) -> Iterator[Due]:
                                 "valid_until": valid_until.isoformat()})
 
 
-RULES = (certificates_due, registrations_due)
+def _application_params(application, institution_name: str) -> dict[str, Any]:
+    return {"application_id": application.id, "kind": application.kind, "state": application.state,
+            "institution": institution_name, "standard_id": application.standard_id}
+
+
+def applications_returned(today: date) -> Iterator[Due]:
+    from registry.applications.models import Application as A, ApplicationEvent as E
+
+    latest = (sa.select(E.application_id, sa.func.max(E.id).label("event_id"))
+              .where(E.action == "return_for_completion").group_by(E.application_id).subquery())
+    stmt = (sa.select(A, E, Institution.name).join(latest, latest.c.application_id == A.id)
+            .join(E, E.id == latest.c.event_id).join(Institution, Institution.id == A.institution_id)
+            .where(A.state == "returned").order_by(A.id))
+    for application, event, holder_name in db.session.execute(stmt):
+        if event.at.date() > today:
+            continue
+        yield Due("application_returned", f"application:{application.id}:return:{event.id}", "returned",
+                  application.institution_id, event.at.date(),
+                  {**_application_params(application, holder_name), "reason": application.returned_reason})
+
+
+def applications_decided(today: date) -> Iterator[Due]:
+    from registry.applications.models import Application as A
+
+    since = today - timedelta(days=current_app.config["REMINDER_DECISION_DAYS"])
+    stmt = (sa.select(A, Institution.name).join(Institution, Institution.id == A.institution_id)
+            .where(A.state.in_(("decided", "closed")), A.decided_at.is_not(None),
+                   A.decided_at >= datetime.combine(since, time(), timezone.utc),
+                   A.decided_at < datetime.combine(today + timedelta(days=1), time(), timezone.utc))
+            .order_by(A.id))
+    for application, holder_name in db.session.execute(stmt):
+        yield Due("application_decided", f"application:{application.id}:decided", "decided",
+                  application.institution_id, application.decided_at.date(),
+                  {**_application_params(application, holder_name), "decision": application.decision,
+                   "reasons": application.decision_reasons})
+
+
+def rectifications_due(today: date) -> Iterator[Due]:
+    from registry.applications.models import Application as A
+
+    days = current_app.config["REMINDER_RECTIFICATION_DAYS"]
+    stmt = (sa.select(A, Institution.name).join(Institution, Institution.id == A.institution_id)
+            .where(A.state == "rectification", A.rectification_deadline >= today,
+                   A.rectification_deadline <= today + timedelta(days=days)).order_by(A.id))
+    for application, holder_name in db.session.execute(stmt):
+        deadline = application.rectification_deadline
+        yield Due("rectification_due", f"application:{application.id}:rectification:{deadline.isoformat()}",
+                  f"{days}d", application.institution_id, deadline,
+                  {**_application_params(application, holder_name), "deadline": deadline.isoformat()})
+
+
+def applications_overdue(today: date) -> Iterator[Due]:
+    from registry.applications import services
+    from registry.applications.models import Application as A
+
+    stmt = (sa.select(A, Institution.name).join(Institution, Institution.id == A.institution_id)
+            .where(A.state.in_(services.WAITING_STATES)).order_by(A.submitted_at, A.id))
+    for application, holder_name in db.session.execute(stmt):
+        deadline = services.deadline(application)
+        if deadline is None or today <= deadline:
+            continue
+        yield Due("application_overdue", f"application:{application.id}:{application.state}:{deadline.isoformat()}",
+                  "overdue", application.institution_id, deadline,
+                  {**_application_params(application, holder_name), "deadline": deadline.isoformat()},
+                  audience="regulators")
+
+
+RULES = (certificates_due, registrations_due, applications_returned, applications_decided, rectifications_due,
+         applications_overdue)
 
 
 def due_on(today: date) -> Iterator[Due]:

@@ -113,15 +113,26 @@ def _recipients(institution_ids: set[int]) -> dict[int, list[tuple[User, Reminde
     return out
 
 
+def _regulators() -> list[tuple[User, ReminderSettings]]:
+    """The active regulators, with their choices: they are told of applications waiting too long."""
+    users = list(db.session.scalars(sa.select(User).where(User.role == "regulator", User.active.is_(True))
+                                    .order_by(User.id)))
+    chosen = {row.user_id: row for row in db.session.scalars(
+        sa.select(ReminderSettings).where(ReminderSettings.user_id.in_([u.id for u in users])))} if users else {}
+    return [(user, chosen.get(user.id) or settings(user)) for user in users]
+
+
 def record_due(today: date, *, now: datetime | None = None) -> tuple[int, int]:
     """Record what is due on ``today`` for every recipient; return (new inbox rows, new e-mails)."""
     now = now or utcnow()
     due = list(rules.due_on(today))
-    recipients = _recipients({item.institution_id for item in due})
+    recipients = _recipients({item.institution_id for item in due if item.audience == "institution"})
+    regulators = _regulators() if any(item.audience == "regulators" for item in due) else []
     base_url = current_app.config["PUBLIC_BASE_URL"]
     inbox, email = [], []
     for item in due:
-        for user, chosen in recipients.get(item.institution_id, ()):
+        audience = regulators if item.audience == "regulators" else recipients.get(item.institution_id, ())
+        for user, chosen in audience:
             if item.kind in (chosen.muted_kinds or []):
                 continue
             common = dict(user_id=user.id, kind=item.kind, item_key=item.item_key, threshold=item.threshold,

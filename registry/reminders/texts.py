@@ -15,7 +15,28 @@ def link(kind: str, params: dict[str, Any]) -> str | None:
         return f"/standards/{params['standard_id']}"
     if kind == "registration_lapsing" and params.get("person_id"):
         return f"/personnel/{params['person_id']}"
+    if kind in APPLICATION_KINDS and params.get("application_id"):
+        return f"/applications/{params['application_id']}"
     return None
+
+
+APPLICATION_KINDS = ("application_returned", "application_decided", "rectification_due", "application_overdue")
+
+
+def _application_kind(params: dict[str, Any]) -> str:
+    from registry.applications.models import KIND_LABELS
+    from registry.i18n import is_english
+
+    pair = KIND_LABELS.get(params.get("kind"), (params.get("kind", ""), params.get("kind", "")))
+    return pair[1] if is_english() else pair[0]
+
+
+def _decision(params: dict[str, Any]) -> str:
+    from registry.applications.models import DECISION_LABELS
+    from registry.i18n import is_english
+
+    pair = DECISION_LABELS.get(params.get("decision"), ("", ""))
+    return pair[1] if is_english() else pair[0]
 
 
 def _day(value: str | None) -> str:
@@ -40,6 +61,18 @@ def subject(kind: str, threshold: str, params: dict[str, Any]) -> str:
     if kind == "registration_lapsing":
         return _("注册计量师 %(name)s 的注册将于 %(day)s 到期", name=params.get("name", ""),
                  day=_day(params.get("valid_until")))
+    if kind == "application_returned":
+        return _("申请第 %(id)s 号（%(kind)s）已退回补正", id=params.get("application_id", ""),
+                 kind=_application_kind(params))
+    if kind == "application_decided":
+        return _("申请第 %(id)s 号（%(kind)s）已作出决定：%(decision)s", id=params.get("application_id", ""),
+                 kind=_application_kind(params), decision=_decision(params))
+    if kind == "rectification_due":
+        return _("申请第 %(id)s 号的整改期限为 %(day)s", id=params.get("application_id", ""),
+                 day=_day(params.get("deadline")))
+    if kind == "application_overdue":
+        return _("申请第 %(id)s 号（%(institution)s）已超过办理期限 %(day)s", id=params.get("application_id", ""),
+                 institution=params.get("institution", ""), day=_day(params.get("deadline")))
     return kind
 
 
@@ -59,6 +92,10 @@ def body(kind: str, threshold: str, params: dict[str, Any], *, base_url: str = "
             _("所在机构：%(institution)s", institution=params.get("institution", "")),
             _("注册有效期至：%(day)s", day=_day(params.get("valid_until"))),
         ]
+    elif kind == "application_returned":
+        lines += [_("退回理由：%(reason)s", reason=params.get("reason") or "—")]
+    elif kind == "application_decided" and params.get("reasons"):
+        lines += [_("说明：%(reasons)s", reasons=params.get("reasons"))]
     path = link(kind, params)
     if path:
         lines += ["", base_url.rstrip("/") + path]

@@ -62,6 +62,17 @@ def own_institution_staff_only(success: int):
     return rule
 
 
+def applicant_only(success: int):
+    """The institution's own step: regulators are refused (403), another institution is told nothing (404)."""
+    def rule(role, scope):
+        if role == "anonymous":
+            return 401
+        if role == "institution":
+            return success if scope == "own" else 404
+        return 403
+    return rule
+
+
 def any_user(success: int):
     return lambda role, scope: 401 if role == "anonymous" else success
 
@@ -181,6 +192,28 @@ CASES = [
     Case("GET", "/api/v1/coverage/expiring?months=12", any_user(200)),
     Case("GET", "/api/v1/coverage/renewals?window=expired", any_user(200)),
     Case("GET", "/api/v1/coverage/metrologists?region=360100", staff(200)),
+    # Applications (issue 16): a draft "change" of each institution ({application}) and a submitted one
+    # ({submitted}); steps are the applicant's or a regulator's (state rules: tests/applications)
+    Case("GET", "/api/v1/applications", any_user(200)),
+    Case("POST", "/api/v1/applications", owned(201, 422), scoped=True, body=lambda w, s: {
+        "kind": "sealing", "standard_id": w.standard[s], "proposal": {"effective_on": "2025-01-01"}}),
+    Case("GET", "/api/v1/applications/{application}", owned(200), scoped=True),
+    Case("PATCH", "/api/v1/applications/{application}", applicant_only(200), body={"title": "矩阵"}, scoped=True,
+         if_match=True),
+    Case("POST", "/api/v1/applications/{application}/submit", applicant_only(200), body={"comment": "矩阵"},
+         scoped=True, if_match=True),
+    Case("POST", "/api/v1/applications/{application}/withdraw", applicant_only(200), body={"comment": "矩阵"},
+         scoped=True, if_match=True),
+    Case("POST", "/api/v1/applications/{submitted}/accept", own_institution_staff_only(200),
+         body={"comment": "矩阵"}, scoped=True, if_match=True),
+    Case("POST", "/api/v1/applications/{submitted}/return", own_institution_staff_only(200),
+         body={"comment": "矩阵"}, scoped=True, if_match=True),
+    Case("GET", "/api/v1/applications/{application}/events", owned(200), scoped=True),
+    Case("GET", "/api/v1/applications/{application}/documents", owned(200), scoped=True),
+    Case("GET", "/api/v1/examiners", staff(200)),
+    Case("POST", "/api/v1/examiners", staff(201), body={"name": "矩阵考评员"}),
+    Case("GET", "/api/v1/examiners/{examiner}", staff(200)),
+    Case("PATCH", "/api/v1/examiners/{examiner}", staff(200), body={"active": False}, if_match=True),
     # Accounts
     Case("GET", "/api/v1/users", admin_only(200)),
     Case("POST", "/api/v1/users", admin_only(201), body={"email": "matrix@example.org", "role": "regulator",
@@ -227,7 +260,25 @@ def world(users, session):
     value = RecordedValue(indicator_key="matrix_recorded", region_code="360000",
                           as_of=date(2024, 12, 31), value=1, source="x")
     db.session.add(value)
+    from registry.applications.models import Application, Examiner
+    from registry.db import utcnow
+
+    # Built as rows at version 1 (the matrix sends If-Match "1"); their steps are tested in tests/applications.
+    drafts, submitted = {}, {}
+    for scope, holder in (("own", users.own), ("other", users.other_institution)):
+        for found, state in ((drafts, "draft"), (submitted, "submitted")):
+            found[scope] = Application(kind="change", state=state, institution_id=holder.id,
+                                       standard_id=factories.standard(holder).id, filed_by="institution",
+                                       proposal={"description": "矩阵变更"},
+                                       submitted_at=utcnow() if state == "submitted" else None)
+            db.session.add(found[scope])
+    db.session.flush()
+    examiner = Examiner(name="矩阵考评员甲", disciplines=[], active=True)
+    db.session.add(examiner)
+    db.session.flush()
     w = SimpleNamespace(
+        application={k: v.id for k, v in drafts.items()}, submitted={k: v.id for k, v in submitted.items()},
+        examiner=examiner.id,
         institution={"own": users.own.id, "other": users.other_institution.id},
         standard={"own": factories.standard(users.own).id, "other": factories.standard(users.other_institution).id},
         person={"own": factories.person(users.own).id, "other": factories.person(users.other_institution).id},
@@ -275,7 +326,7 @@ def test_access(client, auth, users, world, session, case, role, scope, declared
     headers = auth.headers(user)
     values = {name: (getattr(world, name)[scope or "own"] if isinstance(getattr(world, name), dict) else getattr(world, name))
               for name in ("institution", "standard", "person", "version", "line", "regulation", "indicator",
-                           "value", "user", "plan", "target")}
+                           "value", "user", "plan", "target", "application", "submitted", "examiner")}
     values["token"] = 1
     if user is not None:
         values["token"] = session.scalars(sa.select(ApiToken.id).where(ApiToken.user_id == user.id)

@@ -66,7 +66,9 @@ def test_settings_are_saved(client, auth, users):
                                                     "language": "en"})
     assert response.status_code == 302
     chosen = services.settings(users.institution)
-    assert (chosen.muted_kinds, chosen.email, chosen.language) == (["certificate_apply_by"], False, "en")
+    muted = ["certificate_apply_by", "application_returned", "application_decided", "rectification_due",
+             "application_overdue"]
+    assert (chosen.muted_kinds, chosen.email, chosen.language) == (muted, False, "en")
     bad = client.post("/inbox/settings", data={"csrf_token": auth.csrf_token(), "kinds": ["nonsense"],
                                                "language": "en"})
     assert bad.status_code == 422
