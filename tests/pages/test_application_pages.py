@@ -221,12 +221,14 @@ def test_a_file_of_the_wrong_type_under_a_pdf_name_is_refused_and_not_kept(clien
     application = reexamination(users, state="draft")
     login(client, auth, users.institution)
     page = client.get(f"/applications/{application.id}/documents")
-    response = client.post(f"/applications/{application.id}/documents",
-                           data={"csrf_token": csrf_from(page), "kind": "application_form",
-                                 "file": (io.BytesIO(b"PK\x03\x04not really a zip"), "../../申请书.pdf")},
-                           content_type="multipart/form-data")
-    assert response.status_code == 422
-    assert "只接受" in text(response)
+    for content, name, message in ((b"PK\x03\x04not really a zip", "申请书.pdf", "只接受"),
+                                   (PDF, "../../申请书.pdf", "文件名不能包含路径")):
+        response = client.post(f"/applications/{application.id}/documents",
+                               data={"csrf_token": csrf_from(page), "kind": "application_form",
+                                     "file": (io.BytesIO(content), name)},
+                               content_type="multipart/form-data")
+        assert response.status_code == 422
+        assert message in text(response)
     assert stored_files(document_storage) == []
     assert session.scalar(sa.select(sa.func.count()).select_from(ApplicationDocument)) == 0
 
