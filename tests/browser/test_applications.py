@@ -146,9 +146,13 @@ def test_a_re_examination_from_application_to_new_certificate(pages, live_server
     link = page.get_by_test_id("inbox-link")
     expect(link.locator(".badge")).to_be_visible()
     link.click()
-    item = page.locator(".inbox-item").filter(has_text=NAME)
-    expect(item.first).to_be_visible()
+    number = application_url.rstrip("/").rsplit("/", 1)[1]
+    item = page.locator(".inbox-item").filter(has_text=f"申请第 {number} 号（复查考核）已作出决定：准予")
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text("未读")
     shoot(pages, "applications-inbox-institution-zh")
+    item.get_by_role("button").click()  # opening the message goes to the application
+    page.wait_for_url(re.compile(rf"/applications/{number}$"))
     page.goto("/lang/en")
     page.goto(application_url)
     expect(page.get_by_test_id("timeline")).to_contain_text("Decide")
