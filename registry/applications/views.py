@@ -413,10 +413,19 @@ def _proposed(application: Application) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k in FIELD_LABELS}
 
 
+def _applied(application: Application) -> bool:
+    """Whether the decision has been written to the standard (its record now holds the new values)."""
+    return application.decided_at is not None and application.decision in ("approved",
+                                                                             "approved_after_rectification")
+
+
 def _diff(application: Application) -> list[dict[str, Any]]:
-    """Each field the application changes: the standard's value now beside the proposed one."""
+    """Each field the application changes: the standard's value now beside the proposed one.
+
+    Once the decision is written, the record already holds the new values: they are shown as decided.
+    """
     proposed = _proposed(application)
-    current = _current_values(application)
+    current = {} if _applied(application) else _current_values(application)
     rows = []
     if application.kind in ("new", "reexamination") and application.decided_at is None:
         # The certificate is the regulator's to give: named now, filled by the decision.
@@ -500,7 +509,7 @@ def _detail_page(application: Application, forms: dict[str, Any] | None = None, 
     docs_context = _documents_context(application)
     return render_template(
         "applications/detail.html", application=application, allowed=allowed, forms=shown_forms,
-        may_upload=_may_upload(allowed), diff=_diff(application),
+        may_upload=_may_upload(allowed), diff=_diff(application), applied=_applied(application),
         timeline=_timeline(application, docs_context["docs"]), age=_age(application, date.today()),
         **docs_context), status
 
