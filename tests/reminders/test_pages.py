@@ -72,7 +72,7 @@ def test_settings_are_saved(client, auth, users):
     bad = client.post("/inbox/settings", data={"csrf_token": auth.csrf_token(), "kinds": ["nonsense"],
                                                "language": "en"})
     assert bad.status_code == 422
-    assert services.settings(users.institution).muted_kinds == ["certificate_apply_by"]
+    assert services.settings(users.institution).muted_kinds == muted
 
 
 @pytest.mark.parametrize("role, status", [("admin", 200), ("regulator", 404), ("institution", 404)])
