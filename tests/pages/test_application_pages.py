@@ -437,3 +437,70 @@ def test_the_queue_speaks_one_language(client, auth, users, session, lang, words
         assert word in main, word
     for word in unwanted:
         assert word not in main, word
+
+
+def test_the_review_page_shows_the_record_beside_what_the_application_changes(client, auth, users, session):
+    standard = factories.standard(users.own, certificate_no="[2022]赣量标测证字第501号", issued_on=date(2022, 3, 1),
+                                  valid_until=date(2026, 2, 28))
+    application = services.create_draft({"kind": "reexamination", "standard_id": standard.id,
+                                         "proposal": {"certificate_no": "[2026]赣量标测证字第502号"}},
+                                        actor=users.institution)
+    session.commit()
+    login(client, auth, users.regulator)
+    page = text(client.get(f"/applications/{application.id}"))
+    diff = page[page.index('data-testid="diff"'):page.index("</section>", page.index('data-testid="diff"'))]
+    row = diff[diff.index('data-field="certificate_no"'):]
+    row = row[:row.index("</tr>")]
+    assert "<del>[2022]赣量标测证字第501号</del>" in row and "<ins>[2026]赣量标测证字第502号</ins>" in row
+    assert 'data-field="issued_on"' in diff and "由决定确定" in diff  # the decision gives the dates
+
+
+def test_an_approval_after_rectification_goes_through_the_response_and_the_confirmation(client, auth, users, session):
+    application = reexamination(users, state="under_review")
+    standard_id = application.standard_id
+    login(client, auth, users.regulator)
+    response = post_step(client, application.id, "decide",
+                         {"decision": "approved_after_rectification", "issued_on": "2026-01-20",
+                          "rectification_deadline": "2026-03-01", "reasons": "补充稳定性考核"},
+                         version=application.version)
+    assert response.status_code == 302, text(response)[:500]
+    session.expire_all()
+    application = session.get(Application, application.id)
+    assert application.state == "rectification" and application.rectification_deadline == date(2026, 3, 1)
+    assert session.get(factories.MeasurementStandard, standard_id).issued_on == date(2022, 3, 1)  # not yet
+    login(client, auth, users.institution)
+    page = text(client.get(f"/applications/{application.id}"))
+    assert 'data-testid="form-respond_rectification"' in page and "上传材料" in page
+    assert post_step(client, application.id, "respond_rectification", {"response": "已补做稳定性考核"},
+                     version=application.version).status_code == 302
+    session.expire_all()
+    application = session.get(Application, application.id)
+    login(client, auth, users.regulator)
+    page = text(client.get(f"/applications/{application.id}"))
+    assert "已补做稳定性考核" in page and 'data-testid="form-confirm_rectification"' in page
+    assert post_step(client, application.id, "confirm_rectification", {},
+                     version=application.version).status_code == 302
+    session.expire_all()
+    assert session.get(factories.MeasurementStandard, standard_id).issued_on == date(2026, 1, 20)
+    assert 'data-testid="applied"' in text(client.get(f"/applications/{application.id}"))
+
+
+def test_a_new_standard_application_names_no_standard_and_asks_for_its_fields(client, auth, users, session):
+    login(client, auth, users.institution)
+    page = client.get("/applications/new?kind=new")
+    assert "尚未登记" in text(page) and 'name="standard_id"' not in text(page)
+    response = client.post("/applications/new?kind=new", data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 302
+    application = session.scalars(sa.select(Application)).one()
+    assert application.kind == "new" and application.standard_id is None
+    page = client.get(f"/applications/{application.id}/details")
+    body = text(page)
+    for field in ("name", "code", "category", "discipline_code", "range_text", "uncertainty_text"):
+        assert f'name="{field}"' in body, field
+    assert 'name="issued_on"' not in body  # the certificate is the decision's
+    values = form_values(page)
+    values.update(name="新建的标准装置", category="social_public", range_text="(0~100) MPa")
+    assert client.post(f"/applications/{application.id}/details", data=values).status_code == 302
+    session.expire_all()
+    proposal = session.get(Application, application.id).proposal
+    assert proposal["name"] == "新建的标准装置" and proposal["range_text"] == "(0~100) MPa"
