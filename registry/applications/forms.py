@@ -25,7 +25,7 @@ from registry.record_pages import label, label_choices
 from registry.reference.models import Discipline
 from registry.standards.models import CATEGORY_LABELS
 
-COMMENT = _l("说明")
+COMMENT = _l("办理意见")
 
 
 class KindForm(FlaskForm):

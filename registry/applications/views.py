@@ -103,6 +103,17 @@ ACTION_LABELS = {
     "reject_rectification": ("整改不合格", "Reject the rectification"),
     "close": ("办结", "Close"), "withdraw": ("撤回申请", "Withdraw"),
 }
+# The same steps as the timeline tells them (done, not to do).
+EVENT_LABELS = {
+    "create": ("创建草稿", "Draft created"), "update_draft": ("修改申请内容", "Application edited"),
+    "add_document": ("上传材料", "Documents uploaded"), "submit": ("提交申请", "Submitted"),
+    "return_for_completion": ("退回补正", "Returned for completion"), "accept": ("受理", "Accepted"),
+    "assign_examiners": ("指派考评员", "Examiners assigned"), "decide": ("作出决定", "Decided"),
+    "respond_rectification": ("提交整改情况", "Rectification reported"),
+    "confirm_rectification": ("确认整改完成", "Rectification confirmed"),
+    "reject_rectification": ("整改不合格", "Rectification rejected"),
+    "close": ("办结", "Closed"), "withdraw": ("撤回申请", "Withdrawn"),
+}
 # The states an applicant may still upload in; a regulator uploads review documents (the certificate ...).
 UPLOAD_ACTIONS = ("add_document",)
 
@@ -227,8 +238,9 @@ class Age:
 
 
 def _age(application: Application, today: date) -> Age | None:
+    """None once nobody waits on it any more (a draft, a decision, a withdrawal)."""
     days = services.age_days(application, today)
-    if days is None:
+    if days is None or application.state not in services.WAITING_STATES:
         return None
     return Age(days, services.deadline(application), services.overdue(application, today))
 
@@ -443,7 +455,7 @@ def _diff(application: Application) -> list[dict[str, Any]]:
 
 def _timeline(application: Application, docs: list[ApplicationDocument]) -> list[dict[str, Any]]:
     events = db.session.scalars(services.events_query(application)).all()
-    rows = [{"at": e.at, "actor": e.actor_label, "action": label(ACTION_LABELS.get(e.action), e.action),
+    rows = [{"at": e.at, "actor": e.actor_label, "action": label(EVENT_LABELS.get(e.action), e.action),
              "from_state": e.from_state, "to_state": e.to_state, "comment": e.comment, "documents": []}
             for e in events]
     # Each document version goes with the step it was uploaded before (or the last one).
