@@ -304,9 +304,11 @@ def new():
     kind = request.args.get("kind")  # step 1 posts its choice in the body, step 2 is at ?kind=
     if kind not in kinds:
         form = KindForm(kinds=kinds)
+        standard_id = request.args.get("standard_id", type=int)  # from a standard's page: kept for step 2
         if form.is_submitted() and form.validate():
-            return redirect(url_for(".new", kind=form.kind.data))
-        return render_template("applications/new_kind.html", form=form, step=1), form_status(form)
+            return redirect(url_for(".new", kind=form.kind.data, standard_id=standard_id))
+        return render_template("applications/new_kind.html", form=form, step=1,
+                               standard_id=standard_id), form_status(form)
     pick = StandardPickForm(standards=_standards_of_actor()) if kind != "new" else None
     form = StepForm()
     if request.method == "POST" and (pick.validate() if pick else form.validate()):

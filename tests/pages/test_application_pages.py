@@ -504,3 +504,17 @@ def test_a_new_standard_application_names_no_standard_and_asks_for_its_fields(cl
     session.expire_all()
     proposal = session.get(Application, application.id).proposal
     assert proposal["name"] == "新建的标准装置" and proposal["range_text"] == "(0~100) MPa"
+
+
+def test_a_standards_page_starts_an_application_about_it(client, auth, users, session):
+    standard = factories.standard(users.own, name="从标准页申请的装置")
+    session.commit()
+    login(client, auth, users.institution)
+    page = text(client.get(f"/standards/{standard.id}"))
+    assert f'href="/applications/new?standard_id={standard.id}"' in page
+    kind_page = client.get(f"/applications/new?standard_id={standard.id}")
+    response = client.post(f"/applications/new?standard_id={standard.id}",
+                           data={"csrf_token": csrf_from(kind_page), "kind": "sealing"})
+    assert response.status_code == 302 and f"standard_id={standard.id}" in response.headers["Location"]
+    page = text(client.get(response.headers["Location"]))
+    assert f'<option selected value="{standard.id}">' in page or f'value="{standard.id}" selected' in page
