@@ -87,6 +87,7 @@ class ApplicationQueryArgs(QueryArgs):
     standard_id = Id(strict=False)
     city = Text(6, metadata={"description": "Region code of the applicant's city (its first four digits count)"})
     late = fields.Boolean()
+    submitted_before = fields.Date(metadata={"description": "Submitted on or before this day (the queue by age)"})
     queue = fields.Boolean(load_default=False, metadata={
         "description": "Regulators: the work queue (waiting states, oldest submitted first)"})
 

@@ -21,7 +21,7 @@ audit rows noted ``application:<id>``.  Services flush; the boundary commits.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, BinaryIO, Iterator
 
 import sqlalchemy as sa
@@ -825,6 +825,10 @@ def _filters(stmt: sa.Select, filters: dict[str, Any]) -> sa.Select:
     if filters.get("city"):
         stmt = stmt.where(A.institution_id.in_(sa.select(Institution.id).where(
             Institution.region_code.startswith(str(filters["city"])[:4], autoescape=True))))
+    if filters.get("submitted_before"):  # the queue by age: waiting since at least this day
+        day = filters["submitted_before"]
+        stmt = stmt.where(A.submitted_at < datetime.combine(day + timedelta(days=1), datetime.min.time(),
+                                                           timezone.utc))
     if filters.get("late") is not None:
         stmt = stmt.where(A.late.is_(bool(filters["late"])))
     return stmt

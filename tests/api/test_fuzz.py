@@ -91,6 +91,20 @@ def records(users, session):
             "line_id": factories.catalog_line(version).id, "regulation_id": factories.regulation().id,
             "key": "fuzz_recorded", "value_id": value.id, "user_id": users.other.id,
             "plan_id": plan.id, "target_id": target.id}
+    from registry.applications.models import Application, ApplicationDocument, Examiner
+
+    # Filed by a regulator (a sealing), so the admin these tests call as may take the applicant's steps too.
+    application = Application(kind="sealing", state="draft", institution_id=users.own.id, filed_by="regulator",
+                              standard_id=path["standard_id"], proposal={"effective_on": "2025-01-01"})
+    examiner = Examiner(name="模糊考评员", disciplines=[], active=True)
+    session.add_all([application, examiner])
+    session.flush()
+    document = ApplicationDocument(application_id=application.id, kind="other", original_name="x.pdf",
+                                   content_type="application/pdf", size=1, sha256="0" * 64,
+                                   storage_key=f"applications/{application.id}/fuzz")
+    session.add(document)
+    session.flush()
+    path.update(application_id=application.id, examiner_id=examiner.id, document_id=document.id)
     session.commit()
     return path
 
