@@ -179,15 +179,14 @@ def _list_filters() -> dict[str, Any]:
     return filters
 
 
-def _apply_waited(stmt: sa.Select, filters: dict[str, Any]) -> sa.Select:
-    """"Waiting at least N days": submitted on or before today less N days."""
-    waited = filters.pop("waited", None)
+def _apply_waited(stmt_filters: dict[str, Any]) -> dict[str, Any]:
+    """"Waiting at least N days" is the service's ``submitted_before`` today less N days."""
+    waited = stmt_filters.pop("waited", None)
     if waited:
-        from datetime import timedelta, timezone
+        from datetime import timedelta
 
-        cutoff = datetime.combine(date.today() - timedelta(days=waited), datetime.max.time(), tzinfo=timezone.utc)
-        stmt = stmt.where(Application.submitted_at <= cutoff)
-    return stmt
+        stmt_filters["submitted_before"] = date.today() - timedelta(days=waited)
+    return stmt_filters
 
 
 def _with_rows(stmt: sa.Select) -> sa.Select:
@@ -219,8 +218,7 @@ def queue():
     filters = _list_filters()
     filters.pop("group", None)
     shown = dict(filters)
-    stmt = _apply_waited(services.queue_query(actor(), filters), filters)
-    page = paginate(_with_rows(stmt))
+    page = paginate(_with_rows(services.queue_query(actor(), _apply_waited(filters))))
     cities = db.session.execute(sa.select(Region.code, Region.name, Region.name_en)
                                 .where(Region.level == "city").order_by(Region.code)).all()
     return render_template("applications/queue.html", page=page, filters=shown, ages=_ages(page.items),
@@ -259,7 +257,7 @@ def export():
     filters = _list_filters()
     if is_staff(actor()):
         filters.pop("group", None)
-        stmt = _apply_waited(services.queue_query(actor(), filters), filters)
+        stmt = services.queue_query(actor(), _apply_waited(filters))
     else:
         group = filters.pop("group", None)
         filters.pop("city", None)
