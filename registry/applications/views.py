@@ -92,6 +92,16 @@ FIELD_LABELS = {
     "status": ("状态", "Status"),
     "status_since": ("状态生效日期", "Status since"),
 }
+# What each kind is for, under its name on the first step (what a decision in favour does).
+KIND_HINTS = {
+    "new": ("尚未取得证书的计量标准；通过后登记该计量标准及其证书", "A standard without a certificate; approval registers it with its certificate"),
+    "reexamination": ("证书有效期届满前申请；通过后更新证书日期（及编号）", "Before the certificate expires; approval renews its dates (and number)"),
+    "replacement": ("更换计量标准器或主要配套设备", "Replacing the standard or its main equipment"),
+    "change": ("检定规程、人员、环境、名称等其他变更", "Other changes: regulation, staff, environment, name"),
+    "sealing": ("自决定的日期起封存", "Sealed from the decided date"),
+    "revocation": ("自决定的日期起撤销，证书终止", "Revoked from the decided date; the certificate ends"),
+    "resumption": ("证书有效期内恢复使用；证书已过期的应申请复查", "In use again while the certificate is valid; after expiry, apply for re-examination"),
+}
 # The timeline's steps (``ApplicationEvent.action``) and the buttons (``allowed_actions``).
 ACTION_LABELS = {
     "create": ("创建草稿", "Draft created"), "update_draft": ("修改申请内容", "Edit the application"),
@@ -122,7 +132,7 @@ UPLOAD_ACTIONS = ("add_document",)
 def _labels() -> dict:
     return {"kind_labels": KIND_LABELS, "state_labels": STATE_LABELS, "decision_labels": DECISION_LABELS,
             "document_labels": DOCUMENT_KIND_LABELS, "group_labels": GROUP_LABELS, "field_labels": FIELD_LABELS,
-            "action_labels": ACTION_LABELS, "status_labels": STATUS_LABELS, **template_helpers()}
+            "action_labels": ACTION_LABELS, "status_labels": STATUS_LABELS, "kind_hints": KIND_HINTS, **template_helpers()}
 
 
 def _application(application_id: int) -> Application:
