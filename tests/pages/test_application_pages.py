@@ -518,3 +518,22 @@ def test_a_standards_page_starts_an_application_about_it(client, auth, users, se
     assert response.status_code == 302 and f"standard_id={standard.id}" in response.headers["Location"]
     page = text(client.get(response.headers["Location"]))
     assert f'<option selected value="{standard.id}">' in page or f'value="{standard.id}" selected' in page
+
+
+def test_a_stale_details_form_is_refused_and_another_institution_cannot_post_one(client, auth, users, session):
+    application = reexamination(users, state="draft")
+    login(client, auth, users.institution)
+    page = client.get(f"/applications/{application.id}/details")
+    values = form_values(page)
+    services.update_draft(application, {"title": "别人先改了"}, actor=users.institution,
+                          expected_version=application.version)
+    session.commit()
+    values.update(certificate_no="[2026]赣量标测证字第999号")
+    response = client.post(f"/applications/{application.id}/details", data=values)
+    assert response.status_code == 409 and "此记录已被他人修改，请重新加载后再编辑。" in text(response)
+    session.expire_all()
+    assert "certificate_no" not in (session.get(Application, application.id).proposal or {})
+    login(client, auth, users.other)
+    assert client.post(f"/applications/{application.id}/details", data=values).status_code == 404
+    session.expire_all()
+    assert session.get(Application, application.id).title == "别人先改了"
