@@ -268,3 +268,18 @@ def test_working_day_deadlines(users, app):
         assert services.deadline(application) == date(2026, 12, 14)
     finally:
         app.config["APPLICATION_HOLIDAYS"] = ()
+
+
+def test_a_failure_after_storing_leaves_no_file_behind(users, store, monkeypatch):
+    from tests.applications.conftest import stored_files
+
+    application = in_state("draft", users, factories.standard(users.own))
+    before = stored_files(store)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "record", broken)
+    with pytest.raises(RuntimeError):
+        services.add_document(application, "other", io.BytesIO(PDF), "附件.pdf", actor=users.institution)
+    assert stored_files(store) == before and len(before) == 5
