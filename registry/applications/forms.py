@@ -156,9 +156,9 @@ KIND_FIELDS = {
     "reexamination": ("certificate_no", "issued_on", "valid_until"),
     "replacement": ("description",),
     "change": ("topic", "description", "name", "responsible_person", "issuer"),
-    "sealing": ("effective_on", "description"),
-    "revocation": ("effective_on", "description"),
-    "resumption": ("effective_on", "description"),
+    "sealing": ("effective_on",),  # the reason goes with the submission, as its comment
+    "revocation": ("effective_on",),
+    "resumption": ("effective_on",),
 }
 
 

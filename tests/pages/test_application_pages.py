@@ -537,3 +537,32 @@ def test_a_stale_details_form_is_refused_and_another_institution_cannot_post_one
     assert client.post(f"/applications/{application.id}/details", data=values).status_code == 404
     session.expire_all()
     assert session.get(Application, application.id).title == "别人先改了"
+
+
+@pytest.mark.parametrize("kind", ["sealing", "revocation", "resumption", "change", "replacement"])
+def test_each_kinds_details_form_saves_what_the_service_accepts(client, auth, users, session, kind):
+    standard = factories.standard(users.own)
+    application = services.create_draft({"kind": kind, "standard_id": standard.id}, actor=users.institution)
+    session.commit()
+    login(client, auth, users.institution)
+    page = client.get(f"/applications/{application.id}/details")
+    values = form_values(page)
+    typed = {"sealing": {"effective_on": "2026-03-01"}, "revocation": {"effective_on": "2026-03-01"},
+             "resumption": {"effective_on": "2026-03-01"},
+             "change": {"topic": "staff", "description": "负责人调整", "responsible_person": "王五"},
+             "replacement": {"description": "更换主标准器，范围不变", "scope_changes": "no"}}[kind]
+    values.update(typed)
+    response = client.post(f"/applications/{application.id}/details", data=values)
+    assert response.status_code == 302, text(response)[:800]
+    session.expire_all()
+    proposal = session.get(Application, application.id).proposal
+    expected = {"sealing": {"effective_on": "2026-03-01"}, "revocation": {"effective_on": "2026-03-01"},
+                "resumption": {"effective_on": "2026-03-01"},
+                "change": {"description": "【负责人或检定人员】负责人调整", "changes": {"responsible_person": "王五"}},
+                "replacement": {"description": "更换主标准器，范围不变", "changes": {}}}[kind]
+    assert proposal == expected
+    # the form shows what was saved when opened again
+    again = form_values(client.get(f"/applications/{application.id}/details"))
+    for name, value in typed.items():
+        if name != "scope_changes":
+            assert again[name].strip() == value, name
