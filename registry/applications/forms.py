@@ -93,17 +93,17 @@ class DetailsForm(VersionedForm):
     description = TextAreaField(_l("变更内容说明"), validators=[Optional(), Length(max=4000)])
     issuer = StringField(_l("发证机关"), validators=[Optional(), Length(max=200)])
     scope_changes = RadioField(_l("更换后测量范围、不确定度或准确度等级是否改变？"), default="no",
-                               choices=[("no", _l("不变")), ("yes", _l("改变"))])
+                               choices=options([("no", _l("不变")), ("yes", _l("改变"))]))
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.kind = kind
-        self.category.choices = label_choices(CATEGORY_LABELS, blank="—")
-        self.discipline_code.choices = [("", "—")] + [
+        self.category.choices = options(label_choices(CATEGORY_LABELS, blank="—"))
+        self.discipline_code.choices = options([("", "—")] + [
             (code, f"{code} {label((name, name_en))}")
             for code, name, name_en in db.session.execute(
-                sa.select(Discipline.code, Discipline.name, Discipline.name_en).order_by(Discipline.code))]
-        self.topic.choices = label_choices(CHANGE_TOPICS, blank="—")
+                sa.select(Discipline.code, Discipline.name, Discipline.name_en).order_by(Discipline.code))])
+        self.topic.choices = options(label_choices(CHANGE_TOPICS, blank="—"))
 
     @property
     def shown(self) -> tuple[str, ...]:
@@ -239,10 +239,10 @@ class ExaminerForm(VersionedForm):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.disciplines.choices = [
+        self.disciplines.choices = options(
             (code, f"{code} {label((name, name_en))}")
             for code, name, name_en in db.session.execute(
-                sa.select(Discipline.code, Discipline.name, Discipline.name_en).order_by(Discipline.code))]
+                sa.select(Discipline.code, Discipline.name, Discipline.name_en).order_by(Discipline.code)))
 
     def service_data(self) -> dict[str, Any]:
         data = {name: getattr(self, name).data for name in self.FIELDS}

@@ -514,8 +514,9 @@ def _action_forms(application: Application, allowed: set[str]) -> dict[str, Any]
 def _examiner_choices(form: AssignForm, application: Application) -> None:
     examiners = db.session.scalars(sa.select(Examiner).where(Examiner.active.is_(True))
                                    .order_by(Examiner.name, Examiner.id)).all()
-    form.examiner_ids.choices = [(e.id, f"{e.name}{'（' + e.certificate_no + '）' if e.certificate_no else ''}"
-                                  f"{' · ' + '、'.join(e.disciplines) if e.disciplines else ''}") for e in examiners]
+    form.examiner_ids.choices = options((e.id, f"{e.name}{'（' + e.certificate_no + '）' if e.certificate_no else ''}"
+                                          f"{' · ' + '、'.join(e.disciplines) if e.disciplines else ''}")
+                                         for e in examiners)
     if form.examiner_ids.data is None:
         form.examiner_ids.data = [e.id for e in application.examiners]
 
