@@ -9,7 +9,7 @@ renews the certificate, so nothing is copied here).
 ``measurement_standards.certified_since``: the start of the unbroken run of
 certificates when a re-examination moved ``issued_on`` forward; NULL (every
 existing row) means the issue date, so nothing is backfilled.  Coverage counts
-from ``coalesce(certified_since, issued_on)``; the covering index gains the
+from ``coalesce(certified_since, issued_on)``; both coverage indexes gain the
 column so the counts stay index-only.  The reminder kinds gain the
 applications' four.
 
@@ -157,6 +157,10 @@ def upgrade():
         batch_op.drop_index('ix_measurement_standards_in_force', postgresql_where=sa.text('withdrawn_at IS NULL'),
                             sqlite_where=sa.text('withdrawn_at IS NULL'))
         batch_op.create_index('ix_measurement_standards_in_force', ['category', 'valid_until', 'issued_on', 'status', 'status_since', 'institution_id', 'certified_since'], unique=False, postgresql_where=sa.text('withdrawn_at IS NULL'), sqlite_where=sa.text('withdrawn_at IS NULL'))
+        # Both coverage indexes hold certified_since: coalesce(certified_since, issued_on) stays index-only.
+        batch_op.drop_index('ix_measurement_standards_coverage')
+        batch_op.create_index('ix_measurement_standards_coverage',
+                              ['category', 'status', 'valid_until', 'issued_on', 'certified_since'], unique=False)
     _reminder_kinds(NEW_KINDS)
 
 
@@ -174,6 +178,9 @@ def downgrade():
     op.execute(f"DELETE FROM reminders WHERE kind NOT IN ({OLD_KINDS})")
     _reminder_kinds(OLD_KINDS)
     with op.batch_alter_table('measurement_standards', schema=None) as batch_op:
+        batch_op.drop_index('ix_measurement_standards_coverage')
+        batch_op.create_index('ix_measurement_standards_coverage', ['category', 'status', 'valid_until', 'issued_on'],
+                              unique=False)
         batch_op.drop_index('ix_measurement_standards_in_force', postgresql_where=sa.text('withdrawn_at IS NULL'), sqlite_where=sa.text('withdrawn_at IS NULL'))
         batch_op.create_index('ix_measurement_standards_in_force', ['category', 'valid_until', 'issued_on', 'status', 'status_since', 'institution_id'], unique=False, postgresql_where=sa.text('withdrawn_at IS NULL'), sqlite_where=sa.text('withdrawn_at IS NULL'))
         batch_op.drop_column('certified_since')

@@ -76,7 +76,8 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
     __tablename__ = "measurement_standards"
     __table_args__ = (
         sa.CheckConstraint("valid_until >= issued_on", name="validity_order"),
-        sa.Index("ix_measurement_standards_coverage", "category", "status", "valid_until", "issued_on"),
+        sa.Index("ix_measurement_standards_coverage", "category", "status", "valid_until", "issued_on",
+                 "certified_since"),
         # Coverage counts read only these columns: an index-only scan on PostgreSQL.
         sa.Index("ix_measurement_standards_in_force", "category", "valid_until", "issued_on", "status",
                  "status_since", "institution_id", "certified_since", postgresql_where=sa.text("withdrawn_at IS NULL"),
