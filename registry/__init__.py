@@ -59,7 +59,7 @@ def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
 
 # Feature packages with pages (``<feature>/views.py`` defining ``bp``), in menu order.  A page
 # blueprint whose feature also has an API blueprint is named ``<feature>_pages`` (names are unique).
-PAGE_FEATURES = ("main", "auth", "dashboard", "standards", "institutions", "personnel", "catalog",
+PAGE_FEATURES = ("main", "auth", "dashboard", "standards", "applications", "institutions", "personnel", "catalog",
                  "regulations", "indicators", "imports", "reminders", "public")
 
 

@@ -228,6 +228,9 @@ PAGES = {
     "/public/": ("/public/?q=测试", True),
     "/public/regulations": ("/public/regulations?q=JJG", True),
     "/plans/": ("/plans/", True),
+    "/applications/": ("/applications/?group=waiting", True),
+    "/applications/queue": ("/applications/queue", False),
+    "/applications/examiners": ("/applications/examiners", False),
 }
 # ... or not a list (one record, a form, a file, a report with its own query-count test).
 NOT_LISTS = {
@@ -252,6 +255,9 @@ NOT_LISTS = {
     # every legal metrology institution on one page, one grouped query (tests/dashboard/test_metrologists_page.py)
     "/dashboard/metrologists",
     "/public/s/<public_id>", "/public/s/<public_id>/qr.<any(png, svg):kind>",  # one standard's public page
+    "/applications/new", "/applications/<id:application_id>", "/applications/<id:application_id>/details",
+    "/applications/<id:application_id>/documents", "/applications/<id:application_id>/documents/<id:document_id>",
+    "/applications/export.xlsx", "/applications/examiners/new", "/applications/examiners/<id:examiner_id>/edit",
     "/catalog/suggest", "/regulations/suggest",  # a picker's ten suggestions at most (tests/pages/test_pickers.py)
 }
 

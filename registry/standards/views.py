@@ -50,8 +50,12 @@ FORM_FIELD_OF = {"catalog_line_ids": "catalog_lines", "regulation_ids": "regulat
 
 @bp.context_processor
 def _labels() -> dict:
+    from registry.applications.models import DECISION_LABELS, DOCUMENT_KIND_LABELS, KIND_LABELS, STATE_LABELS
+
     return {"category_labels": CATEGORY_LABELS, "status_labels": STATUS_LABELS,
-            "build_kind_labels": BUILD_KIND_LABELS, **template_helpers()}
+            "build_kind_labels": BUILD_KIND_LABELS, "application_kind_labels": KIND_LABELS,
+            "application_state_labels": STATE_LABELS, "application_decision_labels": DECISION_LABELS,
+            "application_document_labels": DOCUMENT_KIND_LABELS, **template_helpers()}
 
 
 @bp.get("/")
@@ -68,7 +72,29 @@ def index():
 def detail(standard_id: int):
     standard = get_or_404(S, standard_id, actor=actor())
     events = db.session.scalars(history_query(standard)).all()
-    return render_template("standards/detail.html", standard=standard, events=events, today=date.today())
+    applications, documents = _applications_of(standard)
+    return render_template("standards/detail.html", standard=standard, events=events, today=date.today(),
+                           applications=applications, documents=documents)
+
+
+def _applications_of(standard: MeasurementStandard) -> tuple[list, list]:
+    """The standard's applications (newest first) and their documents' latest versions, in two queries."""
+    from registry.applications.models import Application, ApplicationDocument
+
+    applications = db.session.scalars(sa.select(Application).where(Application.standard_id == standard.id)
+                                      .order_by(Application.created_at.desc(), Application.id.desc())).all()
+    if not applications:
+        return [], []
+    latest = (sa.select(ApplicationDocument.application_id, ApplicationDocument.kind,
+                        sa.func.max(ApplicationDocument.version_no).label("version_no"))
+              .where(ApplicationDocument.application_id.in_([a.id for a in applications]))
+              .group_by(ApplicationDocument.application_id, ApplicationDocument.kind).subquery())
+    documents = db.session.scalars(
+        sa.select(ApplicationDocument).join(latest, sa.and_(
+            ApplicationDocument.application_id == latest.c.application_id,
+            ApplicationDocument.kind == latest.c.kind, ApplicationDocument.version_no == latest.c.version_no))
+        .order_by(ApplicationDocument.uploaded_at.desc(), ApplicationDocument.id.desc())).all()
+    return applications, documents
 
 
 @bp.route("/new", methods=["GET", "POST"])
