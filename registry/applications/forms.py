@@ -20,8 +20,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from registry.applications.models import DOCUMENT_KIND_LABELS, KIND_LABELS
 from registry.extensions import db
-from registry.page_lists import VersionedForm, options
-from registry.record_pages import label, label_choices
+from registry.web.forms import VersionedForm, options
+from registry.web.labels import label, label_choices
 from registry.reference.models import Discipline
 from registry.standards.models import CATEGORY_LABELS
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.auth.models import User
-from registry.db import TimestampMixin, UTCDateTime, VersionedMixin, enum_column, utcnow
+from registry.database.base import TimestampMixin, UTCDateTime, VersionedMixin, enum_column, utcnow
 from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.standards.models import MeasurementStandard

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 
 from importers.writing import header_cell, safe_row
 from registry.applications.models import DECISION_LABELS, KIND_LABELS, STATE_LABELS
-from registry.record_pages import label
+from registry.web.labels import label
 
 HEADERS = (("编号", "No."), ("申请类型", "Kind"), ("状态", "State"), ("决定", "Decision"), ("申请单位", "Applicant"),
            ("地区", "Region"), ("计量标准", "Standard"), ("证书编号", "Certificate number"),

@@ -39,12 +39,12 @@ from registry.applications.models import (
     StandardCertificate,
 )
 from registry.audit.services import SYSTEM_ACTOR, audit_note, record, snapshot
-from registry.db import utcnow
+from registry.database.base import utcnow
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.extensions import db
-from registry.fields import a_date, optional_text
+from registry.records.fields import a_date, optional_text
 from registry.institutions.models import Institution
-from registry.services import audited_create, audited_update, check_version
+from registry.records.services import audited_create, audited_update, check_version
 from registry.standards.models import MeasurementStandard
 from registry.standards.services import (
     _apply as apply_standard_values,
@@ -282,7 +282,7 @@ def create_draft(data: dict[str, Any], *, actor: Any) -> Application:
         kind=kind, state="draft", institution_id=institution_id, standard_id=standard.id if standard else None,
         applicant_id=getattr(actor, "id", None), filed_by=filed_by,
         title=optional_text(300)(data.get("title")), proposal=clean_proposal(kind, data.get("proposal"), standard))
-    # The rules are this module's (side, state): registry.services' owner checks do not apply.
+    # The rules are this module's (side, state): registry.records.services' owner checks do not apply.
     db.session.add(application)
     db.session.flush()
     record("create", application, actor=actor)

@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import Headers
 
-from registry import page_lists
+from registry.web import forms as web_forms
 from registry.applications import services
 from registry.applications.forms import (
     KIND_FIELDS,
@@ -58,14 +58,14 @@ from registry.errors import DomainError, StaleEdit
 from registry.extensions import db
 from registry.i18n import is_english
 from registry.institutions.models import Institution
-from registry.page_lists import form_status, options
-from registry.record_pages import label, template_helpers
+from registry.web.forms import form_status, options
+from registry.web.labels import label, template_helpers
 from registry.reference.models import Discipline, Region
 from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS, MeasurementStandard
-from registry.web import actor, apply_domain_errors, commit_or_rollback, login_required, paginate, staff_required
+from registry.web.core import actor, apply_domain_errors, commit_or_rollback, login_required, paginate, staff_required
 
 bp = Blueprint("applications_pages", __name__, url_prefix="/applications", template_folder="templates")
-page_lists.register(bp)
+web_forms.register(bp)
 
 STALE = "此记录已被他人修改，请重新加载后再编辑。"
 # "my applications" in three tabs, by state.

@@ -261,7 +261,7 @@ def world(users, session):
                           as_of=date(2024, 12, 31), value=1, source="x")
     db.session.add(value)
     from registry.applications.models import Application, Examiner
-    from registry.db import utcnow
+    from registry.database.base import utcnow
 
     # Built as rows at version 1 (the matrix sends If-Match "1"); their steps are tested in tests/applications.
     drafts, submitted = {}, {}

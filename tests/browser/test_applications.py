@@ -10,7 +10,7 @@ import pytest
 from babel.dates import format_date
 from playwright.sync_api import expect
 
-from registry.dates import add_months
+from registry.records.dates import add_months
 from registry.extensions import db
 
 pytestmark = pytest.mark.browser
