@@ -525,14 +525,20 @@ def _line_clauses(version_id: Any, day: Any, level: str = COUNTED_ANY) -> tuple[
 
 def _covering_clauses(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
     """Social public, not withdrawn, certificate valid on ``day``, in use on ``day``."""
-    return (S.category == "social_public", S.withdrawn_at.is_(None), S.issued_on <= day, S.valid_until >= day,
+    return (S.category == "social_public", S.withdrawn_at.is_(None), *_covering_on(day, statuses))
+
+
+def _covering_on(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
+    """The part of :func:`_covering_clauses` that depends on ``day``: certificate valid, in use."""
+    return (S.issued_on <= day, S.valid_until >= day,
             sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > day)))
 
 
 def _covering_window(first: date, last: date, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
     """What every standard covering on some day from ``first`` to ``last`` satisfies (``_covering_clauses`` of
-    one day when ``first == last``): the WHERE of a query counting several days at once.  Keep it in step with
-    ``_covering_clauses``: ranges PostgreSQL can read from ``ix_measurement_standards_in_force``."""
+    one day when ``first == last``): the WHERE of a query counting several days at once, each by
+    :func:`_covering_on`.  Keep it in step with ``_covering_on``: ranges PostgreSQL reads from
+    ``ix_measurement_standards_in_force``."""
     return (S.category == "social_public", S.withdrawn_at.is_(None), S.issued_on <= last, S.valid_until >= first,
             sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > first)))
 
@@ -892,12 +898,12 @@ def _measures_together(definitions: list[Indicator], asks: list[_Ask], statuses:
     if SOCIAL_PUBLIC in registry and (wanting := _asks_for(SOCIAL_PUBLIC, asks)):
         days = [day for _, day, _ in wanting]
         counts = _counts_by_ask(wanting, _covering_window(min(days), max(days), statuses),
-                                lambda day: _covering_clauses(day, statuses), _held_in)
+                                lambda day: _covering_on(day, statuses), _held_in)
         for index, count in counts.items():
             out[index][SOCIAL_PUBLIC] = _Measure(count)
     if CARBON_STANDARDS in registry and (wanting := _asks_for(CARBON_STANDARDS, asks)):
         counts = _counts_by_ask(wanting, _carbon_standard_clauses(carbon_start, max(day for _, day, _ in wanting)),
-                                lambda day: _carbon_standard_clauses(carbon_start, day), _held_in)
+                                lambda day: (S.built_on <= day,), _held_in)  # the day bound of _carbon_standard_clauses
         for index, count in counts.items():
             out[index][CARBON_STANDARDS] = _Measure(count)
     wanting = [(index, day) for index, (keys, day, _) in enumerate(asks) if keys & PROVINCE_WIDE_KEYS & registry]
