@@ -109,6 +109,19 @@ def memo(kind: str, compute: Callable[[], Any], *args: Any) -> Any:
     return data
 
 
+def peek(kind: str, *args: Any) -> Any:
+    """What :func:`memo` keeps under ``kind`` and ``args``, or None (nothing kept, or no cache)."""
+    if _no_cache():
+        return None
+    return _get(_key(kind, args, {}, localised=False))
+
+
+def store(kind: str, data: Any, *args: Any) -> None:
+    """Keep ``data`` as :func:`memo` would under ``kind`` and ``args``: for parts computed together."""
+    if not _no_cache():
+        _set(_key(kind, args, {}, localised=False), data)
+
+
 def _forecast_month(as_of: date) -> date | None:
     """The first day of the month whose end is the first month-end after ``as_of`` (the same month-ends follow)."""
     from registry.records.dates import month_ends_after

@@ -525,8 +525,22 @@ def _line_clauses(version_id: Any, day: Any, level: str = COUNTED_ANY) -> tuple[
 
 def _covering_clauses(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
     """Social public, not withdrawn, certificate valid on ``day``, in use on ``day``."""
-    return (S.category == "social_public", S.withdrawn_at.is_(None), certified_from() <= day, S.valid_until >= day,
+    return (S.category == "social_public", S.withdrawn_at.is_(None), *_covering_on(day, statuses))
+
+
+def _covering_on(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
+    """The part of :func:`_covering_clauses` that depends on ``day``: certificate valid, in use."""
+    return (certified_from() <= day, S.valid_until >= day,
             sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > day)))
+
+
+def _covering_window(first: date, last: date, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
+    """What every standard covering on some day from ``first`` to ``last`` satisfies (``_covering_clauses`` of
+    one day when ``first == last``): the WHERE of a query counting several days at once, each by
+    :func:`_covering_on`.  Keep it in step with ``_covering_on``: ranges PostgreSQL reads from
+    ``ix_measurement_standards_in_force``."""
+    return (S.category == "social_public", S.withdrawn_at.is_(None), certified_from() <= last, S.valid_until >= first,
+            sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > first)))
 
 
 def _line_covered(day: Any, statuses: tuple[str, ...], *institution: sa.ColumnElement[bool]) -> sa.Exists:
@@ -794,47 +808,6 @@ def _no_catalog_warning(as_of: date) -> str:
 
 # --------------------------------------------------------------------------- single region, single date
 
-def _coverage_counts(version_id: int, as_of: date, scope: RegionScope, statuses: tuple[str, ...]) -> tuple[int, int]:
-    """The lines the region counts (at its level) and those covered by a holder serving it."""
-    covered = _line_covered(as_of, statuses, *_serving_clauses(scope))
-    total, hits = db.session.execute(
-        sa.select(sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
-        .where(*_line_clauses(version_id, as_of, scope.counted_level))
-    ).one()
-    return total, hits
-
-
-def _registry_measures(keys: set[str], as_of: date, scope: RegionScope, statuses: tuple[str, ...],
-                       carbon_start: date) -> dict[str, _Measure]:
-    measures: dict[str, _Measure] = {}
-    if METROLOGISTS in keys:
-        staff, registered = db.session.execute(
-            sa.select(sa.func.count(), sa.func.count(sa.case((_registered(as_of), 1))))
-            .where(P.withdrawn_at.is_(None), _employed(as_of), _on_legal_staff(scope))
-        ).one()
-        measures[METROLOGISTS] = _Measure(registered, staff, ratio=True)
-    if SOCIAL_PUBLIC in keys:
-        count = db.session.scalar(
-            sa.select(sa.func.count()).select_from(S).where(*_covering_clauses(as_of, statuses), _held_in(scope))
-        )
-        measures[SOCIAL_PUBLIC] = _Measure(count)
-    if CARBON_STANDARDS in keys:
-        count = db.session.scalar(
-            sa.select(sa.func.count()).select_from(S)
-            .where(*_carbon_standard_clauses(carbon_start, as_of), _held_in(scope))
-        )
-        measures[CARBON_STANDARDS] = _Measure(count)
-    if keys & PROVINCE_WIDE_KEYS:
-        local, carbon = db.session.execute(
-            sa.select(sa.func.count(sa.case((_local_regulation(), 1))),
-                      sa.func.count(sa.case((R.is_carbon.is_(True), 1))))
-            .where(*_regulation_clauses(as_of))
-        ).one()
-        measures[LOCAL_REGULATIONS] = _Measure(local)
-        measures[CARBON_SPECIFICATIONS] = _Measure(carbon)
-    return measures
-
-
 def _recorded_measures(keys: list[str], as_of: date, region_codes: Iterable[str]) -> dict[tuple[str, str], _Measure]:
     """Return the latest non-withdrawn recorded value up to ``as_of``, per (region, key)."""
     codes = list(region_codes)
@@ -857,25 +830,141 @@ def _recorded_measures(keys: list[str], as_of: date, region_codes: Iterable[str]
             for region, key, day, value, source in rows}
 
 
-@_kept
+# The figures a single-date report needs, each for its keys on its date in its region: its own, those on a
+# passed plan's deadline, the province's a city's share is taken of.
+_Ask = tuple[frozenset[str], date, RegionScope]
+
+
+def _one_scope(asks: list[tuple[int, date, RegionScope]]) -> RegionScope | None:
+    """The region every ask is for, when they share one (its clause then goes in WHERE, as for one ask)."""
+    codes = {scope.code for _, _, scope in asks}
+    return asks[0][2] if len(codes) == 1 else None
+
+
+def _counts_by_ask(asks: list[tuple[int, date, RegionScope]], where: Iterable[Any], condition: Any,
+                   holder: Any) -> dict[int, int]:
+    """One count per ask in a single pass: ``condition(day)`` and, when the asks' regions differ, ``holder(scope)``.
+
+    ``where`` must hold for every row any ask counts (the asks' window); one ask is a plain ``count(*)``.
+    """
+    common = _one_scope(asks)
+    where = [*where, *([holder(common)] if common is not None else [])]
+    if len(asks) == 1:
+        columns = [sa.func.count()]
+    else:
+        columns = [sa.func.count(sa.case((sa.and_(*condition(day), *([] if common is not None else [holder(scope)])),
+                                          1))) for _, day, scope in asks]
+    row = db.session.execute(sa.select(*columns).select_from(S).where(*where)).one()
+    return {index: int(count) for (index, _, _), count in zip(asks, row)}
+
+
+def _asks_for(key: str, asks: list[_Ask]) -> list[tuple[int, date, RegionScope]]:
+    return [(index, day, scope) for index, (keys, day, scope) in enumerate(asks) if key in keys]
+
+
+def _measures_together(definitions: list[Indicator], asks: list[_Ask], statuses: tuple[str, ...]
+                       ) -> list[tuple[dict[str, _Measure], CatalogVersion | None]]:
+    """The measures of each ask (its keys, on its date, in its region), with the catalog its coverage used.
+
+    Every indicator is counted for all the asks in one query (conditional
+    counts over the union of their rows), so the figures on a passed plan's
+    deadline and the province's a city's share is taken of cost little more
+    than the report's own date.  Each figure equals the one a query for that
+    ask alone gives (the same predicates, ``_covering_clauses`` and the rest).
+    """
+    registry = {d.key for d in definitions if _origin(d) == "registry"}
+    recorded = [d.key for d in definitions if _origin(d) == "recorded"]
+    carbon_start = _carbon_start(definitions)
+    out: list[dict[str, _Measure]] = [{} for _ in asks]
+    versions: list[CatalogVersion | None] = [None for _ in asks]
+
+    if METROLOGISTS in registry:
+        wanting = _asks_for(METROLOGISTS, asks)
+        for code in dict.fromkeys(scope.code for _, _, scope in wanting):
+            group = [(index, day) for index, day, scope in wanting if scope.code == code]
+            scope = next(scope for _, _, scope in wanting if scope.code == code)
+            first, last = min(day for _, day in group), max(day for _, day in group)
+            window = sa.and_(sa.or_(P.employed_from.is_(None), P.employed_from <= last),
+                             sa.or_(P.employed_until.is_(None), P.employed_until >= first))
+            columns = []
+            for _, day in group:
+                columns += [sa.func.count(sa.case((_employed(day), 1))),
+                            sa.func.count(sa.case((sa.and_(_employed(day), _registered(day)), 1)))]
+            row = db.session.execute(sa.select(*columns).select_from(P).where(
+                P.withdrawn_at.is_(None), window if len(group) > 1 else _employed(first), _on_legal_staff(scope))).one()
+            for position, (index, _) in enumerate(group):
+                staff, registered = row[2 * position], row[2 * position + 1]
+                out[index][METROLOGISTS] = _Measure(registered, staff, ratio=True)
+    if SOCIAL_PUBLIC in registry and (wanting := _asks_for(SOCIAL_PUBLIC, asks)):
+        days = [day for _, day, _ in wanting]
+        counts = _counts_by_ask(wanting, _covering_window(min(days), max(days), statuses),
+                                lambda day: _covering_on(day, statuses), _held_in)
+        for index, count in counts.items():
+            out[index][SOCIAL_PUBLIC] = _Measure(count)
+    if CARBON_STANDARDS in registry and (wanting := _asks_for(CARBON_STANDARDS, asks)):
+        counts = _counts_by_ask(wanting, _carbon_standard_clauses(carbon_start, max(day for _, day, _ in wanting)),
+                                lambda day: (S.built_on <= day,), _held_in)  # the day bound of _carbon_standard_clauses
+        for index, count in counts.items():
+            out[index][CARBON_STANDARDS] = _Measure(count)
+    wanting = [(index, day) for index, (keys, day, _) in enumerate(asks) if keys & PROVINCE_WIDE_KEYS & registry]
+    if wanting:
+        columns = []
+        for _, day in wanting:
+            published = sa.and_(*_regulation_clauses(day))
+            columns += [sa.func.count(sa.case((sa.and_(published, _local_regulation()), 1))),
+                        sa.func.count(sa.case((sa.and_(published, R.is_carbon.is_(True)), 1)))]
+        row = db.session.execute(sa.select(*columns).where(
+            sa.or_(*(sa.and_(*_regulation_clauses(day)) for _, day in wanting)))).one()
+        for position, (index, _) in enumerate(wanting):
+            out[index][LOCAL_REGULATIONS] = _Measure(row[2 * position])
+            out[index][CARBON_SPECIFICATIONS] = _Measure(row[2 * position + 1])
+
+    # Coverage: the lines each ask counts (its catalog in force, its level) and those covered by a holder serving
+    # its region; one pass over the lines, one probe per line and ask.
+    wanting = _asks_for(COVERAGE, asks)
+    probes = []
+    in_force: dict[date, CatalogVersion | None] = {}
+    for index, day, scope in wanting:
+        if day not in in_force:
+            in_force[day] = catalog_in_force(day)
+        versions[index] = version = in_force[day]
+        if version is None:
+            out[index][COVERAGE] = _Measure(0, 0, ratio=True)
+        else:
+            probes.append((index, sa.and_(*_line_clauses(version.id, day, scope.counted_level)),
+                           _line_covered(day, statuses, *_serving_clauses(scope))))
+    if len(probes) == 1:
+        index, counted, covered = probes[0]
+        row = db.session.execute(sa.select(sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
+                                 .where(counted)).one()
+        out[index][COVERAGE] = _Measure(row[1], row[0], ratio=True)
+    elif probes:
+        columns = []
+        for _, counted, covered in probes:
+            columns += [sa.func.count(sa.case((counted, 1))), sa.func.count(sa.case((sa.and_(counted, covered), 1)))]
+        row = db.session.execute(sa.select(*columns).select_from(L)
+                                 .where(sa.or_(*(counted for _, counted, _ in probes)))).one()
+        for position, (index, _, _) in enumerate(probes):
+            out[index][COVERAGE] = _Measure(row[2 * position + 1], row[2 * position], ratio=True)
+
+    for index, (keys, day, scope) in enumerate(asks):
+        for (_, key), measure in _recorded_measures([k for k in recorded if k in keys], day, [scope.code]).items():
+            out[index][key] = measure
+    return list(zip(out, versions))
+
+
 def _region_measures(definitions: list[Indicator], keys: Iterable[str], as_of: date, scope: RegionScope,
                      statuses: tuple[str, ...]) -> tuple[dict[str, _Measure], CatalogVersion | None, int]:
     """The measures of ``keys`` for one region on one date, and the catalog (with its line count) used."""
-    keys = set(keys)
-    registry_keys = {d.key for d in definitions if _origin(d) == "registry"} & keys
-    recorded_keys = [d.key for d in definitions if _origin(d) == "recorded" and d.key in keys]
-    measures = _registry_measures(registry_keys, as_of, scope, statuses, _carbon_start(definitions))
-    version, total = None, 0
-    if COVERAGE in keys:
-        version = catalog_in_force(as_of)
-        if version is None:
-            measures[COVERAGE] = _Measure(0, 0, ratio=True)
-        else:
-            total, covered = _coverage_counts(version.id, as_of, scope, statuses)
-            measures[COVERAGE] = _Measure(covered, total, ratio=True)
-    for (_, key), measure in _recorded_measures(recorded_keys, as_of, [scope.code]).items():
-        measures[key] = measure
-    return measures, version, total
+    keys = frozenset(keys)
+    measures, version = _measures_together(definitions, [(keys, as_of, scope)], statuses)[0]
+    return measures, version, _catalog_total(measures, version)
+
+
+def _catalog_total(measures: dict[str, _Measure], version: CatalogVersion | None) -> int:
+    """The lines the coverage counted (0 without a catalog in force)."""
+    coverage = measures.get(COVERAGE)
+    return 0 if version is None or coverage is None else int(coverage.denominator or 0)
 
 
 def _measure_json(measure: _Measure) -> dict[str, Any]:
@@ -932,6 +1021,43 @@ def _deadline_region_measures(definitions: list[Indicator], keys: set[str], dead
             for code, measures in stored.items()}
 
 
+def _report_figures(definitions: list[Indicator], asks: dict[str, _Ask], statuses: tuple[str, ...]
+                    ) -> tuple[dict[str, dict[str, _Measure]], CatalogVersion | None]:
+    """The figures of each ask (``own``, ``deadline``, ``province``) and the catalog in force on ``own``'s date.
+
+    Each is kept in the report cache per (date, region, keys, data version), as
+    :func:`_kept_measures` keeps it: the figures on a deadline serve every later
+    date, the province's every city.  Those not kept are computed together, in
+    one pass (:func:`_measures_together`), so the first report after a change
+    costs about one date, not two or three.
+    """
+    from registry.coverage import cache
+
+    def spelled(ask: _Ask) -> tuple:
+        keys, day, scope = ask
+        return day, scope.code, sorted(keys), list(statuses)
+
+    figures: dict[str, dict[str, _Measure]] = {}
+    missing = []
+    for name, ask in asks.items():
+        stored = cache.peek("measures", *spelled(ask))
+        if stored is None:
+            missing.append(name)
+        else:
+            figures[name] = {key: _measure_from_json(data) for key, data in stored.items()}
+    version = None
+    if missing:
+        for name, (measures, used) in zip(missing, _measures_together(definitions, [asks[n] for n in missing],
+                                                                       statuses)):
+            figures[name] = measures
+            cache.store("measures", {key: _measure_json(m) for key, m in measures.items()}, *spelled(asks[name]))
+            if name == "own":
+                version = used
+    if "own" not in missing and COVERAGE in asks["own"][0]:
+        version = catalog_in_force(asks["own"][1])
+    return figures, version
+
+
 def coverage_report(as_of: date, region: str | None = None, *,
                     statuses: Iterable[str] | None = None) -> CoverageReport:
     """Compute every indicator for ``region`` (the province by default) on ``as_of``, judged by its plan."""
@@ -943,21 +1069,25 @@ def coverage_report(as_of: date, region: str | None = None, *,
     plan, status, judgements = _judgements(definitions, book, as_of, scope.code)
     counted = [d.key for d in definitions if judgements[d.key][1] != BASIS_PROVINCE_WIDE]
 
-    measures, version, total = _region_measures(definitions, counted, as_of, scope, covering)
+    asks: dict[str, _Ask] = {"own": (frozenset(counted), as_of, scope)}
+    if status == PLAN_DEADLINE_PASSED:
+        judged = [key for key in counted if judgements[key][0] is not None]
+        if judged:
+            asks["deadline"] = (frozenset(judged), plan.deadline, scope)
+    shared = [key for key in counted if judgements[key][1] == BASIS_NO_CITY_TARGET]
+    if shared:
+        asks["province"] = (frozenset(shared), as_of, resolve_region(None))
+    figures, version = _report_figures(definitions, asks, covering)
+    measures = figures["own"]
+    total = _catalog_total(measures, version)
     catalog = None
     if version is None:
         warnings.append(_no_catalog_warning(as_of))
     else:
         catalog = _scope_catalog_info(version, as_of, scope, total if COVERAGE in counted else None)
         warnings.extend(catalog.warnings())
-    at_deadline = None
-    if status == PLAN_DEADLINE_PASSED:
-        judged = [key for key in counted if judgements[key][0] is not None]
-        at_deadline = _kept_measures(definitions, judged, plan.deadline, scope, covering) if judged else {}
-    province = None
-    shared = [key for key in counted if judgements[key][1] == BASIS_NO_CITY_TARGET]
-    if shared:
-        province = _kept_measures(definitions, shared, as_of, resolve_region(None), covering)
+    at_deadline = figures.get("deadline", {}) if status == PLAN_DEADLINE_PASSED else None
+    province = figures.get("province")
     return CoverageReport(as_of=as_of, region=scope.code, region_name=scope.name, catalog=catalog,
                           plan=plan_info(plan, status),
                           indicators=_results(definitions, measures, day=as_of, plan=plan, status=status,

@@ -45,6 +45,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "plan_passed": ("（期限已过，按期限日评判）", "(deadline passed: judged on the deadline)"),
     "catalog": ("所用强检目录", "Catalog used"),
     "catalog_none": ("无生效的强检目录", "No catalog in force"),
+    "counted": ("计入条目", "Lines counted"),
+    "counted_any": ("各层级应建标的条目（{counted} / {total} 条）", "lines expected at any level ({counted} of {total})"),
+    "counted_at": ("{level}应建标的条目（{counted} / {total} 条）", "lines expected at {level} level ({counted} of {total})"),
+    "level_province": ("省级", "province"),
+    "level_city": ("市级", "city"),
+    "level_county": ("县级", "county"),
     "warning": ("警告", "Warning"),
     "generated": ("生成于", "Generated"),
     "demo": ("演示数据：本报告含演示记录，非官方数据", "Demo data: this report includes demo records, not official data"),
@@ -206,6 +212,7 @@ def write_indicators_sheet(wb: Workbook, data: ReportData, lang: str) -> None:
         ws.append(safe_row(ws, [label("plan", lang), f"{plan.name} ({plan.starts_on} – {plan.deadline}){note}"]))
     catalog = report.catalog
     ws.append(safe_row(ws, [label("catalog", lang), catalog.name if catalog else label("catalog_none", lang)]))
+    _counted_row(ws, catalog, lang)
     for warning in report.warnings:
         ws.append(safe_row(ws, [label("warning", lang), warning]))
     ws.append([])
@@ -219,10 +226,29 @@ def write_indicators_sheet(wb: Workbook, data: ReportData, lang: str) -> None:
                                 item.basis]))
 
 
+def counted_lines(catalog: Any, lang: str) -> str | None:
+    """Which lines a report's coverage counted, e.g. "lines expected at city level (3 of 4)", or None."""
+    if catalog is None or catalog.counted_line_count is None:
+        return None
+    numbers = {"counted": catalog.counted_line_count, "total": catalog.mandatory_line_count}
+    if catalog.counted_level == "any":
+        return label("counted_any", lang).format(**numbers)
+    level_key = f"level_{catalog.counted_level}"
+    level = label(level_key, lang) if level_key in LABELS else catalog.counted_level
+    return label("counted_at", lang).format(level=level, **numbers)
+
+
+def _counted_row(ws: Any, catalog: Any, lang: str) -> None:
+    text = counted_lines(catalog, lang)
+    if text is not None:
+        ws.append(safe_row(ws, [label("counted", lang), text]))
+
+
 def write_by_city_sheet(wb: Workbook, data: ReportData, lang: str) -> None:
     ws = wb.create_sheet(label("by_city", lang))
     _heading(ws, data, lang, "by_city")
     table = data.by_region
+    _counted_row(ws, table.catalog, lang)
     ws.append(_header(ws, [label("key", lang), label("name", lang)]
                       + [f"{column.region_name} ({column.region})" for column in table.regions]))
     for index, item in enumerate(data.report.indicators):

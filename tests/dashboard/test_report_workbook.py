@@ -128,3 +128,23 @@ def test_the_gaps_sheet_takes_a_candidates_column(app, province):
     workbook.write_workbook(data, out, candidates=lambda row: f"候选 {row.line_code}")
     gap_table = table(openpyxl.load_workbook(out)["建标空白"], "地区", "设区市")
     assert gap_table[0][-1] == "候选 LD"
+
+
+def _labelled(ws, label: str) -> str | None:
+    return next((row[1] for row in rows(ws) if row[0] == label), None)
+
+
+def test_every_sheet_of_figures_says_which_lines_it_counted(download, client):
+    _, book = download(f"as_of={AS_OF}")
+    catalog = services.coverage_report(AS_OF).catalog
+    assert catalog.counted_level == "any"
+    expected = f"各层级应建标的条目（{catalog.counted_line_count} / {catalog.mandatory_line_count} 条）"
+    assert _labelled(book["指标"], "计入条目") == expected
+    table_catalog = services.coverage_by_region(AS_OF).catalog
+    assert _labelled(book["各设区市"], "计入条目") == (
+        f"市级应建标的条目（{table_catalog.counted_line_count} / {table_catalog.mandatory_line_count} 条）")
+    client.get("/lang/en")
+    _, book = download(f"as_of={AS_OF}&region=360400")
+    city = services.coverage_report(AS_OF, "360400").catalog
+    assert _labelled(book["Indicators"], "Lines counted") == (
+        f"lines expected at city level ({city.counted_line_count} of {city.mandatory_line_count})")
