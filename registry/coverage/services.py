@@ -9,7 +9,8 @@ Definitions (docs/coverage.md):
 - a standard *covers* a catalog line on a date when it is a social public
   standard (社会公用计量标准), not withdrawn, held by a non-withdrawn
   institution in the region, its certificate is valid that day
-  (``issued_on <= day <= valid_until``) and it is in use that day: its status
+  (``certified_from() <= day <= valid_until``: from the start of its unbroken
+  run of certificates, see ``registry.standards.validity``) and it is in use that day: its status
   is one of ``COVERING_STATUSES``, or the date is before ``status_since``;
 - the lines counted are the V and P+V lines of the catalog version in force
   (the non-withdrawn version with the latest ``effective_from <= day``) that
