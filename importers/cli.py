@@ -114,7 +114,9 @@ def _import(file: str, sheet: str | None, dry_run: bool, as_email: str | None, e
         click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
         _print(report, errors_out)
-    sys.exit(report.exit_code)
+    from registry.cli import leave
+
+    leave(report.exit_code)  # without the interpreter's clean-up when run as `registry import`
 
 
 def _print(report: Any, errors_out: str | None) -> None:

@@ -107,6 +107,38 @@ EXIT_DATABASE_BUSY = 3
 READ_ONLY_COMMANDS = frozenset({"export", "template", "coverage", "report", "routes", "backup"})
 
 
+# Whether this process runs one registry command from its own command line (``registry ...``,
+# ``python -m registry ...``): set by :meth:`RegistryGroup.main`.
+OWN_PROCESS = False
+
+
+def leave(code: int) -> None:
+    """End the command with exit status ``code``: at once when the process is the command's own.
+
+    Tearing down an interpreter that has just imported 100,000 rows frees hundreds of
+    thousands of objects one by one (0.2 to 0.5 s after the work is done, committed and
+    reported).  The output is flushed, logging shut down and the database connections
+    closed (SQLite's as at a normal exit: a write-ahead log left is read back by the next
+    opener); then the process exits.  Elsewhere (tests, ``flask --app``) ``sys.exit``.
+    """
+    if not OWN_PROCESS:
+        sys.exit(code)
+    import logging
+    import os
+
+    database = sys.modules.get("registry.extensions")
+    try:
+        engine = database.db.engine if database is not None else None
+        if engine is not None and engine.dialect.name != "sqlite":
+            engine.dispose()  # a server sees the connection closed, not dropped
+    except Exception:  # noqa: BLE001 - no app context or engine: nothing to close
+        pass
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 class DatabaseBusy(click.ClickException):
     """SQLite's write lock was not had within the busy timeout: a message and exit code 3, no traceback."""
 
@@ -138,6 +170,17 @@ class RegistryGroup(FlaskGroup):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def main(self, args=None, *pargs, **kwargs):
+        """Run the command line; ``args=None`` (the process's own arguments) marks the process as the command's.
+
+        A command that holds much memory when it ends (``registry import``) may then leave
+        through :func:`leave` without the interpreter's clean-up.  Tests call ``main`` with
+        their arguments (click's ``CliRunner``) and always exit normally.
+        """
+        global OWN_PROCESS
+        OWN_PROCESS = args is None
+        return super().main(args, *pargs, **kwargs)
 
     def invoke(self, ctx: click.Context):
         from contextlib import nullcontext

@@ -99,3 +99,64 @@ def test_serving_commands_get_the_whole_app(tmp_path, app):
     assert out.returncode == 0, out.stderr[-3000:]
     assert "/api/v1/standards" in out.stdout and "/dashboard" in out.stdout
     assert "flask_smorest" in loaded and "alembic" in loaded
+
+
+OWN_PROCESS_PROBE = """
+import atexit, sys
+atexit.register(lambda: sys.stderr.write("\\nCLEANED UP\\n"))
+sys.argv = ["registry", *{args!r}]
+from registry.cli import main
+main()
+"""
+
+
+def _workbook(path: Path, credit_code: str) -> Path:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "机构"
+    ws.append(["统一社会信用代码*", "机构名称*", "所属地区*", "机构类型*"])
+    ws.append([credit_code, "快速退出测试计量所", "360100", "法定计量检定机构"])
+    wb.save(path)
+    return path
+
+
+def test_import_in_its_own_process_leaves_at_once_with_its_output_and_status(app, tmp_path):
+    """``registry import`` run from the command line skips the interpreter's clean-up, nothing else."""
+    from registry.codes import credit_code_check_char
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        pytest.skip("needs a database file another process can open")
+    env = {**os.environ, "REGISTRY_INSTANCE_DIR": str(tmp_path / "instance"), "PYTHONPATH": str(ROOT),
+           "DATABASE_URL": url}
+    env.pop("FLASK_APP", None)
+    body = "12360100MB9999999"
+    good = _workbook(tmp_path / "good.xlsx", body + credit_code_check_char(body))
+    bad = _workbook(tmp_path / "bad.xlsx", "not a credit code")
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", OWN_PROCESS_PROBE.format(args=list(args))], capture_output=True,
+                              text=True, cwd=tmp_path, env=env, timeout=120)
+
+    out = run("import", str(good), "--dry-run")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "机构：新增 1" in out.stdout and "预览：未写入任何数据" in out.stdout
+    assert "CLEANED UP" not in out.stderr  # left at once
+
+    out = run("import", str(bad), "--dry-run", "--lang", "en")
+    assert out.returncode == 1, out.stderr[-3000:]
+    assert "1 errors, nothing written" in out.stderr and "CLEANED UP" not in out.stderr
+
+    out = run("import", str(tmp_path / "missing.xlsx"))  # a refused file: exit 2, at once too
+    assert out.returncode == 2 and "CLEANED UP" not in out.stderr, out.stderr[-3000:]
+    out = run("import", str(good), "--as", "nobody@example.org")  # a usage error: click's own exit
+    assert out.returncode == 2 and "CLEANED UP" in out.stderr, out.stderr[-3000:]
+
+    # Called with its arguments (as tests and CliRunner do), the command exits as any other.
+    probe = f"import atexit, sys\natexit.register(lambda: sys.stderr.write('CLEANED UP'))\n" \
+            f"from registry.cli import main\nmain({['import', str(good), '--dry-run']!r})\n"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, env=env,
+                         timeout=120)
+    assert out.returncode == 0 and "CLEANED UP" in out.stderr, out.stderr[-3000:]
