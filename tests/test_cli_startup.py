@@ -124,7 +124,7 @@ def _workbook(path: Path, credit_code: str) -> Path:
 
 def test_import_in_its_own_process_leaves_at_once_with_its_output_and_status(app, tmp_path):
     """``registry import`` run from the command line skips the interpreter's clean-up, nothing else."""
-    from registry.codes import credit_code_check_char
+    from registry.records.codes import credit_code_check_char
 
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if url in ("sqlite://", "sqlite:///:memory:"):
