@@ -92,6 +92,8 @@ def test_public_results_at_390_px_are_cards_with_the_validity_first(pages, langu
     page.goto("/public/")
     if language == "en":
         page.get_by_role("link", name="English").click()
+        expect(page.locator("html")).to_have_attribute("lang", "en")  # the English page, not the one it left
+    page.wait_for_load_state("load")  # the style sheets applied before anything is measured
     rows = page.locator("table.public-results tbody tr")
     assert rows.count() >= 3
     for i in range(3):
