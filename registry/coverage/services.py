@@ -1110,8 +1110,9 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
                        undated_status_count=undated_status_count(scope, covering))
 
 
+@_kept
 def _undated_by_child(scope: RegionScope, codes: list[str], statuses: tuple[str, ...]) -> dict[str, int]:
-    """:func:`undated_status_count` for each child region: one GROUP BY query."""
+    """:func:`undated_status_count` for each child region: one GROUP BY query, kept (no date changes it)."""
     if not codes:
         return {}
     child_map = _child_map(scope.code)
