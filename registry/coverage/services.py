@@ -999,6 +999,18 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
         )
         return {row[0]: tuple(row[1:]) for row in rows}
 
+    def standards_by_child(where: Iterable[Any]) -> dict[str, int]:
+        """Standards matching ``where`` held by a non-withdrawn holder, per child region: counted per holder
+        first (from the standards alone), so only one row per holder meets the holders and the regions."""
+        held = (sa.select(S.institution_id.label("holder"), sa.func.count().label("n")).where(*where)
+                .group_by(S.institution_id).subquery("held"))
+        rows = db.session.execute(
+            sa.select(child_map.c.child_code, sa.func.sum(held.c.n)).select_from(held)
+            .join(I, I.id == held.c.holder).join(child_map, child_map.c.region_code == I.region_code)
+            .where(child_map.c.child_code.in_(codes), I.withdrawn_at.is_(None)).group_by(child_map.c.child_code)
+        )
+        return {code: int(n) for code, n in rows}
+
     if codes and METROLOGISTS in registry_keys:
         counts = grouped(sa.func.count(), sa.func.count(sa.case((_registered(as_of), 1))),
                          select_from=sa.join(P, I, I.id == P.institution_id), where=_metrologist_clauses(as_of))
@@ -1006,16 +1018,13 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
             staff, registered = counts.get(code, (0, 0))
             per_region[code][METROLOGISTS] = _Measure(registered, staff, ratio=True)
     if codes and SOCIAL_PUBLIC in registry_keys:
-        counts = grouped(sa.func.count(), select_from=sa.join(S, I, I.id == S.institution_id),
-                         where=(*_covering_clauses(as_of, statuses), I.withdrawn_at.is_(None)))
+        counts = standards_by_child(_covering_clauses(as_of, statuses))
         for code in codes:
-            per_region[code][SOCIAL_PUBLIC] = _Measure(counts.get(code, (0,))[0])
+            per_region[code][SOCIAL_PUBLIC] = _Measure(counts.get(code, 0))
     if codes and CARBON_STANDARDS in registry_keys:
-        counts = grouped(sa.func.count(), select_from=sa.join(S, I, I.id == S.institution_id),
-                         where=(*_carbon_standard_clauses(_carbon_start(definitions), as_of),
-                                I.withdrawn_at.is_(None)))
+        counts = standards_by_child(_carbon_standard_clauses(_carbon_start(definitions), as_of))
         for code in codes:
-            per_region[code][CARBON_STANDARDS] = _Measure(counts.get(code, (0,))[0])
+            per_region[code][CARBON_STANDARDS] = _Measure(counts.get(code, 0))
 
     version, total = None, 0
     if COVERAGE in keys:
