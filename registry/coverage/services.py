@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -103,6 +103,10 @@ def _number(value: Any) -> int | float | None:
 
 
 def _jsonable(value: Any) -> Any:
+    """``value`` as JSON-able data: results (dataclasses) as dicts of their fields, as ``asdict`` gives them, dates
+    as ISO text, decimals as numbers, tuples as lists; walked once, without ``asdict``'s deep copy."""
+    if isinstance(value, (str, int, float)) or value is None:
+        return value
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -111,12 +115,21 @@ def _jsonable(value: Any) -> Any:
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _jsonable(getattr(value, name)) for name in names}
     return value
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """A result class's fields (every one, as ``asdict`` reads them); None for a type that is not a dataclass."""
+    return tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
 
 
 class _Serialisable:
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _jsonable(self)
 
 
 @dataclass(frozen=True)
