@@ -997,8 +997,12 @@ def undated_status_count(scope: RegionScope, statuses: tuple[str, ...]) -> int:
 @_kept
 def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: date, scope: RegionScope,
                         codes: list[str], levels: list[str], statuses: tuple[str, ...]
-                        ) -> tuple[dict[str, dict[str, _Measure]], CatalogVersion | None, int]:
-    """The measures of ``keys`` for each child region in ``codes``: one GROUP BY query per indicator."""
+                        ) -> tuple[dict[str, dict[str, _Measure]], CatalogVersion | None, int, dict[str, int]]:
+    """The measures of ``keys`` for each child region in ``codes``: one GROUP BY query per indicator.
+
+    Also the province's counts of the standards indicators (every holder's, as :func:`_held_in` counts them),
+    which the same queries give: what a city's share is taken of.
+    """
     registry_keys = {d.key for d in definitions if _origin(d) == "registry"} & keys
     recorded_keys = [d.key for d in definitions if _origin(d) == "recorded" and d.key in keys]
     child_map = _child_map(scope.code)
@@ -1012,17 +1016,21 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
         )
         return {row[0]: tuple(row[1:]) for row in rows}
 
-    def standards_by_child(where: Iterable[Any]) -> dict[str, int]:
-        """Standards matching ``where`` held by a non-withdrawn holder, per child region: counted per holder
-        first (from the standards alone), so only one row per holder meets the holders and the regions."""
+    province_counts: dict[str, int] = {}
+
+    def standards_by_child(key: str, where: Iterable[Any]) -> dict[str, int]:
+        """Standards matching ``where`` held by a non-withdrawn holder, per child region, and (``province_counts``)
+        in the whole province: counted per holder first (from the standards alone), so only one row per holder
+        meets the holders and the regions."""
         held = (sa.select(S.institution_id.label("holder"), sa.func.count().label("n")).where(*where)
                 .group_by(S.institution_id).subquery("held"))
         rows = db.session.execute(
             sa.select(child_map.c.child_code, sa.func.sum(held.c.n)).select_from(held)
-            .join(I, I.id == held.c.holder).join(child_map, child_map.c.region_code == I.region_code)
-            .where(child_map.c.child_code.in_(codes), I.withdrawn_at.is_(None)).group_by(child_map.c.child_code)
-        )
-        return {code: int(n) for code, n in rows}
+            .join(I, I.id == held.c.holder).outerjoin(child_map, child_map.c.region_code == I.region_code)
+            .where(I.withdrawn_at.is_(None)).group_by(child_map.c.child_code)
+        ).all()
+        province_counts[key] = sum(int(n) for _, n in rows)
+        return {code: int(n) for code, n in rows if code in codes}
 
     if codes and METROLOGISTS in registry_keys:
         counts = grouped(sa.func.count(), sa.func.count(sa.case((_registered(as_of), 1))),
@@ -1031,11 +1039,11 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
             staff, registered = counts.get(code, (0, 0))
             per_region[code][METROLOGISTS] = _Measure(registered, staff, ratio=True)
     if codes and SOCIAL_PUBLIC in registry_keys:
-        counts = standards_by_child(_covering_clauses(as_of, statuses))
+        counts = standards_by_child(SOCIAL_PUBLIC, _covering_clauses(as_of, statuses))
         for code in codes:
             per_region[code][SOCIAL_PUBLIC] = _Measure(counts.get(code, 0))
     if codes and CARBON_STANDARDS in registry_keys:
-        counts = standards_by_child(_carbon_standard_clauses(_carbon_start(definitions), as_of))
+        counts = standards_by_child(CARBON_STANDARDS, _carbon_standard_clauses(_carbon_start(definitions), as_of))
         for code in codes:
             per_region[code][CARBON_STANDARDS] = _Measure(counts.get(code, 0))
 
@@ -1065,7 +1073,7 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
 
     for (code, key), measure in _recorded_measures(recorded_keys, as_of, codes).items():
         per_region[code][key] = measure
-    return per_region, version, total
+    return per_region, version, total, province_counts
 
 
 @_kept
@@ -1106,7 +1114,8 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
     judgements = {code: _judgements(definitions, book, as_of, code)[2] for code in codes}
     counted = {d.key for d in definitions if d.key not in PROVINCE_WIDE_KEYS}
 
-    per_region, version, total = _by_region_measures(definitions, counted, as_of, scope, codes, levels, covering)
+    per_region, version, total, province_counts = _by_region_measures(definitions, counted, as_of, scope, codes,
+                                                                      levels, covering)
     catalog = None
     if version is None:
         warnings.append(_no_catalog_warning(as_of))
@@ -1120,7 +1129,10 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
             at_deadline = _deadline_region_measures(definitions, judged, plan.deadline, scope, codes, levels,
                                                     covering)
     shared = {key for code in codes for key, (_, basis) in judgements[code].items() if basis == BASIS_NO_CITY_TARGET}
-    province = _kept_measures(definitions, shared, as_of, resolve_region(None), covering) if shared else None
+    if shared and shared <= province_counts.keys():  # counted with the cities' figures: no query of its own
+        province = {key: _Measure(province_counts[key]) for key in shared}
+    else:
+        province = _kept_measures(definitions, shared, as_of, resolve_region(None), covering) if shared else None
 
     undated = _undated_by_child(scope, codes, covering)
     columns = [RegionColumn(region=code, region_name=name, indicators=_results(
