@@ -124,3 +124,45 @@ def test_an_error_is_never_kept(client, auth, users, listed, answer_cache):
     assert client.get("/api/v1/standards?page_size=100000", headers=headers).status_code == 422
     assert _kept(answer_cache) == []
     assert client.get("/api/v1/standards", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_two_app_servers_share_kept_answers_through_redis_and_see_each_others_writes(app, auth, users, listed):
+    import uuid
+
+    from tests.coverage.test_cache import _app_with_redis, _redis_or_skip
+
+    url = app.config["TEST_REDIS_URL"]
+    redis_client = _redis_or_skip(url)
+    prefix = f"registry-test:{uuid.uuid4().hex}:"
+    first, second = _app_with_redis(app, url, prefix), _app_with_redis(app, url, prefix)
+    headers = auth.token(users.regulator)  # the tests' session (one connection) serves both apps
+    try:
+        with first.app_context():
+            body = first.test_client().get(URL, headers=headers).get_data()
+        assert [k for k in redis_client.keys(prefix + "*") if b":answer:" in k], "kept in Redis"
+        with second.app_context(), statements() as seen:
+            again = second.test_client().get(URL, headers=headers)
+        assert again.get_data() == body and _standard_reads(seen) == []
+        with second.app_context():
+            created = second.test_client().post("/api/v1/standards", headers=headers, json={
+                "certificate_no": "[2025]赣量标证字第 902 号", "name": "丁另一标准", "category": "social_public",
+                "institution_id": users.own.id, "issued_on": "2025-03-01"})
+        assert created.status_code == 201
+        with first.app_context():
+            after = first.test_client().get(URL, headers=headers)
+        assert json.loads(after.headers["X-Pagination"])["total"] == 6
+        assert after.get_json()[0]["name"] == "丁另一标准"
+    finally:
+        for key in redis_client.keys(prefix + "*"):
+            redis_client.delete(key)
+
+
+def test_a_cache_that_is_down_costs_only_speed(app, client, auth, users, listed):
+    from flask_caching.backends.rediscache import RedisCache
+
+    headers = auth.token(users.regulator)
+    expected = client.get(URL, headers=headers)
+    with backend(app, RedisCache(host="127.0.0.1", port=1, key_prefix="registry-test-down:")):
+        response = client.get(URL, headers=headers)
+    assert response.status_code == 200 and response.get_data() == expected.get_data()
+    assert response.headers["ETag"] == expected.headers["ETag"]
