@@ -1129,10 +1129,14 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
             at_deadline = _deadline_region_measures(definitions, judged, plan.deadline, scope, codes, levels,
                                                     covering)
     shared = {key for code in codes for key, (_, basis) in judgements[code].items() if basis == BASIS_NO_CITY_TARGET}
-    if shared and shared <= province_counts.keys():  # counted with the cities' figures: no query of its own
-        province = {key: _Measure(province_counts[key]) for key in shared}
-    else:
-        province = _kept_measures(definitions, shared, as_of, resolve_region(None), covering) if shared else None
+    province = None
+    if shared:
+        # The standards counts come with the cities' figures (no query of their own); the rest (recorded values)
+        # as a report of the province reads them.
+        counted_with_cities = {key: _Measure(province_counts[key]) for key in shared if key in province_counts}
+        rest = shared - counted_with_cities.keys()
+        province = {**(_kept_measures(definitions, rest, as_of, resolve_region(None), covering) if rest else {}),
+                    **counted_with_cities}
 
     undated = _undated_by_child(scope, codes, covering)
     columns = [RegionColumn(region=code, region_name=name, indicators=_results(
