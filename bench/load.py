@@ -1,6 +1,7 @@
 """Load benchmark: the app under gunicorn, several clients at once, per endpoint.
 
-    python -m bench.load [--database-url URL] [--size 100000] [--duration 30] [--clients 8] [--smoke]
+    python -m bench.load [--database-url URL] [--size 100000] [--duration 30] [--clients 8] [--only NAMES]
+                         [--port N] [--smoke]
 
 Builds a registry holding the demo province plus ``--size`` generated
 standards (``bench.coverage``'s builder: N/12 institutions, N/2 people, a
@@ -351,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per endpoint")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--port", type=int, help="the port gunicorn listens on (default: a free one)")
     parser.add_argument("--redis-url", help="Redis for the rate limits (and what else uses REDIS_URL)")
     parser.add_argument("--reuse", action="store_true", help="keep a PostgreSQL database already built at --size")
     parser.add_argument("--only", help="comma-separated endpoint names (prefixes) to drive")
@@ -373,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         email, password = prepare(url, args.size, args.reuse)
         env = server_env(url, workdir, args.redis_url)
-        port = _free_port()
+        port = args.port or _free_port()
         server = start_gunicorn(env, port, args.workers, workdir / "gunicorn.log")
         worker = start_worker(env, workdir / "worker.log")
         token, cookie = authenticate(port, email, password)

@@ -7,9 +7,11 @@ only the feature's services.
 from __future__ import annotations
 
 import copy
+import hashlib
 import http
 import json
 import re
+from datetime import date
 from functools import wraps
 from typing import Any, Callable
 from urllib.parse import urlencode
@@ -208,6 +210,8 @@ class Blueprint(flask_smorest.Blueprint):
     def _prepare_problems_doc(doc, doc_info, **kwargs):
         if doc_info.get("problems"):
             doc["x-problems"] = list(doc_info["problems"])
+        if doc_info.get("kept_answer"):
+            doc["x-kept-answer"] = True  # registry.api.openapi documents its ETag, If-None-Match and 304
         return doc
 
     def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
@@ -282,6 +286,52 @@ def paginate(stmt: sa.Select, pagination_parameters, *, audited: bool = False) -
     if params.first_item >= params.item_count:
         return []  # past the end (and no OFFSET too large for the database)
     return list(db.session.scalars(stmt.limit(params.page_size).offset(params.first_item)))
+
+
+def kept_answer(view):
+    """Keep a list's whole answer until the data version moves: its JSON body, ``X-Pagination``, ``Link`` and an
+    ``ETag`` (a hash of the three); ``If-None-Match`` naming it is answered 304.
+
+    For lists of records whose every change writes an audit row (as :func:`paginate`'s ``audited``): any
+    committed change moves the version, so a kept answer is never stale.  The key holds what the answer depends
+    on besides the data: the reader's scope (staff read every record, an institution user their institution's),
+    the query's arguments, the URL the links are made from, today's date (answers say a certificate's validity
+    today) and the page size cap.  Put it above ``@bp.arguments``: a kept answer skips reading the arguments,
+    counting, paging and dumping; an answer but 200 is never kept.
+    """
+    from registry.auth.policy import is_staff
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        from registry.coverage import cache
+
+        user = actor()
+        readers = [user.role, None if is_staff(user) else user.institution_id]
+        # The arguments in order of name, each name's values in the order given (``sorted`` is stable).
+        arguments = sorted(request.args.items(multi=True), key=lambda item: item[0])
+        key = cache.answer_key(request.endpoint, readers, arguments, request.base_url, date.today(),
+                               current_app.config["API_PAGE_SIZE_MAX"])
+        stored = cache.get_answer(key) if key is not None else None
+        if stored is not None:
+            response = current_app.response_class(stored["body"], status=200, headers=stored["headers"])
+        else:
+            response = view(*args, **kwargs)
+            if not isinstance(response, current_app.response_class) or response.status_code != 200:
+                return response
+            body = response.get_data()
+            digest = hashlib.sha256(body)  # the body and the paging headers: the same page of another total differs
+            for name in ("X-Pagination", "Link"):
+                digest.update(b"\0" + response.headers.get(name, "").encode())
+            response.set_etag(digest.hexdigest()[:32])
+            if key is not None:
+                headers = [(name, value) for name, value in response.headers.items()
+                           if name in ("Content-Type", "X-Pagination", "Link", "ETag")]
+                cache.set_answer(key, {"body": body, "headers": headers})
+        return response.make_conditional(request)
+
+    wrapper._apidoc = copy.deepcopy(getattr(view, "_apidoc", {}))
+    wrapper._apidoc["kept_answer"] = True
+    return wrapper
 
 
 # --- Who is asking, and which version they edit -------------------------------

@@ -183,6 +183,8 @@ HEADERS = {
     "X-Pagination": {"description": "The page and the totals, as JSON", "required": True,
                      "content": {"application/json": {"schema": {"$ref": REF + "PaginationMetadata"}}}},
     "Location": {"description": "Where to read the import run", "schema": {"type": "string"}},
+    "ListETag": {"description": "The answer's version as a strong ETag: send it back as If-None-Match to be answered "
+                                "304 while nothing has changed", "schema": {"type": "string"}, "required": True},
     "Retry-After": {"description": "Seconds to wait before trying again", "required": True,
                     "schema": {"type": "string", "pattern": r"^\d+$"}},
 }
@@ -238,6 +240,8 @@ def finish(spec: dict) -> dict:
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue
             declared = operation.setdefault("responses", {})
+            if operation.pop("x-kept-answer", False):
+                _conditional_get(operation, declared)
             for code in sorted(problem_codes(path, method, operation)):
                 declared.setdefault(str(code), {"$ref": "#/components/responses/" + _problem_response(responses, code)})
             for code, response in declared.items():
@@ -299,6 +303,21 @@ def _problem_response(responses: dict, code: int) -> str:
     if code in (429, 503):
         response["headers"] = {"Retry-After": HEADERS["Retry-After"]}
     return status.name
+
+
+IF_NONE_MATCH = {"in": "header", "name": "If-None-Match", "required": False,
+                 "description": "The ETag of an answer read before: 304 without a body if it is still the answer",
+                 "schema": {"type": "string"}}
+
+
+def _conditional_get(operation: dict, declared: dict) -> None:
+    """A list answered from :func:`registry.api.core.kept_answer`: its ETag, ``If-None-Match`` and the 304."""
+    operation.setdefault("parameters", []).append(dict(IF_NONE_MATCH))
+    declared.setdefault("304", {"description": "Not Modified: the answer is the one whose ETag was sent",
+                                "headers": {"ETag": HEADERS["ListETag"]}})
+    ok = declared.get("200")
+    if ok is not None and "$ref" not in ok:
+        ok.setdefault("headers", {})["ETag"] = HEADERS["ListETag"]
 
 
 def _success_headers(spec: dict, operation: dict, response: dict, *, record: bool) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.audit.services import record
@@ -243,7 +244,9 @@ def user_for_token(raw: str) -> User | None:
     """The user a bearer token stands for, or ``None`` if it is unknown, expired, revoked or outdated."""
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _token_hash(raw)))
+    # The token and its user in one statement: every API request asks this first.
+    token = db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == _token_hash(raw)))
     now = utcnow()
     if token is None or not token.is_valid(now):
         return None

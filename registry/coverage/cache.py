@@ -17,6 +17,9 @@ a key made of:
   code, templates, translations and migrations, so a new release or a changed
   setting never reads an old entry.
 
+API lists keep their whole answer the same way (:func:`answer_key`, :func:`get_answer`,
+:func:`set_answer`): body and paging headers, per reader scope and arguments.
+
 Pages drawn from the reports keep their drawn HTML too (:func:`fragment_key`,
 :func:`get_fragment`, :func:`set_fragment`): the same version and fingerprint,
 plus the page's arguments, its language and the reader's role.  Only the
@@ -180,6 +183,27 @@ def get_fragment(key: str) -> str | None:
 
 def set_fragment(key: str, html: str) -> None:
     _set(key, str(html))
+
+
+def answer_key(name: str, *parts: Any) -> str | None:
+    """The key of a whole API answer (:func:`registry.api.core.kept_answer`): ``parts`` (the reader's scope, the
+    arguments, ...), the data version and the fingerprint; None when the backend keeps nothing (the version is
+    then not even read)."""
+    if _no_cache():
+        return None
+    call = json.dumps([name, list(parts)], default=_plain, ensure_ascii=False)
+    arguments = hashlib.sha256(call.encode()).hexdigest()[:32]
+    return f"answer:{name}:{fingerprint()}:{data_version()}:{arguments}"
+
+
+def get_answer(key: str) -> dict | None:
+    """An answer kept under ``key`` (its body and headers), else None (a cache that is down is a miss)."""
+    stored = _get(key)
+    return stored if isinstance(stored, dict) and isinstance(stored.get("body"), bytes) else None
+
+
+def set_answer(key: str, answer: dict) -> None:
+    _set(key, answer)
 
 
 def row_count(stmt: sa.Select) -> int:

@@ -32,13 +32,14 @@ from sqlalchemy.orm import aliased
 
 from registry.coverage.services import (
     _STANDARD_COLUMNS, MAX_HORIZON_MONTHS, MAX_PAGE_SIZE, SCL, I, L, LineRef, S, StandardRef, _child_map,
-    _institution_clauses, _line_clauses, _months, _Serialisable, _standard_ref, catalog_in_force,
+    _held_in, _institution_clauses, _line_clauses, _months, _Serialisable, _standard_ref, catalog_in_force,
     covering_statuses, reexamination_apply_by, resolve_region)
 from registry.records.dates import add_months
 from registry.errors import NotFound, ValidationError
 from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.reference.models import Region
+from registry.standards.models import STANDARD_CATEGORIES
 from registry.standards.validity import certified_from
 
 APPLY_NOW = "apply_now"
@@ -98,17 +99,25 @@ def latest_expiry_applying_by(day: date, lead_months: int) -> date:
 
 def _window_clauses(window: str, as_of: date, expiring_until: date,
                     statuses: tuple[str, ...]) -> list[sa.ColumnElement[bool]]:
+    return [S.withdrawn_at.is_(None), *_window_dates(window, as_of, expiring_until, statuses)]
+
+
+def _window_dates(window: str, as_of: date, expiring_until: date,
+                  statuses: tuple[str, ...]) -> list[sa.ColumnElement[bool]]:
+    """A window's clauses but "not withdrawn": its dates and statuses."""
     if window == APPLY_NOW:
-        return [S.withdrawn_at.is_(None), certified_from() <= as_of, S.valid_until >= as_of,
-                S.valid_until <= expiring_until]
-    return [S.withdrawn_at.is_(None), S.valid_until < as_of,
+        return [certified_from() <= as_of, S.valid_until >= as_of, S.valid_until <= expiring_until]
+    return [S.valid_until < as_of,
             sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > as_of))]
 
 
 def renewals(as_of: date, region: str | None = None, *, window: str = APPLY_NOW, months: int | None = None,
              institution_id: int | None = None, limit: int = 100, offset: int = 0,
-             statuses: Iterable[str] | None = None) -> RenewalList:
-    """List the certificates of ``window`` on ``as_of`` in the region (or of one institution); see the module."""
+             statuses: Iterable[str] | None = None, totals_only: bool = False) -> RenewalList:
+    """List the certificates of ``window`` on ``as_of`` in the region (or of one institution); see the module.
+
+    ``totals_only``: the windows' totals (what the dashboard says), without a page or its lines at risk.
+    """
     if window not in WINDOWS:
         raise ValidationError(f"window 应为 {' / '.join(WINDOWS)} / window must be one of {', '.join(WINDOWS)}",
                               field="window")
@@ -128,16 +137,27 @@ def renewals(as_of: date, region: str | None = None, *, window: str = APPLY_NOW,
     own = [S.institution_id == institution_id] if institution_id is not None else []
     held = [*_institution_clauses(scope), *own]
 
-    apply_now = sa.and_(*_window_clauses(APPLY_NOW, as_of, expiring_until, covering))
-    expired = sa.and_(*_window_clauses(EXPIRED, as_of, expiring_until, covering))
+    # The windows' clauses (``_window_clauses``) with "not withdrawn" once in WHERE; held in the region as a
+    # subquery on the holders (the province: not by a withdrawn one), not a join; what both windows imply
+    # spelled out (every category, expiring by ``expiring_until``): the count then reads one index of the
+    # standards alone on PostgreSQL (ix_measurement_standards_in_force, an index-only scan).
+    apply_now = sa.and_(*_window_dates(APPLY_NOW, as_of, expiring_until, covering))
+    expired = sa.and_(*_window_dates(EXPIRED, as_of, expiring_until, covering))
     apply_now_total, overdue_total, expired_total = db.session.execute(
         sa.select(sa.func.count(sa.case((apply_now, 1))),
                   sa.func.count(sa.case((sa.and_(apply_now, S.valid_until <= overdue_from), 1))),
                   sa.func.count(sa.case((expired, 1))))
-        .select_from(S).join(I, I.id == S.institution_id)
-        .where(*held, sa.or_(apply_now, expired))
+        .select_from(S)
+        .where(S.category.in_(STANDARD_CATEGORIES), S.withdrawn_at.is_(None), S.valid_until <= expiring_until,
+               _held_in(scope), *own, sa.or_(apply_now, expired))
     ).one()
 
+    if totals_only:
+        return RenewalList(
+            as_of=as_of, window=window, lead_months=lead, months=months, apply_by_until=apply_by_until,
+            expiring_until=expiring_until, region=scope.code, region_name=scope.name, institution_id=institution_id,
+            apply_now_total=apply_now_total, overdue_total=overdue_total, expired_total=expired_total,
+            total=apply_now_total if window == APPLY_NOW else expired_total, limit=limit, offset=offset, items=[])
     cities = _child_map(current_app.config["PROVINCE_CODE"])
     city = aliased(Region)
     order = ((S.valid_until, S.certificate_no, S.id) if window == APPLY_NOW

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -104,6 +104,10 @@ def _number(value: Any) -> int | float | None:
 
 
 def _jsonable(value: Any) -> Any:
+    """``value`` as JSON-able data: results (dataclasses) as dicts of their fields, as ``asdict`` gives them, dates
+    as ISO text, decimals as numbers, tuples as lists; walked once, without ``asdict``'s deep copy."""
+    if isinstance(value, (str, int, float)) or value is None:
+        return value
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -112,12 +116,21 @@ def _jsonable(value: Any) -> Any:
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _jsonable(getattr(value, name)) for name in names}
     return value
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """A result class's fields (every one, as ``asdict`` reads them); None for a type that is not a dataclass."""
+    return tuple(f.name for f in fields(kind)) if is_dataclass(kind) else None
 
 
 class _Serialisable:
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _jsonable(self)
 
 
 @dataclass(frozen=True)
@@ -1115,8 +1128,12 @@ def undated_status_count(scope: RegionScope, statuses: tuple[str, ...]) -> int:
 @_kept
 def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: date, scope: RegionScope,
                         codes: list[str], levels: list[str], statuses: tuple[str, ...]
-                        ) -> tuple[dict[str, dict[str, _Measure]], CatalogVersion | None, int]:
-    """The measures of ``keys`` for each child region in ``codes``: one GROUP BY query per indicator."""
+                        ) -> tuple[dict[str, dict[str, _Measure]], CatalogVersion | None, int, dict[str, int]]:
+    """The measures of ``keys`` for each child region in ``codes``: one GROUP BY query per indicator.
+
+    Also the province's counts of the standards indicators (every holder's, as :func:`_held_in` counts them),
+    which the same queries give: what a city's share is taken of.
+    """
     registry_keys = {d.key for d in definitions if _origin(d) == "registry"} & keys
     recorded_keys = [d.key for d in definitions if _origin(d) == "recorded" and d.key in keys]
     child_map = _child_map(scope.code)
@@ -1130,6 +1147,22 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
         )
         return {row[0]: tuple(row[1:]) for row in rows}
 
+    province_counts: dict[str, int] = {}
+
+    def standards_by_child(key: str, where: Iterable[Any]) -> dict[str, int]:
+        """Standards matching ``where`` held by a non-withdrawn holder, per child region, and (``province_counts``)
+        in the whole province: counted per holder first (from the standards alone), so only one row per holder
+        meets the holders and the regions."""
+        held = (sa.select(S.institution_id.label("holder"), sa.func.count().label("n")).where(*where)
+                .group_by(S.institution_id).subquery("held"))
+        rows = db.session.execute(
+            sa.select(child_map.c.child_code, sa.func.sum(held.c.n)).select_from(held)
+            .join(I, I.id == held.c.holder).outerjoin(child_map, child_map.c.region_code == I.region_code)
+            .where(I.withdrawn_at.is_(None)).group_by(child_map.c.child_code)
+        ).all()
+        province_counts[key] = sum(int(n) for _, n in rows)
+        return {code: int(n) for code, n in rows if code in codes}
+
     if codes and METROLOGISTS in registry_keys:
         counts = grouped(sa.func.count(), sa.func.count(sa.case((_registered(as_of), 1))),
                          select_from=sa.join(P, I, I.id == P.institution_id), where=_metrologist_clauses(as_of))
@@ -1137,16 +1170,13 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
             staff, registered = counts.get(code, (0, 0))
             per_region[code][METROLOGISTS] = _Measure(registered, staff, ratio=True)
     if codes and SOCIAL_PUBLIC in registry_keys:
-        counts = grouped(sa.func.count(), select_from=sa.join(S, I, I.id == S.institution_id),
-                         where=(*_covering_clauses(as_of, statuses), I.withdrawn_at.is_(None)))
+        counts = standards_by_child(SOCIAL_PUBLIC, _covering_clauses(as_of, statuses))
         for code in codes:
-            per_region[code][SOCIAL_PUBLIC] = _Measure(counts.get(code, (0,))[0])
+            per_region[code][SOCIAL_PUBLIC] = _Measure(counts.get(code, 0))
     if codes and CARBON_STANDARDS in registry_keys:
-        counts = grouped(sa.func.count(), select_from=sa.join(S, I, I.id == S.institution_id),
-                         where=(*_carbon_standard_clauses(_carbon_start(definitions), as_of),
-                                I.withdrawn_at.is_(None)))
+        counts = standards_by_child(CARBON_STANDARDS, _carbon_standard_clauses(_carbon_start(definitions), as_of))
         for code in codes:
-            per_region[code][CARBON_STANDARDS] = _Measure(counts.get(code, (0,))[0])
+            per_region[code][CARBON_STANDARDS] = _Measure(counts.get(code, 0))
 
     version, total = None, 0
     if COVERAGE in keys:
@@ -1174,7 +1204,7 @@ def _by_region_measures(definitions: list[Indicator], keys: set[str], as_of: dat
 
     for (code, key), measure in _recorded_measures(recorded_keys, as_of, codes).items():
         per_region[code][key] = measure
-    return per_region, version, total
+    return per_region, version, total, province_counts
 
 
 @_kept
@@ -1215,7 +1245,8 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
     judgements = {code: _judgements(definitions, book, as_of, code)[2] for code in codes}
     counted = {d.key for d in definitions if d.key not in PROVINCE_WIDE_KEYS}
 
-    per_region, version, total = _by_region_measures(definitions, counted, as_of, scope, codes, levels, covering)
+    per_region, version, total, province_counts = _by_region_measures(definitions, counted, as_of, scope, codes,
+                                                                      levels, covering)
     catalog = None
     if version is None:
         warnings.append(_no_catalog_warning(as_of))
@@ -1229,7 +1260,14 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
             at_deadline = _deadline_region_measures(definitions, judged, plan.deadline, scope, codes, levels,
                                                     covering)
     shared = {key for code in codes for key, (_, basis) in judgements[code].items() if basis == BASIS_NO_CITY_TARGET}
-    province = _kept_measures(definitions, shared, as_of, resolve_region(None), covering) if shared else None
+    province = None
+    if shared:
+        # The standards counts come with the cities' figures (no query of their own); the rest (recorded values)
+        # as a report of the province reads them.
+        counted_with_cities = {key: _Measure(province_counts[key]) for key in shared if key in province_counts}
+        rest = shared - counted_with_cities.keys()
+        province = {**(_kept_measures(definitions, rest, as_of, resolve_region(None), covering) if rest else {}),
+                    **counted_with_cities}
 
     undated = _undated_by_child(scope, codes, covering)
     columns = [RegionColumn(region=code, region_name=name, indicators=_results(
@@ -1241,8 +1279,9 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
                        undated_status_count=undated_status_count(scope, covering))
 
 
+@_kept
 def _undated_by_child(scope: RegionScope, codes: list[str], statuses: tuple[str, ...]) -> dict[str, int]:
-    """:func:`undated_status_count` for each child region: one GROUP BY query."""
+    """:func:`undated_status_count` for each child region: one GROUP BY query, kept (no date changes it)."""
     if not codes:
         return {}
     child_map = _child_map(scope.code)

@@ -155,7 +155,7 @@ def _report_context(as_of: date, region: str, province: str, choices: list[Choic
     forecast = cache.result("forecast", as_of, region, FORECAST_MONTHS)
     gaps = cache.result("gap_candidates", as_of, province)
     risks = cache.result("single_points", as_of, region)
-    expiring = cache.result("renewals", as_of, region, limit=1)
+    expiring = cache.result("renewals", as_of, region, totals_only=True)  # the page links to the list
     # A city's gaps are out of the lines counted for it (its level), not the province's.
     if region == province:
         gap_lines, gap_total = gaps.uncovered, gaps.mandatory_line_count

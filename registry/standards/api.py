@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy.orm import selectinload
 
-from registry.api.core import IF_MATCH, Blueprint, actor, allowed, if_match, paginate, tagged
+from registry.api.core import IF_MATCH, Blueprint, actor, allowed, if_match, kept_answer, paginate, tagged
 from registry.api.schemas import WithdrawSchema
 from registry.catalog.models import CatalogLine
 from registry.audit.queries import history_query
@@ -26,6 +26,7 @@ LINK_IDS = (selectinload(MeasurementStandard.catalog_lines).load_only(CatalogLin
 
 @bp.route("")
 class Standards(MethodView):
+    @kept_answer
     @bp.arguments(StandardQueryArgs, location="query")
     @bp.response(200, StandardSchema(many=True))
     @bp.paginate()

@@ -78,7 +78,7 @@ def test_every_success_has_a_schema_and_every_problem_is_a_problem(spec):
             if "$ref" in response:
                 name = response["$ref"].rsplit("/", 1)[1]
                 response = spec["components"]["responses"][name]
-            if code == "204":
+            if code in ("204", "304"):  # no body: no content, and no schema
                 assert "content" not in response, where
                 continue
             ((media_type, content),) = response["content"].items()
@@ -157,7 +157,13 @@ def test_headers_are_declared(spec):
     listed = headers("/api/v1/standards", "get", "200")
     assert listed["X-Pagination"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/PaginationMetadata"}
-    assert "Link" in listed and "ETag" not in listed
+    assert "Link" in listed
+    # A kept list answers an ETag of its own (not a record's version: no If-Match pattern), If-None-Match and 304.
+    assert "pattern" not in listed["ETag"]["schema"] and "If-None-Match" in listed["ETag"]["description"]
+    listing = spec["paths"]["/api/v1/standards"]["get"]
+    assert any(p.get("name") == "If-None-Match" and p.get("in") == "header" for p in listing["parameters"])
+    assert "ETag" in listing["responses"]["304"]["headers"]
+    assert "ETag" not in headers("/api/v1/institutions", "get", "200")  # a list not kept whole: no ETag
     for path, method, code in (("/api/v1/standards/{standard_id}", "get", "200"), ("/api/v1/standards", "post", "201"),
                                ("/api/v1/standards/{standard_id}", "patch", "200"),
                                ("/api/v1/standards/{standard_id}/withdraw", "post", "200")):

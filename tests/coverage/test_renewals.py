@@ -162,6 +162,22 @@ def test_a_fixed_number_of_queries_whatever_the_page(province):
     assert len(one) == len(many)
 
 
+@pytest.mark.parametrize("region", [None, "360100", "360400"])
+def test_the_totals_alone_are_the_lists_totals(province, region):
+    """What the dashboard reads (``totals_only``): the same totals as the lists, no page, and two statements fewer."""
+    full = renewals(AS_OF, region)
+    expired = renewals(AS_OF, region, window=EXPIRED)
+    with counted() as alone:
+        totals = renewals(AS_OF, region, totals_only=True)
+    with counted() as listed:
+        renewals(AS_OF, region)
+    assert (totals.apply_now_total, totals.overdue_total, totals.expired_total, totals.total) == (
+        full.apply_now_total, full.overdue_total, full.expired_total, full.total)
+    assert totals.expired_total == expired.total and totals.items == []
+    assert full.total > 0 or region == "360400"
+    assert len(alone) <= len(listed) - 2
+
+
 def test_the_expiry_bound_matches_the_apply_by_rule():
     for lead in (1, 6, 12):
         day = date(2023, 12, 1)
