@@ -1,7 +1,8 @@
 """``registry coverage``: the indicator report and what a regulator acts on.
 
 Each command reads only, calls one service and prints its ``to_dict()`` as
-one JSON object (``--json``) or a bilingual table.
+one JSON object (``--json``, keys unchanged) or a table in the command line's
+language (``registry --lang``; :func:`registry.cli.say`): every line in one language.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from registry.records.dates import RANGE_MESSAGE, DateOutOfRange, within_range
+from registry.cli import language, one_language, say
 from registry.errors import DomainError
+from registry.records.dates import RANGE_MESSAGE, DateOutOfRange, within_range
 
 
 def _services():
@@ -36,6 +38,16 @@ MET_MARKS = {True: "✓", False: "✗", None: "–"}
 COMPARATOR_MARKS = {">=": "≥", "<=": "≤", "=": "="}
 
 
+class BadDate(click.BadParameter):
+    """A bad date option, framed in the command line's language (click frames it in English)."""
+
+    def format_message(self) -> str:
+        if language() == "en":
+            return super().format_message()
+        hint = self.param_hint or (self.param.get_error_hint(self.ctx) if self.param is not None else "")
+        return f"{hint} 的值无效：{self.message}" if hint else self.message
+
+
 class IsoDate(click.ParamType):
     name = "YYYY-MM-DD"
 
@@ -45,9 +57,10 @@ class IsoDate(click.ParamType):
         try:
             day = date.fromisoformat(str(value).strip())
         except ValueError:
-            self.fail(f"不是有效日期 / not a date (YYYY-MM-DD): {value!r}", param, ctx)
+            raise BadDate(say(f"不是有效日期（YYYY-MM-DD）：{value!r}", f"not a date (YYYY-MM-DD): {value!r}"),
+                          ctx, param) from None
         if not within_range(day):
-            self.fail(f"{RANGE_MESSAGE}: {day.isoformat()}", param, ctx)
+            raise BadDate(f"{one_language(RANGE_MESSAGE)}{say('：', ': ')}{day.isoformat()}", ctx, param)
         return day
 
 
@@ -68,12 +81,37 @@ def _options(region: str | None, as_of: date | None, as_json: bool | None) -> tu
 
 
 def _run(call: Callable[[], Any]) -> Any:
+    """Call a service with the translations in the command line's language (its warnings, the cache's key)."""
+    from flask_babel import force_locale
+
     try:
-        return call()
+        with force_locale("en" if language() == "en" else current_app.config["BABEL_DEFAULT_LOCALE"]):
+            return call()
     except DateOutOfRange as exc:  # the options are bounded so this should not happen; if it does, usage (2)
-        raise click.UsageError(exc.message) from None
+        raise click.UsageError(one_language(exc.message)) from None
     except DomainError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(one_language(exc.message)) from None
+
+
+def _region(code: str, name: str) -> str:
+    """A region's name in the command line's language (its Chinese name when it has no English one)."""
+    if language() != "en":
+        return name
+    names = click.get_current_context().meta.get("coverage.region_names")
+    if names is None:
+        import sqlalchemy as sa
+
+        from registry.extensions import db
+        from registry.reference.models import Region
+
+        names = dict(db.session.execute(sa.select(Region.code, Region.name_en)).all())
+        click.get_current_context().meta["coverage.region_names"] = names
+    return names.get(code) or name
+
+
+def _heading(zh: str, en: str, data: dict, tail: str = "") -> str:
+    """The first line of a table: its title, the region and the date."""
+    return f"{say(zh, en)} — {_region(data['region'], data['region_name'])} ({data['region']}), {data['as_of']}{tail}"
 
 
 def _echo_json(result: Any) -> None:
@@ -110,16 +148,17 @@ def _value(item: dict) -> str:
 
 # Keys: the report's basis values (registry.coverage.services.BASIS_*; not imported here, see _services).
 BASIS_LABELS = {
-    "province_target": "按全省目标 judged against the province's target",
-    "no_city_target": "无本市目标，不评判 no city target: no verdict",
-    "province_wide": "全省指标，见全省 counted for the province only",
-    "no_target": "无目标 no target",
+    "province_target": ("按全省目标", "judged against the province's target"),
+    "no_city_target": ("无本市目标，不评判", "no city target: no verdict"),
+    "province_wide": ("全省指标，见全省", "counted for the province only"),
+    "no_target": ("无目标", "no target"),
 }
 
 
 def _target(item: dict) -> str:
     if item["target"] is None:
-        return BASIS_LABELS.get(item.get("basis"), "—")
+        labels = BASIS_LABELS.get(item.get("basis"))
+        return say(*labels) if labels else "—"
     ratio = item["kind"] == "ratio"
 
     def show(number: float | int) -> str:
@@ -135,13 +174,18 @@ def _fraction(item: dict) -> str:
     if item["denominator"] is not None:
         return f"{item['numerator']}/{item['denominator']}"
     if item["value_as_of"]:
-        return f"录入 recorded {item['value_as_of']}"
+        return f"{say('录入', 'recorded')} {item['value_as_of']}"
     return ""
 
 
 def _indicator_rows(indicators: list[dict]) -> list[list[str]]:
-    return [[item["key"], f"{item['name']} {item['name_en']}", _value(item), _target(item), MET_MARKS[item["met"]],
+    return [[item["key"], _name(item), _value(item), _target(item), MET_MARKS[item["met"]],
              _fraction(item)] for item in indicators]
+
+
+def _name(item: dict) -> str:
+    """An indicator's name in the command line's language."""
+    return say(item["name"], item.get("name_en") or item["name"])
 
 
 # The lines a report counted, by level: the province counts every line, a city its own level's.
@@ -151,43 +195,52 @@ COUNTED_LEVELS = {"any": ("各层级", "any"), "province": ("省级", "province"
 
 def _catalog_line(catalog: dict | None) -> str:
     if catalog is None:
-        return "目录 Catalog: —"
-    mandatory = "" if catalog["mandatory_line_count"] is None else f", {catalog['mandatory_line_count']} 强检 mandatory"
-    line = (f"目录 Catalog: {catalog['name']} (#{catalog['id']}, 生效 effective {catalog['effective_from']}; "
-            f"{catalog['loaded_line_count']}/{catalog['declared_line_count']} 条 lines loaded{mandatory})")
+        return say("目录：—", "Catalog: —")
+    mandatory = "" if catalog["mandatory_line_count"] is None else say(
+        f"，强检 {catalog['mandatory_line_count']} 条", f", {catalog['mandatory_line_count']} mandatory")
+    line = say(f"目录：{catalog['name']}（#{catalog['id']}，{catalog['effective_from']} 生效；已载入 "
+               f"{catalog['loaded_line_count']}/{catalog['declared_line_count']} 条{mandatory}）",
+               f"Catalog: {catalog['name']} (#{catalog['id']}, effective {catalog['effective_from']}; "
+               f"{catalog['loaded_line_count']}/{catalog['declared_line_count']} lines loaded{mandatory})")
     if catalog.get("counted_line_count") is None:
         return line
     level = catalog.get("counted_level", "any")
     zh, en = COUNTED_LEVELS.get(level, (level, level))
-    return (f"{line}\n计入 Counted: {zh}应建标的条目 lines expected at {en} level "
-            f"({catalog['counted_line_count']} of {catalog['mandatory_line_count']})")
+    return line + "\n" + say(
+        f"计入：{zh}应建标的条目（{catalog['counted_line_count']}/{catalog['mandatory_line_count']}）",
+        f"Counted: lines expected at {en} level ({catalog['counted_line_count']} of "
+        f"{catalog['mandatory_line_count']})")
 
 
 def _plan_line(plan: dict | None) -> str:
     if plan is None:
-        return "规划 Plan: — (无规划覆盖此日期 no plan holds this date)"
-    line = f"规划 Plan: {plan['name']} ({plan['starts_on']} — {plan['deadline']})"
+        return say("规划：—（无规划覆盖此日期）", "Plan: — (no plan holds this date)")
+    line = f"{say('规划：', 'Plan: ')}{plan['name']} ({plan['starts_on']} — {plan['deadline']})"
     if plan["status"] == "deadline_passed":
-        line += f"; 期限已过，按 {plan['deadline']} 的数值评判 deadline passed: judged on {plan['deadline']}"
+        line += say(f"；期限已过，按 {plan['deadline']} 的数值评判", f"; deadline passed: judged on {plan['deadline']}")
     return line
 
 
 def _echo_warnings(warnings: list[str]) -> None:
     for warning in warnings:
-        click.echo(f"⚠ {warning}")
+        click.echo(f"⚠ {one_language(warning)}")
 
 
 def _echo_notes(indicators: list[dict]) -> None:
+    note = say("注：", "Note: ")
     for item in indicators:
         if item["basis"] == "province_target":
-            click.echo(f"注 Note: {item['key']}: 按全省目标评判 judged against the province's target")
+            click.echo(note + say(f"{item['key']}：按全省目标评判", f"{item['key']}: judged against the province's target"))
         elif item["basis"] == "province_wide":
-            click.echo(f"注 Note: {item['key']}: 全省指标，不按市重复 counted for the province only")
+            click.echo(note + say(f"{item['key']}：全省指标，不按市重复", f"{item['key']}: counted for the province only"))
         elif item["basis"] == "no_city_target" and item["share_of_province"] is not None:
-            click.echo(f"注 Note: {item['key']}: 无本市目标，占全省 {item['share_of_province'] * 100:.1f}% "
-                       f"no city target, {item['share_of_province'] * 100:.1f}% of the province")
+            share = f"{item['share_of_province'] * 100:.1f}%"
+            click.echo(note + say(f"{item['key']}：无本市目标，占全省 {share}",
+                                  f"{item['key']}: no city target, {share} of the province"))
         if item["judged_value"] is not None and item["judged_on"]:
-            click.echo(f"  {item['key']}: {item['judged_on']} 数值 value {_value({**item, 'value': item['judged_value']})}")
+            value = _value({**item, 'value': item['judged_value']})
+            click.echo("  " + say(f"{item['key']}：{item['judged_on']} 数值 {value}",
+                                  f"{item['key']}: value on {item['judged_on']} {value}"))
     for item in indicators:
         if item["value_source"]:
             click.echo(f"  {item['key']}: {item['value_as_of']} {item['value_source']}")
@@ -215,11 +268,12 @@ def coverage_group(ctx: click.Context, region: str | None, as_of: date | None, a
         _echo_json(report)
         return
     data = report.to_dict()
-    click.echo(f"覆盖情况 Coverage — {data['region_name']} ({data['region']}), {data['as_of']}")
+    click.echo(_heading("覆盖情况", "Coverage", data))
     click.echo(_catalog_line(data["catalog"]))
     click.echo(_plan_line(data["plan"]))
     click.echo()
-    click.echo(_table(["指标 key", "名称 name", "数值 value", "目标 target", "达标 met", "分子/分母 n/d"],
+    click.echo(_table([say("指标", "key"), say("名称", "name"), say("数值", "value"), say("目标", "target"),
+                       say("达标", "met"), say("分子/分母", "n/d")],
                       _indicator_rows(data["indicators"]), right={2}))
     click.echo()
     _echo_notes(data["indicators"])
@@ -229,10 +283,11 @@ def coverage_group(ctx: click.Context, region: str | None, as_of: date | None, a
 
 def _echo_undated(count: int, region: str) -> None:
     region_arg = "" if region == current_app.config["PROVINCE_CODE"] else f"&region={region}"
-    click.echo(f"状态无日期 Undated status: {count} 项社会公用计量标准的状态（封存、撤销或变更中）没有日期，"
-               f"在任何日期都不计为在用 / social public standards whose status (sealed, revoked or under change) has "
-               f"no date, counted as in use on no date: GET /api/v1/standards?status_undated=true"
-               f"&category=social_public{region_arg}")
+    url = f"GET /api/v1/standards?status_undated=true&category=social_public{region_arg}"
+    click.echo(say(f"状态无日期：{count} 项社会公用计量标准的状态（封存、撤销或变更中）没有日期，"
+                   f"在任何日期都不计为在用：{url}",
+                   f"Undated status: {count} social public standards whose status (sealed, revoked or under change) "
+                   f"has no date, counted as in use on no date: {url}"))
 
 
 @coverage_group.command("regions")
@@ -246,20 +301,21 @@ def regions_command(region: str | None, as_of: date | None, as_json: bool | None
         _echo_json(table)
         return
     data = table.to_dict()
-    click.echo(f"按地区 By region — {data['region_name']} ({data['region']}), {data['as_of']}")
+    click.echo(_heading("按地区", "By region", data))
     click.echo(_catalog_line(data["catalog"]))
     click.echo(_plan_line(data["plan"]))
     click.echo()
     if not data["regions"]:
-        click.echo("无下级地区 / no child regions")
+        click.echo(say("无下级地区", "no child regions"))
     else:
         first = data["regions"][0]["indicators"]
-        header = ["指标 key", "目标 target", *(column["region_name"] for column in data["regions"])]
+        header = [say("指标", "key"), say("目标", "target"),
+                  *(_region(column["region"], column["region_name"]) for column in data["regions"])]
         rows = [[item["key"], _target(item)]
                 + [f"{_value(column['indicators'][i])} {MET_MARKS[column['indicators'][i]['met']]}"
                    for column in data["regions"]]
                 for i, item in enumerate(first)]
-        rows.append(["状态无日期 undated", "", *(str(column["undated_status_count"]) for column in data["regions"])])
+        rows.append([say("状态无日期", "undated"), "", *(str(column["undated_status_count"]) for column in data["regions"])])
         click.echo(_table(header, rows, right=set(range(2, len(header)))))
         click.echo()
     _echo_warnings(data["warnings"])
@@ -280,23 +336,25 @@ def gaps_command(region: str | None, as_of: date | None, as_json: bool | None, w
         return
     data = gaps.to_dict()
     found = {(entry["region"], entry["line_id"]): entry for entry in data.get("candidates", [])}
-    click.echo(f"建标空白 Gaps — {data['region_name']} ({data['region']}), {data['as_of']}")
+    click.echo(_heading("建标空白", "Gaps", data))
     click.echo(_catalog_line(data["catalog"]))
-    click.echo(f"\n{data['region_name']}: {data['uncovered_count']}/{data['mandatory_line_count']} "
-               "条未覆盖 lines uncovered")
+    name = _region(data["region"], data["region_name"])
+    click.echo("\n" + say(f"{name}：{data['uncovered_count']}/{data['mandatory_line_count']} 条未覆盖",
+                           f"{name}: {data['uncovered_count']}/{data['mandatory_line_count']} lines uncovered"))
     for line in data["uncovered"]:
         click.echo(f"  {_line_label(line)}")
         _echo_candidates(found.get((data["region"], line["id"])), with_candidates)
     for child in data["by_region"]:
-        click.echo(f"\n{child['region_name']} ({child['region']}): {child['uncovered_count']}/"
-                   f"{child['line_count']} 条未覆盖 lines uncovered")
+        name = f"{_region(child['region'], child['region_name'])} ({child['region']})"
+        click.echo("\n" + say(f"{name}：{child['uncovered_count']}/{child['line_count']} 条未覆盖",
+                               f"{name}: {child['uncovered_count']}/{child['line_count']} lines uncovered"))
         for line in child["lines"]:
             click.echo(f"  {_line_label(line)}")
             _echo_candidates(found.get((child["region"], line["id"])), with_candidates)
     click.echo()
     if with_candidates and not data["neighbours_confirmed"]:
-        click.echo("注意 Note: 相邻地区数据未经核实 / the neighbouring-region data used is not confirmed "
-                   "(region_adjacency)")
+        click.echo(say("注意：所用的相邻地区数据未经核实（region_adjacency）",
+                       "Note: the neighbouring-region data used is not confirmed (region_adjacency)"))
     _echo_warnings(data["warnings"])
 
 
@@ -306,7 +364,7 @@ def _echo_candidates(entry: dict | None, wanted: bool) -> None:
     from registry.coverage.candidates import REASON_LABELS
 
     if not entry or not entry["candidates"]:
-        click.echo("      无候选机构 / no candidate institution")
+        click.echo("      " + say("无候选机构", "no candidate institution"))
         return
     for candidate in entry["candidates"]:
         click.echo(f"      {candidate['rank']}. {candidate['institution_name']} ({candidate['credit_code']}, "
@@ -314,10 +372,10 @@ def _echo_candidates(entry: dict | None, wanted: bool) -> None:
         for item in candidate["evidence"]:
             zh, en = REASON_LABELS[item["reason"]]
             detail = f" [{item['detail']}]" if item["detail"] else ""
-            click.echo(f"         {zh} / {en}{detail}: {item['standard_count']}, "
+            click.echo(f"         {say(zh, en)}{detail}: {item['standard_count']}, "
                        f"{item['latest_valid_until']}, {item['example_certificate_no']}")
     if entry["candidate_count"] > len(entry["candidates"]):
-        click.echo(f"      … 共 {entry['candidate_count']} 家 / {entry['candidate_count']} in all")
+        click.echo("      … " + say(f"共 {entry['candidate_count']} 家", f"{entry['candidate_count']} in all"))
 
 
 @coverage_group.command("single-points")
@@ -332,14 +390,15 @@ def single_points_command(region: str | None, as_of: date | None, as_json: bool 
         _echo_json(risks)
         return
     data = risks.to_dict()
-    click.echo(f"单点失效 Single points of failure — {data['region_name']} ({data['region']}), "
-               f"{data['as_of']} → {data['until']} ({data['months']} 月 months)")
+    click.echo(_heading("单点失效", "Single points of failure", data, f" → {data['until']}"
+                        + say(f"（{data['months']} 个月）", f" ({data['months']} months)")))
     click.echo(_catalog_line(data["catalog"]))
     click.echo()
     if not data["lines"]:
-        click.echo("无 / none")
+        click.echo(say("无", "none"))
     for entry in data["lines"]:
-        click.echo(f"{_line_label(entry['line'])}: 覆盖至 covered until {entry['covered_until']}")
+        click.echo(say(f"{_line_label(entry['line'])}：覆盖至 {entry['covered_until']}",
+                       f"{_line_label(entry['line'])}: covered until {entry['covered_until']}"))
         for standard in entry["standards"]:
             click.echo(f"  {standard['valid_until']}  {standard['certificate_no']}  {standard['name']}  "
                        f"{standard['institution_name']} ({standard['credit_code']})")
@@ -359,18 +418,20 @@ def forecast_command(region: str | None, as_of: date | None, as_json: bool | Non
         _echo_json(forecast)
         return
     data = forecast.to_dict()
-    click.echo(f"预测 Forecast — {data['region_name']} ({data['region']}), from {data['as_of']}, "
-               f"{data['months']} 月 months, 不续期 nothing renewed")
+    name = f"{_region(data['region'], data['region_name'])} ({data['region']})"
+    click.echo(say(f"预测 — {name}，自 {data['as_of']} 起 {data['months']} 个月，不续期",
+                   f"Forecast — {name}, from {data['as_of']}, {data['months']} months, nothing renewed"))
     click.echo()
     series = [s for s in data["indicators"] if s["source"] == "registry"]
-    header = ["日期 date", *(s["key"] for s in series)]
+    header = [say("日期", "date"), *(s["key"] for s in series)]
     rows = [[day] + [f"{_value({**s, **s['points'][i]})} {MET_MARKS[s['points'][i]['met']]}" for s in series]
             for i, day in enumerate(data["dates"])]
     click.echo(_table(header, rows, right=set(range(1, len(header)))))
     click.echo()
     for s in data["indicators"]:
         if s["first_unmet"]:
-            click.echo(f"{s['name']} {s['name_en']}: 首次未达标 first unmet {s['first_unmet']} ({_target(s)})")
+            click.echo(say(f"{_name(s)}：首次未达标 {s['first_unmet']}（{_target(s)}）",
+                           f"{_name(s)}: first unmet {s['first_unmet']} ({_target(s)})"))
     _echo_warnings(data["warnings"])
 
 
@@ -398,7 +459,7 @@ def expiring_command(region: str | None, as_of: date | None, as_json: bool | Non
         institution_id = db.session.scalar(
             sa.select(Institution.id).where(Institution.credit_code == credit_code.strip().upper()))
         if institution_id is None:
-            raise click.ClickException(f"未知的机构 / unknown institution: {credit_code}")
+            raise click.ClickException(say(f"未知的机构：{credit_code}", f"unknown institution: {credit_code}"))
     if window != "expiring":
         _echo_renewals(_run(lambda: _cache().result(
             "renewals", as_of, region, window=window.replace("-", "_"), months=months, institution_id=institution_id,
@@ -410,13 +471,17 @@ def expiring_command(region: str | None, as_of: date | None, as_json: bool | Non
         _echo_json(listing)
         return
     data = listing.to_dict()
-    click.echo(f"到期证书 Expiring certificates — {data['region_name']} ({data['region']}), "
-               f"{data['as_of']} → {data['until']}: {data['total']} 项 items"
-               f" (显示 showing {data['offset'] + 1 if data['items'] else 0}–{data['offset'] + len(data['items'])})")
+    shown = f"{data['offset'] + 1 if data['items'] else 0}–{data['offset'] + len(data['items'])}"
+    click.echo(_heading("到期证书", "Expiring certificates", data, f" → {data['until']}" + say(
+        f"：{data['total']} 项（显示 {shown}）", f": {data['total']} items (showing {shown})")))
     click.echo()
-    rows = [[item["valid_until"], item["certificate_no"], item["name"], item["status"], item["institution_name"]]
-            for item in data["items"]]
-    click.echo(_table(["有效期至 valid until", "证书号 certificate", "名称 name", "状态 status", "建标单位 holder"], rows))
+    from registry.standards.models import STATUS_LABELS
+
+    rows = [[item["valid_until"], item["certificate_no"], item["name"],
+             say(*STATUS_LABELS[item["status"]]) if item["status"] in STATUS_LABELS else item["status"],
+             item["institution_name"]] for item in data["items"]]
+    click.echo(_table([say("有效期至", "valid until"), say("证书号", "certificate"), say("名称", "name"),
+                       say("状态", "status"), say("建标单位", "holder")], rows))
 
 
 def _echo_renewals(listing: Any, as_json: bool) -> None:
@@ -425,24 +490,35 @@ def _echo_renewals(listing: Any, as_json: bool) -> None:
         return
     data = listing.to_dict()
     if data["window"] == "apply_now":
-        click.echo(f"应申请复查 Apply now — {data['region_name']} ({data['region']}), {data['as_of']}: "
-                   f"{data['apply_now_total']} 项 items, 申请截止日不晚于 apply-by on or before {data['apply_by_until']}"
-                   f" (到期前 {data['lead_months']} 个月 / {data['lead_months']} months before expiry); "
-                   f"逾期 overdue {data['overdue_total']}; 已过期仍在用 expired, still in use {data['expired_total']}")
+        click.echo(_heading("应申请复查", "Apply now", data, say(
+            f"：{data['apply_now_total']} 项，申请截止日不晚于 {data['apply_by_until']}（到期前 {data['lead_months']} 个月）；"
+            f"逾期 {data['overdue_total']}；已过期仍在用 {data['expired_total']}",
+            f": {data['apply_now_total']} items, apply-by on or before {data['apply_by_until']} "
+            f"({data['lead_months']} months before expiry); overdue {data['overdue_total']}; "
+            f"expired, still in use {data['expired_total']}")))
     else:
-        click.echo(f"已过期仍在用 Expired, still in use — {data['region_name']} ({data['region']}), {data['as_of']}: "
-                   f"{data['expired_total']} 项 items")
-    click.echo(f"(显示 showing {data['offset'] + 1 if data['items'] else 0}–{data['offset'] + len(data['items'])})")
+        click.echo(_heading("已过期仍在用", "Expired, still in use", data,
+                            say(f"：{data['expired_total']} 项", f": {data['expired_total']} items")))
+    shown = f"{data['offset'] + 1 if data['items'] else 0}–{data['offset'] + len(data['items'])}"
+    click.echo(say(f"（显示 {shown}）", f"(showing {shown})"))
     click.echo()
     rows = []
     for item in data["items"]:
         standard = item["standard"]
-        due = item["apply_by"] + (" 逾期 overdue" if item["overdue"] else "")
+        due = item["apply_by"] + (" " + say("逾期", "overdue") if item["overdue"] else "")
         lines = ", ".join(line["code"] for line in item["lines_at_risk"]) or "–"
         rows.append([due, standard["valid_until"], standard["certificate_no"], standard["name"],
-                     item["city_name"] or "–", standard["institution_name"], lines])
-    click.echo(_table(["申请截止 apply by", "有效期至 valid until", "证书号 certificate", "名称 name", "市 city",
-                       "建标单位 holder", "失效即失去覆盖 lines lost"], rows))
+                     _city(item), standard["institution_name"], lines])
+    click.echo(_table([say("申请截止", "apply by"), say("有效期至", "valid until"), say("证书号", "certificate"),
+                       say("名称", "name"), say("市", "city"), say("建标单位", "holder"),
+                       say("失效即失去覆盖", "lines lost")], rows))
+
+
+def _city(item: dict) -> str:
+    """A row's city in the command line's language, as the pages choose it."""
+    if language() == "en" and item.get("city_name_en"):
+        return item["city_name_en"]
+    return item.get("city_name") or "–"
 
 
 @coverage_group.command("metrologists")
@@ -460,16 +536,18 @@ def metrologists_command(region: str | None, as_of: date | None, as_json: bool |
     data = follow.to_dict()
     target = "–" if data["target"] is None else f"{data['comparator']} {data['target'] * 100:g}%"
     share = "–" if data["share"] is None else f"{data['share'] * 100:.1f}%"
-    click.echo(f"注册计量师跟进 Metrologist follow-up — {data['region_name']} ({data['region']}), {data['as_of']}: "
-               f"{data['registered']} / {data['staff']} = {share}, 目标 target {target}, "
-               f"尚需 needed {'–' if data['needed'] is None else data['needed']}, "
-               f"未达标机构 below target {data['below_target']}")
+    needed = "–" if data["needed"] is None else data["needed"]
+    click.echo(_heading("注册计量师跟进", "Metrologist follow-up", data, say(
+        f"：{data['registered']} / {data['staff']} = {share}，目标 {target}，尚需 {needed}，"
+        f"未达标机构 {data['below_target']}",
+        f": {data['registered']} / {data['staff']} = {share}, target {target}, needed {needed}, "
+        f"below target {data['below_target']}")))
     click.echo()
-    rows = [[item["institution_name"], item["city_name"] or "–", str(item["staff"]), str(item["registered"]),
+    rows = [[item["institution_name"], _city(item), str(item["staff"]), str(item["registered"]),
              "–" if item["share"] is None else f"{item['share'] * 100:.1f}%", MET_MARKS[item["met"]],
              "–" if item["needed"] is None else str(item["needed"])] for item in data["institutions"]]
-    click.echo(_table(["机构 institution", "市 city", "在职 staff", "已注册 registered", "占比 share", "达标 met",
-                       "尚需 needed"], rows, right={2, 3, 4, 6}))
+    click.echo(_table([say("机构", "institution"), say("市", "city"), say("在职", "staff"), say("已注册", "registered"),
+                       say("占比", "share"), say("达标", "met"), say("尚需", "needed")], rows, right={2, 3, 4, 6}))
 
 
 @coverage_group.command("clear-cache")
@@ -477,21 +555,24 @@ def metrologists_command(region: str | None, as_of: date | None, as_json: bool |
 def clear_cache_command() -> None:
     """清除报表缓存 — drop every cached report (after a restore or a change made without an audit row)."""
     _cache().clear()
-    click.echo("已清除报表缓存 / report cache cleared")
+    click.echo(say("已清除报表缓存", "report cache cleared"))
 
 
 @click.command("report")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
 @click.option("--as-of", type=IsoDate(), help="Date of the figures (default: today).")
 @click.option("--region", help="Region code: 360000 (province, default) or a city, e.g. 360100.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
-              help="The workbook's language.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="The workbook's language (default: the command line's, registry --lang).")
 @with_appcontext
-def report_command(out: str, as_of: date | None, region: str | None, lang: str) -> None:
+def report_command(out: str, as_of: date | None, region: str | None, lang: str | None) -> None:
     """覆盖情况报告 — the dashboard for a date and region as one .xlsx workbook (what the dashboard downloads)."""
     from registry.coverage import workbook
 
     as_of = as_of or date.today()
     data = _run(lambda: workbook.collect(as_of, region))
+    lang = lang or language()
     workbook.write_workbook(data, out, lang=lang)
-    click.echo(f"已写入 written: {out} — {data.report.region_name} ({data.region}), {as_of.isoformat()}")
+    name = data.report.region_name if lang != "en" else _region(data.region, data.report.region_name)
+    click.echo((lambda zh, en: en if lang == "en" else zh)(f"已写入：{out} — {name} ({data.region})，{as_of.isoformat()}",
+                   f"written: {out} — {name} ({data.region}), {as_of.isoformat()}"))

@@ -47,12 +47,12 @@ def test_table_shows_names_values_and_warnings(runner, records):
     assert result.exit_code == 0, result.output
     out = result.output
     assert "南昌市" in out and "2025-06-30" in out
-    assert "强检项目建标覆盖率" in out and "Mandatory-verification item coverage" in out
+    assert "强检项目建标覆盖率" in out and "Mandatory-verification item coverage" not in out
     assert "50.00%" in out and "1/2" in out and "≥ 90%" in out and "✗" in out
-    assert "5100" in out and "no city target" in out  # integrity units, recorded: a count, no city target
-    assert "规划 Plan: 2021–2025" in out
+    assert "5100" in out and "无本市目标" in out  # integrity units, recorded: a count, no city target
+    assert "规划：2021–2025" in out
     assert "⚠" in out and "仅载入 2 条，声明 5 条" in out  # the test catalog holds 2 of 5 lines (in Chinese)
-    assert "counted for the province only" in out  # regulations are the province's
+    assert "全省指标，不按市重复" in out  # regulations are the province's
 
 
 def test_default_date_is_today(runner):
@@ -108,9 +108,9 @@ def test_tables_name_what_matters(runner, records):
     regions = runner.invoke(args=["coverage", "regions", "--as-of", "2025-06-30"]).output
     assert "南昌市" in regions and "上饶市" in regions and "50.00% ✗" in regions
     forecast = runner.invoke(args=["coverage", "forecast", "--months", "4", "--as-of", "2025-06-30"]).output
-    assert "2025-10-31" in forecast and "first unmet" in forecast
+    assert "2025-10-31" in forecast and "首次未达标" in forecast
     apply_now = runner.invoke(args=["coverage", "expiring", "--as-of", "2025-06-30"]).output
-    assert "apply-by on or before 2025-12-30" in apply_now and "申请截止 apply by" in apply_now
+    assert "申请截止日不晚于 2025-12-30" in apply_now and "申请截止" in apply_now
 
 
 @pytest.mark.parametrize("args, code, message", [
@@ -132,7 +132,10 @@ def test_tables_name_what_matters(runner, records):
     (["expiring", "--offset", "99999999999999999999"], 2, "--offset"),
     (["forecast", "--months", "99999999999999999999"], 1, "months"),
 ])
-def test_bad_input_is_a_plain_error(runner, args, code, message):
+def test_bad_input_is_a_plain_error(runner, monkeypatch, args, code, message):
+    from registry import cli
+
+    monkeypatch.setattr(cli, "_language", "en")  # ``registry --lang en``: the messages below are the English side
     result = runner.invoke(args=["coverage", *args])
     assert result.exit_code == code
     assert message in result.output
@@ -143,7 +146,7 @@ def test_table_says_which_lines_it_counted(runner, records):
     records["uncovered"].levels = "province"
     factories.db.session.flush()
     city = runner.invoke(args=["coverage", "--region", "360100", "--as-of", "2025-06-30"]).output
-    assert "计入 Counted: 市级应建标的条目 lines expected at city level (1 of 2)" in city
+    assert "计入：市级应建标的条目（1/2）" in city
     assert "1/1" in city  # the province's line is not the city's
     province = runner.invoke(args=["coverage", "--as-of", "2025-06-30"]).output
-    assert "lines expected at any level (2 of 2)" in province
+    assert "计入：各层级应建标的条目（2/2）" in province
