@@ -195,4 +195,6 @@ def template_command(out: str) -> None:
 
     write_template(out, max_rows=current_app.config["IMPORT_MAX_ROWS"])
     db.session.rollback()
-    click.echo(f"模板 / template → {out}")
+    from registry.cli import say
+
+    click.echo(say("模板", "template") + f" → {out}")

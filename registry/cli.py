@@ -226,6 +226,20 @@ def init_app(app: "Flask") -> None:
             app.cli.add_command(_load(name), name)
 
 
+# What ``registry seed`` counts (registry.seed.reference and .demo), in each language.
+SEED_LABELS = {
+    "regions": ("地区", "regions"), "region_adjacency": ("相邻地区", "region adjacencies"),
+    "disciplines": ("专业", "disciplines"), "catalog_lines": ("目录条目", "catalog lines"),
+    "indicators": ("指标", "indicators"), "plans": ("规划", "plans"), "targets": ("目标", "targets"),
+    "institutions": ("机构", "institutions"), "regulations": ("规程规范", "regulations"),
+    "standards": ("计量标准", "standards"), "catalog_links": ("目录关联", "catalog links"), "persons": ("人员", "persons"),
+}
+
+
+def _counts(counts: dict[str, int], sign: str = "") -> str:
+    return say("，", ", ").join(f"{say(*SEED_LABELS.get(key, (key, key)))} {sign}{n}" for key, n in counts.items())
+
+
 @click.command("seed")
 @click.option("--demo", is_flag=True, help="Also load the demo province when the registry is empty.")
 @with_appcontext
@@ -241,13 +255,13 @@ def seed_command(demo: bool) -> None:
 
     try:
         added = load_reference_data(plan_start=current_app.config["PLAN_START_DATE"])
-        echo(say("参考数据：", "reference data: ") + ", ".join(f"{k} +{v}" for k, v in added.items()))
+        echo(say("参考数据：", "reference data: ") + _counts(added, "+"))
         if demo:
             if db.session.scalar(sa.select(sa.func.count()).select_from(Institution)):
                 echo(say("演示数据：已跳过（登记簿中已有机构）", "demo data: skipped (the registry already holds institutions)"))
             else:
                 counts = load_demo_data(validity_years=current_app.config["CERTIFICATE_VALIDITY_YEARS"])
-                echo(say("演示数据：", "demo data: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
+                echo(say("演示数据：", "demo data: ") + _counts(counts))
             accounts = create_demo_accounts()
         db.session.commit()
         from registry.coverage import cache
@@ -324,7 +338,8 @@ def users_create(email: str, role: str, credit_code: str | None, password: str |
 
     if password is None:
         if sys.stdin.isatty():
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+            password = click.prompt(say("密码", "Password"), hide_input=True,
+                                    confirmation_prompt=say("再次输入密码", "Repeat for confirmation"))
         else:
             password = sys.stdin.readline().rstrip("\n")
     try:
@@ -333,4 +348,8 @@ def users_create(email: str, role: str, credit_code: str | None, password: str |
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(one_language(exc.message)) from None
-    echo(say(f"已创建 {user.email}（{user.role}）", f"created {user.email} ({user.role})"))
+    echo(say(f"已创建 {user.email}（{ROLE_NAMES[user.role][0]}）", f"created {user.email} ({user.role})"))
+
+
+# The roles of ``users create --role``, as the account pages name them (registry.auth.forms.ROLE_LABELS).
+ROLE_NAMES = {"admin": ("管理员", "admin"), "regulator": ("监管人员", "regulator"), "institution": ("机构用户", "institution")}

@@ -203,7 +203,7 @@ def worker_command(workers: int | None, periodic: bool) -> None:
                                        "JOBS_URL is memory://: only the process that queues a job sees it; "
                                        "use sqlite:///FILE or redis://HOST:PORT/DB"))
     workers = workers or current_app.config["JOBS_WORKERS"]
-    echo(say(f"worker {worker_name()}：同时运行 {workers} 个任务，队列 {queue.describe()}"
+    echo(say(f"任务进程 {worker_name()}：同时运行 {workers} 个任务，队列 {queue.describe()}"
              f"（{current_app.config['JOBS_QUEUE_NAME']}）",
              f"worker {worker_name()}: {workers} at once, queue {queue.describe()} "
              f"({current_app.config['JOBS_QUEUE_NAME']})"))

@@ -38,7 +38,7 @@ def test_short_password_is_refused_and_nothing_is_written(runner, session):
 def test_seed_is_idempotent(runner):
     result = runner.invoke(args=["seed"])
     assert result.exit_code == 0, result.output
-    assert "regions +0" in result.output
+    assert "参考数据：地区 +0，" in result.output
 
 
 def test_seed_demo_prints_the_demo_accounts_and_keeps_them_owner_readable(runner, app, tmp_path, monkeypatch):
@@ -82,6 +82,9 @@ def test_each_database_keeps_its_demo_accounts_in_its_own_file(app, monkeypatch,
     assert demo_accounts_path(app) == tmp_path / name
 
 
+from tests.one_language import mixed_lines  # noqa: E402
+
+
 def _has_cjk(text: str) -> bool:
     import re
 
@@ -99,11 +102,14 @@ def test_the_cli_speaks_one_language(runner, app, session, monkeypatch, language
     assert refused.exit_code != 0 and created.exit_code == 0 and seeded.exit_code == 0
     for result in (refused, created, seeded):
         assert " / " not in result.output, result.output
+        assert mixed_lines(result.output) == [], result.output
         if language == "zh":
             assert _has_cjk(result.output), result.output
         else:
             assert not _has_cjk(result.output), result.output
     assert ("已创建 d@example.org" if language == "zh" else "created d@example.org") in created.output
+    assert ("参考数据：地区 +0，相邻地区 +0" if language == "zh" else "reference data: regions +0, region adjacencies +0") \
+        in seeded.output
 
 
 def test_registry_lang_option_outranks_the_environment(app, monkeypatch):

@@ -36,13 +36,14 @@ def backup_command(path: Path) -> None:
 
     url = db.engine.url
     if path.exists():
-        raise click.ClickException(f"文件已存在，未覆盖 / {path} exists; choose a new file name")
+        raise click.ClickException(say(f"文件 {path} 已存在，未覆盖；请换一个文件名", f"{path} exists; choose a new file name"))
     if url.get_backend_name() == "sqlite":
         _backup_sqlite(_sqlite_path(url), path)
     elif url.get_backend_name() == "postgresql":
         _run_pg_tool("pg_dump", url, ["--format=custom", "--no-owner", f"--file={path}"], creates=path)
     else:
-        raise click.ClickException(f"不支持的数据库 / cannot back up a {url.get_backend_name()} database")
+        raise click.ClickException(say(f"不支持备份 {url.get_backend_name()} 数据库",
+                                     f"cannot back up a {url.get_backend_name()} database"))
     echo(say(f"已备份 → {path}（{path.stat().st_size} 字节）", f"backup → {path} ({path.stat().st_size} bytes)"))
 
 
@@ -56,8 +57,8 @@ def restore_command(path: Path, replace: bool) -> None:
 
     url = db.engine.url
     if not replace and _holds_registry(db.engine):
-        raise click.ClickException("数据库不是空的，未恢复；确要覆盖请加 --replace / the database is not empty; "
-                                   "nothing restored (add --replace to overwrite it)")
+        raise click.ClickException(say("数据库不是空的，未恢复；确要覆盖请加 --replace",
+                                     "the database is not empty; nothing restored (add --replace to overwrite it)"))
     db.engine.dispose()
     if url.get_backend_name() == "sqlite":
         _restore_sqlite(path, _sqlite_path(url))
@@ -67,7 +68,8 @@ def restore_command(path: Path, replace: bool) -> None:
             options += ["--clean", "--if-exists"]
         _run_pg_tool("pg_restore", url, [*options, str(path)])
     else:
-        raise click.ClickException(f"不支持的数据库 / cannot restore into a {url.get_backend_name()} database")
+        raise click.ClickException(say(f"不支持恢复到 {url.get_backend_name()} 数据库",
+                                     f"cannot restore into a {url.get_backend_name()} database"))
     echo(say(f"已恢复 {path}", f"restored {path}"))
 
 
@@ -76,7 +78,8 @@ def restore_command(path: Path, replace: bool) -> None:
 
 def _sqlite_path(url) -> str:
     if url.database in (None, "", ":memory:"):
-        raise click.ClickException("内存数据库无法备份或恢复 / an in-memory database has no file to back up or restore")
+        raise click.ClickException(say("内存数据库无法备份或恢复",
+                                     "an in-memory database has no file to back up or restore"))
     return url.database
 
 
@@ -121,9 +124,10 @@ def _check_sqlite(connection, path: Path) -> None:
         has_version = connection.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'").fetchone() is not None
     except sqlite3.DatabaseError as exc:
-        raise click.ClickException(f"不是登记簿的备份 / {path} is not a registry backup: {exc}") from None
+        raise click.ClickException(say(f"{path} 不是登记簿的备份：{exc}",
+                                     f"{path} is not a registry backup: {exc}")) from None
     if not (ok and has_version):
-        raise click.ClickException(f"不是完整的登记簿备份 / {path} is not a whole registry backup")
+        raise click.ClickException(say(f"{path} 不是完整的登记簿备份", f"{path} is not a whole registry backup"))
 
 
 class _closing:
@@ -150,8 +154,8 @@ def _run_pg_tool(tool: str, url, arguments: list[str], *, creates: Path | None =
     executable = shutil.which(tool)
     if executable is None:
         raise click.ClickException(
-            f"找不到 {tool}：请安装与服务器版本一致的 PostgreSQL 客户端（Debian：postgresql-client）/ "
-            f"{tool} not found: install PostgreSQL's client tools matching the server (Debian: postgresql-client)")
+            say(f"找不到 {tool}：请安装与服务器版本一致的 PostgreSQL 客户端（Debian：postgresql-client）",
+                f"{tool} not found: install PostgreSQL's client tools matching the server (Debian: postgresql-client)"))
     command = [executable, *_pg_connection_arguments(url, schema=tool == "pg_dump"), *arguments]
     env = {**os.environ}
     if url.password:
@@ -160,8 +164,8 @@ def _run_pg_tool(tool: str, url, arguments: list[str], *, creates: Path | None =
     if result.returncode != 0:
         if creates is not None:
             creates.unlink(missing_ok=True)
-        raise click.ClickException(f"{tool} 失败 / {tool} failed (exit {result.returncode}): "
-                                   f"{result.stderr.strip()}")
+        raise click.ClickException(say(f"{tool} 失败（退出码 {result.returncode}）：",
+                                     f"{tool} failed (exit {result.returncode}): ") + result.stderr.strip())
 
 
 def _pg_connection_arguments(url, *, schema: bool) -> list[str]:

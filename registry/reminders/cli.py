@@ -24,7 +24,8 @@ def run_command(today) -> None:
 
     day = today.date() if today is not None else date.today()
     if not within_range(day):
-        raise click.BadParameter(f"{day.isoformat()} is outside 1900-01-01..2999-12-31", param_hint="--today")
+        raise click.BadParameter(say(f"{day.isoformat()} 不在 1900-01-01 至 2999-12-31 之间",
+                                     f"{day.isoformat()} is outside 1900-01-01..2999-12-31"), param_hint="--today")
     result = run(day)
     echo(say(f"{day.isoformat()}：记录站内提醒 {result.recorded_inbox} 条、电子邮件 {result.recorded_email} 封；"
              f"已发送 {result.sent}，待重试 {result.retrying}，失败 {result.failed}",

@@ -99,7 +99,7 @@ def test_backup_never_overwrites_and_restore_needs_an_empty_database(source, tmp
     existing = tmp_path / "taken.backup"
     existing.write_bytes(b"keep me")
     refused = runner.invoke(args=["backup", str(existing)])
-    assert refused.exit_code == 1 and "exists" in refused.output
+    assert refused.exit_code == 1 and "已存在" in refused.output
     assert existing.read_bytes() == b"keep me"
 
     path = tmp_path / "registry.backup"
@@ -119,12 +119,12 @@ def test_restore_refuses_a_file_that_is_not_a_registry_backup(tmp_path):
         db.engine.dispose()
     fresh = _restored_app(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path)
     refused = fresh.test_cli_runner().invoke(args=["restore", str(junk)])
-    assert refused.exit_code == 1 and "not a registry backup" in refused.output
+    assert refused.exit_code == 1 and "不是登记簿的备份" in refused.output
 
 
 @pytest.mark.skipif(not is_postgres(), reason="pg_dump is PostgreSQL's")
 def test_backup_without_pg_dump_says_what_to_install(source, tmp_path):
     path = tmp_path / "registry.backup"
     refused = source.test_cli_runner().invoke(args=["backup", str(path)], env={"PATH": str(tmp_path)})
-    assert refused.exit_code == 1 and "pg_dump not found" in refused.output and "postgresql-client" in refused.output
+    assert refused.exit_code == 1 and "找不到 pg_dump" in refused.output and "postgresql-client" in refused.output
     assert not path.exists()
