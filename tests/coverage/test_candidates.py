@@ -201,8 +201,8 @@ def test_the_cli_lists_candidates_under_each_gap(runner, province, session):
     jiujiang = result.output[result.output.index("(360400)"):]
     jiujiang = jiujiang[:jiujiang.index("\n\n")]
     assert jiujiang.index("1. 甲·封存两项所") < jiujiang.index("2. 乙·县所") < jiujiang.index("6. 己·力学所")
-    assert "holds a lapsed social public standard for the line" in jiujiang
-    assert "covers the line in a neighbouring region [360100]" in jiujiang
+    assert "持有该条目过期、封存或变更中的社会公用计量标准" in jiujiang  # REASON_LABELS, in Chinese by default
+    assert "相邻地区已覆盖该条目 [360100]" in jiujiang
     without = runner.invoke(args=["coverage", "gaps", "--as-of", AS_OF.isoformat()])
     assert "甲·封存两项所" not in without.output
     as_json = runner.invoke(args=["coverage", "gaps", "--as-of", AS_OF.isoformat(), "--candidates", "--json"])

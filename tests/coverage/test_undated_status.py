@@ -115,7 +115,7 @@ def test_cli_and_api_say_how_many_are_undated(three, runner, client, auth, users
     db.session.commit()
     result = runner.invoke(args=["coverage", "--region", "360100", "--as-of", BETWEEN.isoformat()])
     assert result.exit_code == 0, result.output
-    assert "状态无日期 Undated status: 1 " in result.output
+    assert "状态无日期：1 项" in result.output
     assert "status_undated=true&category=social_public&region=360100" in result.output
     result = runner.invoke(args=["coverage", "--region", "360100", "--as-of", BETWEEN.isoformat(), "--json"])
     assert json.loads(result.stdout)["undated_status_count"] == 1
@@ -141,9 +141,9 @@ def test_the_by_city_table_counts_undated_statuses_per_city_in_cli_and_api(three
 
     result = runner.invoke(args=["coverage", "regions", "--as-of", BETWEEN.isoformat()])
     assert result.exit_code == 0, result.output
-    assert "状态无日期 Undated status: 2 " in result.output
-    row = next(line for line in result.output.splitlines() if line.startswith("状态无日期 undated"))
-    assert row.split()[2:5] == ["1", "0", "0"]  # 南昌 (360100), 景德镇 (360200), 萍乡 (360300)
+    assert "状态无日期：2 项" in result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("状态无日期 "))  # the table's row
+    assert row.split()[1:4] == ["1", "0", "0"]  # 南昌 (360100), 景德镇 (360200), 萍乡 (360300)
     result = runner.invoke(args=["coverage", "regions", "--as-of", BETWEEN.isoformat(), "--json"])
     assert json.loads(result.stdout)["undated_status_count"] == 2
 
