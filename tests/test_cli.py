@@ -82,7 +82,7 @@ def test_each_database_keeps_its_demo_accounts_in_its_own_file(app, monkeypatch,
     assert demo_accounts_path(app) == tmp_path / name
 
 
-from tests.one_language import mixed_lines  # noqa: E402
+from tests.one_language import mixed_lines
 
 
 def _has_cjk(text: str) -> bool:

@@ -574,5 +574,5 @@ def report_command(out: str, as_of: date | None, region: str | None, lang: str |
     lang = lang or language()
     workbook.write_workbook(data, out, lang=lang)
     name = data.report.region_name if lang != "en" else _region(data.region, data.report.region_name)
-    click.echo((lambda zh, en: en if lang == "en" else zh)(f"已写入：{out} — {name} ({data.region})，{as_of.isoformat()}",
-                   f"written: {out} — {name} ({data.region}), {as_of.isoformat()}"))
+    click.echo(f"written: {out} — {name} ({data.region}), {as_of.isoformat()}" if lang == "en"
+               else f"已写入：{out} — {name} ({data.region})，{as_of.isoformat()}")

@@ -18,8 +18,8 @@ def reminders_group() -> None:
 @with_appcontext
 def run_command(today) -> None:
     """Record the reminders due today and send the e-mails waiting.  Safe to repeat: nothing goes twice."""
-    from registry.records.dates import within_range
     from registry.cli import echo, say
+    from registry.records.dates import within_range
     from registry.reminders.services import run
 
     day = today.date() if today is not None else date.today()

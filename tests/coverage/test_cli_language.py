@@ -10,8 +10,8 @@ import json
 import pytest
 
 from registry import cli
-from tests.one_language import chinese_lines, mixed_lines
 from tests.coverage.test_cli import records  # noqa: F401 - the same records as the table tests
+from tests.one_language import chinese_lines, mixed_lines
 
 OLD_LINES = """覆盖情况 Coverage — 江西省 (360000), 2025-06-30
 目录 Catalog: 测试目录1 (#2, 生效 effective 2021-01-01; 2/5 条 lines loaded, 2 强检 mandatory)
@@ -120,8 +120,8 @@ def test_errors_say_one_thing(runner, monkeypatch, language, said):
 
 
 @pytest.mark.parametrize("language, said, sheet", [(None, "已写入：", "指标"), ("en", "written: ", "Indicators")])
-def test_report_says_one_thing_and_writes_the_workbook_in_that_language(runner, records, monkeypatch, tmp_path,
-                                                                        language, said, sheet):  # noqa: F811
+def test_report_says_one_thing_and_writes_the_workbook_in_that_language(runner, records, monkeypatch, tmp_path,  # noqa: F811
+                                                                        language, said, sheet):
     from openpyxl import load_workbook
 
     monkeypatch.setattr(cli, "_language", language)
