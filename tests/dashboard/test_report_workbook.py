@@ -110,7 +110,10 @@ def test_institution_users_cannot_download_it(client, users, auth):
     assert client.get("/dashboard/report.xlsx").status_code == 404
 
 
-def test_the_cli_writes_the_same_workbook(runner, province, tmp_path, download):
+def test_the_cli_writes_the_same_workbook(runner, province, tmp_path, download, monkeypatch):
+    from registry import cli
+
+    monkeypatch.setattr(cli, "_language", None)  # no --lang, REGISTRY_LANG unset: Chinese
     out = tmp_path / "report.xlsx"
     result = runner.invoke(args=["report", "--as-of", str(AS_OF), "--region", "360100", str(out)])
     assert result.exit_code == 0, result.output
@@ -119,7 +122,11 @@ def test_the_cli_writes_the_same_workbook(runner, province, tmp_path, download):
     for name in SHEETS_ZH:
         assert rows(from_cli[name]) == rows(from_page[name]), name
     bad = runner.invoke(args=["report", "--region", "999999", str(tmp_path / "x.xlsx")])
-    assert bad.exit_code == 1 and "unknown region" in bad.output
+    assert bad.exit_code == 1 and "未知的行政区划代码" in bad.output  # the command line's language: Chinese
+    monkeypatch.setattr(cli, "_language", "en")  # what ``registry --lang en`` sets
+    bad = runner.invoke(args=["report", "--region", "999999", str(tmp_path / "x.xlsx")])
+    assert bad.exit_code == 1 and "unknown region" in bad.output and "未知" not in bad.output
+    assert not (tmp_path / "x.xlsx").exists()
 
 
 def test_the_gaps_sheet_takes_a_candidates_column(app, province):
