@@ -306,7 +306,11 @@ def drive(port: int, name: str, next_path: Callable[[int], str], headers: dict, 
     return result
 
 
-def endpoints(token: str, cookie: str) -> list[tuple[str, Callable[[int], str], dict]]:
+LIST_ORDERS = [o for name in ("id", "name", "certificate_no", "valid_until", "issued_on") for o in (name, "-" + name)]
+
+
+def endpoints(token: str, cookie: str, size: int) -> list[tuple[str, Callable[[int], str], dict]]:
+    pages = max(1, size // 50)  # the generated standards' pages of 50 (the demo's few more are not asked for)
     bearer = {"Authorization": f"Bearer {token}"}
     session = {"Cookie": cookie}
     today = date.today()
@@ -314,6 +318,9 @@ def endpoints(token: str, cookie: str) -> list[tuple[str, Callable[[int], str], 
         ("public search", lambda n: "/public/?" + urllib.parse.urlencode(
             {"q": PUBLIC_QUERIES[n % len(PUBLIC_QUERIES)]}), {}),
         ("standards, page_size 50", lambda n: "/api/v1/standards?page_size=50", bearer),
+        # Every request a page and order not asked for before (10 orders x the pages): computed, not kept.
+        ("standards, a new page each time", lambda n: "/api/v1/standards?page_size=50&page="
+            f"{n % pages + 1}&sort={LIST_ORDERS[n // pages % len(LIST_ORDERS)]}", bearer),
         ("coverage (province)", lambda n: "/api/v1/coverage", bearer),
         ("dashboard", lambda n: "/dashboard", session),
         # A date no request has asked for before: whatever a report cache holds, this is computed.
@@ -384,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{env['PUBLIC_QUERY_LIMIT']!r} for the run; {args.clients} clients, {args.duration:g} s each",
               flush=True)
         results = []
-        for name, path, headers in endpoints(token, cookie):
+        for name, path, headers in endpoints(token, cookie, args.size):
             if args.only and not any(name.startswith(p.strip()) for p in args.only.split(",")):
                 continue
             results.append(drive(port, name, path, headers, args.clients, args.duration))
