@@ -48,9 +48,6 @@ class Book(ABC):
     def close(self) -> None:
         pass
 
-    def release(self, name: str) -> None:
-        """Sheet ``name`` has been read for the last time: its parsed cells may be freed."""
-
     @abstractmethod
     def rows(self, name: str, *, start: int = 1) -> Iterator[tuple[int, list]]:
         """``(row number, values)`` from ``start``."""
@@ -134,10 +131,6 @@ class Workbook(Book):
         if self._handle is not None:
             self._handle.close()
             self._handle = None
-
-    def release(self, name: str) -> None:
-        # calamine holds a parsed sheet whole (about 85 MB for 100,000 rows of 15 columns) until it is dropped.
-        self._sheets.pop(name, None)
 
     def _sheet(self, name: str):
         if name not in self._sheets:

@@ -634,12 +634,10 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
             del keyed
             yield ((number, keys[number], _convert(cells, converters))
                    for number, cells in book.rows(layout.name, start=start) if number in keys), matched
-            book.release(layout.name)
             return
         while True:
             read = list(islice(rows, CHUNK))
             if not read:
-                book.release(layout.name)
                 return
             batch = keyed_rows(read, converters)  # blank rows left out (a batch may be all blank)
             del read
