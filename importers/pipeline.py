@@ -247,7 +247,11 @@ class _SheetStream(ABC):
         batch = _Batch(n, len(part), {name: bool(rows_) for name, rows_ in pairs.items()})
         self.describe(batch, part, staged)
         for op in part:
+            # Written: its links are not read again (the Applier skips it).  Freed now: about 300
+            # bytes a row off the peak, for two objects a row (freeing the values too would take
+            # another 1 KB a row off, but costs 0.2 to 0.4 s of CPU per 100,000 rows to free them).
             op.written = True
+            op.links = None
         self.jobs.put(batch)
         return True
 

@@ -21,7 +21,7 @@ def create_app(config: object | str | None = None, *, web: bool = True, migratio
     app.config.from_object(config if config is not None and not isinstance(config, str) else get_config(config))
     logging.basicConfig(level=app.config["LOG_LEVEL"])
 
-    _init_extensions(app, migrations=migrations)
+    _init_extensions(app, migrations=migrations, web=web)
     if web:
         _register_features(app)
     else:
@@ -32,16 +32,16 @@ def create_app(config: object | str | None = None, *, web: bool = True, migratio
     return app
 
 
-def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
+def _init_extensions(app: Flask, *, migrations: bool = True, web: bool = True) -> None:
     from registry import jobs
     from registry.database import engine
     from registry.extensions import cache, db, login_manager
 
     db.init_app(app)
     cache.init_app(app)
-    from registry.coverage import cache as coverage_cache
+    from registry.coverage import version as coverage_version  # not the reports: imported where they are used
 
-    coverage_cache.init_app(app)
+    coverage_version.init_app(app)
     engine.init_app(app)
     jobs.init_app(app)  # the background job queue (`registry worker`)
     if migrations:
@@ -51,7 +51,7 @@ def _init_extensions(app: Flask, *, migrations: bool = True) -> None:
     login_manager.init_app(app)
     from registry import security
 
-    security.init_app(app)
+    security.init_app(app, limits=web)  # the rate limiter only where pages and the API are served
 
     import registry.database.models  # noqa: F401  (every model on the metadata)
     from registry.auth import loader  # noqa: F401  (flask-login user loader)

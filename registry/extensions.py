@@ -1,8 +1,6 @@
 """Flask extensions, created unbound here and bound in ``create_app``."""
 from flask_babel import Babel
 from flask_caching import Cache
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -13,8 +11,6 @@ db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-# No default limits: only the login doors are throttled (registry.security.login_limits).
-limiter = Limiter(key_func=get_remote_address)
 # The coverage report cache (registry.coverage.cache); the backend comes from CACHE_TYPE.
 cache = Cache()
 
@@ -25,11 +21,21 @@ def _migrate():
     return Migrate(compare_type=True, render_as_batch=True)
 
 
-_LAZY = {"migrate": _migrate}
+def _limiter():
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    # No default limits: only the login doors are throttled (registry.security.login_limits).
+    return Limiter(key_func=get_remote_address)
+
+
+_LAZY = {"migrate": _migrate, "limiter": _limiter}
 
 
 def __getattr__(name: str):
-    """``migrate`` (Alembic) is built on first use: commands that run no migration never import it.
+    """``migrate`` (Alembic) and ``limiter`` (Flask-Limiter) are built on first use: commands that run
+    no migration never import Alembic, and those that serve no page (``create_app(web=False)``) never
+    import the rate limiter.
 
     The API (flask-smorest, marshmallow) is :data:`registry.api.core.api`, imported only where pages
     and the API are served.

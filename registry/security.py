@@ -16,10 +16,11 @@ from __future__ import annotations
 import uuid
 
 from flask import Flask, current_app, g, request, session
-from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
-from registry.extensions import csrf, limiter
+from registry.extensions import csrf
+
+# Flask-Limiter (``registry.extensions.limiter``) is imported by the apps that serve pages and the API.
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -37,7 +38,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, *, limits: bool = True) -> None:
+    """Security for ``app``; ``limits=False`` (an app that serves no page: ``create_app(web=False)``)
+    leaves out the rate limiter, which throttles only the login doors and the public search."""
     from config import per_process_limits_problem
 
     problem = per_process_limits_problem(app.config["REGISTRY_ENV"], app.config["RATELIMIT_STORAGE_URI"],
@@ -45,7 +48,10 @@ def init_app(app: Flask) -> None:
     if problem:
         raise RuntimeError(problem)
     csrf.init_app(app)
-    limiter.init_app(app)
+    if limits:
+        from registry.extensions import limiter
+
+        limiter.init_app(app)
     app.before_request(_assign_request_id)
     app.before_request(_check_csrf)
     app.after_request(_security_headers)
@@ -104,6 +110,8 @@ def _login_account() -> str:
         email = request.form.get("email")
     if isinstance(email, str) and email.strip():
         return "account:" + email.strip().lower()
+    from flask_limiter.util import get_remote_address
+
     return "address:" + (get_remote_address() or "")
 
 
@@ -114,6 +122,10 @@ def login_limits(view):
     Every attempt counts, successful or not; the 429 answer is a problem
     (API) or an error page.  Counters are shared by every door using this.
     """
+    from flask_limiter.util import get_remote_address
+
+    from registry.extensions import limiter
+
     view = limiter.shared_limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], scope="login-address",
                                 key_func=get_remote_address)(view)
     view = limiter.shared_limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], scope="login-account",

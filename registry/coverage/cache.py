@@ -55,6 +55,7 @@ from flask import current_app, g, has_app_context
 from flask_babel import get_locale
 
 from registry.coverage import candidates, metrologists, renewals, services
+from registry.coverage.version import _VERSION_KEY, forget_data_version, init_app  # noqa: F401  (here as before)
 from registry.extensions import cache, db
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,6 @@ SETTINGS = ("PROVINCE_CODE", "PROVINCE_ABBREVIATION", "COVERING_STATUSES", "REEX
             "REGISTRATION_RENEWAL_LEAD_MONTHS")
 # Bump when the stored form changes.
 FORMAT = 1
-_VERSION_KEY = "coverage_data_version"
 # A transaction committing after others is seen if one of its audit rows is among this many last ids.
 RECENT_WINDOW = 1000
 
@@ -160,12 +160,6 @@ def data_version() -> str:
     if has_app_context():
         setattr(g, _VERSION_KEY, version)
     return version
-
-
-def forget_data_version() -> None:
-    """After a commit, read the version again (a request or command that wrote and then reads)."""
-    if has_app_context():
-        g.pop(_VERSION_KEY, None)
 
 
 def fragment_key(page: str, *parts: Any) -> str:
@@ -407,13 +401,3 @@ def _fields(kind: type) -> tuple[tuple[str, Any], ...]:
     return tuple((f.name, hints[f.name]) for f in fields(kind) if f.init)
 
 
-def init_app(app) -> None:
-    """Forget the request's data version at each commit (what follows reads the new one)."""
-    from sqlalchemy.orm import Session
-
-    if not sa.event.contains(Session, "after_commit", _after_commit):
-        sa.event.listen(Session, "after_commit", _after_commit)
-
-
-def _after_commit(session) -> None:
-    forget_data_version()
