@@ -24,7 +24,10 @@ from registry.audit.models import AuditEvent
 from registry.audit.services import event_values, jsonable
 from registry.errors import StaleEdit
 from registry.extensions import db
-from registry.standards.models import standard_catalog_lines, standard_regulations
+from registry.standards.models import (
+    MeasurementStandard, StandardStatusPeriod, standard_catalog_lines, standard_regulations,
+)
+from registry.standards.services import ended_status_period
 
 from importers.bulk import BulkInsert, deferred_indexes
 from importers.references import Pending
@@ -314,6 +317,8 @@ class Applier:
                     before[label] = _audit_value(old)
                     after[label] = _audit_value(self.resolve(new))
                 self._events("update", table.name, [op.current.id], [before], [after])
+        if table.name == MeasurementStandard.__tablename__:
+            self._status_periods(operations)
         for name, (link_table, column, _) in LINKS.items():
             changed = [op for op in operations if name in op.values]
             for part in chunks(changed, _PAGE):
@@ -321,6 +326,21 @@ class Applier:
                     link_table.c.standard_id.in_([op.current.id for op in part])))
                 pairs = [[op.current.id, target] for op in part for target in set(self.resolve(op.values[name]))]
                 BulkInsert(self.connection, link_table, ["standard_id", column]).execute(pairs)
+
+
+    def _status_periods(self, operations: list[Operation]) -> None:
+        """The status periods the rows end (registry.standards.services.ended_status_period), and their flag."""
+        today = self.now.date()
+        periods = [period for op in operations
+                   if (period := ended_status_period(op.values, op.current, today=today)) is not None]
+        if not periods:
+            return
+        BulkInsert(self.connection, StandardStatusPeriod.__table__,
+                   ["standard_id", "status", "started_on", "ended_on", "created_at"]).execute(
+            [[p["standard_id"], p["status"], p["started_on"], p["ended_on"], self.now] for p in periods])
+        table = MeasurementStandard.__table__
+        for part in chunks(sorted({p["standard_id"] for p in periods}), _PAGE):
+            db.session.execute(table.update().where(table.c.id.in_(part)).values(has_status_periods=True))
 
 
 # --- audit snapshots built by the database ---------------------------------------------

@@ -588,7 +588,7 @@ def _write_standard(application: Application, values: dict[str, Any], *, actor: 
             record_certificate(standard, application)
         elif kind in STATUS_KINDS:
             update_standard(standard, {"status": STATUS_KINDS[kind], "status_since": values["effective_on"]},
-                            actor=actor, expected_version=None)
+                            actor=actor, expected_version=None, application_id=application.id)
         else:  # replacement, change: the fields given, and the change itself in the standard's history
             changes = dict(values.get("changes") or {})
             if changes:

@@ -40,7 +40,7 @@ from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.reference.models import Region
 from registry.standards.models import STANDARD_CATEGORIES
-from registry.standards.validity import certified_from
+from registry.standards.validity import certified_from, outside_status_periods
 
 APPLY_NOW = "apply_now"
 EXPIRED = "expired"
@@ -108,7 +108,8 @@ def _window_dates(window: str, as_of: date, expiring_until: date,
     if window == APPLY_NOW:
         return [certified_from() <= as_of, S.valid_until >= as_of, S.valid_until <= expiring_until]
     return [S.valid_until < as_of,
-            sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > as_of))]
+            sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > as_of)),
+            outside_status_periods(as_of, statuses)]
 
 
 def renewals(as_of: date, region: str | None = None, *, window: str = APPLY_NOW, months: int | None = None,
@@ -207,7 +208,7 @@ def _lines_at_risk(standard_ids: list[int], as_of: date, covering: tuple[str, ..
         # The standard itself counts only as a social public standard in a covering status.
         .where(S.id.in_(standard_ids), S.category == "social_public",
                sa.or_(S.status.in_(covering), sa.and_(S.status_since.is_not(None), S.status_since > as_of)),
-               *_line_clauses(version.id, as_of))
+               outside_status_periods(as_of, covering), *_line_clauses(version.id, as_of))
         .order_by(S.id, L.code, L.id)
     ).all()
     if not rows:
@@ -240,7 +241,8 @@ def _covering_on(standard, day: date, statuses: tuple[str, ...]) -> tuple[sa.Col
     return (standard.category == "social_public", standard.withdrawn_at.is_(None), certified_from(standard) <= day,
             standard.valid_until >= day,
             sa.or_(standard.status.in_(statuses),
-                   sa.and_(standard.status_since.is_not(None), standard.status_since > day)))
+                   sa.and_(standard.status_since.is_not(None), standard.status_since > day)),
+            outside_status_periods(day, statuses, standard=standard))
 
 
 __all__ = ["APPLY_NOW", "EXPIRED", "WINDOWS", "Renewal", "RenewalList", "latest_expiry_applying_by", "renewals"]

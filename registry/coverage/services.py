@@ -11,7 +11,8 @@ Definitions (docs/coverage.md):
   institution in the region, its certificate is valid that day
   (``certified_from() <= day <= valid_until``: from the start of its unbroken
   run of certificates, see ``registry.standards.validity``) and it is in use that day: its status
-  is one of ``COVERING_STATUSES``, or the date is before ``status_since``;
+  is one of ``COVERING_STATUSES``, or the date is before ``status_since``, and none of its ended
+  status periods (``standard_status_periods``, a past 封存) with another status holds the date;
 - the lines counted are the V and P+V lines of the catalog version in force
   (the non-withdrawn version with the latest ``effective_from <= day``) that
   are not withdrawn and already in effect;
@@ -54,8 +55,10 @@ from registry.institutions.models import Institution
 from registry.personnel.models import Person
 from registry.reference.models import Region
 from registry.regulations.models import Regulation
-from registry.standards.models import STANDARD_STATUSES, MeasurementStandard, standard_catalog_lines
-from registry.standards.validity import certified_from, status_undated_clause, validity
+from registry.standards.models import STANDARD_STATUSES, MeasurementStandard, StandardStatusPeriod, standard_catalog_lines
+from registry.standards.validity import (
+    certified_from, outside_status_periods, status_undated_clause, validity,
+)
 
 S = MeasurementStandard
 I = Institution  # noqa: E741
@@ -545,7 +548,8 @@ def _covering_clauses(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnEle
 def _covering_on(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
     """The part of :func:`_covering_clauses` that depends on ``day``: certificate valid, in use."""
     return (certified_from() <= day, S.valid_until >= day,
-            sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > day)))
+            sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > day)),
+            outside_status_periods(day, statuses))
 
 
 def _covering_window(first: date, last: date, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
@@ -554,7 +558,8 @@ def _covering_window(first: date, last: date, statuses: tuple[str, ...]) -> tupl
     :func:`_covering_on`.  Keep it in step with ``_covering_on``: ranges PostgreSQL reads from
     ``ix_measurement_standards_in_force``."""
     return (S.category == "social_public", S.withdrawn_at.is_(None), certified_from() <= last, S.valid_until >= first,
-            sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > first)))
+            sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > first)),
+            outside_status_periods(first, statuses, window_end=last))
 
 
 def _line_covered(day: Any, statuses: tuple[str, ...], *institution: sa.ColumnElement[bool]) -> sa.Exists:
@@ -1351,7 +1356,7 @@ def _standard_ref(row: Any, as_of: date) -> StandardRef:
 
 
 _STANDARD_COLUMNS = (S.id, S.certificate_no, S.name, S.category, S.status, S.status_since, S.issued_on,
-                     S.valid_until, S.institution_id, I.name.label("institution_name"), I.credit_code, I.region_code)
+                     S.valid_until, S.has_status_periods, S.institution_id, I.name.label("institution_name"), I.credit_code, I.region_code)
 
 
 def single_points_of_failure(as_of: date, region: str | None = None, months: int | None = None, *,
@@ -1429,15 +1434,24 @@ def _forecast_standards(dates: sa.Subquery, first: date, last: date, scope: Regi
             _clamp_high(S.valid_until, last).label("valid_until"),
             sa.case((S.status.in_(statuses), sa.null()), (S.status_since > last, sa.null()),
                     else_=S.status_since).label("status_since"),
+            # A standard with ended status periods (few) keeps its own row: its periods are read per date.
+            sa.case((S.has_status_periods.is_(True), S.id), else_=sa.null()).label("with_periods"),
         )
         .where(S.category == "social_public", S.withdrawn_at.is_(None), certified_from() <= last, S.valid_until >= first,
                sa.or_(S.status.in_(statuses), S.status_since > first), _held_in(scope))
         .subquery("spans")
     )
-    hist = (sa.select(rows.c.valid_from, rows.c.valid_until, rows.c.status_since, sa.func.count().label("n"))
-            .group_by(rows.c.valid_from, rows.c.valid_until, rows.c.status_since).subquery("hist"))
+    hist = (sa.select(rows.c.valid_from, rows.c.valid_until, rows.c.status_since, rows.c.with_periods,
+                      sa.func.count().label("n"))
+            .group_by(rows.c.valid_from, rows.c.valid_until, rows.c.status_since, rows.c.with_periods)
+            .subquery("hist"))
+    SP = StandardStatusPeriod
+    in_period = sa.exists().where(SP.standard_id == hist.c.with_periods, SP.ended_on > dates.c.d,
+                                  sa.or_(SP.started_on.is_(None), SP.started_on <= dates.c.d),
+                                  SP.status.not_in(statuses)).correlate_except(SP)
     counted = sa.and_(hist.c.valid_from <= dates.c.d, hist.c.valid_until >= dates.c.d,
-                      sa.or_(hist.c.status_since.is_(None), hist.c.status_since > dates.c.d))
+                      sa.or_(hist.c.status_since.is_(None), hist.c.status_since > dates.c.d),
+                      sa.or_(hist.c.with_periods.is_(None), ~in_period))
     stmt = (sa.select(dates.c.d, sa.func.coalesce(sa.func.sum(hist.c.n), 0))
             .select_from(dates).outerjoin(hist, counted).group_by(dates.c.d))
     return {day: int(n) for day, n in db.session.execute(stmt)}

@@ -12,7 +12,9 @@ from registry.personnel.models import Person
 from registry.reference.models import Discipline, ReferenceDataset, Region
 from registry.regulations.models import Regulation
 from registry.reminders.models import Reminder, ReminderSettings
-from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
+from registry.standards.models import (
+    MeasurementStandard, StandardStatusPeriod, standard_catalog_lines, standard_regulations,
+)
 
 __all__ = [
     "Application",
@@ -38,6 +40,7 @@ __all__ = [
     "Region",
     "Regulation",
     "Reminder",
+    "StandardStatusPeriod",
     "ReminderSettings",
     "User",
     "standard_catalog_lines",

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import base64
 import os
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.catalog.models import CatalogLine
 from registry.records.codes import certificate_search_key
-from registry.database.base import DemoMixin, TimestampMixin, VersionedMixin, WithdrawableMixin, enum_column
+from registry.database.base import (
+    DemoMixin, TimestampMixin, UTCDateTime, VersionedMixin, WithdrawableMixin, enum_column, utcnow,
+)
 from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.reference.models import Discipline
@@ -84,7 +86,9 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
 
     ``status`` is the current status and ``status_since`` the date it took
     effect; before that date the standard counts as in use, so an indicator
-    computed for an earlier date still sees it.  ``status_since`` is empty
+    computed for an earlier date still sees it, unless the date falls in
+    one of its ended status periods (:class:`StandardStatusPeriod`: sealed
+    from March to September, then in use again).  ``status_since`` is empty
     when the date is not known: a status other than in use then holds on
     every date.  The audit trail keeps every change.  What a standard's
     certificate is worth on a date is :mod:`registry.standards.validity`.
@@ -97,7 +101,8 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
                  "certified_since"),
         # Coverage counts read only these columns: an index-only scan on PostgreSQL.
         sa.Index("ix_measurement_standards_in_force", "category", "valid_until", "issued_on", "status",
-                 "status_since", "institution_id", "certified_since", postgresql_where=sa.text("withdrawn_at IS NULL"),
+                 "status_since", "institution_id", "certified_since", "has_status_periods",
+                 postgresql_where=sa.text("withdrawn_at IS NULL"),
                  sqlite_where=sa.text("withdrawn_at IS NULL")),
         # Standards whose status (not in use) has no date: few, counted by every coverage report.
         sa.Index("ix_measurement_standards_undated_status", "category", "institution_id",
@@ -143,6 +148,9 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
     responsible_person: Mapped[str | None] = mapped_column(sa.String(100))
     status: Mapped[str] = mapped_column(enum_column(STANDARD_STATUSES, "standard_status"), default="in_use")
     status_since: Mapped[date | None] = mapped_column(sa.Date)
+    # Whether :class:`StandardStatusPeriod` holds an ended status period of this standard: the coverage
+    # predicate looks the periods up only for the few standards that have one (an index-only scan otherwise).
+    has_status_periods: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
     is_carbon: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     build_kind: Mapped[str | None] = mapped_column(enum_column(BUILD_KINDS, "build_kind"))
@@ -155,3 +163,33 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
 
     def __repr__(self) -> str:
         return f"<MeasurementStandard {self.certificate_no}>"
+
+
+class StandardStatusPeriod(db.Model):
+    """An ended period in which a standard held a status other than in use (封存 from March to September).
+
+    Written by :func:`registry.standards.services.record_status_period` when a
+    standard leaves such a status (a resumption 恢复使用, an edit, an import),
+    so the days of the period keep counting as not in use after the standard
+    is in use again.  ``started_on`` empty: the start is not known, the status
+    holds on every day before ``ended_on``; ``ended_on`` is exclusive (the
+    first day of the next status).
+    """
+
+    __tablename__ = "standard_status_periods"
+    __table_args__ = (
+        sa.CheckConstraint("started_on IS NULL OR started_on < ended_on", name="status_period_order"),
+        sa.Index("ix_standard_status_periods_standard", "standard_id", "ended_on", "started_on", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    standard_id: Mapped[int] = mapped_column(sa.ForeignKey("measurement_standards.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(enum_column(STANDARD_STATUSES, "standard_status"))
+    started_on: Mapped[date | None] = mapped_column(sa.Date)
+    ended_on: Mapped[date] = mapped_column(sa.Date)
+    application_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<StandardStatusPeriod {self.standard_id} {self.status} {self.started_on}..{self.ended_on}>"

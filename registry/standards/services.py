@@ -24,6 +24,7 @@ from registry.standards.models import (
     STANDARD_CATEGORIES,
     STANDARD_STATUSES,
     MeasurementStandard,
+    StandardStatusPeriod,
     new_public_id,
 )
 from registry.standards.parsing import parse_range, parse_uncertainty
@@ -151,6 +152,41 @@ def status_undated(values: dict[str, Any], current: Any | None) -> bool:
     return status != "in_use" and since is None
 
 
+def ended_status_period(values: dict[str, Any], current: Any | None, *, today: date | None = None
+                        ) -> dict[str, Any] | None:
+    """The status period that saving ``values`` on ``current`` ends, as a ``standard_status_periods`` row, or None.
+
+    A standard leaving a status other than in use (封存 to 在用 after a resumption, or to
+    any other status) keeps that status on the days it held: from the old
+    ``status_since`` (empty: not known, every day before) to the new status's date
+    (exclusive).  A new status given without its date ends the period on ``today`` (the
+    day of the change): the registry knew the old status until then, and past figures
+    must not change.  Every writer of a standard's status calls this (the services and
+    the imports: :func:`record_status_period`, ``importers.apply``).
+    """
+    if current is None or "status" not in values or values["status"] == current.status:
+        return None
+    if current.status == NEW_STATUS:
+        return None
+    ended = values.get("status_since") or today or date.today()
+    started = current.status_since
+    if started is not None and started >= ended:
+        return None  # an end dated on or before the start: no day of the old status is known
+    return {"standard_id": current.id, "status": current.status, "started_on": started, "ended_on": ended}
+
+
+def record_status_period(standard: MeasurementStandard, values: dict[str, Any], *,
+                         application_id: int | None = None) -> StandardStatusPeriod | None:
+    """Add the period ``values`` ends (:func:`ended_status_period`) and flag the standard; call before applying them."""
+    period = ended_status_period(values, standard)
+    if period is None:
+        return None
+    row = StandardStatusPeriod(**period, application_id=application_id)
+    db.session.add(row)
+    standard.has_status_periods = True
+    return row
+
+
 def _links(standard: MeasurementStandard) -> dict[str, list[int]]:
     return {
         "catalog_line_ids": sorted(line.id for line in standard.catalog_lines),
@@ -158,8 +194,11 @@ def _links(standard: MeasurementStandard) -> dict[str, list[int]]:
     }
 
 
-def _apply(standard: MeasurementStandard, values: dict[str, Any], *, new: bool) -> None:
+def _apply(standard: MeasurementStandard, values: dict[str, Any], *, new: bool,
+           application_id: int | None = None) -> None:
     values = dict(values)
+    if not new:
+        record_status_period(standard, values, application_id=application_id)
     lines = values.pop("catalog_lines", None)
     regulations = values.pop("regulations", None)
     values.update(follow_on_values(values, None if new else standard))
@@ -183,14 +222,19 @@ def register_standard(data: dict[str, Any], *, actor: Any) -> MeasurementStandar
 
 
 def update_standard(standard: MeasurementStandard, data: dict[str, Any], *, actor: Any,
-                    expected_version: int | None) -> MeasurementStandard:
+                    expected_version: int | None, application_id: int | None = None) -> MeasurementStandard:
+    """Change a standard; a status it leaves is kept as an ended period (:func:`record_status_period`).
+
+    ``application_id``: the approved application (恢复使用 …) the change carries out.
+    """
     values = clean_standard(data, partial=True, current=standard)
     if "institution_id" in values:
         ensure_own_institution(actor, values["institution_id"])
     if "certificate_no" in values:
         ensure_unique(MeasurementStandard, MeasurementStandard.certificate_no, values["certificate_no"],
                       field="certificate_no", exclude_id=standard.id, label="证书编号")
-    return audited_update(standard, lambda obj: _apply(obj, values, new=False), actor=actor,
+    return audited_update(standard, lambda obj: _apply(obj, values, new=False, application_id=application_id),
+                          actor=actor,
                           expected_version=expected_version, extra_snapshot=_links)
 
 

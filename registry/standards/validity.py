@@ -7,7 +7,9 @@ certificate dates and whether the record is withdrawn:
 1. ``withdrawn``: the record was withdrawn (a registration error, whatever the date);
 2. ``sealed``, ``revoked``, ``changing``: its status other than in use has
    taken effect by *D* (``status_since`` on or before *D*, or not known: a
-   status without a date holds on every date, as in the coverage counts);
+   status without a date holds on every date, as in the coverage counts),
+   or *D* falls in one of its ended status periods (``standard_status_periods``:
+   sealed from March to September, in use again since; that period's status);
 3. ``not_yet_valid``: *D* is before the issue date (of the first certificate of an
    unbroken run: :func:`certified_from`);
 4. ``expired``: *D* is after the valid-until date;
@@ -29,9 +31,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from registry.records.dates import add_months
-from registry.standards.models import MeasurementStandard
+from registry.extensions import db
+from registry.standards.models import MeasurementStandard, StandardStatusPeriod
 
 S = MeasurementStandard
+SP = StandardStatusPeriod
 STATUS_STATES = ("sealed", "revoked", "changing")
 VALIDITY_STATES = ("valid", "expiring", "expired", "not_yet_valid", *STATUS_STATES, "withdrawn")
 # The states in which the certificate is good on the day.
@@ -54,22 +58,52 @@ def lead_months(months: int | None = None) -> int:
     return current_app.config["REEXAMINATION_LEAD_MONTHS"] if months is None else months
 
 
-def validity(standard: Any, on: date, *, months: int | None = None) -> str:
-    """The state of ``standard`` (a model or any row with its columns) on ``on``."""
+def status_periods(standard_ids: list[int] | set[int]) -> dict[int, list[tuple[str, date | None, date]]]:
+    """The ended status periods of ``standard_ids``: ``{id: [(status, started_on, ended_on), ...]}``, oldest first."""
+    out: dict[int, list[tuple[str, date | None, date]]] = {}
+    if not standard_ids:
+        return out
+    rows = db.session.execute(sa.select(SP.standard_id, SP.status, SP.started_on, SP.ended_on)
+                              .where(SP.standard_id.in_(sorted(standard_ids)))
+                              .order_by(SP.standard_id, SP.ended_on, SP.id))
+    for standard_id, status, started_on, ended_on in rows:
+        out.setdefault(standard_id, []).append((status, started_on, ended_on))
+    return out
+
+
+def period_status(periods: Any, on: date) -> str | None:
+    """The status of the ended period in ``periods`` (``(status, started_on, ended_on)``) holding ``on``, if any."""
+    for status, started_on, ended_on in periods or ():
+        if (started_on is None or started_on <= on) and on < ended_on:
+            return status
+    return None
+
+
+def validity(standard: Any, on: date, *, months: int | None = None, periods: Any = None) -> str:
+    """The state of ``standard`` (a model or any row with its columns) on ``on``.
+
+    ``periods``: its ended status periods (:func:`status_periods`), read here when the
+    standard has some (``has_status_periods``) and the caller did not give them.
+    """
+    if periods is None and getattr(standard, "has_status_periods", False):
+        periods = status_periods([standard.id]).get(standard.id, [])
     return certificate_validity(
         status=standard.status, status_since=standard.status_since,
         issued_on=getattr(standard, "certified_since", None) or standard.issued_on,
         valid_until=standard.valid_until, withdrawn=getattr(standard, "withdrawn_at", None) is not None,
-        on=on, months=months)
+        on=on, months=months, periods=periods)
 
 
 def certificate_validity(*, status: str, status_since: date | None, issued_on: date, valid_until: date,
-                         withdrawn: bool, on: date, months: int | None = None) -> str:
+                         withdrawn: bool, on: date, months: int | None = None, periods: Any = None) -> str:
     """The state on ``on`` from the fields themselves (see the module's rules)."""
     if withdrawn:
         return "withdrawn"
     if status != "in_use" and (status_since is None or status_since <= on):
         return status
+    past = period_status(periods, on)
+    if past is not None:
+        return past
     if on < issued_on:
         return "not_yet_valid"
     if valid_until < on:
@@ -91,13 +125,44 @@ def certified_from(standard: Any = S) -> sa.ColumnElement:
     return sa.func.coalesce(standard.certified_since, standard.issued_on)
 
 
+def _period_holding(on: Any, standard: Any = S) -> sa.ColumnElement[bool]:
+    return sa.and_(SP.standard_id == standard.id, SP.ended_on > on, sa.or_(SP.started_on.is_(None), SP.started_on <= on))
+
+
+def in_status_period(on: Any, statuses: tuple[str, ...] | None = None, *, standard: Any = S,
+                     window_end: Any = None) -> sa.ColumnElement[bool]:
+    """One of the standard's ended status periods holds ``on`` (with a status outside ``statuses``, when given).
+
+    ``window_end``: the period holds every day from ``on`` to ``window_end``.  The flag
+    ``has_status_periods`` is read first: a standard without periods (nearly all) is
+    decided from the coverage index alone.
+    """
+    holding = _period_holding(on, standard) if window_end is None else sa.and_(
+        SP.standard_id == standard.id, SP.ended_on > window_end, sa.or_(SP.started_on.is_(None), SP.started_on <= on))
+    if statuses is not None:
+        holding = sa.and_(holding, SP.status.not_in(statuses))
+    return sa.and_(standard.has_status_periods.is_(True), sa.exists().where(holding).correlate_except(SP))
+
+
+def outside_status_periods(on: Any, statuses: tuple[str, ...] | None = None, *, standard: Any = S,
+                           window_end: Any = None) -> sa.ColumnElement[bool]:
+    """The negation of :func:`in_status_period`: what "in use on ``on``" adds to the current status's rule."""
+    holding = _period_holding(on, standard) if window_end is None else sa.and_(
+        SP.standard_id == standard.id, SP.ended_on > window_end, sa.or_(SP.started_on.is_(None), SP.started_on <= on))
+    if statuses is not None:
+        holding = sa.and_(holding, SP.status.not_in(statuses))
+    # Correlated with every enclosing query (a date of the forecast's dates two levels up).
+    return sa.or_(standard.has_status_periods.is_(False), ~sa.exists().where(holding).correlate_except(SP))
+
+
 def _status_in_effect(on: Any) -> sa.ColumnElement[bool]:
     return sa.and_(S.status != "in_use", sa.or_(S.status_since.is_(None), S.status_since <= on))
 
 
 def _in_use(on: Any) -> sa.ColumnElement[bool]:
     """Not withdrawn and in use on ``on``: the negation of steps 1 and 2."""
-    return sa.and_(S.withdrawn_at.is_(None), sa.or_(S.status == "in_use", S.status_since > on))
+    return sa.and_(S.withdrawn_at.is_(None), sa.or_(S.status == "in_use", S.status_since > on),
+                   outside_status_periods(on))
 
 
 def validity_case(on: date, *, months: int | None = None) -> sa.Case:
@@ -106,6 +171,8 @@ def validity_case(on: date, *, months: int | None = None) -> sa.Case:
     return sa.case(
         (S.withdrawn_at.is_not(None), "withdrawn"),
         (_status_in_effect(on), S.status),
+        (in_status_period(on), sa.select(SP.status).where(_period_holding(on)).order_by(SP.ended_on)
+         .limit(1).correlate_except(SP).scalar_subquery()),
         (certified_from() > on, "not_yet_valid"),
         (S.valid_until < on, "expired"),
         (S.valid_until <= horizon, "expiring"),
@@ -127,8 +194,10 @@ def validity_clause(states: str | tuple[str, ...] | list[str], on: date, *,
         if state == "withdrawn":
             clauses.append(S.withdrawn_at.is_not(None))
         elif state in STATUS_STATES:
-            clauses.append(sa.and_(S.withdrawn_at.is_(None), S.status == state,
-                                   sa.or_(S.status_since.is_(None), S.status_since <= on)))
+            clauses.append(sa.and_(S.withdrawn_at.is_(None), sa.or_(
+                sa.and_(S.status == state, sa.or_(S.status_since.is_(None), S.status_since <= on)),
+                sa.and_(sa.not_(_status_in_effect(on)), S.has_status_periods.is_(True),
+                        sa.exists().where(_period_holding(on), SP.status == state).correlate_except(SP)))))
         elif state == "not_yet_valid":
             clauses.append(sa.and_(_in_use(on), certified_from() > on))
         elif state == "expired":
