@@ -175,3 +175,66 @@ def test_levels_and_service_areas_migration_keeps_lines_and_institutions_as_they
             assert conn.execute(sa.text("SELECT id, region_code FROM institutions")).one() == (7, "360100")
             assert "levels" not in {c["name"] for c in sa.inspect(conn).get_columns("catalog_lines")}
         downgrade(revision="base")
+
+
+def test_status_periods_migration_rebuilds_the_periods_from_the_audit_trail(scratch_app):
+    """5d2f8a1c7e34: a sealed standard later in use again gets its sealed period from the audited before/after."""
+    audit = sa.table("audit_events", sa.column("occurred_at", sa.DateTime(timezone=True)),
+                     sa.column("actor_label", sa.String), sa.column("action", sa.String),
+                     sa.column("entity_type", sa.String), sa.column("entity_id", sa.String),
+                     sa.column("before", sa.JSON), sa.column("after", sa.JSON), sa.column("note", sa.Text))
+    with scratch_app.app_context():
+        upgrade(revision="9e0ed96cdd52")
+        stamp = {"t": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO regions (code, name, level, parent_code, table_version) VALUES "
+                                 "('360000', '江西省', 'province', NULL, 't'), ('360100', '南昌市', 'city', '360000', 't')"))
+            conn.execute(sa.text(
+                "INSERT INTO institutions (id, credit_code, name, region_code, kind, is_demo, created_at, updated_at, "
+                "version) VALUES (7, '12360100MB0000000X', '南昌所', '360100', 'legal_metrology', false, :t, :t, 1)"),
+                stamp)
+            for standard_id in (1, 2, 3):
+                conn.execute(sa.text(
+                    "INSERT INTO measurement_standards (id, certificate_no, name, category, institution_id, issued_on, "
+                    "valid_until, status, status_since, is_carbon, is_demo, created_at, updated_at, version) VALUES "
+                    "(:id, :no, '标准', 'social_public', 7, :i, :u, 'in_use', :s, false, false, :t, :t, 3)"),
+                    {**stamp, "id": standard_id, "no": f"N{standard_id}", "i": date(2022, 1, 1),
+                     "u": date(2026, 12, 31), "s": date(2024, 9, 1)})
+            t = stamp["t"]
+            event = {"occurred_at": t, "actor_label": "system", "entity_type": "measurement_standards", "note": None}
+            conn.execute(audit.insert(), [
+                # 1: created in use, sealed on 2024-03-01, resumed on 2024-09-01 by an application.
+                {**event, "action": "create", "entity_id": "1", "before": None,
+                 "after": {"status": "in_use", "status_since": None, "name": "标准"}},
+                {**event, "action": "update", "entity_id": "1", "before": {"status": "in_use", "status_since": None},
+                 "after": {"status": "sealed", "status_since": "2024-03-01"}},
+                {**event, "action": "update", "entity_id": "1", "note": "application:99",
+                 "before": {"status": "sealed", "status_since": "2024-03-01"},
+                 "after": {"status": "in_use", "status_since": "2024-09-01"}},
+                # 2: sealed with no date (no creation event known), resumed: the start is not known.
+                {**event, "action": "update", "entity_id": "2", "before": {"status": "sealed"},
+                 "after": {"status": "in_use", "status_since": "2024-09-01"}},
+                # 3: only a name changed.
+                {**event, "action": "update", "entity_id": "3", "before": {"name": "旧"}, "after": {"name": "标准"}},
+            ])
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT standard_id, status, started_on, ended_on, application_id "
+                                        "FROM standard_status_periods ORDER BY standard_id")).all()
+            assert [(r[0], r[1], _day(r[2]), _day(r[3]), r[4]) for r in rows] == [
+                (1, "sealed", date(2024, 3, 1), date(2024, 9, 1), None),
+                (2, "sealed", None, date(2024, 9, 1), None)]
+            flags = conn.execute(sa.text("SELECT id, has_status_periods FROM measurement_standards ORDER BY id")).all()
+            assert [(i, bool(f)) for i, f in flags] == [(1, True), (2, True), (3, False)]
+        downgrade(revision="9e0ed96cdd52")
+        with db.engine.connect() as conn:
+            assert "standard_status_periods" not in _tables(db.engine)
+            assert conn.execute(sa.text("SELECT count(*) FROM measurement_standards")).scalar() == 3
+            for table in ("measurement_standards", "institutions", "regions"):
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+            conn.commit()
+        downgrade(revision="base")
+
+
+def _day(value):
+    return None if value is None else (value if isinstance(value, date) else date.fromisoformat(str(value)[:10]))

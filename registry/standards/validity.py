@@ -129,6 +129,17 @@ def _period_holding(on: Any, standard: Any = S) -> sa.ColumnElement[bool]:
     return sa.and_(SP.standard_id == standard.id, SP.ended_on > on, sa.or_(SP.started_on.is_(None), SP.started_on <= on))
 
 
+def _standards_in_a_period(on: Any, statuses: tuple[str, ...] | None, window_end: Any) -> sa.Select:
+    """The ids of the standards an ended status period of which holds ``on`` (every day to ``window_end``),
+    with a status outside ``statuses`` when given.  Not correlated with the standard: one hashed list per
+    query on PostgreSQL (correlated only with an enclosing query's date, as the forecast's)."""
+    where = [SP.ended_on > (on if window_end is None else window_end),
+             sa.or_(SP.started_on.is_(None), SP.started_on <= on)]
+    if statuses is not None:
+        where.append(SP.status.not_in(statuses))
+    return sa.select(SP.standard_id).where(*where).correlate_except(SP)
+
+
 def in_status_period(on: Any, statuses: tuple[str, ...] | None = None, *, standard: Any = S,
                      window_end: Any = None) -> sa.ColumnElement[bool]:
     """One of the standard's ended status periods holds ``on`` (with a status outside ``statuses``, when given).
@@ -137,22 +148,15 @@ def in_status_period(on: Any, statuses: tuple[str, ...] | None = None, *, standa
     ``has_status_periods`` is read first: a standard without periods (nearly all) is
     decided from the coverage index alone.
     """
-    holding = _period_holding(on, standard) if window_end is None else sa.and_(
-        SP.standard_id == standard.id, SP.ended_on > window_end, sa.or_(SP.started_on.is_(None), SP.started_on <= on))
-    if statuses is not None:
-        holding = sa.and_(holding, SP.status.not_in(statuses))
-    return sa.and_(standard.has_status_periods.is_(True), sa.exists().where(holding).correlate_except(SP))
+    return sa.and_(standard.has_status_periods.is_(True),
+                   standard.id.in_(_standards_in_a_period(on, statuses, window_end)))
 
 
 def outside_status_periods(on: Any, statuses: tuple[str, ...] | None = None, *, standard: Any = S,
                            window_end: Any = None) -> sa.ColumnElement[bool]:
     """The negation of :func:`in_status_period`: what "in use on ``on``" adds to the current status's rule."""
-    holding = _period_holding(on, standard) if window_end is None else sa.and_(
-        SP.standard_id == standard.id, SP.ended_on > window_end, sa.or_(SP.started_on.is_(None), SP.started_on <= on))
-    if statuses is not None:
-        holding = sa.and_(holding, SP.status.not_in(statuses))
-    # Correlated with every enclosing query (a date of the forecast's dates two levels up).
-    return sa.or_(standard.has_status_periods.is_(False), ~sa.exists().where(holding).correlate_except(SP))
+    return sa.or_(standard.has_status_periods.is_(False),
+                  standard.id.not_in(_standards_in_a_period(on, statuses, window_end)))
 
 
 def _status_in_effect(on: Any) -> sa.ColumnElement[bool]:

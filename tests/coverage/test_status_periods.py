@@ -192,3 +192,26 @@ def test_single_points_and_renewals_see_the_period(held, users):
     db.session.commit()
     assert renewals(DURING, "360100", window=EXPIRED).expired_total == 0
     assert renewals(date(2024, 10, 1), "360100", window=EXPIRED).expired_total == 1
+
+
+def test_an_import_resuming_a_sealed_standard_keeps_the_period(held, users):
+    from importers.run import run_import
+    from tests.importers.books import xlsx
+
+    header = ["证书编号", "计量标准名称", "类别", "建标单位统一社会信用代码", "发证日期", "有效期至", "状态", "状态日期"]
+
+    def row(status: str, since: date) -> list:
+        return [held.certificate_no, held.name, "社会公用", users.own.credit_code, held.issued_on, held.valid_until,
+                status, since]
+
+    for status, since in (("封存", SEALED_ON), ("在用", RESUMED_ON)):
+        report = run_import(xlsx({"计量标准": [header, row(status, since)]}), actor=None)
+        assert report.ok, report
+        db.session.commit()
+    db.session.expire_all()
+    standard = db.session.get(S, held.id)
+    assert (standard.status, standard.status_since) == ("in_use", RESUMED_ON)
+    period = db.session.scalars(sa.select(StandardStatusPeriod)).one()
+    assert (period.status, period.started_on, period.ended_on, period.application_id) == (
+        "sealed", SEALED_ON, RESUMED_ON, None)
+    _assert_sealed_between(standard)
