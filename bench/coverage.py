@@ -153,6 +153,7 @@ def _build(engine: sa.Engine, size: int, seed: int = 20261128) -> dict[str, int]
     linkable = line_ids[:LINES - 2]
 
     links: list[tuple[int, int]] = []
+    in_use_public: list[tuple[int, date]] = []
 
     def standards() -> Iterable[tuple]:
         for i in range(std0 + 1, std0 + size + 1):
@@ -162,6 +163,8 @@ def _build(engine: sa.Engine, size: int, seed: int = 20261128) -> dict[str, int]
             status = rng.choices(("in_use", "sealed", "revoked", "changing"), (94, 3, 2, 1))[0]
             since = None if status == "in_use" else issued + timedelta(days=rng.randint(30, 900))
             carbon = rng.random() < 0.04
+            if public and status == "in_use":
+                in_use_public.append((i, issued))
             if public:
                 for line_id in set(rng.choices(linkable, weights, k=rng.choice((1, 1, 2, 2, 3)))):
                     links.append((i, line_id))
@@ -180,6 +183,21 @@ def _build(engine: sa.Engine, size: int, seed: int = 20261128) -> dict[str, int]
     )
     counts["standard_catalog_lines"] = _bulk_insert(engine, "standard_catalog_lines",
                                                     ("standard_id", "catalog_line_id"), links)
+    # 1 in 200 of the social public standards in use was sealed for a while in the past (a period of
+    # standard_status_periods, its own random draws: the rest of the data set is the same with or without).
+    periods_rng = random.Random(seed + 16)
+    periods = []
+    for standard_id, issued in in_use_public:
+        if periods_rng.random() < 0.005:
+            started = issued + timedelta(days=periods_rng.randint(0, VALIDITY_DAYS - 400))
+            unknown_start = periods_rng.random() < 0.1
+            periods.append((standard_id, "sealed", None if unknown_start else started,
+                            started + timedelta(days=periods_rng.randint(30, 360)), now))
+    counts["standard_status_periods"] = _bulk_insert(
+        engine, "standard_status_periods", ("standard_id", "status", "started_on", "ended_on", "created_at"), periods)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE measurement_standards SET has_status_periods = true WHERE id IN "
+                             "(SELECT standard_id FROM standard_status_periods)"))
 
     def persons() -> Iterable[tuple]:
         for i in range(person0 + 1, person0 + size // 2 + 1):

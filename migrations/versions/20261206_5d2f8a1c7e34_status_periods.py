@@ -125,7 +125,7 @@ def upgrade():
     with op.batch_alter_table('measurement_standards', schema=None) as batch_op:
         batch_op.add_column(sa.Column('has_status_periods', sa.Boolean(), server_default=sa.false(), nullable=False))
     _drop_in_force_index()
-    _in_force_index(OLD_COLUMNS + ['has_status_periods'])
+    _in_force_index(OLD_COLUMNS + ['has_status_periods', 'id'])
 
     connection = op.get_bind()
     periods = _periods_from_audit(connection)

@@ -99,9 +99,10 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
         sa.CheckConstraint("valid_until >= issued_on", name="validity_order"),
         sa.Index("ix_measurement_standards_coverage", "category", "status", "valid_until", "issued_on",
                  "certified_since"),
-        # Coverage counts read only these columns: an index-only scan on PostgreSQL.
+        # Coverage counts read only these columns: an index-only scan on PostgreSQL (the id and the flag
+        # for the ended status periods' clause, ``has_status_periods IS false OR id NOT IN (...)``).
         sa.Index("ix_measurement_standards_in_force", "category", "valid_until", "issued_on", "status",
-                 "status_since", "institution_id", "certified_since", "has_status_periods",
+                 "status_since", "institution_id", "certified_since", "has_status_periods", "id",
                  postgresql_where=sa.text("withdrawn_at IS NULL"),
                  sqlite_where=sa.text("withdrawn_at IS NULL")),
         # Standards whose status (not in use) has no date: few, counted by every coverage report.

@@ -32,7 +32,7 @@ from registry.web.labels import (
 from registry.reference.models import Discipline, Region
 from registry.records.services import ensure_not_withdrawn, get_or_404, withdraw as withdraw_record
 from registry.standards.forms import BUILD_KIND_LABELS, SERVICE_FIELDS, StandardForm
-from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS, MeasurementStandard
+from registry.standards.models import CATEGORY_LABELS, STATUS_LABELS, MeasurementStandard, StandardStatusPeriod
 from registry.standards.queries import standards_query
 from registry.standards.schemas import StandardQueryArgs
 from registry.standards.services import register_standard, update_standard
@@ -73,8 +73,10 @@ def detail(standard_id: int):
     standard = get_or_404(S, standard_id, actor=actor())
     events = db.session.scalars(history_query(standard)).all()
     applications, documents = _applications_of(standard)
+    periods = db.session.scalars(sa.select(StandardStatusPeriod).where(StandardStatusPeriod.standard_id == standard.id)
+                                 .order_by(StandardStatusPeriod.ended_on, StandardStatusPeriod.id)).all()
     return render_template("standards/detail.html", standard=standard, events=events, today=date.today(),
-                           applications=applications, documents=documents)
+                           applications=applications, documents=documents, periods=periods)
 
 
 def _applications_of(standard: MeasurementStandard) -> tuple[list, list]:

@@ -215,3 +215,15 @@ def test_an_import_resuming_a_sealed_standard_keeps_the_period(held, users):
     assert (period.status, period.started_on, period.ended_on, period.application_id) == (
         "sealed", SEALED_ON, RESUMED_ON, None)
     _assert_sealed_between(standard)
+
+
+def test_the_standard_page_shows_its_status_history(held, users, client, auth):
+    _seal_and_resume_by_applications(held, users)
+    auth.login_session(users.regulator)
+    page = client.get(f"/standards/{held.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    history = html[html.index('data-testid="status-history"'):]
+    history = history[:history.index("</section>")]
+    assert history.index('data-period-status="sealed"') < history.index('data-current="true"')
+    assert "2024年3月1日" in history and history.count("2024年9月1日") == 2 and "封存" in history and "在用" in history
