@@ -26,7 +26,9 @@ from registry.institutions.models import Institution
 from registry.personnel.models import Person
 from registry.reference.models import Discipline, Region
 from registry.regulations.models import Regulation
-from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
+from registry.standards.models import (
+    MeasurementStandard, StandardStatusPeriod, standard_catalog_lines, standard_regulations,
+)
 from registry.standards.validity import VALIDITY_LABELS, certificate_validity
 
 from importers.references import catalog_in_force
@@ -334,6 +336,12 @@ def _standard_rows(*, actor: Any, regions: set[str] | None, version: Any,
         .where(S.withdrawn_at.is_(None)).order_by(S.id), regions)
     statement = _only(statement, S.id, only)
     join = SEPARATOR.join
+    # The ended status periods still holding today (a resumption dated later): few, read at once.
+    SP = StandardStatusPeriod
+    periods: dict[int, list] = {}
+    for standard_id, period_status, started_on, ended_on in db.session.execute(
+            sa.select(SP.standard_id, SP.status, SP.started_on, SP.ended_on).where(SP.ended_on > today)):
+        periods.setdefault(standard_id, []).append((period_status, started_on, ended_on))
     for (id_, certificate_no, name, code, category, credit_code, discipline, range_text, uncertainty, issuer,
          issued_on, valid_until, status, status_since, is_carbon, build_kind, built_on, is_demo) in _stream(statement):
         covered, applied = lines.get(id_), regulations.get(id_)
@@ -343,7 +351,8 @@ def _standard_rows(*, actor: Any, regions: set[str] | None, version: Any,
                join(applied) if applied else None, YES if is_carbon else NO, builds[build_kind], built_on,
                YES if is_demo else None,
                states[certificate_validity(status=status, status_since=status_since, issued_on=issued_on,
-                                           valid_until=valid_until, withdrawn=False, on=today)]]
+                                           valid_until=valid_until, withdrawn=False, on=today,
+                                           periods=periods.get(id_))]]
 
 
 def _regulation_rows(*, actor: Any, regions: set[str] | None, version: Any,

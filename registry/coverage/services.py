@@ -55,7 +55,9 @@ from registry.institutions.models import Institution
 from registry.personnel.models import Person
 from registry.reference.models import Region
 from registry.regulations.models import Regulation
-from registry.standards.models import STANDARD_STATUSES, MeasurementStandard, StandardStatusPeriod, standard_catalog_lines
+from registry.standards.models import (
+    STANDARD_STATUSES, MeasurementStandard, StandardStatusPeriod, standard_catalog_lines,
+)
 from registry.standards.validity import (
     certified_from, outside_status_periods, status_undated_clause, validity,
 )
@@ -1356,7 +1358,8 @@ def _standard_ref(row: Any, as_of: date) -> StandardRef:
 
 
 _STANDARD_COLUMNS = (S.id, S.certificate_no, S.name, S.category, S.status, S.status_since, S.issued_on,
-                     S.valid_until, S.has_status_periods, S.institution_id, I.name.label("institution_name"), I.credit_code, I.region_code)
+                     S.valid_until, S.has_status_periods, S.institution_id, I.name.label("institution_name"),
+                     I.credit_code, I.region_code)
 
 
 def single_points_of_failure(as_of: date, region: str | None = None, months: int | None = None, *,

@@ -124,7 +124,8 @@ def public_standard_query(public_id: str) -> sa.Select:
     in_county = holder_region.level == "county"
     return (
         sa.select(S.id, S.public_id, S.certificate_no, S.name, S.range_text, S.uncertainty_text, S.issuer,
-                  S.issued_on, S.valid_until, S.status, S.status_since, S.withdrawn_at, S.is_demo,
+                  S.issued_on, S.valid_until, S.status, S.status_since, S.has_status_periods, S.withdrawn_at,
+                  S.is_demo,
                   Institution.name.label("holder"),
                   sa.case((in_county, parent_region.name), else_=holder_region.name).label("city"),
                   sa.case((in_county, parent_region.name_en), else_=holder_region.name_en).label("city_en"))

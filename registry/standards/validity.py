@@ -126,7 +126,8 @@ def certified_from(standard: Any = S) -> sa.ColumnElement:
 
 
 def _period_holding(on: Any, standard: Any = S) -> sa.ColumnElement[bool]:
-    return sa.and_(SP.standard_id == standard.id, SP.ended_on > on, sa.or_(SP.started_on.is_(None), SP.started_on <= on))
+    return sa.and_(SP.standard_id == standard.id, SP.ended_on > on,
+                   sa.or_(SP.started_on.is_(None), SP.started_on <= on))
 
 
 def _standards_in_a_period(on: Any, statuses: tuple[str, ...] | None, window_end: Any) -> sa.Select:
