@@ -35,7 +35,7 @@ COMMON_LABELS: dict[str, Any] = {
     "status": _l("状态"), "status_since": _l("状态生效日期"), "email": _l("邮箱"), "role": _l("角色"),
     "display_name": _l("姓名或称呼"), "active": _l("账号启用"), "password": _l("密码"), "notes": _l("备注"),
     "catalog_line_ids": _l("服务的强检目录条目"), "regulation_ids": _l("依据的检定规程"), "filename": _l("文件"),
-    "certified_since": _l("连续持证起始日期"),
+    "certified_since": _l("连续持证起始日期"), "has_status_periods": _l("有过往状态期间"),
 }
 
 ACTIONS = {"create": _l("已创建"), "update": _l("已修改"), "withdraw": _l("已撤回"), "import": _l("已导入"),
