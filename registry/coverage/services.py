@@ -1437,27 +1437,33 @@ def _forecast_standards(dates: sa.Subquery, first: date, last: date, scope: Regi
             _clamp_high(S.valid_until, last).label("valid_until"),
             sa.case((S.status.in_(statuses), sa.null()), (S.status_since > last, sa.null()),
                     else_=S.status_since).label("status_since"),
-            # A standard with ended status periods (few) keeps its own row: its periods are read per date.
-            sa.case((S.has_status_periods.is_(True), S.id), else_=sa.null()).label("with_periods"),
         )
         .where(S.category == "social_public", S.withdrawn_at.is_(None), certified_from() <= last, S.valid_until >= first,
                sa.or_(S.status.in_(statuses), S.status_since > first), _held_in(scope))
         .subquery("spans")
     )
-    hist = (sa.select(rows.c.valid_from, rows.c.valid_until, rows.c.status_since, rows.c.with_periods,
-                      sa.func.count().label("n"))
-            .group_by(rows.c.valid_from, rows.c.valid_until, rows.c.status_since, rows.c.with_periods)
-            .subquery("hist"))
-    SP = StandardStatusPeriod
-    in_period = sa.exists().where(SP.standard_id == hist.c.with_periods, SP.ended_on > dates.c.d,
-                                  sa.or_(SP.started_on.is_(None), SP.started_on <= dates.c.d),
-                                  SP.status.not_in(statuses)).correlate_except(SP)
+    hist = (sa.select(rows.c.valid_from, rows.c.valid_until, rows.c.status_since, sa.func.count().label("n"))
+            .group_by(rows.c.valid_from, rows.c.valid_until, rows.c.status_since).subquery("hist"))
     counted = sa.and_(hist.c.valid_from <= dates.c.d, hist.c.valid_until >= dates.c.d,
-                      sa.or_(hist.c.status_since.is_(None), hist.c.status_since > dates.c.d),
-                      sa.or_(hist.c.with_periods.is_(None), ~in_period))
+                      sa.or_(hist.c.status_since.is_(None), hist.c.status_since > dates.c.d))
     stmt = (sa.select(dates.c.d, sa.func.coalesce(sa.func.sum(hist.c.n), 0))
             .select_from(dates).outerjoin(hist, counted).group_by(dates.c.d))
-    return {day: int(n) for day, n in db.session.execute(stmt)}
+    counts = {day: int(n) for day, n in db.session.execute(stmt)}
+    # Less those an ended status period (a past 封存) holds on the day: few, read from the periods.
+    SP = StandardStatusPeriod
+    holding = sa.and_(SP.ended_on > dates.c.d, sa.or_(SP.started_on.is_(None), SP.started_on <= dates.c.d),
+                      SP.status.not_in(statuses))
+    in_a_period = (
+        sa.select(dates.c.d, sa.func.count(sa.distinct(S.id)))
+        .select_from(dates).join(SP, holding).join(S, S.id == SP.standard_id)
+        .where(S.has_status_periods.is_(True), S.category == "social_public", S.withdrawn_at.is_(None),
+               certified_from() <= dates.c.d, S.valid_until >= dates.c.d,
+               sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > dates.c.d)),
+               _held_in(scope))
+        .group_by(dates.c.d))
+    for day, n in db.session.execute(in_a_period):
+        counts[day] -= int(n)
+    return counts
 
 
 def _forecast_metrologists(dates: sa.Subquery, first: date, last: date,

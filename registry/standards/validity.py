@@ -155,9 +155,20 @@ def in_status_period(on: Any, statuses: tuple[str, ...] | None = None, *, standa
 
 def outside_status_periods(on: Any, statuses: tuple[str, ...] | None = None, *, standard: Any = S,
                            window_end: Any = None) -> sa.ColumnElement[bool]:
-    """The negation of :func:`in_status_period`: what "in use on ``on``" adds to the current status's rule."""
-    return sa.or_(standard.has_status_periods.is_(False),
-                  standard.id.not_in(_standards_in_a_period(on, statuses, window_end)))
+    """The negation of :func:`in_status_period`: what "in use on ``on``" adds to the current status's rule.
+
+    On a given date, ``id NOT IN`` the periods' list (read once per query); on an enclosing query's
+    date (the forecast's months), ``NOT EXISTS`` a period of this standard (an index look-up, for the
+    few flagged standards only).
+    """
+    if isinstance(on, date):
+        return sa.or_(standard.has_status_periods.is_(False),
+                      standard.id.not_in(_standards_in_a_period(on, statuses, window_end)))
+    holding = sa.and_(SP.standard_id == standard.id, SP.ended_on > (on if window_end is None else window_end),
+                      sa.or_(SP.started_on.is_(None), SP.started_on <= on))
+    if statuses is not None:
+        holding = sa.and_(holding, SP.status.not_in(statuses))
+    return sa.or_(standard.has_status_periods.is_(False), ~sa.exists().where(holding).correlate_except(SP))
 
 
 def _status_in_effect(on: Any) -> sa.ColumnElement[bool]:
