@@ -1449,14 +1449,19 @@ def _forecast_standards(dates: sa.Subquery, first: date, last: date, scope: Regi
     stmt = (sa.select(dates.c.d, sa.func.coalesce(sa.func.sum(hist.c.n), 0))
             .select_from(dates).outerjoin(hist, counted).group_by(dates.c.d))
     counts = {day: int(n) for day, n in db.session.execute(stmt)}
-    # Less those an ended status period (a past 封存) holds on the day: few, read from the periods.
+    # Less those an ended status period (a past 封存) holds on the day: few, read from the periods (the
+    # standards by their ids: no scan of the standards), none when no period meets the window.
     SP = StandardStatusPeriod
     holding = sa.and_(SP.ended_on > dates.c.d, sa.or_(SP.started_on.is_(None), SP.started_on <= dates.c.d),
                       SP.status.not_in(statuses))
+    ids = db.session.scalars(sa.select(SP.standard_id).distinct().where(
+        SP.ended_on > first, sa.or_(SP.started_on.is_(None), SP.started_on <= last), SP.status.not_in(statuses))).all()
+    if not ids:
+        return counts
     in_a_period = (
         sa.select(dates.c.d, sa.func.count(sa.distinct(S.id)))
         .select_from(dates).join(SP, holding).join(S, S.id == SP.standard_id)
-        .where(S.has_status_periods.is_(True), S.category == "social_public", S.withdrawn_at.is_(None),
+        .where(S.id.in_(ids), S.category == "social_public", S.withdrawn_at.is_(None),
                certified_from() <= dates.c.d, S.valid_until >= dates.c.d,
                sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > dates.c.d)),
                _held_in(scope))
