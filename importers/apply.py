@@ -28,6 +28,7 @@ from registry.standards.models import (
     MeasurementStandard, StandardStatusPeriod, standard_catalog_lines, standard_regulations,
 )
 from registry.standards.services import ended_status_period
+from registry.standards.validity import forget_status_periods
 
 from importers.bulk import BulkInsert, deferred_indexes
 from importers.references import Pending
@@ -338,6 +339,7 @@ class Applier:
         BulkInsert(self.connection, StandardStatusPeriod.__table__,
                    ["standard_id", "status", "started_on", "ended_on", "created_at"]).execute(
             [[p["standard_id"], p["status"], p["started_on"], p["ended_on"], self.now] for p in periods])
+        forget_status_periods()
         table = MeasurementStandard.__table__
         for part in chunks(sorted({p["standard_id"] for p in periods}), _PAGE):
             db.session.execute(table.update().where(table.c.id.in_(part)).values(has_status_periods=True))

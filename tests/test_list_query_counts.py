@@ -75,6 +75,13 @@ def data(session, users):
               for i in range(ROWS) for holder in (users.own, holders[i])]
     session.add_all([*accounts, *standards, *people])
     session.flush()
+    # Each standard was sealed for a while: its validity reads its ended status periods (one statement a list).
+    from registry.standards.models import StandardStatusPeriod
+    for standard in standards:
+        standard.has_status_periods = True
+    session.add_all([StandardStatusPeriod(standard_id=standard.id, status="sealed", started_on=date(2021, 3, 1),
+                                          ended_on=date(2021, 6, 1)) for standard in standards])
+    session.flush()
     values = [RecordedValue(indicator_key=indicator_keys[i % len(indicator_keys)], region_code=CITIES[i % 11],
                             as_of=date(2024, 1, 1 + i % 28), value=i, source=f"来源{i}", recorded_by_id=accounts[i].id)
               for i in range(ROWS)]

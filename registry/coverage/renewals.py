@@ -40,7 +40,7 @@ from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.reference.models import Region
 from registry.standards.models import STANDARD_CATEGORIES
-from registry.standards.validity import certified_from, outside_status_periods
+from registry.standards.validity import certified_from, outside_status_periods, prefetch_status_periods
 
 APPLY_NOW = "apply_now"
 EXPIRED = "expired"
@@ -172,6 +172,7 @@ def renewals(as_of: date, region: str | None = None, *, window: str = APPLY_NOW,
         .order_by(*order).limit(limit).offset(offset)
     ).all()
     at_risk = _lines_at_risk([row.id for row in rows], as_of, covering)
+    prefetch_status_periods(rows)
     items = []
     for row in rows:
         apply_by = reexamination_apply_by(row.valid_until, lead)

@@ -59,7 +59,7 @@ from registry.standards.models import (
     STANDARD_STATUSES, MeasurementStandard, StandardStatusPeriod, standard_catalog_lines,
 )
 from registry.standards.validity import (
-    certified_from, outside_status_periods, status_undated_clause, validity,
+    certified_from, outside_status_periods, prefetch_status_periods, status_undated_clause, validity,
 )
 
 S = MeasurementStandard
@@ -1395,6 +1395,7 @@ def single_points_of_failure(as_of: date, region: str | None = None, months: int
             .where(L.id.in_(line_ids), *_covering_clauses(as_of, covering), *institution)
             .order_by(L.id, S.valid_until, S.certificate_no, S.id)
         ).all()
+        prefetch_status_periods(rows)
         for row in rows:
             if row.line_id not in lines:
                 line = LineRef(id=row.line_id, code=row.line_code, name=row.line_name, sub_name=row.line_sub_name,
@@ -1677,6 +1678,7 @@ def expiring_certificates(as_of: date, months: int | None = None, region: str | 
         .where(*clauses, *_institution_clauses(scope))
         .order_by(S.valid_until, S.certificate_no, S.id).limit(limit).offset(offset)
     ).all()
+    prefetch_status_periods(rows)
     return ExpiringList(as_of=as_of, months=months, until=until, region=scope.code, region_name=scope.name,
                         institution_id=institution_id, total=total, limit=limit, offset=offset,
                         items=[_standard_ref(row, as_of) for row in rows])

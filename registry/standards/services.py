@@ -28,6 +28,7 @@ from registry.standards.models import (
     new_public_id,
 )
 from registry.standards.parsing import parse_range, parse_uncertainty
+from registry.standards.validity import forget_status_periods
 
 FIELDS = (
     "certificate_no", "name", "code", "category", "discipline_code", "institution_id", "range_text",
@@ -183,6 +184,7 @@ def record_status_period(standard: MeasurementStandard, values: dict[str, Any], 
         return None
     row = StandardStatusPeriod(**period, application_id=application_id)
     db.session.add(row)
+    forget_status_periods()
     standard.has_status_periods = True
     return row
 

@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_app_context
 
 from registry.records.dates import add_months
 from registry.extensions import db
@@ -71,6 +71,50 @@ def status_periods(standard_ids: list[int] | set[int]) -> dict[int, list[tuple[s
     return out
 
 
+_CACHE = "_status_periods"
+
+
+def prefetch_status_periods(rows: Any) -> None:
+    """Read the ended periods of every flagged standard among ``rows`` in one statement, for :func:`validity`.
+
+    A list (a page, an API page, a coverage list) calls it once, so showing each
+    row's validity costs no statement per row; a lone record needs no call.  The
+    periods are kept for the application context and dropped when one is written
+    (:func:`forget_status_periods`).
+    """
+    if not has_app_context():
+        return
+    cache = g.setdefault(_CACHE, {})
+    ids = {row.id for row in rows if getattr(row, "has_status_periods", False) and row.id not in cache}
+    if ids:
+        found = status_periods(ids)
+        cache.update({standard_id: found.get(standard_id, []) for standard_id in ids})
+
+
+def forget_status_periods() -> None:
+    """Drop the periods kept by :func:`prefetch_status_periods` (a period was written)."""
+    if has_app_context():
+        g.pop(_CACHE, None)
+
+
+def _periods_of(standard_id: int) -> list[tuple[str, date | None, date]]:
+    """The ended periods of one flagged standard: kept ones, or, with no app context or none kept, read now.
+
+    Model instances of the session that are flagged and not kept yet are read in the
+    same statement, so a list of models (API, pages) costs one statement, not one a row.
+    """
+    if not has_app_context():
+        return status_periods([standard_id]).get(standard_id, [])
+    cache = g.setdefault(_CACHE, {})
+    if standard_id not in cache:
+        pending = [obj for obj in list(db.session.identity_map.values())
+                   if isinstance(obj, S) and obj.__dict__.get("has_status_periods") and obj.id not in cache]
+        ids = {standard_id, *(obj.id for obj in pending)}
+        found = status_periods(ids)
+        cache.update({i: found.get(i, []) for i in ids})
+    return cache[standard_id]
+
+
 def period_status(periods: Any, on: date) -> str | None:
     """The status of the ended period in ``periods`` (``(status, started_on, ended_on)``) holding ``on``, if any."""
     for status, started_on, ended_on in periods or ():
@@ -86,7 +130,7 @@ def validity(standard: Any, on: date, *, months: int | None = None, periods: Any
     standard has some (``has_status_periods``) and the caller did not give them.
     """
     if periods is None and getattr(standard, "has_status_periods", False):
-        periods = status_periods([standard.id]).get(standard.id, [])
+        periods = _periods_of(standard.id)
     return certificate_validity(
         status=standard.status, status_since=standard.status_since,
         issued_on=getattr(standard, "certified_since", None) or standard.issued_on,
