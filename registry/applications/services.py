@@ -21,8 +21,9 @@ audit rows noted ``application:<id>``.  Services flush; the boundary commits.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 import sqlalchemy as sa
 from flask import current_app
@@ -809,6 +810,28 @@ def age_days(application: Application, today: date | None = None) -> int | None:
 def overdue(application: Application, today: date | None = None) -> bool:
     due = deadline(application)
     return due is not None and (today or date.today()) > due
+
+
+@dataclass
+class Age:
+    """How long an application has waited (calendar days since submitted) against its current deadline."""
+
+    days: int | None
+    deadline: date | None
+    overdue: bool
+
+
+def age(application: Application, today: date) -> Age | None:
+    """None once nobody waits on it any more (a draft, a decision, a withdrawal)."""
+    days = age_days(application, today)
+    if days is None or application.state not in WAITING_STATES:
+        return None
+    return Age(days, deadline(application), overdue(application, today))
+
+
+def ages(items: Iterable[Application], today: date) -> dict[int, Age | None]:
+    """:func:`age` of each, by id (the lists' and the export's "days waited", "due by", "overdue")."""
+    return {a.id: age(a, today) for a in items}
 
 
 def _filters(stmt: sa.Select, filters: dict[str, Any]) -> sa.Select:

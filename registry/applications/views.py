@@ -19,7 +19,6 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -236,26 +235,8 @@ def queue():
                            today=date.today())
 
 
-@dataclass
-class Age:
-    """How long an application has waited (calendar days since submitted) against its current deadline."""
-
-    days: int | None
-    deadline: date | None
-    overdue: bool
-
-
-def _age(application: Application, today: date) -> Age | None:
-    """None once nobody waits on it any more (a draft, a decision, a withdrawal)."""
-    days = services.age_days(application, today)
-    if days is None or application.state not in services.WAITING_STATES:
-        return None
-    return Age(days, services.deadline(application), services.overdue(application, today))
-
-
-def _ages(items: list[Application]) -> dict[int, Age | None]:
-    today = date.today()
-    return {a.id: _age(a, today) for a in items}
+def _ages(items: list[Application]) -> dict[int, services.Age | None]:
+    return services.ages(items, date.today())
 
 
 @bp.get("/export.xlsx")
@@ -533,7 +514,7 @@ def _detail_page(application: Application, forms: dict[str, Any] | None = None, 
     return render_template(
         "applications/detail.html", application=application, allowed=allowed, forms=shown_forms,
         may_upload=_may_upload(allowed), diff=_diff(application), applied=_applied(application),
-        timeline=_timeline(application, docs_context["docs"]), age=_age(application, date.today()),
+        timeline=_timeline(application, docs_context["docs"]), age=services.age(application, date.today()),
         **docs_context), status
 
 
