@@ -558,6 +558,10 @@ def record_certificate(standard: MeasurementStandard, application: Application |
                                     application_id=application.id if application else None)
         db.session.add(found)
         db.session.flush()
+    elif application is not None and found.application_id is None:
+        # The standard's registration recorded the certificate; the approval that issued it is noted now.
+        found.application_id = application.id
+        db.session.flush()
     return found
 
 
