@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from registry.applications import workdays
 from registry.applications.models import (
     DECISIONS,
     DOCUMENT_KINDS,
@@ -764,14 +765,9 @@ def examiners_query(actor: Any, *, active: bool | None = None, q: str | None = N
 
 
 def add_working_days(start: date, days: int) -> date:
-    """``start`` plus ``days`` working days (Monday to Friday, less ``APPLICATION_HOLIDAYS``)."""
-    holidays = {date.fromisoformat(d) for d in current_app.config["APPLICATION_HOLIDAYS"]}
-    day, left = start, days
-    while left > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in holidays:
-            left -= 1
-    return day
+    """``start`` plus ``days`` working days (:mod:`registry.applications.workdays`: Monday to Friday, less
+    the holidays, plus the weekend days worked, as the operator configured them)."""
+    return workdays.calendar().add_working_days(start, days)
 
 
 def deadline(application: Application) -> date | None:
@@ -788,13 +784,7 @@ def deadline(application: Application) -> date | None:
 
 def working_days_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end`` (0 when ``end`` is not later)."""
-    holidays = {date.fromisoformat(d) for d in current_app.config["APPLICATION_HOLIDAYS"]}
-    count, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in holidays:
-            count += 1
-    return count
+    return workdays.calendar().working_days_between(start, end)
 
 
 def age_working_days(application: Application, today: date | None = None) -> int | None:
