@@ -296,8 +296,8 @@ def new():
         standard_id = request.args.get("standard_id", type=int)  # from a standard's page: kept for step 2
         if form.is_submitted() and form.validate():
             return redirect(url_for(".new", kind=form.kind.data, standard_id=standard_id))
-        return render_template("applications/new_kind.html", form=form, step=1,
-                               standard_id=standard_id), form_status(form)
+        return render_template("applications/new_kind.html", form=form, step=1, standard_id=standard_id,
+                               examination_hint=bool({"new", "reexamination"} & set(kinds))), form_status(form)
     pick = StandardPickForm(standards=_standards_of_actor()) if kind != "new" else None
     form = StepForm()
     if request.method == "POST" and (pick.validate() if pick else form.validate()):

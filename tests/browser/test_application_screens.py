@@ -58,6 +58,11 @@ def test_the_application_pages_fit_and_speak_one_language(pages, submitted, role
     for path in SCREENS[role]:
         page.goto(path.format(id=submitted))
         expect(page.locator("main h1")).to_be_visible()
+        crumb = page.locator("main .breadcrumb a").first
+        if path != "/applications/" and crumb.count() and "queue" not in (crumb.get_attribute("href") or ""):
+            # The list a regulator returns to is everyone's, an institution's its own.
+            expect(crumb).to_have_text({"institution": {"zh": "我的申请", "en": "My applications"},
+                                        "regulator": {"zh": "全部申请", "en": "All applications"}}[role][lang])
         main = page.locator("main").inner_text()
         if lang == "en":
             assert not re.search(r"\bStandards\b", main), (path, main[:500])
@@ -66,5 +71,8 @@ def test_the_application_pages_fit_and_speak_one_language(pages, submitted, role
             page.set_viewport_size({"width": width, "height": 900})
             assert page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), \
                 (path, width)
+            # Nor does a table hide columns behind a scroll bar of its own (each stacks on a phone).
+            assert page.evaluate("() => [...document.querySelectorAll('main .table-wrap')]"
+                                 ".every(wrap => wrap.scrollWidth <= wrap.clientWidth + 1)"), (path, width)
             pages.screenshot(f"application-screens-{role}-{lang}-{name}-{width}")
         page.set_viewport_size({"width": 1366, "height": 900})
