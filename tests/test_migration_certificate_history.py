@@ -1,7 +1,7 @@
 """4dc914b23665: a database with standards gets each one's current certificate in its history, once."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -15,7 +15,7 @@ BACKFILL = "4dc914b23665"
 def test_standards_at_the_previous_head_get_their_current_certificate(scratch_app):  # noqa: F811
     with scratch_app.app_context():
         upgrade(revision="9e0ed96cdd52")
-        stamp = {"t": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+        stamp = {"t": datetime(2026, 1, 1, tzinfo=UTC)}
         with db.engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO regions (code, name, level, parent_code, table_version) VALUES "
                                  "('360000', '江西省', 'province', NULL, 't'), ('360100', '南昌市', 'city', '360000', 't')"))

@@ -8,8 +8,9 @@ code 1 and nothing written.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -180,8 +181,14 @@ def list_command(state, kind, institution, city, email, limit, page, as_json) ->
 def show_command(application_id: int, email: str | None) -> None:
     """One application: what it asks, where it stands, its timeline and documents."""
     from registry.applications import services
-    from registry.applications.models import DECISION_LABELS, DOCUMENT_KIND_LABELS, KIND_LABELS, STATE_LABELS
-    from registry.applications.views import ACTION_LABELS, EVENT_LABELS
+    from registry.applications.models import (
+        ACTION_LABELS,
+        DECISION_LABELS,
+        DOCUMENT_KIND_LABELS,
+        EVENT_LABELS,
+        KIND_LABELS,
+        STATE_LABELS,
+    )
     from registry.cli import echo, say
     from registry.errors import DomainError
     from registry.extensions import db
@@ -243,9 +250,9 @@ def export_command(out: str, state, kind, institution, city, email) -> None:
     actor = _user(email)
     stmt = _rows_statement(actor, _filters(state, kind, institution, city))
     rows = db.session.scalars(stmt).all()
-    with force_locale("en" if language() == "en" else current_app.config["BABEL_DEFAULT_LOCALE"]):
-        with open(out, "wb") as handle:
-            write_applications(handle, rows, ages=services.ages(rows, date.today()))
+    with force_locale("en" if language() == "en" else current_app.config["BABEL_DEFAULT_LOCALE"]), \
+            open(out, "wb") as handle:
+        write_applications(handle, rows, ages=services.ages(rows, date.today()))
     echo(say(f"已写入：{out}（{len(rows)} 件申请）", f"written: {out} ({len(rows)} applications)"))
 
 
@@ -265,8 +272,7 @@ def act_command(application_id: int, action: str, email: str, comment: str | Non
                 expected_version: int | None) -> None:
     """Take one step (submit, accept, decide, ...) on an application as USER: exit 1 and nothing written if refused."""
     from registry.applications import services
-    from registry.applications.models import STATE_LABELS
-    from registry.applications.views import ACTION_LABELS
+    from registry.applications.models import ACTION_LABELS, STATE_LABELS
     from registry.cli import echo, say
     from registry.errors import DomainError
     from registry.extensions import db

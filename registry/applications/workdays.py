@@ -17,10 +17,11 @@ again only when the settings change (a restart picks up an edited file).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 KINDS = {"holiday": "holiday", "workday": "workday", "休": "holiday", "班": "workday"}
 

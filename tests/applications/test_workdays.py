@@ -1,7 +1,7 @@
 """The deadlines' calendar: holidays, weekend days worked (调休), from the settings and a file, checked at start."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -65,7 +65,7 @@ def test_bad_settings_and_a_missing_file_stop_the_start(tmp_path):
 
 def test_deadlines_follow_the_configured_calendar(users, app, tmp_path):
     application = in_state("submitted", users, factories.standard(users.own))
-    application.submitted_at = datetime(2027, 3, 29, 9, tzinfo=timezone.utc)  # a Monday
+    application.submitted_at = datetime(2027, 3, 29, 9, tzinfo=UTC)  # a Monday
     # 5 working days after Monday 29 March: Monday 5 April.
     assert services.deadline(application) == date(2027, 4, 5)
     assert services.age_working_days(application, date(2027, 4, 2)) == 4

@@ -6,7 +6,12 @@ import re
 import pytest
 
 from registry.applications import services
-from tests.pages.test_application_pages import document_storage, login, reexamination, text  # noqa: F401
+from tests.pages.test_application_pages import (  # noqa: F401
+    document_storage,
+    login,
+    reexamination,
+    text,
+)
 
 
 def _main(page: str) -> str:
