@@ -1,6 +1,6 @@
 """``registry applications``: list, show, export and take a step, through the same services as the pages and API.
 
-Every line is in the command line's language (``registry --lang``).  ``act``
+Every line is in the command line's language (``registry --lang``; the records' own text as it is).  ``act``
 runs one step as the named user, with that user's rights: a step that is not
 theirs, or not open in the application's state, ends with one message, exit
 code 1 and nothing written.
@@ -138,7 +138,7 @@ def list_command(state, kind, institution, city, email, limit, page, as_json) ->
 
     from registry.applications import services
     from registry.applications.models import KIND_LABELS, STATE_LABELS
-    from registry.cli import echo, say
+    from registry.cli import say
     from registry.extensions import db
 
     actor = _user(email)
@@ -167,10 +167,10 @@ def list_command(state, kind, institution, city, email, limit, page, as_json) ->
             if age.overdue:
                 due += say("（超期）", " (overdue)")
         name = a.title or (a.standard.name if a.standard else (a.proposal or {}).get("name")) or ""
-        echo(f"#{a.id}  {_pick(KIND_LABELS[a.kind])}  {_pick(STATE_LABELS[a.state])}  {a.institution.name}"
+        click.echo(f"#{a.id}  {_pick(KIND_LABELS[a.kind])}  {_pick(STATE_LABELS[a.state])}  {a.institution.name}"
              f"  {name}{due}".rstrip())
     shown_from = (page - 1) * limit + 1 if rows else 0
-    echo(say(f"共 {total} 件，显示第 {shown_from}–{shown_from + len(rows) - 1 if rows else 0} 件",
+    click.echo(say(f"共 {total} 件，显示第 {shown_from}–{shown_from + len(rows) - 1 if rows else 0} 件",
              f"{total} in all, showing {shown_from}–{shown_from + len(rows) - 1 if rows else 0}"))
 
 
@@ -189,7 +189,7 @@ def show_command(application_id: int, email: str | None) -> None:
         KIND_LABELS,
         STATE_LABELS,
     )
-    from registry.cli import echo, say
+    from registry.cli import say
     from registry.errors import DomainError
     from registry.extensions import db
 
@@ -199,35 +199,35 @@ def show_command(application_id: int, email: str | None) -> None:
     except DomainError as error:
         raise _domain_error(error) from None
     colon = say("：", ": ")
-    echo(f"#{a.id}  {_pick(KIND_LABELS[a.kind])}  {_pick(STATE_LABELS[a.state])}"
+    click.echo(f"#{a.id}  {_pick(KIND_LABELS[a.kind])}  {_pick(STATE_LABELS[a.state])}"
          + say(f"（版本 {a.version}）", f"  (version {a.version})"))
-    echo(f"{say('申请单位', 'Applicant')}{colon}{a.institution.name} ({a.institution.credit_code})")
+    click.echo(f"{say('申请单位', 'Applicant')}{colon}{a.institution.name} ({a.institution.credit_code})")
     if a.standard is not None:
-        echo(f"{say('计量标准', 'Standard')}{colon}{a.standard.name} ({a.standard.certificate_no})")
+        click.echo(f"{say('计量标准', 'Standard')}{colon}{a.standard.name} ({a.standard.certificate_no})")
     if a.title:
-        echo(f"{say('标题', 'Title')}{colon}{a.title}")
+        click.echo(f"{say('标题', 'Title')}{colon}{a.title}")
     if a.proposal:
-        echo(f"{say('申请内容', 'Proposal')}{colon}{json.dumps(a.proposal, ensure_ascii=False, sort_keys=True)}")
+        click.echo(f"{say('申请内容', 'Proposal')}{colon}{json.dumps(a.proposal, ensure_ascii=False, sort_keys=True)}")
     if a.decision:
-        echo(f"{say('决定', 'Decision')}{colon}{_pick(DECISION_LABELS[a.decision])}")
+        click.echo(f"{say('决定', 'Decision')}{colon}{_pick(DECISION_LABELS[a.decision])}")
     age = services.age(a, date.today())
     if age is not None and age.deadline:
         overdue = say("（超期）", " (overdue)") if age.overdue else ""
-        echo(f"{say('当前步骤期限', 'Due by')}{colon}{age.deadline.isoformat()}{overdue}")
+        click.echo(f"{say('当前步骤期限', 'Due by')}{colon}{age.deadline.isoformat()}{overdue}")
     steps = [step for step in ACTION_LABELS if step in services.allowed_actions(actor, a) and step in STEPS]
     if steps:
-        echo(f"{say('可办理的步骤', 'Steps open')}{colon}{say('、', ', ').join(_pick(ACTION_LABELS[s]) for s in steps)}")
-        echo(f"  (act: {' | '.join(steps)})")
-    echo(say("办理记录：", "Timeline:"))
+        click.echo(f"{say('可办理的步骤', 'Steps open')}{colon}{say('、', ', ').join(_pick(ACTION_LABELS[s]) for s in steps)}")
+        click.echo(f"  (act: {' | '.join(steps)})")
+    click.echo(say("办理记录：", "Timeline:"))
     for event in db.session.scalars(services.events_query(a)):
         comment = f" — {event.comment}" if event.comment else ""
         before = _pick(STATE_LABELS.get(event.from_state)) if event.from_state else "—"
-        echo(f"  {event.at:%Y-%m-%d %H:%M}  {_pick(EVENT_LABELS.get(event.action), event.action)}  {before} → "
+        click.echo(f"  {event.at:%Y-%m-%d %H:%M}  {_pick(EVENT_LABELS.get(event.action), event.action)}  {before} → "
              f"{_pick(STATE_LABELS.get(event.to_state), event.to_state)}  {event.actor_label}{comment}")
     documents = db.session.scalars(services.documents_query(a)).all()
-    echo(say("材料：", "Documents:") if documents else say("材料：无", "Documents: none"))
+    click.echo(say("材料：", "Documents:") if documents else say("材料：无", "Documents: none"))
     for d in documents:
-        echo(f"  #{d.id}  {_pick(DOCUMENT_KIND_LABELS.get(d.kind), d.kind)}  v{d.version_no}  {d.original_name}"
+        click.echo(f"  #{d.id}  {_pick(DOCUMENT_KIND_LABELS.get(d.kind), d.kind)}  v{d.version_no}  {d.original_name}"
              f"  {d.size} B  {d.uploaded_at:%Y-%m-%d %H:%M}")
 
 
@@ -242,7 +242,7 @@ def export_command(out: str, state, kind, institution, city, email) -> None:
 
     from registry.applications import services
     from registry.applications.pages_workbook import write_applications
-    from registry.cli import echo, language, say
+    from registry.cli import language, say
     from registry.extensions import db
 
     if not out.lower().endswith(".xlsx"):
@@ -253,7 +253,7 @@ def export_command(out: str, state, kind, institution, city, email) -> None:
     with force_locale("en" if language() == "en" else current_app.config["BABEL_DEFAULT_LOCALE"]), \
             open(out, "wb") as handle:
         write_applications(handle, rows, ages=services.ages(rows, date.today()))
-    echo(say(f"已写入：{out}（{len(rows)} 件申请）", f"written: {out} ({len(rows)} applications)"))
+    click.echo(say(f"已写入：{out}（{len(rows)} 件申请）", f"written: {out} ({len(rows)} applications)"))
 
 
 @applications_group.command("act")
@@ -273,7 +273,7 @@ def act_command(application_id: int, action: str, email: str, comment: str | Non
     """Take one step (submit, accept, decide, ...) on an application as USER: exit 1 and nothing written if refused."""
     from registry.applications import services
     from registry.applications.models import ACTION_LABELS, STATE_LABELS
-    from registry.cli import echo, say
+    from registry.cli import say
     from registry.errors import DomainError
     from registry.extensions import db
 
@@ -299,7 +299,7 @@ def act_command(application_id: int, action: str, email: str, comment: str | Non
         db.session.rollback()
         raise
     done = _pick(ACTION_LABELS[step])
-    echo(say(f"#{application.id}：已{done}，当前状态：{_pick(STATE_LABELS[application.state])}（版本 "
+    click.echo(say(f"#{application.id}：已{done}，当前状态：{_pick(STATE_LABELS[application.state])}（版本 "
              f"{application.version}）",
              f"#{application.id}: {done} done; now {_pick(STATE_LABELS[application.state])} (version "
              f"{application.version})"))
