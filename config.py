@@ -103,10 +103,15 @@ class Config:
     CERTIFICATE_VALIDITY_YEARS = _env_int("CERTIFICATE_VALIDITY_YEARS", 4)
     REEXAMINATION_LEAD_MONTHS = _env_int("REEXAMINATION_LEAD_MONTHS", 6)
     # Applications (registry.applications): the regulator's deadlines, in working days (Monday to Friday
-    # less APPLICATION_HOLIDAYS, ISO dates).  Practice, not confirmed rules (../shared/domain.md): settings.
+    # less APPLICATION_HOLIDAYS, plus APPLICATION_WORKDAYS: weekend days worked, 调休; ISO dates).  Practice,
+    # not confirmed rules (../shared/domain.md): settings.  The official calendar is the operator's data,
+    # here or in APPLICATION_CALENDAR_FILE (lines "2027-01-01 holiday" / "2027-02-07 workday"), checked
+    # at start-up (registry.applications.workdays); none ships.
     APPLICATION_ACCEPTANCE_WORKING_DAYS = _env_int("APPLICATION_ACCEPTANCE_WORKING_DAYS", 5)
     APPLICATION_DECISION_WORKING_DAYS = _env_int("APPLICATION_DECISION_WORKING_DAYS", 20)
     APPLICATION_HOLIDAYS = _env_tuple("APPLICATION_HOLIDAYS", ())
+    APPLICATION_WORKDAYS = _env_tuple("APPLICATION_WORKDAYS", ())
+    APPLICATION_CALENDAR_FILE = os.environ.get("APPLICATION_CALENDAR_FILE") or None
     # An applicant is reminded this many days before a rectification (整改) deadline.
     REMINDER_RECTIFICATION_DAYS = _env_int("REMINDER_RECTIFICATION_DAYS", 7)
     # A decision is told to the applicant when the reminders run within this many days of it.

@@ -141,6 +141,12 @@ class Applier:
         # SQLite binds a page's ids one by one; PostgreSQL takes the sheet's in one array, in one statement.
         audited_later: list[int] = []
         one_statement = self.connection.dialect.name == "postgresql"
+        # A new standard's certificate starts its certificate history, as the form and the API record it.
+        history = None
+        if table.name == "measurement_standards":
+            from registry.standards.services import record_current_certificates
+
+            history = record_current_certificates(lambda column: column.in_(sa.bindparam("ids", expanding=True)))
         with ExitStack() as stack:
             stack.enter_context(deferred_indexes(self.connection, table, len(operations)))
             for name in links:
@@ -162,6 +168,8 @@ class Applier:
                             if snapshot[name] is not None:
                                 snapshot[name] = str(snapshot[name])
                 new_ids = self._insert_rows(handler, insert, rows, part)
+                if history is not None:
+                    self.connection.execute(history, {"ids": new_ids})
                 ids = self.ids
                 for op, new_id in zip(part, new_ids):
                     ids[op.ref] = new_id

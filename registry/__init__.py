@@ -43,6 +43,9 @@ def _init_extensions(app: Flask, *, migrations: bool = True, web: bool = True) -
 
     coverage_version.init_app(app)
     engine.init_app(app)
+    from registry.applications import workdays
+
+    workdays.init_app(app)  # the deadlines' calendar: a wrong setting or file stops the start
     jobs.init_app(app)  # the background job queue (`registry worker`)
     if migrations:
         from registry.extensions import migrate

@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("registry.jobs:worker_command", "Run background jobs (big imports, clean-up) until stopped."),
     "imports": ("registry.imports.cli:imports_group", "Import runs and their stored uploads (imports purge)."),
     "reminders": ("registry.reminders.cli:reminders_group", "Record and send reminders that are due (reminders run)."),
+    "applications": ("registry.applications.cli:applications_group", "Examination applications: list, show, export, "
+                     "and take a step as a user (applications act)."),
     "restore": ("registry.database.backup:restore_command", "Restore a backup made by `registry backup` into the database "
                 "of DATABASE_URL."),
 }
@@ -49,7 +51,7 @@ def _load(name: str) -> click.Command:
 
 # Commands that need neither the pages nor the API: their app is built without them (``create_app(web=False)``).
 DATA_COMMANDS = frozenset({"db", "seed", "users", "coverage", "report", "import", "export", "template", "backup",
-                           "restore", "reminders"})
+                           "restore", "reminders", "applications"})
 
 
 def _create_app() -> "Flask":

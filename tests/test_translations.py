@@ -13,7 +13,9 @@ PO = TRANSLATIONS_DIR / "en" / "LC_MESSAGES" / "messages.po"
 
 def test_every_message_id_appears_once_with_an_english_text():
     text = PO.read_text(encoding="utf-8")
-    ids = re.findall(r'(?m)^msgid "(.*)"$', text)
+    # A message is its context and its id: 计量标准 is "Standards" in the menu and "Standard" (context
+    # "one standard") where one is meant.
+    ids = re.findall(r'(?m)^(?:msgctxt "(.*)"\n)?msgid "(.*)"$', text)
     duplicates = {i for i in ids if ids.count(i) > 1}
     assert not duplicates, f"message ids given twice (one translation would be lost): {sorted(duplicates)}"
     from babel.messages.pofile import read_po
@@ -58,7 +60,8 @@ def _extracted() -> dict[str, str]:
     from babel.messages.extract import extract_from_dir
 
     method_map = [("**/templates/**.html", "jinja2"), ("templates/**.html", "jinja2"), ("**.py", "python")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+                "pgettext": ((1, "c"), 2), "lazy_pgettext": ((1, "c"), 2)}
     found: dict[str, str] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(str(ROOT), method_map,
                                                                             keywords=keywords):

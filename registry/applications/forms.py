@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext as _l, lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -41,7 +41,7 @@ class KindForm(FlaskForm):
 class StandardPickForm(FlaskForm):
     """Step 2: the standard the application is about (none for a new standard)."""
 
-    standard_id = SelectField(_l("计量标准"), validators=[InputRequired(message=_l("请选择计量标准"))])
+    standard_id = SelectField(lazy_pgettext("one standard", "计量标准"), validators=[InputRequired(message=_l("请选择计量标准"))])
 
     def __init__(self, *args: Any, standards: list[tuple[int, str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -93,7 +93,7 @@ class DetailsForm(VersionedForm):
     description = TextAreaField(_l("变更内容说明"), validators=[Optional(), Length(max=4000)])
     issuer = StringField(_l("发证机关"), validators=[Optional(), Length(max=200)])
     scope_changes = RadioField(_l("更换后测量范围、不确定度或准确度等级是否改变？"), default="no",
-                               choices=options([("no", _l("不变")), ("yes", _l("改变"))]))
+                               choices=options([("no", _l("不变")), ("yes", lazy_pgettext("replacement changes", "改变"))]))
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any):
         super().__init__(*args, **kwargs)

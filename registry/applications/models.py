@@ -46,6 +46,28 @@ DECISION_LABELS = {
 }
 DECISIONS = tuple(DECISION_LABELS)
 # The documents an application carries (申请书, 技术报告 ...).
+# The timeline's steps (``ApplicationEvent.action``) and the buttons (``allowed_actions``).
+ACTION_LABELS = {
+    "create": ("创建草稿", "Draft created"), "update_draft": ("修改申请内容", "Edit the application"),
+    "add_document": ("上传材料", "Upload documents"), "submit": ("提交申请", "Submit"),
+    "return_for_completion": ("退回补正", "Return for completion"), "accept": ("受理", "Accept"),
+    "assign_examiners": ("指派考评员", "Assign examiners"), "decide": ("作出决定", "Decide"),
+    "respond_rectification": ("提交整改情况", "Report the rectification"),
+    "confirm_rectification": ("确认整改完成", "Confirm the rectification"),
+    "reject_rectification": ("整改不合格", "Reject the rectification"),
+    "close": ("办结", "Close"), "withdraw": ("撤回申请", "Withdraw"),
+}
+# The same steps as the timeline tells them (done, not to do).
+EVENT_LABELS = {
+    "create": ("创建草稿", "Draft created"), "update_draft": ("修改申请内容", "Application edited"),
+    "add_document": ("上传材料", "Documents uploaded"), "submit": ("提交申请", "Submitted"),
+    "return_for_completion": ("退回补正", "Returned for completion"), "accept": ("受理", "Accepted"),
+    "assign_examiners": ("指派考评员", "Examiners assigned"), "decide": ("作出决定", "Decided"),
+    "respond_rectification": ("提交整改情况", "Rectification reported"),
+    "confirm_rectification": ("确认整改完成", "Rectification confirmed"),
+    "reject_rectification": ("整改不合格", "Rectification rejected"),
+    "close": ("办结", "Closed"), "withdraw": ("撤回申请", "Withdrawn"),
+}
 DOCUMENT_KIND_LABELS = {
     "application_form": ("计量标准考核（复查）申请书", "Application form"),
     "technical_report": ("计量标准技术报告", "Technical report"),

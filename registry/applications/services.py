@@ -21,13 +21,15 @@ audit rows noted ``application:<id>``.  Services flush; the boundary commits.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from registry.applications import workdays
 from registry.applications.models import (
     DECISIONS,
     DOCUMENT_KINDS,
@@ -557,6 +559,10 @@ def record_certificate(standard: MeasurementStandard, application: Application |
                                     application_id=application.id if application else None)
         db.session.add(found)
         db.session.flush()
+    elif application is not None and found.application_id is None:
+        # The standard's registration recorded the certificate; the approval that issued it is noted now.
+        found.application_id = application.id
+        db.session.flush()
     return found
 
 
@@ -759,14 +765,9 @@ def examiners_query(actor: Any, *, active: bool | None = None, q: str | None = N
 
 
 def add_working_days(start: date, days: int) -> date:
-    """``start`` plus ``days`` working days (Monday to Friday, less ``APPLICATION_HOLIDAYS``)."""
-    holidays = {date.fromisoformat(d) for d in current_app.config["APPLICATION_HOLIDAYS"]}
-    day, left = start, days
-    while left > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in holidays:
-            left -= 1
-    return day
+    """``start`` plus ``days`` working days (:mod:`registry.applications.workdays`: Monday to Friday, less
+    the holidays, plus the weekend days worked, as the operator configured them)."""
+    return workdays.calendar().add_working_days(start, days)
 
 
 def deadline(application: Application) -> date | None:
@@ -783,13 +784,7 @@ def deadline(application: Application) -> date | None:
 
 def working_days_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end`` (0 when ``end`` is not later)."""
-    holidays = {date.fromisoformat(d) for d in current_app.config["APPLICATION_HOLIDAYS"]}
-    count, day = 0, start
-    while day < end:
-        day += timedelta(days=1)
-        if day.weekday() < 5 and day not in holidays:
-            count += 1
-    return count
+    return workdays.calendar().working_days_between(start, end)
 
 
 def age_working_days(application: Application, today: date | None = None) -> int | None:
@@ -809,6 +804,28 @@ def age_days(application: Application, today: date | None = None) -> int | None:
 def overdue(application: Application, today: date | None = None) -> bool:
     due = deadline(application)
     return due is not None and (today or date.today()) > due
+
+
+@dataclass
+class Age:
+    """How long an application has waited (calendar days since submitted) against its current deadline."""
+
+    days: int | None
+    deadline: date | None
+    overdue: bool
+
+
+def age(application: Application, today: date) -> Age | None:
+    """None once nobody waits on it any more (a draft, a decision, a withdrawal)."""
+    days = age_days(application, today)
+    if days is None or application.state not in WAITING_STATES:
+        return None
+    return Age(days, deadline(application), overdue(application, today))
+
+
+def ages(items: Iterable[Application], today: date) -> dict[int, Age | None]:
+    """:func:`age` of each, by id (the lists' and the export's "days waited", "due by", "overdue")."""
+    return {a.id: age(a, today) for a in items}
 
 
 def _filters(stmt: sa.Select, filters: dict[str, Any]) -> sa.Select:

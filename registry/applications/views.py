@@ -19,7 +19,6 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -43,8 +42,10 @@ from registry.applications.forms import (
     UploadForm,
 )
 from registry.applications.models import (
+    ACTION_LABELS,
     DECISION_LABELS,
     DOCUMENT_KIND_LABELS,
+    EVENT_LABELS,
     KIND_LABELS,
     KINDS,
     STATE_LABELS,
@@ -101,28 +102,6 @@ KIND_HINTS = {
     "sealing": ("自决定的日期起封存", "Sealed from the decided date"),
     "revocation": ("自决定的日期起撤销，证书终止", "Revoked from the decided date; the certificate ends"),
     "resumption": ("证书有效期内恢复使用；证书已过期的应申请复查", "In use again while the certificate is valid; after expiry, apply for re-examination"),
-}
-# The timeline's steps (``ApplicationEvent.action``) and the buttons (``allowed_actions``).
-ACTION_LABELS = {
-    "create": ("创建草稿", "Draft created"), "update_draft": ("修改申请内容", "Edit the application"),
-    "add_document": ("上传材料", "Upload documents"), "submit": ("提交申请", "Submit"),
-    "return_for_completion": ("退回补正", "Return for completion"), "accept": ("受理", "Accept"),
-    "assign_examiners": ("指派考评员", "Assign examiners"), "decide": ("作出决定", "Decide"),
-    "respond_rectification": ("提交整改情况", "Report the rectification"),
-    "confirm_rectification": ("确认整改完成", "Confirm the rectification"),
-    "reject_rectification": ("整改不合格", "Reject the rectification"),
-    "close": ("办结", "Close"), "withdraw": ("撤回申请", "Withdraw"),
-}
-# The same steps as the timeline tells them (done, not to do).
-EVENT_LABELS = {
-    "create": ("创建草稿", "Draft created"), "update_draft": ("修改申请内容", "Application edited"),
-    "add_document": ("上传材料", "Documents uploaded"), "submit": ("提交申请", "Submitted"),
-    "return_for_completion": ("退回补正", "Returned for completion"), "accept": ("受理", "Accepted"),
-    "assign_examiners": ("指派考评员", "Examiners assigned"), "decide": ("作出决定", "Decided"),
-    "respond_rectification": ("提交整改情况", "Rectification reported"),
-    "confirm_rectification": ("确认整改完成", "Rectification confirmed"),
-    "reject_rectification": ("整改不合格", "Rectification rejected"),
-    "close": ("办结", "Closed"), "withdraw": ("撤回申请", "Withdrawn"),
 }
 # The states an applicant may still upload in; a regulator uploads review documents (the certificate ...).
 UPLOAD_ACTIONS = ("add_document",)
@@ -236,26 +215,8 @@ def queue():
                            today=date.today())
 
 
-@dataclass
-class Age:
-    """How long an application has waited (calendar days since submitted) against its current deadline."""
-
-    days: int | None
-    deadline: date | None
-    overdue: bool
-
-
-def _age(application: Application, today: date) -> Age | None:
-    """None once nobody waits on it any more (a draft, a decision, a withdrawal)."""
-    days = services.age_days(application, today)
-    if days is None or application.state not in services.WAITING_STATES:
-        return None
-    return Age(days, services.deadline(application), services.overdue(application, today))
-
-
-def _ages(items: list[Application]) -> dict[int, Age | None]:
-    today = date.today()
-    return {a.id: _age(a, today) for a in items}
+def _ages(items: list[Application]) -> dict[int, services.Age | None]:
+    return services.ages(items, date.today())
 
 
 @bp.get("/export.xlsx")
@@ -315,8 +276,8 @@ def new():
         standard_id = request.args.get("standard_id", type=int)  # from a standard's page: kept for step 2
         if form.is_submitted() and form.validate():
             return redirect(url_for(".new", kind=form.kind.data, standard_id=standard_id))
-        return render_template("applications/new_kind.html", form=form, step=1,
-                               standard_id=standard_id), form_status(form)
+        return render_template("applications/new_kind.html", form=form, step=1, standard_id=standard_id,
+                               examination_hint=bool({"new", "reexamination"} & set(kinds))), form_status(form)
     pick = StandardPickForm(standards=_standards_of_actor()) if kind != "new" else None
     form = StepForm()
     if request.method == "POST" and (pick.validate() if pick else form.validate()):
@@ -533,7 +494,7 @@ def _detail_page(application: Application, forms: dict[str, Any] | None = None, 
     return render_template(
         "applications/detail.html", application=application, allowed=allowed, forms=shown_forms,
         may_upload=_may_upload(allowed), diff=_diff(application), applied=_applied(application),
-        timeline=_timeline(application, docs_context["docs"]), age=_age(application, date.today()),
+        timeline=_timeline(application, docs_context["docs"]), age=services.age(application, date.today()),
         **docs_context), status
 
 

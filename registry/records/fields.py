@@ -75,7 +75,9 @@ class Cleaner:
 
     def result(self, what: str) -> dict[str, Any]:
         if self.errors:
-            raise ValidationError(f"{what}有误 / invalid {what}", errors=self.errors)
+            # ``what`` is "中文 English" ("计量标准 standard"): each side of the message takes its own half.
+            zh, _, en = what.partition(" ")
+            raise ValidationError(f"{zh}有误 / invalid {en or zh}", errors=self.errors)
         return self.out
 
 

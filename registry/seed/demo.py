@@ -163,6 +163,10 @@ def load_demo_data(*, seed: int = 20251231, institutions_per_city: int = 30,
             ))
             covers.append([lines[n] for n in line_names if n in lines])
     session.execute(sa.insert(MeasurementStandard), standards)
+    from registry.standards.services import record_current_certificates
+
+    session.execute(record_current_certificates(lambda column: column.in_(
+        sa.select(MeasurementStandard.id).where(MeasurementStandard.is_demo.is_(True)))))
     ids = list(session.scalars(
         sa.select(MeasurementStandard.id).where(MeasurementStandard.is_demo.is_(True)).order_by(MeasurementStandard.id)
     ))

@@ -220,7 +220,33 @@ def register_standard(data: dict[str, Any], *, actor: Any) -> MeasurementStandar
                   field="certificate_no", label="证书编号")
     standard = MeasurementStandard(status=NEW_STATUS, is_carbon=False)
     _apply(standard, values, new=True)
-    return audited_create(standard, actor=actor, extra_snapshot=_links)
+    audited_create(standard, actor=actor, extra_snapshot=_links)
+    db.session.execute(record_current_certificates(lambda column: column == standard.id))
+    return standard
+
+
+def record_current_certificates(chosen: Any = None) -> sa.Insert:
+    """``INSERT ... SELECT``: each chosen standard's current certificate into its certificate history
+    (``standard_certificates``), where that certificate (number and issue date) is not there yet.
+
+    ``chosen(measurement_standards.id)`` picks the standards (default: all).  Every door that creates a
+    standard runs it (the form and API here, the importer, the demo seed), so no standard's history is
+    empty; an approval then notes its application on the row (``record_certificate``).
+    """
+    from registry.applications.models import StandardCertificate
+    from registry.database.base import utcnow
+
+    history = StandardCertificate.__table__
+    standards = MeasurementStandard.__table__
+    recorded = sa.exists().where(history.c.standard_id == standards.c.id,
+                                 history.c.issued_on == standards.c.issued_on,
+                                 history.c.certificate_no == standards.c.certificate_no)
+    select = sa.select(standards.c.id, standards.c.certificate_no, standards.c.issued_on, standards.c.valid_until,
+                       sa.literal(utcnow(), history.c.recorded_at.type)).where(~recorded)
+    if chosen is not None:
+        select = select.where(chosen(standards.c.id))
+    return sa.insert(history).from_select(
+        ["standard_id", "certificate_no", "issued_on", "valid_until", "recorded_at"], select)
 
 
 def update_standard(standard: MeasurementStandard, data: dict[str, Any], *, actor: Any,

@@ -104,7 +104,7 @@ def test_a_re_examination_from_application_to_new_certificate(pages, live_server
     shoot(pages, "applications-queue-zh")
     page.goto("/lang/en")
     page.goto("/applications/queue")
-    expect(page.locator("table.applications tbody tr").filter(has_text=NAME)).to_contain_text("Waiting 0 days")
+    expect(page.locator("table.applications tbody tr").filter(has_text=NAME)).to_contain_text("Days waiting: 0")
     shoot(pages, "applications-queue-en")
     page.goto(application_url)
     expect(page.get_by_test_id("form-accept")).to_be_visible()
