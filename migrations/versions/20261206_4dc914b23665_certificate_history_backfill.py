@@ -12,7 +12,7 @@ Downgrade keeps the rows: they are true history, and a row inserted here
 cannot be told from one an approval recorded for the certificate it replaced.
 
 Revision ID: 4dc914b23665
-Revises: 9e0ed96cdd52
+Revises: 5d2f8a1c7e34
 Create Date: 2026-12-06 02:45:00
 
 """
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4dc914b23665'
-down_revision = '9e0ed96cdd52'
+down_revision = '5d2f8a1c7e34'
 branch_labels = None
 depends_on = None
 
