@@ -238,3 +238,49 @@ def test_status_periods_migration_rebuilds_the_periods_from_the_audit_trail(scra
 
 def _day(value):
     return None if value is None else (value if isinstance(value, date) else date.fromisoformat(str(value)[:10]))
+
+
+def test_upgrading_keeps_the_rows_that_refer_to_a_rebuilt_table(scratch_app):
+    """A table rebuilt in batch mode (SQLite) must not take the rows referring to it (ON DELETE CASCADE) along.
+
+    With foreign keys on, dropping the old copy of ``measurement_standards`` deleted
+    every link, certificate and period of every standard; the migrations run with
+    them off and check them at the end (migrations/env.py).
+    """
+    stamp = {"t": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+    with scratch_app.app_context():
+        upgrade(revision="9e0ed96cdd52")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO regions (code, name, level, parent_code, table_version) VALUES "
+                                 "('360000', '江西省', 'province', NULL, 't'), "
+                                 "('360100', '南昌市', 'city', '360000', 't')"))
+            conn.execute(sa.text(
+                "INSERT INTO institutions (id, credit_code, name, region_code, kind, is_demo, created_at, updated_at, "
+                "version) VALUES (7, '12360100MB0000000X', '南昌所', '360100', 'legal_metrology', false, :t, :t, 1)"),
+                stamp)
+            conn.execute(sa.text(
+                "INSERT INTO measurement_standards (id, certificate_no, public_id, name, category, institution_id, "
+                "issued_on, valid_until, status, is_carbon, is_demo, created_at, updated_at, version) VALUES "
+                "(3, '[2023]赣量标测证字第003号', 'p3', '标准', 'social_public', 7, '2023-06-01', '2027-05-31', "
+                "'in_use', false, false, :t, :t, 1)"), stamp)
+            conn.execute(sa.text(
+                "INSERT INTO catalog_versions (id, name, source_document, effective_from, declared_line_count, "
+                "is_partial, created_at, updated_at, version) VALUES (1, '目录', '文件', '2021-01-01', 1, false, "
+                ":t, :t, 1)"), stamp)
+            conn.execute(sa.text(
+                "INSERT INTO catalog_lines (id, catalog_version_id, code, name, mode, created_at, updated_at, "
+                "version) VALUES (1, 1, '1', '器具', 'V', :t, :t, 1)"), stamp)
+            conn.execute(sa.text("INSERT INTO standard_catalog_lines (standard_id, catalog_line_id) VALUES (3, 1)"))
+            conn.execute(sa.text(
+                "INSERT INTO standard_certificates (standard_id, certificate_no, issued_on, valid_until, "
+                "application_id, recorded_at) VALUES (3, '[2019]赣量标测证字第003号', '2019-06-01', '2023-05-31', "
+                "NULL, :t)"), stamp)
+        upgrade()
+        with db.engine.connect() as conn:
+            links = conn.execute(sa.text("SELECT standard_id, catalog_line_id FROM standard_catalog_lines")).all()
+            certificates = conn.execute(sa.text(
+                "SELECT certificate_no FROM standard_certificates WHERE standard_id = 3 ORDER BY issued_on")).scalars()
+            assert links == [(3, 1)]
+            assert list(certificates) == ["[2019]赣量标测证字第003号", "[2023]赣量标测证字第003号"]
+            if conn.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on for the app

@@ -123,7 +123,8 @@ def upgrade():
     op.create_index('ix_standard_status_periods_standard', 'standard_status_periods',
                     ['standard_id', 'ended_on', 'started_on', 'status'], unique=False)
     with op.batch_alter_table('measurement_standards', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('has_status_periods', sa.Boolean(), server_default=sa.false(), nullable=False))
+        # A constant default (not sa.false()): SQLite adds the column in place instead of rebuilding the table.
+        batch_op.add_column(sa.Column('has_status_periods', sa.Boolean(), server_default='0', nullable=False))
     _drop_in_force_index()
     _in_force_index(OLD_COLUMNS + ['has_status_periods', 'id'])
 
