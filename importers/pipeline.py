@@ -7,12 +7,11 @@ provided it comes as a few large statements rather than one per row: SQLite
 releases the interpreter lock while it runs a statement, and psycopg while
 it waits for the PostgreSQL server.  So:
 
-- the checking thread converts each checked batch of new records (5,000
-  rows) to what the driver takes and hands it to a writer thread, which
-  copies it into a temporary staging table with no index or constraint
-  (SQLite: multi-row ``INSERT`` of the columns that vary within the batch;
-  PostgreSQL: ``COPY``), so the checking thread never waits for the database;
-- the writer then moves the batch into the registry's table with one
+- the checking thread copies each checked batch of new records (5,000 rows)
+  into a temporary staging table with no index or constraint (SQLite: a
+  plain ``executemany`` of the columns that vary within the batch;
+  PostgreSQL: ``COPY``);
+- a writer thread moves the batch into the registry's table with one
   ``INSERT ... SELECT``, where the table's constraints, foreign keys and
   column types apply exactly as to any insert, then writes the links and the
   audit rows (built by the database, see :mod:`importers.apply`) the same
@@ -53,7 +52,7 @@ from importers.bulk import BulkInsert, RawStatement, deferred_indexes
 from importers.references import Pending
 from importers.validation import LINK_FIELDS, SheetPlan
 
-# Staging tables per sheet, and batches handed to the writer at most: one being written, one waiting.
+# Staging tables per sheet: one being filled while the writer empties the other.
 STAGES = 2
 
 
@@ -65,8 +64,6 @@ class _Batch:
     count: int
     linked: dict[str, bool]           # link name -> whether the batch has links of that kind
     move: tuple[str, Any] = ("", ())  # SQLite: the INSERT ... SELECT and its constant parameters
-    staged: Any = None                # the batch as the staging table takes it (until the writer stages it)
-    pairs: dict[str, list] | None = None  # its links, ``[position in the batch, target]`` by link name
     first: int = 0                    # SQLite: the ids the batch gets, first to last
     last: int = 0
     keys: list = field(default_factory=list)   # PostgreSQL: the records' keys and references, in order,
@@ -239,14 +236,16 @@ class _SheetStream(ABC):
         pairs = {name: self.applier.link_pairs(part, name, lambda index, _: index) for name in self.links}
         n = self.free.get()  # the writer hands every staging table back, whatever happens to it
         self._raise_failure()
-        # The writer fills the staging tables too: the database's work off this thread.
-        batch = _Batch(n, len(part), {name: bool(rows_) for name, rows_ in pairs.items()}, staged=staged,
-                       pairs=pairs)
+        cursor = self.raw.cursor()
         try:
-            self.describe(batch, part, staged)
+            self.stage(cursor, n, staged, pairs)
         except BaseException:
             self.free.put(n)
             raise
+        finally:
+            cursor.close()
+        batch = _Batch(n, len(part), {name: bool(rows_) for name, rows_ in pairs.items()})
+        self.describe(batch, part, staged)
         for op in part:
             # Written: its links are not read again (the Applier skips it).  Freed now: about 300
             # bytes a row off the peak, for two objects a row (freeing the values too would take
@@ -298,9 +297,6 @@ class _SheetStream(ABC):
                     if job is None:
                         return
                     if self.failure is None and not self.stopping:
-                        staged, pairs, job.staged, job.pairs = job.staged, job.pairs, None, None
-                        self.stage(cursor, job.stage, staged, pairs)
-                        del staged, pairs
                         self._move(cursor, job)
                 except BaseException as exc:  # reported to the checking thread, which raises it
                     self.failure = exc

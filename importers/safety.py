@@ -15,18 +15,15 @@ last cell.  Memory stays bounded by the chunk size; nothing is written.
 from __future__ import annotations
 
 import codecs
-import contextvars
 import io
 import os
-import queue
 import re
 import struct
-import threading
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, Union
+from typing import IO, Any, Iterable, Iterator, Union
 
 from importers.extent import ExtentError, SheetExtent, column_letters
 from importers.messages import msg, one_language
@@ -264,28 +261,13 @@ def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits, *,
     expands beyond its declared size (what another reader would inflate),
     ends early or fails its CRC is refused.
     """
-    if not _is_xml(info.filename):
-        for _ in _inflate(handle, info):
-            pass
-        return
-    chunks = _inflate_ahead(handle, info)
-
-    def quiet_handle() -> IO[bytes]:
-        """The handle, once nothing inflates from it any more (a refusal's message reads it)."""
-        chunks.close()
-        return handle
-
-    try:
-        yield from _scan_xml(chunks, info, limits, quiet_handle, cells_before, kind)
-    finally:
-        chunks.close()  # its thread is done with the handle before anyone else reads it
-
-
-def _scan_xml(chunks: Iterator[bytes], info: zipfile.ZipInfo, limits: Limits, handle: Callable[[], IO[bytes]],
-              cells_before: int, kind: str) -> Iterator[tuple[Any, str | None]]:
-    """:func:`_scan_part` for an XML part, its ``chunks`` inflated; ``handle()`` gives the archive's file."""
     from importers.opendocument import ContentExtent, OdsError
 
+    chunks = _inflate(handle, info)
+    if not _is_xml(info.filename):
+        for _ in chunks:
+            pass
+        return
     extent = content = None
     if kind == "xlsx" and _is_sheet(info.filename):
         extent = SheetExtent()
@@ -344,18 +326,15 @@ def _check_tables(content: Any, limits: Limits, cells_before: int) -> None:
                                    "(repeated cells counted): refused"))
 
 
-def _check_extent(extent: Any, limits: Limits, handle: Callable[[], IO[bytes]] | None, part: str, cells_before: int,
-                  *, sheet: str | None = None) -> None:
-    """Refuse a sheet whose rectangle from A1 to its last cell is beyond the limits (as soon as it is).
-
-    ``handle()`` gives the archive's file, read for the sheet's name in the message.
-    """
+def _check_extent(extent: Any, limits: Limits, handle: IO[bytes] | None, part: str, cells_before: int, *,
+                  sheet: str | None = None) -> None:
+    """Refuse a sheet whose rectangle from A1 to its last cell is beyond the limits (as soon as it is)."""
     rows, columns = extent.rows, extent.columns
     if rows <= limits.max_rows + limits.header_allowance and columns <= limits.max_columns \
             and rows * columns + cells_before <= limits.max_cells and extent.cells_walked <= limits.max_cells:
         return
     if sheet is None:
-        sheet = _sheet_name(handle(), part) if handle is not None else part
+        sheet = _sheet_name(handle, part) if handle is not None else part
     if extent.cells_walked > limits.max_cells:
         # More cell tags than the rectangle may hold: repeated references, not a sheet to import.
         raise RejectedFile(msg(f"工作表“{sheet}”的单元格超过 {limits.max_cells:,} 个，已拒绝",
@@ -482,55 +461,6 @@ def _encoding(head: bytes, name: str) -> str | None:
     if not ascii_compatible:
         raise unsupported
     return None
-
-
-# A part at least this big (compressed) is inflated on a second thread while it is scanned: zlib
-# and the CRC let go of the interpreter lock, so inflating overlaps the scan's searches in C.
-_AHEAD_MIN = 1 << 20
-_AHEAD_CHUNKS = 8  # inflated chunks (1 MB each) waiting for the scan, at most
-
-
-def _inflate_ahead(handle: IO[bytes], info: zipfile.ZipInfo) -> Iterator[bytes]:
-    """:func:`_inflate`'s chunks, errors and order, a big part inflated on a thread a few chunks ahead.
-
-    The thread is the only reader of ``handle`` until this generator ends or is
-    closed (which waits for it): close it before the handle is read or moved again.
-    """
-    if info.compress_size < _AHEAD_MIN:
-        yield from _inflate(handle, info)
-        return
-    ready: queue.Queue = queue.Queue(maxsize=_AHEAD_CHUNKS)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for chunk in _inflate(handle, info):
-                if stop.is_set():
-                    return
-                ready.put((chunk, None))
-            ready.put((None, None))
-        except BaseException as exc:  # handed to the scan, in order, after the chunks before it
-            ready.put((None, exc))
-
-    # In this thread's context: a refusal speaks the import's language (importers.messages).
-    thread = threading.Thread(target=contextvars.copy_context().run, args=(produce,), name="import-inflate",
-                              daemon=True)
-    thread.start()
-    try:
-        while True:
-            chunk, error = ready.get()
-            if error is not None:
-                raise error
-            if chunk is None:
-                return
-            yield chunk
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                ready.get_nowait()
-            except queue.Empty:
-                thread.join(0.01)
 
 
 def _inflate(handle: IO[bytes], info: zipfile.ZipInfo) -> Iterator[bytes]:
