@@ -44,3 +44,25 @@ def test_a_report_past_the_deadline_equals_its_parts_counted_one_date_at_a_time(
     whole = next(item["value"] for item in province["indicators"] if item["key"] == services.SOCIAL_PUBLIC)
     share = items[services.SOCIAL_PUBLIC]["share_of_province"]
     assert whole and share == round(items[services.SOCIAL_PUBLIC]["value"] / whole, 4)
+
+
+@pytest.mark.parametrize("region", [None, "360100"])
+def test_the_cities_counted_together_equal_each_date_counted_alone(world, region):  # noqa: F811
+    """The table of cities counts a passed deadline's figures with its own date (``_by_region_days``)."""
+    definitions = services._definitions()
+    statuses = services.covering_statuses()
+    keys = {d.key for d in definitions if d.key not in services.PROVINCE_WIDE_KEYS}
+    scope = services.resolve_region(region)
+    children, levels = services._children_and_levels(scope)
+    codes = [code for code, _ in children]
+    asks = [(keys, day) for day in DAYS] + [({services.METROLOGISTS, services.COVERAGE}, DAYS[0])]
+    together = services._by_region_days(definitions, asks, scope, codes, levels, statuses)
+    alone = [services._by_region_days(definitions, [ask], scope, codes, levels, statuses)[0] for ask in asks]
+    assert together == alone
+    if region is None:
+        # Not a comparison of nothing: the cities' figures move across the dates.
+        counts = [tuple(m[services.SOCIAL_PUBLIC].value for m in per_region.values())
+                  for per_region, *_ in together[:-1]]
+        coverage = [tuple((m[services.COVERAGE].value, m[services.COVERAGE].denominator) for m in per_region.values())
+                    for per_region, *_ in together[:-1]]
+        assert len(set(counts)) > 1 and len(set(coverage)) > 1
