@@ -1315,8 +1315,14 @@ def coverage_by_region(as_of: date, region: str | None = None, *,
             # Not kept yet, the deadline's figures and the table's own are counted in one pass.
             at_deadline, own = _deadline_region_measures(definitions, judged, plan.deadline, scope, codes, levels,
                                                          covering, own=(counted, as_of))
-    per_region, version, total, province_counts = own or _by_region_measures(definitions, counted, as_of, scope,
-                                                                             codes, levels, covering)
+    own_args = (definitions, counted, as_of, scope, codes, levels, covering)
+    if own is None:
+        own = _by_region_measures(*own_args)
+    else:
+        from registry.coverage import cache  # the cache module imports this one
+
+        cache.keep(_by_region_measures, own_args, {}, own)  # what a later call of this date reads
+    per_region, version, total, province_counts = own
     catalog = None
     if version is None:
         warnings.append(_no_catalog_warning(as_of))
