@@ -557,8 +557,15 @@ def _covering_window(first: date, last: date, statuses: tuple[str, ...]) -> tupl
             sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > first)))
 
 
-def _line_covered(day: Any, statuses: tuple[str, ...], *institution: sa.ColumnElement[bool]) -> sa.Exists:
-    return sa.exists().where(SCL.c.catalog_line_id == L.id, S.id == SCL.c.standard_id, I.id == S.institution_id,
+def _line_covered(day: Any, statuses: tuple[str, ...], *institution: sa.ColumnElement[bool],
+                  by_id: bool = False) -> sa.Exists:
+    """A standard covering the line on ``day`` held by an institution meeting ``institution``.
+
+    ``by_id``: each of the line's linked standards looked up by its id (``+ 0``, as
+    :func:`_uncovered_child_lines` does), never a merge join reading the standards' primary key in order.
+    """
+    linked = SCL.c.standard_id + 0 if by_id else SCL.c.standard_id
+    return sa.exists().where(SCL.c.catalog_line_id == L.id, S.id == linked, I.id == S.institution_id,
                              *_covering_clauses(day, statuses), *institution)
 
 
@@ -977,7 +984,7 @@ def _measures_together(definitions: list[Indicator], asks: list[_Ask], statuses:
             out[index][COVERAGE] = _Measure(0, 0, ratio=True)
         else:
             probes.append((index, sa.and_(*_line_clauses(version.id, day, scope.counted_level)),
-                           _line_covered(day, statuses, *_serving_clauses(scope))))
+                           _line_covered(day, statuses, *_serving_clauses(scope), by_id=True)))
     if len(probes) == 1:
         index, counted, covered = probes[0]
         row = db.session.execute(sa.select(sa.func.count(L.id), sa.func.count(sa.case((covered, 1))))
