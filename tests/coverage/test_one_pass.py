@@ -66,3 +66,24 @@ def test_the_cities_counted_together_equal_each_date_counted_alone(world, region
         coverage = [tuple((m[services.COVERAGE].value, m[services.COVERAGE].denominator) for m in per_region.values())
                     for per_region, *_ in together[:-1]]
         assert len(set(counts)) > 1 and len(set(coverage)) > 1
+
+
+def test_a_count_in_one_pass_leaves_out_only_the_bounds_its_where_states(app):
+    """The window's own bounds (its first and last days) are not tested again per row; another day's are."""
+    first, middle, last = date(2025, 12, 31), date(2026, 3, 31), date(2026, 11, 1)
+    statuses = ("in_use",)
+    with app.app_context():
+        where = services._covering_window(first, last, statuses)
+        for day in (first, middle, last):
+            kept = services._not_stated(services._covering_on(day, statuses), where)
+            assert all(not any(clause.compare(stated) for stated in where) for clause in kept)
+            assert (services.S.valid_until >= day).compare(services.S.valid_until >= first) == (day == first)
+            assert any(clause.compare(services.S.valid_until >= day) for clause in kept) == (day != first)
+            bound = services.certified_from() <= day
+            assert any(clause.compare(bound) for clause in kept) == (day != last)
+        assert len(services._not_stated(services._covering_on(middle, statuses), where)) == \
+            len(services._covering_on(middle, statuses))
+        employed = (services.P.withdrawn_at.is_(None), services._employed_clauses(last)[0],
+                    services._employed_clauses(first)[1])
+        kept = services._not_stated(services._employed_clauses(last), employed)
+        assert len(kept) == 1 and kept[0].compare(services._employed_clauses(last)[1])
