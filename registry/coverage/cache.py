@@ -226,20 +226,33 @@ def kept(function: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
     the key cannot spell (anything but dates, numbers, text, sets, sequences, dataclasses and records) skip the
     cache: the part is computed.
     """
-    if _no_cache():
+    key = None if _no_cache() else _part_key(function, args, kwargs)
+    if key is None:
         return function(*args, **kwargs)
-    try:
-        call = json.dumps([function.__module__, function.__qualname__, list(args), sorted(kwargs.items())],
-                          default=_plain_part, ensure_ascii=False)
-    except TypeError:
-        return function(*args, **kwargs)
-    key = f"part:{function.__name__}:{fingerprint()}:{data_version()}:{hashlib.sha256(call.encode()).hexdigest()[:32]}"
     stored = _get(key)
     if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == "kept":
         return _thaw(stored[1])
     value = function(*args, **kwargs)
     _set(key, ("kept", _freeze(value)))
     return value
+
+
+def keep(function: Callable[..., Any], args: tuple, kwargs: dict, value: Any) -> None:
+    """Keep ``value`` as what :func:`kept` answers for ``function(*args, **kwargs)``: a part computed together
+    with another (the table of cities' own date with its deadline's figures), so a later call reads it."""
+    key = None if _no_cache() else _part_key(function, args, kwargs)
+    if key is not None:
+        _set(key, ("kept", _freeze(value)))
+
+
+def _part_key(function: Callable[..., Any], args: tuple, kwargs: dict) -> str | None:
+    """The key :func:`kept` keeps ``function(*args, **kwargs)`` under, or None when an argument cannot be spelled."""
+    try:
+        call = json.dumps([function.__module__, function.__qualname__, list(args), sorted(kwargs.items())],
+                          default=_plain_part, ensure_ascii=False)
+    except TypeError:
+        return None
+    return f"part:{function.__name__}:{fingerprint()}:{data_version()}:{hashlib.sha256(call.encode()).hexdigest()[:32]}"
 
 
 def _no_cache() -> bool:

@@ -159,3 +159,11 @@ def test_the_cities_table_and_the_gaps_probe_the_cities_once(registry_data, repo
         return [s for s in seen if "AS region" in s and "EXISTS" in s]
 
     assert len(probes(table)) == 1 and probes(gaps) == [], "the gaps read the table's list of uncovered lines"
+
+
+def test_the_cities_counted_with_the_deadline_keep_both_dates(registry_data, report_cache):
+    """The table's own date, counted with the deadline's figures in one pass, is kept as well as the deadline's."""
+    fresh = services.coverage_by_region(AFTER_DEADLINE[0]).to_dict()
+    with statements() as again:
+        assert services.coverage_by_region(AFTER_DEADLINE[0]).to_dict() == fresh
+    assert [s for s in coverage_queries(again) if "measurement_standards" in s or "persons" in s] == []
