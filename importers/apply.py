@@ -27,7 +27,7 @@ from registry.extensions import db
 from registry.standards.models import (
     MeasurementStandard, StandardStatusPeriod, standard_catalog_lines, standard_regulations,
 )
-from registry.standards.services import ended_status_period
+from registry.standards.services import CertificateChanges, ended_status_period
 from registry.standards.validity import forget_status_periods
 
 from importers.bulk import BulkInsert, deferred_indexes
@@ -289,6 +289,12 @@ class Applier:
         if not operations:
             return
         table: sa.Table = plan.handler.table
+        # Renewed and corrected certificates in the certificate history, as the form and the API keep it.
+        certificates = CertificateChanges()
+        if table.name == MeasurementStandard.__tablename__:
+            for op in operations:
+                certificates.note(op.current.id, op.values, op.current)
+            certificates.before(db.session.execute)
         fields_of = lambda op: tuple(sorted(name for name in op.values if name not in LINK_FIELDS))  # noqa: E731
         for fields, group in groupby(sorted(operations, key=fields_of), key=fields_of):
             group = list(group)
@@ -328,6 +334,7 @@ class Applier:
                 self._events("update", table.name, [op.current.id], [before], [after])
         if table.name == MeasurementStandard.__tablename__:
             self._status_periods(operations)
+            certificates.after(db.session.execute)
         for name, (link_table, column, _) in LINKS.items():
             changed = [op for op in operations if name in op.values]
             for part in chunks(changed, _PAGE):

@@ -251,7 +251,8 @@ def record_current_certificates(chosen: Any = None) -> sa.Insert:
 
 def update_standard(standard: MeasurementStandard, data: dict[str, Any], *, actor: Any,
                     expected_version: int | None, application_id: int | None = None) -> MeasurementStandard:
-    """Change a standard; a status it leaves is kept as an ended period (:func:`record_status_period`).
+    """Change a standard; a status it leaves is kept as an ended period (:func:`record_status_period`),
+    a certificate it renews or corrects in its certificate history (:class:`CertificateChanges`).
 
     ``application_id``: the approved application (恢复使用 …) the change carries out.
     """
@@ -261,9 +262,19 @@ def update_standard(standard: MeasurementStandard, data: dict[str, Any], *, acto
     if "certificate_no" in values:
         ensure_unique(MeasurementStandard, MeasurementStandard.certificate_no, values["certificate_no"],
                       field="certificate_no", exclude_id=standard.id, label="证书编号")
-    return audited_update(standard, lambda obj: _apply(obj, values, new=False, application_id=application_id),
-                          actor=actor,
-                          expected_version=expected_version, extra_snapshot=_links)
+    certificates = CertificateChanges()
+    certificates.note(standard.id, values, standard)
+
+    def change(obj: MeasurementStandard) -> None:
+        # Run once the version is checked: a stale edit writes nothing, not even history.
+        certificates.before(db.session.execute)
+        _apply(obj, values, new=False, application_id=application_id)
+
+    audited_update(standard, change, actor=actor, expected_version=expected_version, extra_snapshot=_links)
+    if certificates:
+        db.session.flush()
+        certificates.after(db.session.execute)
+    return standard
 
 
 def _discipline(value: Any) -> str | None:
@@ -327,3 +338,104 @@ def fill_search_keys(*, batch: int = 5000) -> int:
             [{"row_id": row.id, "key": certificate_search_key(row.certificate_no),
               "token": row.public_id or new_public_id()} for row in rows])
         filled += len(rows)
+
+
+# --- The certificate history (``standard_certificates``) when certificate fields change -----------------
+
+CERTIFICATE_FIELDS = ("certificate_no", "issued_on", "valid_until")
+_PAGE = 2_000
+
+
+def certificate_change(values: dict[str, Any], current: Any) -> str | None:
+    """What saving ``values`` (cleaned) on ``current`` does to its certificate: ``"renewal"``, ``"correction"`` or None.
+
+    An issue date moved later is a renewal (a new certificate, typed by hand); any other change of the
+    number, the issue date or the validity is a correction of the certificate in force.  ``current`` is
+    the stored standard (an object or a row); ``None`` (a new standard) changes no certificate.
+    """
+    if current is None:
+        return None
+    changed = [name for name in CERTIFICATE_FIELDS if name in values and values[name] != getattr(current, name)]
+    if not changed:
+        return None
+    if "issued_on" in changed and values["issued_on"] > current.issued_on:
+        return "renewal"
+    return "correction"
+
+
+class CertificateChanges:
+    """The certificate history rule, for a set of standards whose certificate fields change.
+
+    One rule for every door (the form and the API through :func:`update_standard`, the import's bulk
+    update in ``importers.apply``), in set-based statements (one per kind per page of standards, none
+    when no certificate changes):
+
+    - a renewal (``issued_on`` moved later) adds the new certificate as a row; the row of the certificate
+      it replaces stays (recorded first if it was missing);
+    - a correction (same or earlier ``issued_on``, another number or validity) updates the row of the
+      certificate in force, matched by the old number and issue date; when none is recorded the
+      corrected certificate is added; when the corrected certificate is already a row of its own, that
+      row is kept (with the new validity) and the mistaken one goes, unless an application produced it.
+
+    Call :meth:`before` once the edit is allowed (version checked) and before the standards' rows change,
+    :meth:`after` once they carry the new values (flushed), in the same transaction.
+    """
+
+    def __init__(self) -> None:
+        self.renewed: list[int] = []
+        self.corrected: list[tuple[int, str, date]] = []  # standard id, old number, old issue date
+
+    def note(self, standard_id: int, values: dict[str, Any], current: Any) -> str | None:
+        kind = certificate_change(values, current)
+        if kind == "renewal":
+            self.renewed.append(standard_id)
+        elif kind == "correction":
+            self.corrected.append((standard_id, current.certificate_no, current.issued_on))
+        return kind
+
+    def __bool__(self) -> bool:
+        return bool(self.renewed or self.corrected)
+
+    def before(self, execute: Any) -> None:
+        """Renewals: the certificate being replaced is in the history (it normally is already)."""
+        for part in _pages(self.renewed):
+            execute(record_current_certificates(lambda column: column.in_(part)))
+
+    def after(self, execute: Any) -> None:
+        """Corrections update the row of the certificate they correct; every changed standard's
+        certificate in force is then in the history, with its validity."""
+        from registry.applications.models import StandardCertificate
+
+        history = StandardCertificate.__table__
+        standards = MeasurementStandard.__table__
+        other = history.alias("other")
+        for part in _pages(self.corrected):
+            old = sa.tuple_(history.c.standard_id, history.c.certificate_no, history.c.issued_on).in_(part)
+            # Another row already holds the corrected certificate (number and issue date).
+            held = (sa.exists().where(other.c.standard_id == history.c.standard_id, other.c.id != history.c.id,
+                                      other.c.certificate_no == standards.c.certificate_no,
+                                      other.c.issued_on == standards.c.issued_on))
+            execute(sa.update(history)
+                    .values(certificate_no=standards.c.certificate_no, issued_on=standards.c.issued_on,
+                            valid_until=standards.c.valid_until)
+                    .where(standards.c.id == history.c.standard_id, old, ~held))
+            # Left with its old number and date: a mistaken row whose correction is recorded already.
+            mistaken = sa.exists().where(
+                standards.c.id == history.c.standard_id,
+                sa.or_(standards.c.certificate_no != history.c.certificate_no,
+                       standards.c.issued_on != history.c.issued_on),
+                sa.exists().where(other.c.standard_id == standards.c.id, other.c.id != history.c.id,
+                                  other.c.certificate_no == standards.c.certificate_no,
+                                  other.c.issued_on == standards.c.issued_on))
+            execute(sa.delete(history).where(old, history.c.application_id.is_(None), mistaken))
+        for part in _pages(self.renewed + [standard_id for standard_id, _, _ in self.corrected]):
+            execute(sa.update(history).values(valid_until=standards.c.valid_until)
+                    .where(standards.c.id == history.c.standard_id, history.c.standard_id.in_(part),
+                           history.c.certificate_no == standards.c.certificate_no,
+                           history.c.issued_on == standards.c.issued_on,
+                           history.c.valid_until != standards.c.valid_until))
+            execute(record_current_certificates(lambda column: column.in_(part)))
+
+
+def _pages(items: list) -> list[list]:
+    return [items[start:start + _PAGE] for start in range(0, len(items), _PAGE)]

@@ -76,7 +76,16 @@ def detail(standard_id: int):
     periods = db.session.scalars(sa.select(StandardStatusPeriod).where(StandardStatusPeriod.standard_id == standard.id)
                                  .order_by(StandardStatusPeriod.ended_on, StandardStatusPeriod.id)).all()
     return render_template("standards/detail.html", standard=standard, events=events, today=date.today(),
-                           applications=applications, documents=documents, periods=periods)
+                           applications=applications, documents=documents, periods=periods,
+                           certificates=_certificates_of(standard))
+
+
+def _certificates_of(standard: MeasurementStandard) -> list:
+    """The standard's certificate history (``standard_certificates``), newest issue first."""
+    from registry.applications.models import StandardCertificate
+
+    return db.session.scalars(sa.select(StandardCertificate).where(StandardCertificate.standard_id == standard.id)
+                              .order_by(StandardCertificate.issued_on.desc(), StandardCertificate.id.desc())).all()
 
 
 def _applications_of(standard: MeasurementStandard) -> tuple[list, list]:
