@@ -377,8 +377,9 @@ class CertificateChanges:
       corrected certificate is added; when the corrected certificate is already a row of its own, that
       row is kept (with the new validity) and the mistaken one goes, unless an application produced it.
 
-    Call :meth:`before` once the edit is allowed (version checked) and before the standards' rows change,
-    :meth:`after` once they carry the new values (flushed), in the same transaction.
+    Call :meth:`before` before the standards' rows change and :meth:`after` once they carry the new
+    values (flushed), in the edit's transaction: the service calls both after the version check, the
+    import inside its savepoint, so a stale or failing edit leaves the history as it was.
     """
 
     def __init__(self) -> None:
@@ -399,7 +400,7 @@ class CertificateChanges:
     def before(self, execute: Any) -> None:
         """Renewals: the certificate being replaced is in the history (it normally is already)."""
         for part in _pages(self.renewed):
-            execute(record_current_certificates(lambda column: column.in_(part)))
+            execute(record_current_certificates(lambda column, part=part: column.in_(part)))
 
     def after(self, execute: Any) -> None:
         """Corrections update the row of the certificate they correct; every changed standard's
@@ -434,7 +435,7 @@ class CertificateChanges:
                            history.c.certificate_no == standards.c.certificate_no,
                            history.c.issued_on == standards.c.issued_on,
                            history.c.valid_until != standards.c.valid_until))
-            execute(record_current_certificates(lambda column: column.in_(part)))
+            execute(record_current_certificates(lambda column, part=part: column.in_(part)))
 
 
 def _pages(items: list) -> list[list]:

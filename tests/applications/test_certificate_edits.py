@@ -17,7 +17,11 @@ from registry.applications.models import StandardCertificate
 from registry.errors import StaleEdit, ValidationError
 from registry.extensions import db
 from registry.standards.models import MeasurementStandard
-from registry.standards.services import certificate_change, register_standard, update_standard
+from registry.standards.services import (
+    certificate_change,
+    register_standard,
+    update_standard,
+)
 from tests import factories
 from tests.applications.support import NEW_ISSUED, in_state
 from tests.test_pages import csrf_from
