@@ -31,8 +31,9 @@ class StandardSchema(RecordSchema):
     issued_on = fields.Date()
     valid_until = fields.Date()
     certified_since = fields.Date(dump_only=True, allow_none=True, metadata={
-        "description": "Start of the unbroken run of certificates when a re-examination renewed it (else empty: "
-                       "the issue date); coverage counts the standard from this date"})
+        "description": "Start of the unbroken run of certificates when a renewal (a re-examination, or a later "
+                       "issue date typed with no gap) continued it (else empty: the issue date); coverage counts "
+                       "the standard from this date; not writable"})
     responsible_person = fields.String(allow_none=True)
     status = fields.String(validate=validate.OneOf(STANDARD_STATUSES))
     status_since = fields.Date(allow_none=True)

@@ -129,10 +129,9 @@ def follow_on_values(values: dict[str, Any], current: Any | None) -> dict[str, A
         parsed = parse_uncertainty(values.get("uncertainty_text"))
         out.update(uncertainty_kind=parsed.kind, uncertainty_value=parsed.value, uncertainty_unit=parsed.unit,
                    coverage_factor=parsed.k)
-    if (current is not None and "issued_on" in values and current.certified_since is not None
-            and values["issued_on"] <= current.certified_since):
-        # An issue date typed before the run of certificates began: the run starts at the issue date again.
-        out["certified_since"] = None
+    since = certified_since_after(values, current)
+    if since is not _UNCHANGED:
+        out["certified_since"] = since
     previous = NEW_STATUS if current is None else current.status
     if "status" in values and values["status"] != previous and "status_since" not in values:
         # A new status given without its date is stored without one: never dated by the clock of
@@ -361,6 +360,30 @@ def certificate_change(values: dict[str, Any], current: Any) -> str | None:
     if "issued_on" in changed and values["issued_on"] > current.issued_on:
         return "renewal"
     return "correction"
+
+
+_UNCHANGED: Any = object()
+
+
+def certified_since_after(values: dict[str, Any], current: Any) -> Any:
+    """The start of the unbroken run of certificates (``certified_since``) once ``values`` are saved on
+    ``current``, or ``_UNCHANGED`` when the stored one stays.
+
+    The rule of an approved re-examination, for a renewal typed by hand (:func:`certificate_change`):
+    a new certificate starting no later than the day after the old one's ``valid_until`` continues the
+    run, which keeps its start (the old ``certified_since``, else the old ``issued_on``); one starting
+    after a gap starts the run again (empty: the new issue date).  A correction keeps the start unless
+    the new issue date is on or before it (empty again).  Coverage and validity count the standard from
+    ``coalesce(certified_since, issued_on)`` (:func:`registry.standards.validity.certified_from`).
+    """
+    if current is None or "issued_on" not in values or values["issued_on"] == current.issued_on:
+        return _UNCHANGED
+    issued, stored = values["issued_on"], current.certified_since
+    if issued > current.issued_on:  # a renewal
+        since = (stored or current.issued_on) if issued <= current.valid_until + timedelta(days=1) else None
+    else:  # a correction
+        since = None if stored is not None and issued <= stored else stored
+    return _UNCHANGED if since == stored else since
 
 
 class CertificateChanges:

@@ -13,10 +13,13 @@ import sqlalchemy as sa
 import importers.apply
 from importers import run_import
 from registry.applications.models import StandardCertificate
+from registry.coverage.services import coverage_report
 from registry.extensions import db
 from registry.standards.models import MeasurementStandard
 from registry.standards.services import record_current_certificates
+from registry.standards.validity import validity, validity_case
 from tests import factories
+from tests.coverage.support import indicator
 from tests.importers.books import STANDARD_HEADER, xlsx
 from tests.importers.test_import import standard_row
 
@@ -124,3 +127,34 @@ def test_a_dry_run_writes_no_history():
                                                                  date(2029, 12, 31))]}), actor=None, dry_run=True)
     assert report.ok and report.sheets["计量标准"]["updated"] == 1
     assert history(standard.id) == [(standard.certificate_no, ISSUED, VALID)]
+
+
+def test_an_import_renewal_keeps_the_unbroken_run_of_certificates():
+    """Known answers (registry.standards.services.certified_since_after): 2019-06-01 .. 2023-05-31 renewed as
+    2023-06-01 .. 2027-05-31 still counts on 2021-01-01; renewed from 2023-09-01 (a gap) the run starts again."""
+    holder = factories.institution()
+    unbroken, gap = (factories.standard(holder, certificate_no=f"[2019]赣量标证字第{n}号", issued_on=date(2019, 6, 1),
+                                        valid_until=date(2023, 5, 31)) for n in (9201, 9202))
+    past, in_gap = date(2021, 1, 1), date(2023, 7, 1)
+
+    def counted(day: date) -> tuple[int, int]:
+        return tuple(indicator(coverage_report(day, region), "social_public_standards")["value"]
+                     for region in ("360100", "360000"))
+
+    assert (counted(past), counted(in_gap)) == ((2, 2), (0, 0))
+    book = xlsx({"计量标准": [STANDARD_HEADER, row(unbroken, holder, date(2023, 6, 1), date(2027, 5, 31)),
+                             row(gap, holder, date(2023, 9, 1), date(2027, 8, 31))]})
+    report = run_import(book, actor=None)
+    assert report.ok, report.errors
+    db.session.expire_all()
+    assert (unbroken.certified_since, gap.certified_since) == (date(2019, 6, 1), None)
+    assert (counted(past), counted(in_gap), counted(date(2023, 9, 1))) == ((1, 1), (1, 1), (2, 2))
+    for standard, day, state in ((unbroken, past, "valid"), (gap, past, "not_yet_valid"),
+                                 (gap, in_gap, "not_yet_valid"), (unbroken, in_gap, "valid")):
+        assert validity(standard, day) == state
+        assert db.session.scalar(sa.select(validity_case(day)).where(
+            sa.literal_column("measurement_standards.id") == standard.id)) == state
+    # The same workbook again changes nothing.
+    assert run_import(book, actor=None).sheets["计量标准"]["updated"] == 0
+    db.session.expire_all()
+    assert unbroken.certified_since == date(2019, 6, 1)
