@@ -25,6 +25,7 @@ HIDDEN = frozenset({
     "catalog_version_id", "range_lower", "range_upper", "range_unit", "uncertainty_kind", "uncertainty_value",
     "uncertainty_unit", "coverage_factor", "last_login_at",
     "certificate_key", "public_id",  # derived search key; the public page's random address
+    "has_status_periods",  # a flag for the coverage index; the standard's page lists the periods themselves
 })
 
 # Labels of the columns several records share; a page's own labels take precedence.
@@ -35,7 +36,7 @@ COMMON_LABELS: dict[str, Any] = {
     "status": _l("状态"), "status_since": _l("状态生效日期"), "email": _l("邮箱"), "role": _l("角色"),
     "display_name": _l("姓名或称呼"), "active": _l("账号启用"), "password": _l("密码"), "notes": _l("备注"),
     "catalog_line_ids": _l("服务的强检目录条目"), "regulation_ids": _l("依据的检定规程"), "filename": _l("文件"),
-    "certified_since": _l("连续持证起始日期"), "has_status_periods": _l("有过往状态期间"),
+    "certified_since": _l("连续持证起始日期"),
 }
 
 ACTIONS = {"create": _l("已创建"), "update": _l("已修改"), "withdraw": _l("已撤回"), "import": _l("已导入"),
