@@ -206,8 +206,15 @@ def outside_status_periods(on: Any, statuses: tuple[str, ...] | None = None, *, 
     few flagged standards only).
     """
     if isinstance(on, date):
-        return sa.or_(standard.has_status_periods.is_(False),
-                      standard.id.not_in(_standards_in_a_period(on, statuses, window_end)))
+        listed = _standards_in_a_period(on, statuses, window_end)
+        if db.session.get_bind().dialect.name == "postgresql":
+            # id <> ALL(ARRAY(SELECT ...)): the list is an InitPlan, read and priced once.  As NOT IN
+            # (a hashed SubPlan) PostgreSQL charges the list's cost to every look-up of a standard by
+            # its id, and the coverage probes (one per city and line) turn from look-ups into hash
+            # joins of every link of the line: 20x slower at 1,000,000 standards.  Same rows.
+            return sa.or_(standard.has_status_periods.is_(False),
+                          standard.id != sa.all_(sa.func.array(listed.scalar_subquery())))
+        return sa.or_(standard.has_status_periods.is_(False), standard.id.not_in(listed))
     holding = sa.and_(SP.standard_id == standard.id, SP.ended_on > (on if window_end is None else window_end),
                       sa.or_(SP.started_on.is_(None), SP.started_on <= on))
     if statuses is not None:
