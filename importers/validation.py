@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
@@ -34,7 +35,7 @@ from registry.regulations.models import Regulation
 from registry.regulations.services import clean_regulation
 from registry.standards.models import MeasurementStandard, standard_catalog_lines, standard_regulations
 from registry.standards.models import STATUS_LABELS
-from registry.standards.services import clean_standard, follow_on_values, status_undated
+from registry.standards.services import clean_standard, follow_on_values, standard_cleaners, status_undated
 
 from importers.cells import CellConverter, to_text
 from importers.messages import msg
@@ -396,8 +397,13 @@ class StandardHandler(SheetHandler):
                     found.setdefault(standard_id, set()).add(target)
         return matched
 
+    @cached_property
+    def cleaners(self):
+        return standard_cleaners(self.ctx.refs)
+
     def clean(self, data, current):
-        return clean_standard(data, partial=current is not None, current=current, refs=self.ctx.refs)
+        return clean_standard(data, partial=current is not None, current=current, refs=self.ctx.refs,
+                              cleaners=self.cleaners)
 
     def owner_probe(self, current):
         return MeasurementStandard(institution_id=current.institution_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Protocol
 
-from registry.records.dates import RANGE_MESSAGE, within_range
+from registry.records.dates import EARLIEST, LATEST, RANGE_MESSAGE, within_range
 from registry.errors import ValidationError
 
 
@@ -42,7 +42,8 @@ class Cleaner:
 
     def __init__(self, data: dict[str, Any], *, required: Iterable[str] = (), partial: bool = False):
         self.data = data
-        self.required = set(required)
+        # A frozenset is kept as given (services pass one built once; imports clean many records).
+        self.required = required if required.__class__ is frozenset else set(required)
         self.partial = partial
         self.out: dict[str, Any] = {}
         self.errors: dict[str, list[str]] = {}
@@ -118,6 +119,10 @@ def a_date(*, optional: bool = False) -> Callable[[Any], date | None]:
     """A date (ISO text, a date or a datetime) within the registry's range (:data:`registry.records.dates.EARLIEST`
     to :data:`~registry.records.dates.LATEST`), so nothing computed from it leaves the calendar."""
     def clean(value: Any) -> date | None:
+        if value.__class__ is date:  # the common case (a spreadsheet's date cell), checked first
+            if EARLIEST <= value <= LATEST:
+                return value
+            raise ValidationError(RANGE_MESSAGE)
         if value in (None, ""):
             if optional:
                 return None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 from flask import current_app
@@ -59,16 +59,15 @@ def _code(value: Any) -> str | None:
     return None if value in (None, "") else normalize_standard_code(value)
 
 
-def clean_standard(data: dict[str, Any], *, partial: bool = False,
-                   current: MeasurementStandard | None = None, refs: References | None = None) -> dict[str, Any]:
-    """Validate a standard; ``refs`` resolves institution, discipline, lines and regulations.
+_REQUIRED = frozenset(REQUIRED)
 
-    With ``refs=None`` they are ids checked in the database
-    (:class:`registry.records.fields.References`).
+
+def standard_cleaners(refs: References) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    """The ``(field, cleaner)`` pairs :func:`clean_standard` runs with ``refs``, in order.
+
+    An import builds them once per sheet and passes them for every row.
     """
-    refs = refs or _DATABASE_REFERENCES
-    c = Cleaner(data, required=REQUIRED, partial=partial)
-    c.fields((
+    return (
         ("certificate_no", normalize_certificate_no),
         ("name", _NAME),
         ("code", _code),
@@ -89,7 +88,21 @@ def clean_standard(data: dict[str, Any], *, partial: bool = False,
         ("is_demo", boolean),
         ("catalog_line_ids", refs.catalog_lines),
         ("regulation_ids", refs.regulations),
-    ))
+    )
+
+
+def clean_standard(data: dict[str, Any], *, partial: bool = False,
+                   current: MeasurementStandard | None = None, refs: References | None = None,
+                   cleaners: tuple[tuple[str, Callable[[Any], Any]], ...] | None = None) -> dict[str, Any]:
+    """Validate a standard; ``refs`` resolves institution, discipline, lines and regulations.
+
+    With ``refs=None`` they are ids checked in the database
+    (:class:`registry.records.fields.References`).  ``cleaners``, when given, are
+    :func:`standard_cleaners` of the same ``refs`` (built once for many records).
+    """
+    refs = refs or _DATABASE_REFERENCES
+    c = Cleaner(data, required=_REQUIRED, partial=partial)
+    c.fields(cleaners or standard_cleaners(refs))
 
     if not partial and c.out.get("valid_until") is None and "issued_on" in c.out:
         c.out["valid_until"] = default_valid_until(c.out["issued_on"])
