@@ -185,6 +185,19 @@ def _standards_in_a_period(on: Any, statuses: tuple[str, ...] | None, window_end
     return sa.select(SP.standard_id).where(*where).correlate_except(SP)
 
 
+def _listed(standard_id: Any, listed: sa.Select) -> sa.ColumnElement[bool]:
+    """``standard_id`` is among the ids ``listed`` selects (its negation: not among them).
+
+    On PostgreSQL written ``= ANY(ARRAY(SELECT ...))``: the list is an InitPlan, read and priced
+    once.  As ``IN`` (a hashed SubPlan) PostgreSQL charges the list's cost to every look-up of a
+    standard by its id, and the coverage probes (one per city and line) turn from look-ups into
+    hash joins of every link of the line: 20x slower at 1,000,000 standards.  Same rows.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return standard_id == sa.any_(sa.func.array(listed.scalar_subquery()))
+    return standard_id.in_(listed)
+
+
 def in_status_period(on: Any, statuses: tuple[str, ...] | None = None, *, standard: Any = S,
                      window_end: Any = None) -> sa.ColumnElement[bool]:
     """One of the standard's ended status periods holds ``on`` (with a status outside ``statuses``, when given).
@@ -194,7 +207,7 @@ def in_status_period(on: Any, statuses: tuple[str, ...] | None = None, *, standa
     decided from the coverage index alone.
     """
     return sa.and_(standard.has_status_periods.is_(True),
-                   standard.id.in_(_standards_in_a_period(on, statuses, window_end)))
+                   _listed(standard.id, _standards_in_a_period(on, statuses, window_end)))
 
 
 def outside_status_periods(on: Any, statuses: tuple[str, ...] | None = None, *, standard: Any = S,
@@ -206,15 +219,8 @@ def outside_status_periods(on: Any, statuses: tuple[str, ...] | None = None, *, 
     few flagged standards only).
     """
     if isinstance(on, date):
-        listed = _standards_in_a_period(on, statuses, window_end)
-        if db.session.get_bind().dialect.name == "postgresql":
-            # id <> ALL(ARRAY(SELECT ...)): the list is an InitPlan, read and priced once.  As NOT IN
-            # (a hashed SubPlan) PostgreSQL charges the list's cost to every look-up of a standard by
-            # its id, and the coverage probes (one per city and line) turn from look-ups into hash
-            # joins of every link of the line: 20x slower at 1,000,000 standards.  Same rows.
-            return sa.or_(standard.has_status_periods.is_(False),
-                          standard.id != sa.all_(sa.func.array(listed.scalar_subquery())))
-        return sa.or_(standard.has_status_periods.is_(False), standard.id.not_in(listed))
+        return sa.or_(standard.has_status_periods.is_(False),
+                      ~_listed(standard.id, _standards_in_a_period(on, statuses, window_end)))
     holding = sa.and_(SP.standard_id == standard.id, SP.ended_on > (on if window_end is None else window_end),
                       sa.or_(SP.started_on.is_(None), SP.started_on <= on))
     if statuses is not None:
