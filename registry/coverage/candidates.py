@@ -49,7 +49,7 @@ from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.reference.models import Region, RegionAdjacency
 from registry.standards.models import MeasurementStandard, standard_catalog_lines
-from registry.standards.validity import GOOD_STATES, validity_case, validity_clause
+from registry.standards.validity import GOOD_STATES, social_public, validity_case, validity_clause
 
 S = MeasurementStandard
 I = Institution  # noqa: E741
@@ -309,7 +309,7 @@ def _line_holders(line_ids: list[int], as_of: date, acting: sa.ColumnElement[boo
                   S.valid_until, S.certificate_no)
         .select_from(SCL).join(S, S.id == SCL.c.standard_id).join(I, I.id == S.institution_id)
         .where(SCL.c.catalog_line_id.in_(line_ids), S.withdrawn_at.is_(None), I.withdrawn_at.is_(None), acting,
-               sa.or_(sa.and_(S.category == "social_public", state.in_(LAPSED_STATES)),
+               sa.or_(sa.and_(social_public(), state.in_(LAPSED_STATES)),
                       sa.and_(S.category == "enterprise_highest", validity_clause(GOOD_STATES, as_of))))
     ).subquery("held")
     return db.session.execute(
@@ -369,7 +369,7 @@ def _discipline_holders(disciplines: list[str], as_of: date, acting: sa.ColumnEl
         sa.select(I.id.label("institution_id"), _discipline_of().label("discipline"), S.valid_until,
                   S.certificate_no)
         .select_from(S).join(I, I.id == S.institution_id)
-        .where(S.category == "social_public", validity_clause(GOOD_STATES, as_of), I.withdrawn_at.is_(None),
+        .where(social_public(), validity_clause(GOOD_STATES, as_of), I.withdrawn_at.is_(None),
                acting, _discipline_of().in_(disciplines))
     ).subquery("field")
     return db.session.execute(

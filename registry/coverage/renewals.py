@@ -40,7 +40,9 @@ from registry.extensions import db
 from registry.institutions.models import Institution
 from registry.reference.models import Region
 from registry.standards.models import STANDARD_CATEGORIES
-from registry.standards.validity import certified_from, outside_status_periods, prefetch_status_periods
+from registry.standards.validity import (
+    certified_from, outside_status_periods, prefetch_status_periods, social_public,
+)
 
 APPLY_NOW = "apply_now"
 EXPIRED = "expired"
@@ -207,7 +209,7 @@ def _lines_at_risk(standard_ids: list[int], as_of: date, covering: tuple[str, ..
         .select_from(S).join(SCL, SCL.c.standard_id == S.id).join(L, L.id == SCL.c.catalog_line_id)
         .join(I, I.id == S.institution_id).outerjoin(cities, cities.c.region_code == I.region_code)
         # The standard itself counts only as a social public standard in a covering status.
-        .where(S.id.in_(standard_ids), S.category == "social_public",
+        .where(S.id.in_(standard_ids), social_public(),
                sa.or_(S.status.in_(covering), sa.and_(S.status_since.is_not(None), S.status_since > as_of)),
                outside_status_periods(as_of, covering), *_line_clauses(version.id, as_of))
         .order_by(S.id, L.code, L.id)
@@ -239,7 +241,7 @@ def _lines_at_risk(standard_ids: list[int], as_of: date, covering: tuple[str, ..
 
 def _covering_on(standard, day: date, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
     """:func:`registry.coverage.services._covering_clauses` for an aliased standard."""
-    return (standard.category == "social_public", standard.withdrawn_at.is_(None), certified_from(standard) <= day,
+    return (social_public(standard), standard.withdrawn_at.is_(None), certified_from(standard) <= day,
             standard.valid_until >= day,
             sa.or_(standard.status.in_(statuses),
                    sa.and_(standard.status_since.is_not(None), standard.status_since > day)),

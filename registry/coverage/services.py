@@ -59,7 +59,8 @@ from registry.standards.models import (
     STANDARD_STATUSES, MeasurementStandard, StandardStatusPeriod, standard_catalog_lines,
 )
 from registry.standards.validity import (
-    certified_from, outside_status_periods, prefetch_status_periods, status_undated_clause, validity,
+    certified_from, outside_status_periods, prefetch_status_periods, social_public, status_undated_clause,
+    validity,
 )
 
 S = MeasurementStandard
@@ -544,7 +545,7 @@ def _line_clauses(version_id: Any, day: Any, level: str = COUNTED_ANY) -> tuple[
 
 def _covering_clauses(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
     """Social public, not withdrawn, certificate valid on ``day``, in use on ``day``."""
-    return (S.category == "social_public", S.withdrawn_at.is_(None), *_covering_on(day, statuses))
+    return (social_public(), S.withdrawn_at.is_(None), *_covering_on(day, statuses))
 
 
 def _covering_on(day: Any, statuses: tuple[str, ...]) -> tuple[sa.ColumnElement[bool], ...]:
@@ -559,7 +560,7 @@ def _covering_window(first: date, last: date, statuses: tuple[str, ...]) -> tupl
     one day when ``first == last``): the WHERE of a query counting several days at once, each by
     :func:`_covering_on`.  Keep it in step with ``_covering_on``: ranges PostgreSQL reads from
     ``ix_measurement_standards_in_force``."""
-    return (S.category == "social_public", S.withdrawn_at.is_(None), certified_from() <= last, S.valid_until >= first,
+    return (social_public(), S.withdrawn_at.is_(None), certified_from() <= last, S.valid_until >= first,
             sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > first)),
             outside_status_periods(first, statuses, window_end=last))
 
@@ -889,9 +890,13 @@ def _not_stated(clauses: Iterable[sa.ColumnElement[bool]], where: Iterable[Any])
     return [clause for clause in clauses if not any(clause.compare(stated) for stated in where)]
 
 
-def _count_where(clauses: list[sa.ColumnElement[bool]]) -> sa.ColumnElement[int]:
-    """Count the rows meeting every one of ``clauses`` (every row when there are none)."""
-    return sa.func.count(sa.case((sa.and_(*clauses), 1))) if clauses else sa.func.count()
+def _count_where(clauses: Iterable[sa.ColumnElement[bool]]) -> sa.ColumnElement[int]:
+    """Count the rows meeting every one of ``clauses`` (every row when there are none).
+
+    ``count(*) FILTER (WHERE ...)`` (both databases): PostgreSQL evaluates it a little faster per row than
+    ``count(CASE WHEN ... THEN 1 END)``, which matters where a pass counts several dates over 500,000 rows."""
+    clauses = list(clauses)
+    return sa.func.count().filter(sa.and_(*clauses)) if clauses else sa.func.count()
 
 
 def _one_scope(asks: list[tuple[int, date, RegionScope]]) -> RegionScope | None:
@@ -1173,7 +1178,7 @@ def undated_status_count(scope: RegionScope, statuses: tuple[str, ...]) -> int:
     """
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(S)
-        .where(S.category == "social_public", S.withdrawn_at.is_(None), status_undated_clause(statuses),
+        .where(social_public(), S.withdrawn_at.is_(None), status_undated_clause(statuses),
                _held_in(scope))) or 0
 
 
@@ -1226,10 +1231,13 @@ def _by_region_days(definitions: list[Indicator], asks: list[tuple[set[str], dat
         if len(group) == 1:
             counts = [sa.func.count().label("n0")]
         else:
-            counts = [sa.func.count(sa.case((sa.and_(*on(day)), 1))).label(f"n{position}")
+            counts = [_count_where(on(day)).label(f"n{position}")
                       for position, (_, day) in enumerate(group)]
-        held = (sa.select(S.institution_id.label("holder"), *counts).where(*where)
-                .group_by(S.institution_id).subquery("held"))
+        # Grouped by ``institution_id + 0``, not the column: SQLite would otherwise read the standards in the
+        # order of their institution index (a table row for each) instead of from ix_measurement_standards_in_force
+        # alone, twice as slow at 100,000 standards.  PostgreSQL hashes either.
+        holder = (S.institution_id + 0).label("holder")
+        held = sa.select(holder, *counts).where(*where).group_by(holder).subquery("held")
         rows = db.session.execute(
             sa.select(child_map.c.child_code, *(sa.func.sum(held.c[f"n{position}"]) for position in range(len(group))))
             .select_from(held).join(I, I.id == held.c.holder)
@@ -1245,14 +1253,13 @@ def _by_region_days(definitions: list[Indicator], asks: list[tuple[set[str], dat
     if METROLOGISTS in registry and (group := wanting(METROLOGISTS)):
         if len(group) == 1:
             day = group[0][1]
-            columns = [sa.func.count(), sa.func.count(sa.case((_registered(day), 1)))]
+            columns = [sa.func.count(), _count_where([_registered(day)])]
             where = _metrologist_clauses(day)
         else:
             first, last = min(day for _, day in group), max(day for _, day in group)
             columns = []
             for _, day in group:
-                columns += [sa.func.count(sa.case((_employed(day), 1))),
-                            sa.func.count(sa.case((sa.and_(_employed(day), _registered(day)), 1)))]
+                columns += [_count_where([_employed(day)]), _count_where([_employed(day), _registered(day)])]
             # What _metrologist_clauses(day) holds for every day from first to last.
             where = (P.withdrawn_at.is_(None), I.withdrawn_at.is_(None), I.kind == "legal_metrology",
                      sa.or_(P.employed_from.is_(None), P.employed_from <= last),
@@ -1403,7 +1410,7 @@ def _undated_by_child(scope: RegionScope, codes: list[str], statuses: tuple[str,
     rows = db.session.execute(
         sa.select(child_map.c.child_code, sa.func.count()).select_from(S).join(I, I.id == S.institution_id)
         .join(child_map, child_map.c.region_code == I.region_code)
-        .where(S.category == "social_public", S.withdrawn_at.is_(None), status_undated_clause(statuses),
+        .where(social_public(), S.withdrawn_at.is_(None), status_undated_clause(statuses),
                I.withdrawn_at.is_(None), child_map.c.child_code.in_(codes))
         .group_by(child_map.c.child_code))
     return {code: count for code, count in rows}
@@ -1547,7 +1554,7 @@ def _forecast_standards(dates: sa.Subquery, first: date, last: date, scope: Regi
             sa.case((S.status.in_(statuses), sa.null()), (S.status_since > last, sa.null()),
                     else_=S.status_since).label("status_since"),
         )
-        .where(S.category == "social_public", S.withdrawn_at.is_(None), certified_from() <= last, S.valid_until >= first,
+        .where(social_public(), S.withdrawn_at.is_(None), certified_from() <= last, S.valid_until >= first,
                sa.or_(S.status.in_(statuses), S.status_since > first), _held_in(scope))
         .subquery("spans")
     )
@@ -1570,7 +1577,7 @@ def _forecast_standards(dates: sa.Subquery, first: date, last: date, scope: Regi
     in_a_period = (
         sa.select(dates.c.d, sa.func.count(sa.distinct(S.id)))
         .select_from(dates).join(SP, holding).join(S, S.id == SP.standard_id)
-        .where(S.id.in_(ids), S.category == "social_public", S.withdrawn_at.is_(None),
+        .where(S.id.in_(ids), social_public(), S.withdrawn_at.is_(None),
                certified_from() <= dates.c.d, S.valid_until >= dates.c.d,
                sa.or_(S.status.in_(statuses), sa.and_(S.status_since.is_not(None), S.status_since > dates.c.d)),
                _held_in(scope))

@@ -99,12 +99,15 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
         sa.CheckConstraint("valid_until >= issued_on", name="validity_order"),
         sa.Index("ix_measurement_standards_coverage", "category", "status", "valid_until", "issued_on",
                  "certified_since"),
-        # Coverage counts read only these columns: an index-only scan on PostgreSQL (the id and the flag
-        # for the ended status periods' clause, ``has_status_periods IS false OR id NOT IN (...)``).
-        sa.Index("ix_measurement_standards_in_force", "category", "valid_until", "issued_on", "status",
+        # Coverage counts read only these columns of the social public standards not withdrawn: an
+        # index-only scan on PostgreSQL (the id and the flag for the ended status periods' clause,
+        # ``has_status_periods IS false OR id <> ALL (...)``).  Partial by category, so a third the size of
+        # one keyed by it; a query uses it only when it states ``category = 'social_public'`` as a literal
+        # (``registry.standards.validity.social_public``).
+        sa.Index("ix_measurement_standards_in_force", "valid_until", "issued_on", "status",
                  "status_since", "institution_id", "certified_since", "has_status_periods", "id",
-                 postgresql_where=sa.text("withdrawn_at IS NULL"),
-                 sqlite_where=sa.text("withdrawn_at IS NULL")),
+                 postgresql_where=sa.text("withdrawn_at IS NULL AND category = 'social_public'"),
+                 sqlite_where=sa.text("withdrawn_at IS NULL AND category = 'social_public'")),
         # Standards whose status (not in use) has no date: few, counted by every coverage report.
         sa.Index("ix_measurement_standards_undated_status", "category", "institution_id",
                  postgresql_where=sa.text("status_since IS NULL AND status <> 'in_use' AND withdrawn_at IS NULL"),

@@ -157,6 +157,17 @@ def certificate_validity(*, status: str, status_since: date | None, issued_on: d
     return "valid"
 
 
+def social_public(standard: Any = S) -> sa.ColumnElement[bool]:
+    """``category = 'social_public'``, the category written as a literal, as every coverage count states it.
+
+    ``ix_measurement_standards_in_force`` holds only the social public standards not withdrawn (a partial
+    index, a third the size of one keyed by category); a database uses a partial index only for a query
+    whose WHERE states the index's own condition, which SQLite checks on the SQL text (a bound parameter
+    never matches).  ``standard`` may be an alias of :class:`MeasurementStandard`.
+    """
+    return standard.category == sa.literal_column("'social_public'")
+
+
 def certified_from(standard: Any = S) -> sa.ColumnElement:
     """The first day a standard counts as certified: the start of its unbroken run of certificates.
 
