@@ -73,21 +73,48 @@ def _actor(email: str | None) -> Any:
               help="When rows are invalid, write the upload with the bad cells marked here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 @click.option("--catalog-version", metavar="NAME", help="Catalog version for 强检目录 rows (default: in force).")
-@with_appcontext
-def import_command(file: str, sheet: str | None, lang: str | None, dry_run: bool, as_email: str | None,
-                   errors_out: str | None, as_json: bool, catalog_version: str | None) -> None:
+@click.pass_context
+def import_command(ctx: click.Context, file: str, sheet: str | None, lang: str | None, dry_run: bool,
+                   as_email: str | None, errors_out: str | None, as_json: bool, catalog_version: str | None) -> None:
     """Import a workbook (.xlsx, .xls, .ods) or a CSV file (UTF-8 or GB18030, one sheet).
 
     Exit 0 applied (or a clean dry run), 1 invalid rows (nothing written), 2 file refused.
     """
+    from contextlib import nullcontext
+
+    from flask import has_app_context
+    from flask.cli import ScriptInfo
+
+    from importers.early import start_reading
     from importers.messages import speaking
 
-    with speaking(lang):
-        _import(file, sheet, dry_run, as_email, errors_out, as_json, catalog_version)
+    # The file is checked before the app is built, and calamine parses it while the app is built
+    # (importers.early); run_import uses that only when the app's limits and language are the same.
+    # The app's context as ``with_appcontext`` gives it: the one already pushed (tests), else a new one.
+    info = ctx.ensure_object(ScriptInfo)
+    early = start_reading(file, _configuration(info), lang)
+    try:
+        with nullcontext() if has_app_context() else info.load_app().app_context(), speaking(lang):
+            _import(early, file, sheet, dry_run, as_email, errors_out, as_json, catalog_version)
+    finally:
+        early.close()
 
 
-def _import(file: str, sheet: str | None, dry_run: bool, as_email: str | None, errors_out: str | None,
-            as_json: bool, catalog_version: str | None) -> None:
+def _configuration(info: Any) -> Any:
+    """The configuration the app is built with: the environment's (``config``) when ``registry`` builds it
+    (without building it yet), else the given app's (tests, an embedding ``FlaskGroup``)."""
+    from registry.cli import _create_app
+
+    if info.create_app is not _create_app:
+        return info.load_app().config
+    from config import get_config
+
+    config = get_config(None)
+    return {name: getattr(config, name) for name in dir(config) if name.isupper()}
+
+
+def _import(source: Any, file: str, sheet: str | None, dry_run: bool, as_email: str | None,
+            errors_out: str | None, as_json: bool, catalog_version: str | None) -> None:
     from importers.messages import language
     from importers.run import run_import
     from registry.extensions import db
@@ -95,7 +122,7 @@ def _import(file: str, sheet: str | None, dry_run: bool, as_email: str | None, e
     actor = _actor(as_email)
     progress = _Progress(sys.stderr.isatty() and not as_json)
     try:
-        report = run_import(file, actor=actor, dry_run=dry_run, catalog_version=catalog_version,
+        report = run_import(source, actor=actor, dry_run=dry_run, catalog_version=catalog_version,
                             progress=progress, sheet=sheet, lang=language())
         if report.applied:
             db.session.commit()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import IO, Iterator
+from typing import IO, Any, Iterator
 
 from importers.cells import is_blank, to_text
 from importers.messages import msg
@@ -135,10 +135,14 @@ def _dialect(text: str) -> type[csv.Dialect]:
     return csv.excel
 
 
-def open_book(opened: IO[bytes] | str, kind: str, limits: Limits, *, sheet: str | None = None) -> Book:
-    """The checked upload as a :class:`~importers.reading.Book` (``kind`` from ``inspect_upload``)."""
+def open_book(opened: IO[bytes] | str, kind: str, limits: Limits, *, sheet: str | None = None,
+              early: Any = None) -> Book:
+    """The checked upload as a :class:`~importers.reading.Book` (``kind`` from ``inspect_upload``); ``early``: an
+    :class:`importers.early.EarlyUpload` of it, whose workbook is being parsed in the background."""
     if kind == "csv":
+        if early is not None:
+            early.close()
         return CsvBook(opened, limits, sheet=sheet)
     from importers.reading import Workbook
 
-    return Workbook(opened, limits)
+    return Workbook(opened, limits, early=early if early is not None and early.opening is not None else None)

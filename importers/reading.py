@@ -98,33 +98,53 @@ class Book(ABC):
         return layout
 
 
+def _unreadable(exc: BaseException) -> RejectedFile:
+    """A workbook calamine cannot open, as the refusal to report (anything else but its panic is raised)."""
+    if isinstance(exc, Exception):  # calamine raises its own error types for every broken part
+        return RejectedFile(msg(f"无法读取工作簿（{type(exc).__name__}）",
+                                f"the workbook cannot be read ({type(exc).__name__})"))
+    if type(exc).__name__ != "PanicException":  # a reader's panic is a file it cannot read
+        raise exc
+    return RejectedFile(msg("无法读取工作簿（文件结构异常）", "the workbook cannot be read (a broken structure)"))
+
+
 class Workbook(Book):
     """A workbook opened with calamine; rows come as (Excel row number, cells)."""
 
-    def __init__(self, opened: IO[bytes] | str, limits: Limits):
+    def __init__(self, opened: IO[bytes] | str, limits: Limits, *, early: Any = None):
+        """Open ``opened`` (checked by :func:`importers.safety.inspect_upload` with ``limits``); or take the
+        workbook an :class:`importers.early.EarlyUpload` opened and is parsing in the background."""
         import python_calamine
 
-        # A file object, never a path: calamine would choose its reader by the name's extension.
-        self._handle = open(opened, "rb") if isinstance(opened, str) else None
+        self._early = early
+        self._parsing: dict[str, Any] = {}  # sheet name -> Future of the sheet parsed in the background
+        self._handle = None
         try:
-            self._book = python_calamine.CalamineWorkbook.from_object(self._handle or opened)
-        except Exception as exc:  # calamine raises its own error types for every broken part
-            self._close_handle()
-            raise RejectedFile(msg(f"无法读取工作簿（{type(exc).__name__}）",
-                                   f"the workbook cannot be read ({type(exc).__name__})")) from None
+            if early is not None:
+                self._book, _, parsing = early.opening.result()
+                self._parsing = dict(parsing)
+            else:
+                # A file object, never a path: calamine would choose its reader by the name's extension.
+                self._handle = open(opened, "rb") if isinstance(opened, str) else None
+                self._book = python_calamine.CalamineWorkbook.from_object(self._handle or opened)
         except BaseException as exc:
-            self._close_handle()
-            if type(exc).__name__ != "PanicException":  # a reader's panic is a file it cannot read
-                raise
-            raise RejectedFile(msg("无法读取工作簿（文件结构异常）",
-                                   "the workbook cannot be read (a broken structure)")) from None
+            self.close()
+            raise _unreadable(exc) from None
         self.limits = limits
-        self.sheet_names: list[str] = list(self._book.sheet_names)
+        # Early: the names the background thread is parsing, in the workbook's order (the workbook itself
+        # takes no call while it parses).
+        self.sheet_names: list[str] = list(self._parsing) if early is not None else list(self._book.sheet_names)
         self._sheets: dict[str, Any] = {}
 
     def close(self) -> None:
-        self._sheets.clear()
-        self._book.close()
+        if getattr(self, "_sheets", None):
+            self._sheets.clear()
+        if self._early is not None:  # waits for the background parse, then closes the workbook and its file
+            self._early.close()
+            self._early = None
+            return
+        if getattr(self, "_book", None) is not None:
+            self._book.close()
         self._close_handle()
 
     def _close_handle(self) -> None:
@@ -135,7 +155,8 @@ class Workbook(Book):
     def _sheet(self, name: str):
         if name not in self._sheets:
             try:
-                sheet = self._book.get_sheet_by_name(name)
+                parsing = self._parsing.pop(name, None)
+                sheet = parsing.result() if parsing is not None else self._book.get_sheet_by_name(name)
             except BaseException as exc:
                 if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
                     raise

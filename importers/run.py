@@ -21,7 +21,8 @@ from importers.apply import Applier
 from importers.bulk import paused_gc
 from importers.pipeline import Pipeline, pipeline_available
 from importers.csvfile import open_book
-from importers.messages import msg, speaking
+from importers.early import EarlyUpload
+from importers.messages import language, msg, speaking
 from importers.reading import Book, SheetLayout
 from importers.references import WorkbookReferences, catalog_in_force
 from importers.report import ACTIONS, ImportReport
@@ -32,7 +33,7 @@ from importers.validation import HANDLERS, Context, SheetPlan, diff_entry, valid
 Progress = Callable[[int, int], None]
 
 
-def run_import(source: Source, *, actor: Any, dry_run: bool = False, filename: str | None = None,
+def run_import(source: Source | EarlyUpload, *, actor: Any, dry_run: bool = False, filename: str | None = None,
                catalog_version: str | None = None, run: ImportRun | None = None,
                progress: Progress | None = None, today: date | None = None, sheet: str | None = None,
                lang: str | None = None) -> ImportReport:
@@ -40,7 +41,7 @@ def run_import(source: Source, *, actor: Any, dry_run: bool = False, filename: s
 
     ``source`` is a path, bytes or a binary file object: an .xlsx, .xls or .ods workbook
     or a CSV file (told by its content; ``filename`` and its extension help tell text from
-    something else).  A CSV file is one sheet, told by its header or named by ``sheet``.
+    something else), or an :class:`~importers.early.EarlyUpload` of a path (``registry import``).  A CSV file is one sheet, told by its header or named by ``sheet``.
     Every message is in ``lang`` (``zh`` or ``en``; default: the request's language, else
     ``IMPORT_LANGUAGE``, see :mod:`importers.messages`).  ``actor`` is a
     :class:`~registry.auth.models.User` or ``None`` for the system.  Writes
@@ -57,12 +58,12 @@ def run_import(source: Source, *, actor: Any, dry_run: bool = False, filename: s
                            run=run, progress=progress, today=today, sheet=sheet)
 
 
-def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | None, catalog_version: str | None,
+def _run_import(source: Source | EarlyUpload, *, actor: Any, dry_run: bool, filename: str | None, catalog_version: str | None,
                 run: ImportRun | None, progress: Progress | None, today: date | None,
                 sheet: str | None) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
-    if filename is None and isinstance(source, (str, os.PathLike)):
-        filename = Path(source).name
+    if filename is None and isinstance(source, (str, os.PathLike, EarlyUpload)):
+        filename = Path(source.path if isinstance(source, EarlyUpload) else source).name
     if run is not None:
         run.status, run.dry_run = "running", dry_run
     limits = Limits.from_config(current_app.config)
@@ -74,9 +75,15 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
     savepoint = None
     plans: list[SheetPlan] = []
     try:
-        opened, _ = read_source(source, limits)
-        kind = inspect_upload(opened, limits, filename)
-        book = open_book(opened, kind, limits, sheet=sheet)
+        early = _adopt(source, limits)
+        if early is not None:  # checked before the app was built, its sheets parsed meanwhile
+            if early.refused is not None:
+                raise early.refused
+            book = open_book(early.opened, early.kind, limits, sheet=sheet, early=early)
+        else:
+            opened, _ = read_source(source.path if isinstance(source, EarlyUpload) else source, limits)
+            kind = inspect_upload(opened, limits, filename)
+            book = open_book(opened, kind, limits, sheet=sheet)
         layouts, version = _layouts(book, report, catalog_version=catalog_version, today=today)
         if report.ok:
             pipeline = None
@@ -149,6 +156,17 @@ def _run_import(source: Source, *, actor: Any, dry_run: bool, filename: str | No
 def _rollback(savepoint: Any) -> None:
     if savepoint is not None and savepoint.is_active:
         savepoint.rollback()
+
+
+def _adopt(source: Source | EarlyUpload, limits: Limits) -> EarlyUpload | None:
+    """``source`` when it is an :class:`EarlyUpload` checked with these very limits, in this language; any
+    other is closed (the file is checked again here)."""
+    if not isinstance(source, EarlyUpload):
+        return None
+    if source.limits == limits and source.language == language():
+        return source
+    source.close()
+    return None
 
 
 def _streams(book: Book, layouts: list[SheetLayout]) -> bool:
