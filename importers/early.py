@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import IO, Any, Mapping
+from typing import IO, Any
 
 from importers.messages import normalize, speaking
 from importers.safety import Limits, RejectedFile, inspect_upload, read_source
@@ -89,7 +90,7 @@ def _read(path: str, opening: Future, stop: threading.Event) -> None:
     at a time on a workbook, and releases the interpreter lock while it parses)."""
     import python_calamine
 
-    handle = open(path, "rb")  # a file object, read as calamine goes: it tells the format by the content
+    handle = open(path, "rb")  # noqa: SIM115 - kept open while calamine reads; closed by EarlyUpload.close
     try:
         book = python_calamine.CalamineWorkbook.from_object(handle)
     except BaseException as exc:  # noqa: BLE001 - reported where the workbook is used (reading.Workbook)

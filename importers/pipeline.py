@@ -193,6 +193,14 @@ class _SheetStream(ABC):
             self.free.put(n)
         self.columns = ", ".join(self.quote(name) for name in handler.insert_columns)
         self.audit = RawStatement(audit, connection.dialect)
+        # A new standard's current certificate starts its certificate history, as the Applier, the form
+        # and the API record it: for the batch's ids, as the audit statement picks them.
+        self.certificates = None
+        if handler.table.name == "measurement_standards":
+            from registry.standards.services import record_current_certificates
+
+            self.certificates = RawStatement(record_current_certificates(self.audit_ids() or _by_array, created=True),
+                                             connection.dialect)
         self.thread = threading.Thread(target=self._write, name=f"import-writer-{handler.table.name}", daemon=True)
 
     @classmethod
@@ -415,6 +423,8 @@ class _SqliteStream(_SheetStream):
                 cursor.execute(sql, (first,))
                 cursor.execute(f"DELETE FROM temp.{link_stages[name]}")
         cursor.execute(*self.audit.bind(first_id=first, last_id=last))
+        if self.certificates is not None:
+            cursor.execute(*self.certificates.bind(first_id=first, last_id=last))
         cursor.execute(f"DELETE FROM temp.{stage}")
 
 
@@ -478,10 +488,17 @@ class _PostgresStream(_SheetStream):
             if batch.linked[name]:
                 cursor.execute(sql, {"ids": ids})
         cursor.execute(*self.audit.bind(ids=ids))
+        if self.certificates is not None:
+            cursor.execute(*self.certificates.bind(ids=ids))
         cursor.execute(f"TRUNCATE {', '.join([stage, *link_stages.values()])}")
         known = self.applier.ids
         for ref, new_id in zip(batch.refs, ids):
             known[ref] = new_id
+
+
+def _by_array(column: sa.Column) -> sa.ColumnElement[bool]:
+    """PostgreSQL: the records whose ids are bound as one array, ``ids`` (as the audit statement picks them)."""
+    return column == sa.any_(sa.bindparam("ids", type_=sa.ARRAY(sa.Integer)))
 
 
 # Parameters in one SQLite statement: 999 in every build (3.32 and later allow 32,766).

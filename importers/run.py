@@ -41,7 +41,8 @@ def run_import(source: Source | EarlyUpload, *, actor: Any, dry_run: bool = Fals
 
     ``source`` is a path, bytes or a binary file object: an .xlsx, .xls or .ods workbook
     or a CSV file (told by its content; ``filename`` and its extension help tell text from
-    something else), or an :class:`~importers.early.EarlyUpload` of a path (``registry import``).  A CSV file is one sheet, told by its header or named by ``sheet``.
+    something else), or an :class:`~importers.early.EarlyUpload` of a path (``registry import``).
+    A CSV file is one sheet, told by its header or named by ``sheet``.
     Every message is in ``lang`` (``zh`` or ``en``; default: the request's language, else
     ``IMPORT_LANGUAGE``, see :mod:`importers.messages`).  ``actor`` is a
     :class:`~registry.auth.models.User` or ``None`` for the system.  Writes
@@ -58,7 +59,8 @@ def run_import(source: Source | EarlyUpload, *, actor: Any, dry_run: bool = Fals
                            run=run, progress=progress, today=today, sheet=sheet)
 
 
-def _run_import(source: Source | EarlyUpload, *, actor: Any, dry_run: bool, filename: str | None, catalog_version: str | None,
+def _run_import(source: Source | EarlyUpload, *, actor: Any, dry_run: bool, filename: str | None,
+                catalog_version: str | None,
                 run: ImportRun | None, progress: Progress | None, today: date | None,
                 sheet: str | None) -> ImportReport:
     report = ImportReport(dry_run=dry_run)

@@ -16,7 +16,6 @@ Create Date: 2026-12-06 06:20:00
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = 'b6e2f4a8c190'
 down_revision = '4dc914b23665'

@@ -237,13 +237,14 @@ def register_standard(data: dict[str, Any], *, actor: Any) -> MeasurementStandar
     return standard
 
 
-def record_current_certificates(chosen: Any = None) -> sa.Insert:
+def record_current_certificates(chosen: Any = None, *, created: bool = False) -> sa.Insert:
     """``INSERT ... SELECT``: each chosen standard's current certificate into its certificate history
     (``standard_certificates``), where that certificate (number and issue date) is not there yet.
 
     ``chosen(measurement_standards.id)`` picks the standards (default: all).  Every door that creates a
     standard runs it (the form and API here, the importer, the demo seed), so no standard's history is
-    empty; an approval then notes its application on the row (``record_certificate``).
+    empty; an approval then notes its application on the row (``record_certificate``).  ``created``:
+    the chosen standards were created in this transaction, so none has a history row to look for.
     """
     from registry.applications.models import StandardCertificate
     from registry.database.base import utcnow
@@ -254,7 +255,9 @@ def record_current_certificates(chosen: Any = None) -> sa.Insert:
                                  history.c.issued_on == standards.c.issued_on,
                                  history.c.certificate_no == standards.c.certificate_no)
     select = sa.select(standards.c.id, standards.c.certificate_no, standards.c.issued_on, standards.c.valid_until,
-                       sa.literal(utcnow(), history.c.recorded_at.type)).where(~recorded)
+                       sa.literal(utcnow(), history.c.recorded_at.type))
+    if not created:
+        select = select.where(~recorded)
     if chosen is not None:
         select = select.where(chosen(standards.c.id))
     return sa.insert(history).from_select(

@@ -158,3 +158,19 @@ def test_an_import_renewal_keeps_the_unbroken_run_of_certificates():
     assert run_import(book, actor=None).sheets["计量标准"]["updated"] == 0
     db.session.expire_all()
     assert unbroken.certified_since == date(2019, 6, 1)
+
+
+def test_a_new_standard_starts_its_history_whichever_way_the_sheet_is_written(write_mode):
+    """Created by an import, checked then written or streamed to the writer thread (importers.pipeline):
+    its current certificate is the first row of its history, as the form and the API record it."""
+    holder = factories.institution()
+    numbers = [f"[2024]赣量标证字第{n}号" for n in (9201, 9202, 9203)]
+    book = xlsx({"计量标准": [STANDARD_HEADER, *(standard_row(number, holder.credit_code, **{
+        "发证日期*": ISSUED, "有效期至*": VALID}) for number in numbers)]})
+    report = run_import(book, actor=None)
+    assert report.ok, report.errors
+    assert report.sheets["计量标准"]["created"] == 3
+    ids = db.session.scalars(sa.select(MeasurementStandard.id)
+                             .where(MeasurementStandard.certificate_no.in_(numbers))
+                             .order_by(MeasurementStandard.certificate_no)).all()
+    assert [history(i) for i in ids] == [[(number, ISSUED, VALID)] for number in numbers], write_mode

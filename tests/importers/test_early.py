@@ -21,9 +21,9 @@ from tests.importers.test_import import standard_row
 def _book(tmp_path, rows: int = 3):
     holder = factories.institution()
     path = tmp_path / "standards.xlsx"
-    path.write_bytes(xlsx({"机构": [INSTITUTION_HEADER, [factories.credit_code(), "提前读取所", "南昌", "企业", None, None]],
-                           "计量标准": [STANDARD_HEADER, *(standard_row(f"[2024]赣量标证字第{700 + n}号", holder.credit_code)
-                                                          for n in range(rows))]}))
+    institution = [factories.credit_code(), "提前读取所", "南昌", "企业", None, None]
+    standards = [standard_row(f"[2024]赣量标证字第{700 + n}号", holder.credit_code) for n in range(rows)]
+    path.write_bytes(xlsx({"机构": [INSTITUTION_HEADER, institution], "计量标准": [STANDARD_HEADER, *standards]}))
     db.session.commit()  # the command's commit or rollback must not take the test's records with it
     return path
 
