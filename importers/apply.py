@@ -43,6 +43,16 @@ _NOT_AUDITED = ("created_at", "updated_at", "version")
 _PAGE = 2_000
 
 
+def bound_ids(dialect_name: str) -> Callable[[sa.Column], sa.ColumnElement[bool]]:
+    """The records whose ids are bound as ``ids``: on PostgreSQL one array parameter, however many ids (a
+    statement takes at most 65,535 parameters); elsewhere an expanding list."""
+    if dialect_name == "postgresql":
+        array = sa.bindparam("ids", type_=ARRAY(sa.Integer))
+        return lambda column: column == sa.any_(array)
+    listed = sa.bindparam("ids", expanding=True)
+    return lambda column: column.in_(listed)
+
+
 class Applier:
     """Apply sheet plans in dependency order, turning :class:`Pending` references into ids."""
 
@@ -210,13 +220,7 @@ class Applier:
                       chosen: Callable[[sa.Column], sa.ColumnElement] | None = None) -> sa.Insert | None:
         """``INSERT INTO audit_events ... SELECT`` the creation events of the rows whose ids are bound as ``ids``."""
         dialect = self.connection.dialect
-        if chosen is None and dialect.name == "postgresql":
-            # One array parameter, however many ids (a statement takes at most 65,535 parameters).
-            ids = sa.bindparam("ids", type_=ARRAY(sa.Integer))
-            chosen = lambda column: column == sa.any_(ids)  # noqa: E731
-        elif chosen is None:
-            ids = sa.bindparam("ids", expanding=True)
-            chosen = lambda column: column.in_(ids)  # noqa: E731
+        chosen = chosen or bound_ids(dialect.name)
         source: sa.FromClause = table
         linked = []
         for name in links:

@@ -107,10 +107,13 @@ def _configuration(info: Any) -> Any:
 
     if info.create_app is not _create_app:
         return info.load_app().config
+    from flask import Config
+
     from config import get_config
 
-    config = get_config(None)
-    return {name: getattr(config, name) for name in dir(config) if name.isupper()}
+    config = Config(".")
+    config.from_object(get_config(None))  # as create_app takes it
+    return config
 
 
 def _import(source: Any, file: str, sheet: str | None, dry_run: bool, as_email: str | None,

@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from importers.messages import normalize, speaking
+from importers.messages import choose, speaking
 from importers.safety import Limits, RejectedFile, inspect_upload, read_source
 
 WORKBOOK_KINDS = ("xlsx", "xls", "ods")
@@ -64,11 +64,11 @@ class EarlyUpload:
 def start_reading(path: str, config: Mapping[str, Any], lang: str | None = None) -> EarlyUpload:
     """Check ``path`` with the limits of ``config`` and, for a workbook, start parsing every sheet.
 
-    ``lang``: the command line's ``--lang``; else the configured ``IMPORT_LANGUAGE``, as
-    :func:`importers.messages.choose` decides inside the app.
+    ``lang``: the command line's ``--lang``; else the configured ``IMPORT_LANGUAGE``
+    (:func:`importers.messages.choose`, as inside the app).
     """
     limits = Limits.from_config(config)
-    chosen = normalize(lang) or normalize(config.get("IMPORT_LANGUAGE")) or "zh"
+    chosen = choose(lang, config)
     early = EarlyUpload(path=os.fspath(path), limits=limits, language=chosen)
     with speaking(chosen):
         try:

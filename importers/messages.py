@@ -14,9 +14,10 @@ the right half by :func:`one_language` before they reach the report.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
+from typing import Any
 
 LANGUAGES = ("zh", "en")
 _language: ContextVar[str] = ContextVar("import_language", default="zh")
@@ -56,18 +57,19 @@ def request_language() -> str | None:
     return normalize(str(locale)) if locale is not None else None
 
 
-def default_language() -> str:
-    """Outside a request: the app's ``IMPORT_LANGUAGE`` (``REGISTRY_LANG``), else Chinese."""
+def default_language(config: Mapping[str, Any] | None = None) -> str:
+    """Outside a request: ``IMPORT_LANGUAGE`` (``REGISTRY_LANG``) of ``config``, else of the app, else Chinese."""
     from flask import current_app, has_app_context
 
-    if has_app_context():
-        return normalize(current_app.config.get("IMPORT_LANGUAGE")) or "zh"
-    return "zh"
+    if config is None and has_app_context():
+        config = current_app.config
+    return (normalize(config.get("IMPORT_LANGUAGE")) if config is not None else None) or "zh"
 
 
-def choose(lang: str | None = None) -> str:
-    """The language an import speaks: the one asked for, else the request's, else the default."""
-    return normalize(lang) or request_language() or default_language()
+def choose(lang: str | None = None, config: Mapping[str, Any] | None = None) -> str:
+    """The language an import speaks: the one asked for, else the request's, else the default (of ``config``,
+    before the app is built: :mod:`importers.early`)."""
+    return normalize(lang) or request_language() or default_language(config)
 
 
 @contextmanager

@@ -47,7 +47,7 @@ from typing import Any, Callable
 
 import sqlalchemy as sa
 
-from importers.apply import LINKS, Applier
+from importers.apply import LINKS, Applier, bound_ids
 from importers.bulk import BulkInsert, RawStatement, deferred_indexes
 from importers.references import Pending
 from importers.validation import LINK_FIELDS, SheetPlan
@@ -199,8 +199,8 @@ class _SheetStream(ABC):
         if handler.table.name == "measurement_standards":
             from registry.standards.services import record_current_certificates
 
-            self.certificates = RawStatement(record_current_certificates(self.audit_ids() or _by_array, created=True),
-                                             connection.dialect)
+            chosen = self.audit_ids() or bound_ids(connection.dialect.name)
+            self.certificates = RawStatement(record_current_certificates(chosen, created=True), connection.dialect)
         self.thread = threading.Thread(target=self._write, name=f"import-writer-{handler.table.name}", daemon=True)
 
     @classmethod
@@ -494,11 +494,6 @@ class _PostgresStream(_SheetStream):
         known = self.applier.ids
         for ref, new_id in zip(batch.refs, ids):
             known[ref] = new_id
-
-
-def _by_array(column: sa.Column) -> sa.ColumnElement[bool]:
-    """PostgreSQL: the records whose ids are bound as one array, ``ids`` (as the audit statement picks them)."""
-    return column == sa.any_(sa.bindparam("ids", type_=sa.ARRAY(sa.Integer)))
 
 
 # Parameters in one SQLite statement: 999 in every build (3.32 and later allow 32,766).

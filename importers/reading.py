@@ -99,12 +99,10 @@ class Book(ABC):
 
 
 def _unreadable(exc: BaseException) -> RejectedFile:
-    """A workbook calamine cannot open, as the refusal to report (anything else but its panic is raised)."""
-    if isinstance(exc, Exception):  # calamine raises its own error types for every broken part
+    """The refusal of a workbook calamine cannot open: its own error types for every broken part, or its panic."""
+    if isinstance(exc, Exception):
         return RejectedFile(msg(f"无法读取工作簿（{type(exc).__name__}）",
                                 f"the workbook cannot be read ({type(exc).__name__})"))
-    if type(exc).__name__ != "PanicException":  # a reader's panic is a file it cannot read
-        raise exc
     return RejectedFile(msg("无法读取工作簿（文件结构异常）", "the workbook cannot be read (a broken structure)"))
 
 
@@ -128,7 +126,11 @@ class Workbook(Book):
                 self._handle = open(opened, "rb") if isinstance(opened, str) else None
                 self._book = python_calamine.CalamineWorkbook.from_object(self._handle or opened)
         except BaseException as exc:
-            self.close()
+            if early is not None:
+                early.close()
+            self._close_handle()
+            if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+                raise
             raise _unreadable(exc) from None
         self.limits = limits
         # Early: the names the background thread is parsing, in the workbook's order (the workbook itself
@@ -137,14 +139,12 @@ class Workbook(Book):
         self._sheets: dict[str, Any] = {}
 
     def close(self) -> None:
-        if getattr(self, "_sheets", None):
-            self._sheets.clear()
+        self._sheets.clear()
         if self._early is not None:  # waits for the background parse, then closes the workbook and its file
             self._early.close()
             self._early = None
             return
-        if getattr(self, "_book", None) is not None:
-            self._book.close()
+        self._book.close()
         self._close_handle()
 
     def _close_handle(self) -> None:

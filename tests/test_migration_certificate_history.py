@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from registry.extensions import db
-from tests.test_migrations import scratch_app  # noqa: F401 - the fixture: an empty database of its own
+from tests.test_migrations import add_a_holder, scratch_app  # noqa: F401 - scratch_app: the fixture
 
 BACKFILL = "4dc914b23665"
 
@@ -17,12 +17,7 @@ def test_standards_at_the_previous_head_get_their_current_certificate(scratch_ap
         upgrade(revision="9e0ed96cdd52")
         stamp = {"t": datetime(2026, 1, 1, tzinfo=UTC)}
         with db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO regions (code, name, level, parent_code, table_version) VALUES "
-                                 "('360000', '江西省', 'province', NULL, 't'), ('360100', '南昌市', 'city', '360000', 't')"))
-            conn.execute(sa.text(
-                "INSERT INTO institutions (id, credit_code, name, region_code, kind, is_demo, created_at, updated_at, "
-                "version) VALUES (7, '12360100MB0000000X', '南昌所', '360100', 'legal_metrology', false, :t, :t, 1)"),
-                stamp)
+            add_a_holder(conn, stamp)
             for n, (number, issued, until) in enumerate((
                     ("[2020]赣量标测证字第001号", date(2020, 3, 1), date(2024, 2, 28)),
                     ("[2021]赣量标测证字第002号", date(2021, 5, 1), date(2025, 4, 30)),

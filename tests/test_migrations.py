@@ -16,6 +16,16 @@ from registry import _migrations_dir, create_app
 from registry.extensions import db
 
 
+def add_a_holder(conn: sa.Connection, stamp: dict) -> None:
+    """The province, 南昌 and a legal metrology institution there (id 7): what the data migrations' tests start from."""
+    conn.execute(sa.text("INSERT INTO regions (code, name, level, parent_code, table_version) VALUES "
+                         "('360000', '江西省', 'province', NULL, 't'), ('360100', '南昌市', 'city', '360000', 't')"))
+    conn.execute(sa.text(
+        "INSERT INTO institutions (id, credit_code, name, region_code, kind, is_demo, created_at, updated_at, "
+        "version) VALUES (7, '12360100MB0000000X', '南昌所', '360100', 'legal_metrology', false, :t, :t, 1)"),
+        stamp)
+
+
 def test_one_head():
     from alembic.config import Config as AlembicConfig
 
@@ -148,12 +158,7 @@ def test_levels_and_service_areas_migration_keeps_lines_and_institutions_as_they
         upgrade(revision="c4d8e2a7f910")
         stamp = {"t": datetime(2026, 1, 1, tzinfo=timezone.utc)}
         with db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO regions (code, name, level, parent_code, table_version) VALUES "
-                                 "('360000', '江西省', 'province', NULL, 't'), ('360100', '南昌市', 'city', '360000', 't')"))
-            conn.execute(sa.text(
-                "INSERT INTO institutions (id, credit_code, name, region_code, kind, is_demo, created_at, updated_at, "
-                "version) VALUES (7, '12360100MB0000000X', '南昌所', '360100', 'legal_metrology', false, :t, :t, 1)"),
-                stamp)
+            add_a_holder(conn, stamp)
             conn.execute(sa.text(
                 "INSERT INTO catalog_versions (id, name, source_document, effective_from, declared_line_count, "
                 "is_partial, created_at, updated_at, version) VALUES (3, '目录', 'doc', :d, 1, false, :t, :t, 1)"),
@@ -187,12 +192,7 @@ def test_status_periods_migration_rebuilds_the_periods_from_the_audit_trail(scra
         upgrade(revision="9e0ed96cdd52")
         stamp = {"t": datetime(2026, 1, 1, tzinfo=timezone.utc)}
         with db.engine.begin() as conn:
-            conn.execute(sa.text("INSERT INTO regions (code, name, level, parent_code, table_version) VALUES "
-                                 "('360000', '江西省', 'province', NULL, 't'), ('360100', '南昌市', 'city', '360000', 't')"))
-            conn.execute(sa.text(
-                "INSERT INTO institutions (id, credit_code, name, region_code, kind, is_demo, created_at, updated_at, "
-                "version) VALUES (7, '12360100MB0000000X', '南昌所', '360100', 'legal_metrology', false, :t, :t, 1)"),
-                stamp)
+            add_a_holder(conn, stamp)
             for standard_id in (1, 2, 3):
                 conn.execute(sa.text(
                     "INSERT INTO measurement_standards (id, certificate_no, name, category, institution_id, issued_on, "
