@@ -8,7 +8,9 @@ uncertainty, then measures, each step in a fresh subprocess (so peak memory
 is per step):
 
 - raw floor: calamine parse of the workbook plus a plain DB-API
-  ``executemany`` of the same rows into an empty 15-column table;
+  ``executemany`` of the same rows into an empty 15-column table, measured
+  just before each of the two imports below (each import's ratio to its own
+  floor is printed beside the ratio of the medians);
 - import into an empty, freshly migrated database (reference data loaded),
   in process (``run_import``, timed from the call to the commit);
 - re-import of the unchanged file into that database;
@@ -337,15 +339,23 @@ def _main() -> Path | None:
 
     results: dict[str, list[dict]] = {k: [] for k in ("floor", "import", "reimport", "cli_import", "export",
                                                       "dump")}
+    # The floor is measured just before each import (in process, then through the command), so that each
+    # import has its own floor measured next to it: on a shared host the machine's speed drifts by a third
+    # within minutes, and the ratio within a pair is steadier than the ratio of the medians.
+    paired: dict[str, list[float]] = {"import": [], "cli_import": []}
     for n in range(args.runs):
         run("fresh", url)
         results["floor"].append(run("floor", url, str(workbook)))
         run("fresh", url)
         results["import"].append(run("import", url, str(workbook),
                                      *([args.profile] if args.profile and n == 0 else [])))
+        paired["import"].append(results["import"][-1]["seconds"] / results["floor"][-1]["seconds"])
         results["reimport"].append(run("import", url, str(workbook)))
         run("fresh", url)
+        results["floor"].append(run("floor", url, str(workbook)))
+        run("fresh", url)
         results["cli_import"].append(run("cli_import", url, str(workbook), str(workdir)))
+        paired["cli_import"].append(results["cli_import"][-1]["seconds"] / results["floor"][-1]["seconds"])
         if not args.no_export:
             results["export"].append(run("export", url, str(workdir / "export.xlsx")))
             results["dump"].append(run("dump", url, str(workdir / "dump.xlsx")))
@@ -375,6 +385,10 @@ def _main() -> Path | None:
     }
     if "export" in med:
         ratios["export / dump"] = med["export"] / med["dump"]
+    for key, label in (("import", "import / floor"), ("cli_import", "CLI import / floor")):
+        pairs = sorted(paired[key])
+        print(f"  {label}, each against the floor measured just before it: median {statistics.median(pairs):.2f} "
+              f"(from {pairs[0]:.2f} to {pairs[-1]:.2f})")
     if "floor" in cpu and not args.database_url:  # SQLite works in this process: its CPU is counted
         print(f"  on a busy machine compare CPU: import / floor {cpu['import'] / cpu['floor']:.2f}, "
               f"CLI import / floor {cpu['cli_import'] / cpu['floor']:.2f} (user + system seconds; the import's "
