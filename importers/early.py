@@ -35,7 +35,8 @@ class EarlyUpload:
     """A file checked with ``limits`` (or refused: ``refused``), its workbook being parsed in the background.
 
     ``opening`` resolves to ``(calamine workbook, its file, {sheet name: Future of the parsed sheet})``
-    once the background thread has opened the workbook; it then parses the sheets one by one, in order.
+    once the background thread has opened the workbook; it then parses the sheets one by one, in order
+    (each Future gives a list: the sheet, or a big sheet's two halves, :mod:`importers.split`).
     """
 
     path: str
@@ -90,8 +91,12 @@ def _read(path: str, opening: Future, stop: threading.Event) -> None:
     at a time on a workbook, and releases the interpreter lock while it parses)."""
     import python_calamine
 
+    from importers.split import parse_halves
+
     handle = open(path, "rb")  # noqa: SIM115 - kept open while calamine reads; closed by EarlyUpload.close
     try:
+        source = handle.read()
+        handle.seek(0)
         book = python_calamine.CalamineWorkbook.from_object(handle)
     except BaseException as exc:  # noqa: BLE001 - reported where the workbook is used (reading.Workbook)
         handle.close()
@@ -104,6 +109,6 @@ def _read(path: str, opening: Future, stop: threading.Event) -> None:
             sheet.cancel()
             continue
         try:
-            sheet.set_result(book.get_sheet_by_name(name))
+            sheet.set_result(parse_halves(source, name) or [book.get_sheet_by_name(name)])
         except BaseException as exc:  # noqa: BLE001 - the same
             sheet.set_exception(exc)

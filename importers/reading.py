@@ -14,6 +14,7 @@ from typing import IO, Any, Iterator
 from importers.cells import is_blank, to_text
 from importers.messages import msg
 from importers.safety import Limits, RejectedFile, too_many_rows
+from importers.split import parse_halves
 from importers.spec import Column, Sheet, find_sheet, normalize_header
 
 HEADER_SEARCH_ROWS = 10
@@ -117,6 +118,7 @@ class Workbook(Book):
         self._early = early
         self._parsing: dict[str, Any] = {}  # sheet name -> Future of the sheet parsed in the background
         self._handle = None
+        self._opened = opened
         try:
             if early is not None:
                 self._book, _, parsing = early.opening.result()
@@ -152,36 +154,66 @@ class Workbook(Book):
             self._handle.close()
             self._handle = None
 
-    def _sheet(self, name: str):
+    def _sheet(self, name: str) -> list:
+        """The sheet as calamine parsed it: one sheet, or a big one's two halves (:mod:`importers.split`)."""
         if name not in self._sheets:
             try:
                 parsing = self._parsing.pop(name, None)
-                sheet = parsing.result() if parsing is not None else self._book.get_sheet_by_name(name)
+                parts = parsing.result() if parsing is not None else self._parse(name)
             except BaseException as exc:
                 if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
                     raise
                 raise RejectedFile(msg(f"无法读取工作表 {name}（{type(exc).__name__}）",
                                        f"sheet {name} cannot be read ({type(exc).__name__})")) from None
-            if sheet.height > self.limits.max_rows + self.limits.header_allowance:
+            height = parts[0].height if len(parts) == 1 else parts[-1].end[0] + 1 - parts[0].start[0]
+            if height > self.limits.max_rows + self.limits.header_allowance:
                 raise too_many_rows(self.limits)
-            self._sheets[name] = sheet
+            self._sheets[name] = parts
         return self._sheets[name]
+
+    def _parse(self, name: str) -> list:
+        source = self._handle or self._opened
+        if hasattr(source, "read"):
+            source.seek(0)
+            parts = parse_halves(source.read(), name)
+            if parts is not None:
+                return parts
+        return [self._book.get_sheet_by_name(name)]
 
     def rows(self, name: str, *, start: int = 1) -> Iterator[tuple[int, list]]:
         """Yield ``(row number, cells)`` from Excel row ``start`` on; cells start at column A."""
-        sheet = self._sheet(name)
+        parts = self._sheet(name)
+        if len(parts) > 1:
+            yield from self._joined_rows(parts, start, self.width(name))
+            return
+        sheet = parts[0]
         # iter_rows counts rows from row 1 but columns from the first used one.
         pad = [""] * (sheet.start[1] if sheet.start else 0)
         for number, cells in enumerate(sheet.iter_rows(), start=1):
             if number >= start:
                 yield number, (pad + cells) if pad else cells
 
+    @staticmethod
+    def _joined_rows(parts: list, start: int, width: int) -> Iterator[tuple[int, list]]:
+        """The halves' rows as the whole sheet's: each half's from row 1 (the second's first rows are the first's,
+        empty, and skipped), every row as wide as the whole sheet's."""
+        last = 0
+        for sheet in parts:
+            pad = [""] * sheet.start[1]
+            fill = width - (sheet.end[1] + 1)
+            tail = [""] * fill
+            for number, cells in enumerate(sheet.iter_rows(), start=1):
+                if number <= last:
+                    continue
+                last = number
+                if number >= start:
+                    yield number, (pad + cells + tail) if pad or fill else cells
+
     def width(self, name: str) -> int:
         """Columns from A to the last one used."""
-        sheet = self._sheet(name)
-        return sheet.end[1] + 1 if sheet.end else 0
+        return max((sheet.end[1] + 1 for sheet in self._sheet(name) if sheet.end), default=0)
 
     def data_rows(self, name: str, header_row: int) -> int:
         """Rows below the header (blank ones included): the denominator of progress."""
-        sheet = self._sheet(name)
+        sheet = self._sheet(name)[-1]
         return max(0, (sheet.end[0] + 1 if sheet.end else 0) - header_row)

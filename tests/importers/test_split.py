@@ -1,0 +1,148 @@
+"""A big sheet parsed in two halves (importers.split) reads exactly as the whole sheet does, or is read whole."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+
+import pytest
+from openpyxl import Workbook as OpenpyxlWorkbook
+
+import importers.split
+from importers.reading import Workbook
+from importers.safety import Limits
+from importers.split import parse_halves
+from tests.importers.books import STANDARD_HEADER, xlsx
+
+LIMITS = Limits(max_rows=10_000, header_allowance=10, max_columns=200, max_cells=1_000_000)
+
+
+@pytest.fixture
+def split_small(monkeypatch):
+    """Cut every sheet, however small."""
+    monkeypatch.setattr(importers.split, "SPLIT_MIN_BYTES", 1)
+
+
+def read_rows(data: bytes, name: str) -> tuple[list, int, int, int]:
+    book = Workbook(io.BytesIO(data), LIMITS)
+    try:
+        return list(book.rows(name)), book.width(name), book.data_rows(name, 1), len(book._sheet(name))
+    finally:
+        book.close()
+
+
+def whole_and_halves(data: bytes, name: str, monkeypatch) -> tuple[tuple, tuple]:
+    monkeypatch.setattr(importers.split, "SPLIT_MIN_BYTES", 1 << 40)
+    whole = read_rows(data, name)
+    monkeypatch.setattr(importers.split, "SPLIT_MIN_BYTES", 1)
+    return whole, read_rows(data, name)
+
+
+def uneven_book() -> bytes:
+    """Shared strings, dates, numbers, blank rows at the cut and columns that differ between the halves."""
+    wb = OpenpyxlWorkbook()
+    ws = wb.active
+    ws.title = "计量标准"
+    ws.append(STANDARD_HEADER)
+    for n in range(1, 121):
+        row = [f"[2024]赣量标证字第{n}号", "装置", n * 1.5, "社会公用", None, "力学", None, None, None,
+               date(2024, 1, 1 + n % 28)]
+        if n < 40:
+            row += [None, None, None, None, "是"]  # the last column only in the first rows
+        ws.append(row)
+    for _ in range(6):
+        ws.append([])  # blank rows in the middle
+    for n in range(121, 200):
+        ws.append([None, None, f"只在后半 {n}"])  # rows starting at column C
+    ws["Q300"] = "far right and down"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_halves_read_exactly_as_the_whole_sheet(monkeypatch):
+    data = uneven_book()
+    whole, halves = whole_and_halves(data, "计量标准", monkeypatch)
+    assert whole[3] == 1 and halves[3] == 2, "the sheet was cut in two"
+    assert halves[:3] == whole[:3]
+    rows = dict(whole[0])
+    assert rows[2][9] == date(2024, 1, 2) and rows[300][16] == "far right and down"
+
+
+def test_a_workbook_of_two_sheets_cuts_only_the_one_asked_for(monkeypatch):
+    data = xlsx({"机构": [["a", "b"], ["c", "d"]],
+                 "计量标准": [STANDARD_HEADER, *[[f"[2024]赣量标证字第{n}号", n] for n in range(50)]]})
+    for name in ("机构", "计量标准"):
+        whole, halves = whole_and_halves(data, name, monkeypatch)
+        assert halves[:3] == whole[:3] and halves[3] == 2
+
+
+def sheet_book(rows_xml: str) -> bytes:
+    """A minimal .xlsx whose one sheet's <sheetData> is ``rows_xml`` (inline strings)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as book:
+        book.writestr("[Content_Types].xml",
+                      '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+                      '2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                      'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+                      'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                      'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+                      '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        book.writestr("_rels/.rels",
+                      '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                      'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                      'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        book.writestr("xl/workbook.xml",
+                      '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                      'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                      'relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        book.writestr("xl/_rels/workbook.xml.rels",
+                      '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                      'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                      'officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+        book.writestr("xl/worksheets/sheet1.xml",
+                      '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                      f'spreadsheetml/2006/main"><sheetData>{rows_xml}</sheetData></worksheet>')
+    return out.getvalue()
+
+
+def row(number: int, text: str) -> str:
+    return f'<row r="{number}"><c r="A{number}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+
+
+def test_rows_listed_out_of_order_are_read_whole(split_small):
+    """calamine places each row by its number: a second half starting before the first ends is not taken."""
+    data = sheet_book("".join(row(n, f"r{n}") for n in range(10, 20)) + "".join(row(n, f"r{n}") for n in range(1, 10)))
+    assert parse_halves(data, "S") is None
+    rows, _, _, parts = read_rows(data, "S")
+    assert parts == 1 and [cells[0] for _, cells in rows] == [f"r{n}" for n in range(1, 20)]
+
+
+def test_a_cut_inside_a_comment_is_not_taken(split_small):
+    """A plain row tag inside a comment is not a row: cutting there leaves the first half unfinished."""
+    rows_xml = "".join(row(n, f"r{n}") for n in range(1, 4)) + "<!-- " + "x" * 300 + row(50, "no") + " -->" + \
+        "".join(row(n, f"r{n}") for n in range(4, 6))
+    data = sheet_book(rows_xml)
+    assert parse_halves(data, "S") is None
+    rows, _, _, parts = read_rows(data, "S")
+    assert parts == 1 and [cells[0] for _, cells in rows] == [f"r{n}" for n in range(1, 6)]
+
+
+def test_rows_without_numbers_after_the_cut_follow_the_numbered_row_before_them(monkeypatch):
+    """The second half starts at a numbered row; the unnumbered rows after it are placed from there, as whole."""
+    rows_xml = "".join(row(n, f"r{n}") for n in range(1, 30)) + \
+        "".join(f'<row><c t="inlineStr"><is><t>u{n}</t></is></c></row>' for n in range(30, 40))
+    data = sheet_book(rows_xml)
+    whole, halves = whole_and_halves(data, "S", monkeypatch)
+    assert halves[3] == 2 and halves[:3] == whole[:3]
+    assert [cells[0] for _, cells in whole[0]][-1] == "u39"
+
+
+def test_a_small_sheet_or_a_single_core_reads_whole(monkeypatch):
+    data = xlsx({"计量标准": [STANDARD_HEADER, *[[f"[2024]赣量标证字第{n}号"] for n in range(50)]]})
+    assert parse_halves(data, "计量标准") is None  # below SPLIT_MIN_BYTES
+    monkeypatch.setattr(importers.split, "SPLIT_MIN_BYTES", 1)
+    assert parse_halves(data, "计量标准") is not None
+    monkeypatch.setattr(importers.split.os, "cpu_count", lambda: 1)
+    assert parse_halves(data, "计量标准") is None
+    assert parse_halves(data, "no such sheet") is None and parse_halves(b"not a zip", "计量标准") is None
