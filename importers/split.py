@@ -17,7 +17,8 @@ The cut is made only where it cannot change what is read:
   sheet);
 - each half is a copy of the workbook whose sheet holds the XML before the
   cut or after it (the sheet's other elements in both), stored without
-  compression;
+  compression in a temporary folder of its own (mode 0700), which calamine
+  reads as it parses and which is removed at once;
 - the halves are taken only if both parse and the second half's first row
   comes after the first half's last (a sheet listing its rows out of order
   is read whole); a cut that fell inside a comment or a CDATA section
@@ -33,6 +34,7 @@ from __future__ import annotations
 import io
 import os
 import posixpath
+import tempfile
 import threading
 import zipfile
 from typing import Any
@@ -58,28 +60,33 @@ def parse_halves(source: bytes, name: str) -> list[Any] | None:
     if cut is None:
         return None
     part, others, halves = cut
+    del cut
     parsed: list[Any] = [None, None]
 
-    def parse(index: int) -> None:
+    def parse(index: int, folder: str) -> None:
         import python_calamine
 
         try:
-            book = python_calamine.CalamineWorkbook.from_object(_workbook(part, others, halves[index]))
-            parsed[index] = book.get_sheet_by_name(name)
+            # A file, not bytes in memory: calamine reads it as it parses, and the half's XML is let go at once.
+            path = os.path.join(folder, f"half-{index}.xlsx")
+            _write_workbook(path, part, others, halves[index])
+            halves[index] = None
+            parsed[index] = python_calamine.CalamineWorkbook.from_path(path).get_sheet_by_name(name)
         except BaseException:  # noqa: BLE001 - calamine's errors and its panics: parsed whole instead
             parsed[index] = None
 
-    other = threading.Thread(target=parse, args=(1,), name="import-parse-half", daemon=True)
-    other.start()
-    parse(0)
-    other.join()
+    with tempfile.TemporaryDirectory(prefix="registry-import-") as folder:
+        other = threading.Thread(target=parse, args=(1, folder), name="import-parse-half", daemon=True)
+        other.start()
+        parse(0, folder)
+        other.join()
     first, second = parsed
     if first is None or second is None or not first.end or not second.start or second.start[0] <= first.end[0]:
         return None
     return [first, second]
 
 
-def _cut(source: bytes, name: str) -> tuple[str, list, tuple[tuple, tuple]] | None:
+def _cut(source: bytes, name: str) -> tuple[str, list, list[tuple]] | None:
     """The sheet's part name, the workbook's other parts and each half's XML as pieces, or ``None``."""
     with zipfile.ZipFile(io.BytesIO(source)) as archive:
         part = _sheet_part(archive, name)
@@ -95,23 +102,20 @@ def _cut(source: bytes, name: str) -> tuple[str, list, tuple[tuple, tuple]] | No
         if cut < 0:
             return None
         whole = memoryview(xml)
-        halves = ((whole[:cut], whole[end:]), (whole[:start], whole[cut:]))
+        halves = [(whole[:cut], whole[end:]), (whole[:start], whole[cut:])]
         others = [(info.filename, archive.read(info)) for info in archive.infolist()
                   if info.filename != part.filename and not info.is_dir()]
     return part.filename, others, halves
 
 
-def _workbook(part: str, others: list, pieces: tuple) -> io.BytesIO:
-    """A stored (uncompressed) copy of the workbook whose sheet ``part`` is ``pieces`` joined."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as book:
+def _write_workbook(path: str, part: str, others: list, pieces: tuple) -> None:
+    """A stored (uncompressed) copy of the workbook at ``path``, whose sheet ``part`` is ``pieces`` joined."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as book:
         for filename, data in others:
             book.writestr(filename, data)
         with book.open(part, "w", force_zip64=True) as sheet:
             for piece in pieces:
                 sheet.write(piece)
-    out.seek(0)
-    return out
 
 
 def _sheet_part(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
