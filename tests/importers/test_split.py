@@ -146,3 +146,13 @@ def test_a_small_sheet_or_a_single_core_reads_whole(monkeypatch):
     monkeypatch.setattr(importers.split.os, "cpu_count", lambda: 1)
     assert parse_halves(data, "计量标准") is None
     assert parse_halves(data, "no such sheet") is None and parse_halves(b"not a zip", "计量标准") is None
+
+
+def test_the_halves_files_are_gone_after_parsing(monkeypatch, tmp_path, split_small):
+    """The halves are written to a temporary folder of their own (the upload's data) and removed at once."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    data = xlsx({"计量标准": [STANDARD_HEADER, *[[f"[2024]赣量标证字第{n}号"] for n in range(50)]]})
+    assert parse_halves(data, "计量标准") is not None
+    assert list(tmp_path.iterdir()) == []
