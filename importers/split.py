@@ -75,11 +75,14 @@ def parse_halves(source: bytes, name: str) -> list[Any] | None:
         except BaseException:  # noqa: BLE001 - calamine's errors and its panics: parsed whole instead
             parsed[index] = None
 
-    with tempfile.TemporaryDirectory(prefix="registry-import-") as folder:
-        other = threading.Thread(target=parse, args=(1, folder), name="import-parse-half", daemon=True)
-        other.start()
-        parse(0, folder)
-        other.join()
+    try:
+        with tempfile.TemporaryDirectory(prefix="registry-import-") as folder:
+            other = threading.Thread(target=parse, args=(1, folder), name="import-parse-half", daemon=True)
+            other.start()
+            parse(0, folder)
+            other.join()
+    except OSError:  # no temporary folder to be had (or to remove): parsed whole
+        return None
     first, second = parsed
     if first is None or second is None or not first.end or not second.start or second.start[0] <= first.end[0]:
         return None
