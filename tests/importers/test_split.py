@@ -161,8 +161,8 @@ def test_the_halves_files_are_gone_after_parsing(monkeypatch, tmp_path, split_sm
 def test_no_temporary_folder_reads_whole(monkeypatch, tmp_path, split_small):
     import tempfile
 
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
     data = xlsx({"计量标准": [STANDARD_HEADER, *[[f"[2024]赣量标证字第{n}号"] for n in range(50)]]})
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
     assert parse_halves(data, "计量标准") is None
     rows, _, _, parts = read_rows(data, "计量标准")
     assert parts == 1 and len(rows) == 51
