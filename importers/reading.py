@@ -119,6 +119,7 @@ class Workbook(Book):
         self._parsing: dict[str, Any] = {}  # sheet name -> Future of the sheet parsed in the background
         self._handle = None
         self._opened = opened
+        self._bytes: bytes | None = None
         try:
             if early is not None:
                 self._book, _, parsing = early.opening.result()
@@ -142,6 +143,7 @@ class Workbook(Book):
 
     def close(self) -> None:
         self._sheets.clear()
+        self._bytes = None
         if self._early is not None:  # waits for the background parse, then closes the workbook and its file
             self._early.close()
             self._early = None
@@ -172,13 +174,11 @@ class Workbook(Book):
         return self._sheets[name]
 
     def _parse(self, name: str) -> list:
-        source = self._handle or self._opened
-        if hasattr(source, "read"):
+        if self._bytes is None:  # the upload's bytes, read once for every sheet that may be cut in two
+            source = self._handle or self._opened
             source.seek(0)
-            parts = parse_halves(source.read(), name)
-            if parts is not None:
-                return parts
-        return [self._book.get_sheet_by_name(name)]
+            self._bytes = source.read()
+        return parse_halves(self._bytes, name) or [self._book.get_sheet_by_name(name)]
 
     def rows(self, name: str, *, start: int = 1) -> Iterator[tuple[int, list]]:
         """Yield ``(row number, cells)`` from Excel row ``start`` on; cells start at column A."""

@@ -15,6 +15,7 @@ last cell.  Memory stays bounded by the chunk size; nothing is written.
 from __future__ import annotations
 
 import codecs
+import html
 import io
 import os
 import re
@@ -371,22 +372,32 @@ def _sheet_name(handle: IO[bytes], part: str) -> str:
     try:
         handle.seek(0)
         with zipfile.ZipFile(handle) as archive:
-            names = {info.filename.lower(): info for info in archive.infolist()}
-            workbook, rels = names.get("xl/workbook.xml"), names.get("xl/_rels/workbook.xml.rels")
-            if workbook is None or rels is None or max(workbook.file_size, rels.file_size) > (1 << 20):
-                return part
-            targets = {}
-            for tag in re.findall(rb'<(?:\w+:)?Relationship\b[^>]*>', archive.read(rels)):
-                attributes = {k: a or b for k, a, b in _ATTRIBUTE.findall(tag)}
-                target = attributes.get(b"Target", b"").decode("utf-8", "replace").lstrip("/")
-                targets[attributes.get(b"Id")] = target if target.lower().startswith("xl/") else f"xl/{target}"
-            for tag in _SHEET_TAG.findall(archive.read(workbook)):
-                attributes = {k.split(b":")[-1] if k != b"name" else k: a or b for k, a, b in _ATTRIBUTE.findall(tag)}
-                if targets.get(attributes.get(b"id"), "").lower() == part.lower():
-                    return attributes.get(b"name", b"").decode("utf-8", "replace") or part
+            return next((name for name, info in sheet_parts(archive).items()
+                         if info.filename.lower() == part.lower()), part)
     except Exception:  # a message only: never fail the refusal over it
-        pass
-    return part
+        return part
+
+
+def sheet_parts(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    """Each tab's name and its worksheet part, from xl/workbook.xml and its relationships (parts named in any
+    case, as calamine finds them); empty when they are missing or larger than 1 MB."""
+    names = {info.filename.lower(): info for info in archive.infolist()}
+    workbook, rels = names.get("xl/workbook.xml"), names.get("xl/_rels/workbook.xml.rels")
+    if workbook is None or rels is None or max(workbook.file_size, rels.file_size) > (1 << 20):
+        return {}
+    targets = {}
+    for tag in re.findall(rb'<(?:\w+:)?Relationship\b[^>]*>', archive.read(rels)):
+        attributes = {k: a or b for k, a, b in _ATTRIBUTE.findall(tag)}
+        target = attributes.get(b"Target", b"").decode("utf-8", "replace").lstrip("/")
+        targets[attributes.get(b"Id")] = target if target.lower().startswith("xl/") else f"xl/{target}"
+    parts = {}
+    for tag in _SHEET_TAG.findall(archive.read(workbook)):
+        attributes = {k.split(b":")[-1] if k != b"name" else k: a or b for k, a, b in _ATTRIBUTE.findall(tag)}
+        info = names.get(targets.get(attributes.get(b"id"), "").lower())
+        name = html.unescape(attributes.get(b"name", b"").decode("utf-8", "replace"))
+        if info is not None and name:
+            parts.setdefault(name, info)
+    return parts
 
 
 # --- the XML's encoding ---------------------------------------------------------------

@@ -34,21 +34,15 @@ from __future__ import annotations
 
 import io
 import os
-import posixpath
 import tempfile
 import threading
 import zipfile
 from typing import Any
 
-from defusedxml import ElementTree
+from importers.safety import sheet_parts
 
 # Sheets smaller than this are parsed whole (a sheet of 20,000 rows is about 16 MB of XML).
 SPLIT_MIN_BYTES = 16 << 20
-
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-
 
 def parse_halves(source: bytes, name: str) -> list[Any] | None:
     """Sheet ``name`` of the .xlsx ``source`` as two calamine sheets (first rows, last rows), or ``None``."""
@@ -93,7 +87,7 @@ def parse_halves(source: bytes, name: str) -> list[Any] | None:
 def _cut(source: bytes, name: str) -> tuple[str, list, list[tuple]] | None:
     """The sheet's part name, the workbook's other parts and each half's XML as pieces, or ``None``."""
     with zipfile.ZipFile(io.BytesIO(source)) as archive:
-        part = _sheet_part(archive, name)
+        part = sheet_parts(archive).get(name)
         if part is None or part.file_size < SPLIT_MIN_BYTES:
             return None
         xml = archive.read(part)
@@ -120,22 +114,3 @@ def _write_workbook(path: str, part: str, others: list, pieces: tuple) -> None:
         with book.open(part, "w", force_zip64=True) as sheet:
             for piece in pieces:
                 sheet.write(piece)
-
-
-def _sheet_part(archive: zipfile.ZipFile, name: str) -> zipfile.ZipInfo | None:
-    """The zip entry of the sheet named ``name`` (xl/workbook.xml and its relationships), or ``None``."""
-    try:
-        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except KeyError:
-        return None
-    rel_id = next((sheet.get(_REL_ID) for sheet in workbook.iter(f"{_MAIN}sheet") if sheet.get("name") == name),
-                  None)
-    target = next((rel.get("Target") for rel in rels.iter(f"{_RELS}Relationship") if rel.get("Id") == rel_id), None)
-    if rel_id is None or not target:
-        return None
-    path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-    try:
-        return archive.getinfo(path)
-    except KeyError:
-        return None

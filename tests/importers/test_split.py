@@ -166,3 +166,14 @@ def test_no_temporary_folder_reads_whole(monkeypatch, tmp_path, split_small):
     assert parse_halves(data, "计量标准") is None
     rows, _, _, parts = read_rows(data, "计量标准")
     assert parts == 1 and len(rows) == 51
+
+
+def test_a_tab_named_with_an_ampersand_is_found_and_cut(monkeypatch):
+    """The tab's name as calamine gives it (entities read) finds its part (importers.safety.sheet_parts)."""
+    from importers.safety import sheet_parts
+
+    data = xlsx({"规程&标准": [STANDARD_HEADER, *[[f"[2024]赣量标证字第{n}号"] for n in range(50)]]})
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert list(sheet_parts(archive)) == ["规程&标准"]
+    whole, halves = whole_and_halves(data, "规程&标准", monkeypatch)
+    assert halves[3] == 2 and halves[:3] == whole[:3]
