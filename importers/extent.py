@@ -57,6 +57,7 @@ class SheetExtent:
         self.rows = 0
         self.columns = 0
         self.cells_walked = 0   # cell tags read one by one (the slow way): bounded by the caller
+        self.unfinished = False  # the part ended inside a row or cell tag (set by close)
         self._row = 0      # calamine's 0-based row of the next row or cell without r
         self._col = 0      # ... and column of the next cell without r
         self._carry = b""
@@ -89,7 +90,7 @@ class SheetExtent:
         self._flush()
         tail, self._carry = self._carry, b""
         if tail:
-            self._exact(tail + b" ")
+            self.unfinished = self._exact(tail + b" ") is not None
 
     def _keep(self, tail: bytes) -> bytes:
         """The part of ``tail`` (which starts with '<') the next chunk may complete."""
@@ -190,6 +191,20 @@ class SheetExtent:
             self.rows = max(self.rows, row)
             self.columns = max(self.columns, col)
             self._col += 1
+
+
+def scan_file(path: str) -> dict:
+    """The extent of the sheet XML (UTF-8) in file ``path``, as :class:`importers.halves.HalvedExtent` takes it."""
+    scanner = SheetExtent()
+    try:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                scanner.feed(chunk)
+        scanner.close()
+    except ExtentError:
+        return {"error": "tag"}
+    return {"rows": scanner.rows, "columns": scanner.columns, "cells_walked": scanner.cells_walked,
+            "unfinished": scanner.unfinished}
 
 
 def _parse(value: bytes) -> tuple[int, int] | None:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Union
 
 from importers.extent import ExtentError, SheetExtent, column_letters
+from importers.extent_halves import HalvedExtent, halved_extent
 from importers.messages import msg, one_language
 
 Source = Union[str, os.PathLike, bytes, bytearray, IO[bytes]]
@@ -271,7 +272,9 @@ def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits, *,
         return
     extent = content = None
     if kind == "xlsx" and _is_sheet(info.filename):
-        extent = SheetExtent()
+        # A big sheet is read in two halves, on two cores (importers.extent_halves).
+        extent = halved_extent(info.file_size, lambda: _as_utf8(_inflate(handle, info), info.filename)) \
+            or SheetExtent()
     elif kind == "ods" and info.filename == "content.xml":
         content = ContentExtent()
     tail = b""
@@ -303,6 +306,9 @@ def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits, *,
     except OdsError as exc:
         raise RejectedFile(msg(f"工作表 XML 异常（{info.filename}：{exc}），已拒绝",
                                f"malformed sheet XML in {info.filename} ({exc}): refused")) from None
+    finally:
+        if isinstance(extent, HalvedExtent):
+            extent.discard()  # a part refused (or left) before its end: the helper and its file go
 
 
 @dataclass

@@ -116,3 +116,35 @@ def test_a_sqlite_database_file_and_its_wal_and_shm_are_owner_only(tmp_path):
         assert _mode(fresh) == 0o600
     finally:
         os.umask(old)
+
+
+def test_a_new_sqlite_database_takes_the_registry_page_size_and_an_old_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    from registry import create_app
+    from registry.database.engine import SQLITE_PAGE_SIZE
+
+    def page_size_seen_by_the_app(path):
+        testing = config.TestingConfig()
+        testing.SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+        app = create_app(testing)
+        with app.app_context():
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+                conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+            with db.engine.connect() as conn:
+                size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+                assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() >= 1
+            db.engine.dispose()
+        return size
+
+    assert SQLITE_PAGE_SIZE != 4096
+    assert page_size_seen_by_the_app(tmp_path / "new.db") == SQLITE_PAGE_SIZE
+    old = tmp_path / "old.db"
+    made_before = sqlite3.connect(old)
+    made_before.execute("PRAGMA page_size = 4096")
+    made_before.execute("CREATE TABLE t (x INTEGER)")
+    made_before.commit()
+    made_before.close()
+    assert page_size_seen_by_the_app(old) == 4096  # kept, with its rows
+    assert page_size_seen_by_the_app(old) == 4096

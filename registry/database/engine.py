@@ -36,6 +36,11 @@ from registry.extensions import db
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # SQLite's result codes for a lock not obtained (extended codes keep them in the low byte).
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+# The page size of a new SQLite database (SQLite's default is 4096).  Larger pages mean fewer pages,
+# B-tree levels and system calls for the same rows: a 100,000-row import into a new database
+# rebuilds its indexes and checkpoints its commit about 0.2 s sooner (docs/imports.md).  PostgreSQL's
+# pages are 8 KB too.  An existing database keeps the size it was made with.
+SQLITE_PAGE_SIZE = 8192
 
 _reading: ContextVar[bool] = ContextVar("registry_reading", default=False)
 
@@ -111,6 +116,9 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         if not in_memory:
+            # Only a new, empty file takes it (before WAL, which fixes the page size); an existing
+            # database keeps its own.  See SQLITE_PAGE_SIZE.
+            cursor.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE}")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
