@@ -45,6 +45,9 @@ from importers.report import ImportReport
 from importers.spec import CATALOG, EXAMPLE_KEYS, INSTITUTIONS, PERSONNEL, PLANS, REGULATIONS, STANDARDS, TARGETS, Sheet
 
 CHUNK = 5_000
+# The sheet's last CHUNK rows are read in batches this small: a sheet written while it is checked
+# (importers.pipeline) then waits for the writer to move a small last batch, not a whole one.
+LAST_CHUNK = 500
 LINK_FIELDS = ("catalog_lines", "regulations")
 
 EXAMPLE_ROW = "这是模板的示例行，导入前请删除 / this is the template's example row: delete it before importing"
@@ -641,10 +644,12 @@ def validate_sheet(ctx: Context, book: Workbook, layout: SheetLayout, handler: S
             yield ((number, keys[number], _convert(cells, converters))
                    for number, cells in book.rows(layout.name, start=start) if number in keys), matched
             return
+        left = book.data_rows(layout.name, layout.header_row)
         while True:
-            read = list(islice(rows, CHUNK))
+            read = list(islice(rows, CHUNK if left >= 2 * CHUNK or LAST_CHUNK >= CHUNK else LAST_CHUNK))
             if not read:
                 return
+            left -= len(read)
             batch = keyed_rows(read, converters)  # blank rows left out (a batch may be all blank)
             del read
             if batch:

@@ -108,6 +108,22 @@ def test_new_records_are_moved_batch_by_batch_with_their_ids_links_and_audit_row
     assert temp_tables() == [] and writers() == []
 
 
+def test_the_last_rows_go_in_small_batches_and_are_written_as_the_others(moves, sent, monkeypatch):
+    """The writer's last batch is small, so the import does not wait long for it at the end."""
+    monkeypatch.setattr(importers.validation, "CHUNK", 4)
+    monkeypatch.setattr(importers.validation, "LAST_CHUNK", 1)
+    report = run_import(book(7101, 13), actor=None)
+    assert report.applied and report.sheets["计量标准"]["created"] == 13
+    # 13 rows below the header: 4 at a time while 8 or more are left (13, 9), then the last 5 one by one.
+    assert sent == [4, 4, 1, 1, 1, 1, 1]
+    assert [last - first + 1 if SQLITE else last for first, last in moves] == [4, 4, 1, 1, 1, 1, 1]
+    standards = [by_certificate(f"[2024]赣量标证字第{n}号") for n in range(7101, 7114)]
+    assert all(s is not None and [line.id for line in s.catalog_lines] for s in standards)
+    if SQLITE:
+        assert [s.id for s in standards] == list(range(moves[0][0], moves[-1][1] + 1))
+    assert temp_tables() == [] and writers() == []
+
+
 def test_a_row_error_after_batches_were_written_leaves_the_database_as_it_was(sent):
     holder = factories.institution()
     before = counts()
