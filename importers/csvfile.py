@@ -136,13 +136,18 @@ def _dialect(text: str) -> type[csv.Dialect]:
 
 
 def open_book(opened: IO[bytes] | str, kind: str, limits: Limits, *, sheet: str | None = None,
-              early: Any = None) -> Book:
+              early: Any = None, halves: Any = None) -> Book:
     """The checked upload as a :class:`~importers.reading.Book` (``kind`` from ``inspect_upload``); ``early``: an
-    :class:`importers.early.EarlyUpload` of it, whose workbook is being parsed in the background."""
+    :class:`importers.early.EarlyUpload` of it, whose workbook is being parsed in the background; ``halves``:
+    the :class:`importers.extent_halves.PreparedHalves` the check kept (the book closes them)."""
     if kind == "csv":
         if early is not None:
             early.close()
+        if halves is not None:
+            halves.close()
         return CsvBook(opened, limits, sheet=sheet)
     from importers.reading import Workbook
 
-    return Workbook(opened, limits, early=early if early is not None and early.opening is not None else None)
+    if early is not None and early.opening is None:
+        halves, early = early.halves, None
+    return Workbook(opened, limits, early=early, halves=halves)

@@ -24,6 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from importers.extent_halves import PreparedHalves
 from importers.messages import choose, speaking
 from importers.safety import Limits, RejectedFile, inspect_upload, read_source
 
@@ -46,6 +47,7 @@ class EarlyUpload:
     kind: str | None = None
     refused: RejectedFile | None = None
     opening: Future | None = None
+    halves: PreparedHalves = field(default_factory=PreparedHalves)  # a big sheet's, as the check read it
     _thread: threading.Thread | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -60,6 +62,7 @@ class EarlyUpload:
             book.close()
             handle.close()
         self.opening = None
+        self.halves.close()
 
 
 def start_reading(path: str, config: Mapping[str, Any], lang: str | None = None) -> EarlyUpload:
@@ -74,19 +77,20 @@ def start_reading(path: str, config: Mapping[str, Any], lang: str | None = None)
     with speaking(chosen):
         try:
             early.opened, _ = read_source(early.path, limits)
-            early.kind = inspect_upload(early.opened, limits, os.path.basename(early.path))
+            early.kind = inspect_upload(early.opened, limits, os.path.basename(early.path), halves=early.halves)
         except RejectedFile as exc:
+            early.halves.close()
             early.refused = exc
             return early
     if early.kind in WORKBOOK_KINDS and isinstance(early.opened, str):
         early.opening = Future()
-        early._thread = threading.Thread(target=_read, args=(early.opened, early.opening, early._stop),
+        early._thread = threading.Thread(target=_read, args=(early.opened, early.opening, early._stop, early.halves),
                                          name="import-parse", daemon=True)
         early._thread.start()
     return early
 
 
-def _read(path: str, opening: Future, stop: threading.Event) -> None:
+def _read(path: str, opening: Future, stop: threading.Event, halves: PreparedHalves) -> None:
     """The background thread: open the workbook, then parse its sheets in order (calamine takes one call
     at a time on a workbook, and releases the interpreter lock while it parses)."""
     import python_calamine
@@ -109,6 +113,6 @@ def _read(path: str, opening: Future, stop: threading.Event) -> None:
             sheet.cancel()
             continue
         try:
-            sheet.set_result(parse_halves(source, name) or [book.get_sheet_by_name(name)])
+            sheet.set_result(parse_halves(source, name, halves) or [book.get_sheet_by_name(name)])
         except BaseException as exc:  # noqa: BLE001 - the same
             sheet.set_exception(exc)

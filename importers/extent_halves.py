@@ -57,17 +57,49 @@ _HELPER = "import sys; sys.path.insert(0, sys.argv[1]); from importers.extent im
 _ROOT = str(Path(__file__).resolve().parent.parent)
 
 
-def halved_extent(size: int, again: Callable[[], Iterable[bytes]]) -> HalvedExtent | None:
+def halved_extent(size: int, again: Callable[[], Iterable[bytes]], *, keep: PreparedHalves | None = None,
+                  part: str = "") -> HalvedExtent | None:
     """A :class:`HalvedExtent` for a sheet part of ``size`` bytes, or ``None`` when it is read in one piece.
 
     ``again``: the part's XML (UTF-8) from the start, for the rare case it must be read in one piece after all.
+    ``keep``: where to leave the two halves' XML, as read, under the name ``part`` (for :mod:`importers.split`).
     """
     if size < HALVES_MIN_BYTES or (os.cpu_count() or 1) < 2 or not sys.executable:
         return None
     try:
-        return HalvedExtent(size, again)
+        return HalvedExtent(size, again, keep=keep, part=part)
     except OSError:  # no temporary folder to be had
         return None
+
+
+class PreparedHalves:
+    """Big sheets' XML in two halves, cut at a row and kept in files as the check read them.
+
+    :mod:`importers.split` parses a big sheet in two halves; given these, it
+    builds them from the files instead of inflating the sheet again.  The
+    owner calls :meth:`close` (the files go; also when they were never used).
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[str, tuple[tempfile.TemporaryDirectory, str, str]] = {}
+
+    def add(self, part: str, folder: tempfile.TemporaryDirectory, first: str, second: str) -> None:
+        self.drop(part)
+        self._parts[part] = (folder, first, second)
+
+    def files(self, part: str) -> tuple[str, str] | None:
+        """The paths of ``part``'s two halves (the first ends with a row's end, the second starts with a row)."""
+        found = self._parts.get(part)
+        return found[1:] if found is not None else None
+
+    def drop(self, part: str) -> None:
+        found = self._parts.pop(part, None)
+        if found is not None:
+            found[0].cleanup()
+
+    def close(self) -> None:
+        for part in list(self._parts):
+            self.drop(part)
 
 
 class HalvedExtent:
@@ -79,9 +111,12 @@ class HalvedExtent:
     the limits.  Call :meth:`discard` when the part is not read to its end.
     """
 
-    def __init__(self, size: int, again: Callable[[], Iterable[bytes]]) -> None:
+    def __init__(self, size: int, again: Callable[[], Iterable[bytes]], *, keep: PreparedHalves | None = None,
+                 part: str = "") -> None:
         self.middle = size // 2
         self.again = again
+        self.keep, self.part = keep, part
+        self._second = None  # the second half's file, when the halves are kept
         self.local = SheetExtent()   # the second half (or the whole part, once read in one piece)
         self.first: dict | None = None
         self._folder = tempfile.TemporaryDirectory(prefix="registry-scan-")
@@ -105,6 +140,8 @@ class HalvedExtent:
 
     def feed(self, chunk: bytes) -> None:
         if self._file is None:
+            if self._second is not None:
+                self._second.write(chunk)
             self.local.feed(chunk)
             return
         start = self.middle - self._written
@@ -116,6 +153,9 @@ class HalvedExtent:
                 self._file.write(chunk[:cut])
                 self._close_file()
                 self._start_helper()
+                if self.keep is not None:
+                    self._second = open(os.path.join(self._folder.name, "second.xml"), "wb")
+                    self._second.write(chunk[cut:])
                 self.local.feed(chunk[cut:])
                 return
         self._file.write(chunk)
@@ -143,14 +183,20 @@ class HalvedExtent:
             if first.get("error") == "tag":
                 raise ExtentError("tag too long")
             self.first = first
+            if self._second is not None:  # the halves, as read, for importers.split
+                self._second.close()
+                self._second = None
+                self.keep.add(self.part, self._folder, self._path, os.path.join(self._folder.name, "second.xml"))
+                self._folder = None
         finally:
             self.discard()
 
     def discard(self) -> None:
         """Stop the helper and remove the temporary folder; safe to call more than once."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        for handle in (self._file, self._second):
+            if handle is not None:
+                handle.close()
+        self._file = self._second = None
         if self._helper is not None:
             if self._helper.poll() is None:
                 self._helper.kill()
@@ -196,6 +242,9 @@ class HalvedExtent:
     def _read_here(self) -> None:
         """Give up the halves: read what the file holds here, then go on here."""
         self._close_file()
+        if self._second is not None:
+            self._second.close()
+            self._second = None
         self._whole = True
         with open(self._path, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):

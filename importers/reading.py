@@ -110,12 +110,15 @@ def _unreadable(exc: BaseException) -> RejectedFile:
 class Workbook(Book):
     """A workbook opened with calamine; rows come as (Excel row number, cells)."""
 
-    def __init__(self, opened: IO[bytes] | str, limits: Limits, *, early: Any = None):
+    def __init__(self, opened: IO[bytes] | str, limits: Limits, *, early: Any = None, halves: Any = None):
         """Open ``opened`` (checked by :func:`importers.safety.inspect_upload` with ``limits``); or take the
-        workbook an :class:`importers.early.EarlyUpload` opened and is parsing in the background."""
+        workbook an :class:`importers.early.EarlyUpload` opened and is parsing in the background.  ``halves``:
+        the big sheets' halves the check kept (:class:`importers.extent_halves.PreparedHalves`), closed with
+        the workbook."""
         import python_calamine
 
         self._early = early
+        self._halves = halves
         self._parsing: dict[str, Any] = {}  # sheet name -> Future of the sheet parsed in the background
         self._handle = None
         self._opened = opened
@@ -131,6 +134,8 @@ class Workbook(Book):
         except BaseException as exc:
             if early is not None:
                 early.close()
+            if halves is not None:
+                halves.close()
             self._close_handle()
             if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
                 raise
@@ -144,6 +149,9 @@ class Workbook(Book):
     def close(self) -> None:
         self._sheets.clear()
         self._bytes = None
+        if self._halves is not None:
+            self._halves.close()
+            self._halves = None
         if self._early is not None:  # waits for the background parse, then closes the workbook and its file
             self._early.close()
             self._early = None
@@ -178,7 +186,7 @@ class Workbook(Book):
             source = self._handle or self._opened
             source.seek(0)
             self._bytes = source.read()
-        return parse_halves(self._bytes, name) or [self._book.get_sheet_by_name(name)]
+        return parse_halves(self._bytes, name, self._halves) or [self._book.get_sheet_by_name(name)]
 
     def rows(self, name: str, *, start: int = 1) -> Iterator[tuple[int, list]]:
         """Yield ``(row number, cells)`` from Excel row ``start`` on; cells start at column A."""

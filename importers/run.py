@@ -26,6 +26,7 @@ from importers.messages import language, msg, speaking
 from importers.reading import Book, SheetLayout
 from importers.references import WorkbookReferences, catalog_in_force
 from importers.report import ACTIONS, ImportReport
+from importers.extent_halves import PreparedHalves
 from importers.safety import Limits, RejectedFile, Source, inspect_upload, read_source
 from importers.spec import SHEETS
 from importers.validation import HANDLERS, Context, SheetPlan, diff_entry, validate_sheet
@@ -84,8 +85,13 @@ def _run_import(source: Source | EarlyUpload, *, actor: Any, dry_run: bool, file
             book = open_book(early.opened, early.kind, limits, sheet=sheet, early=early)
         else:
             opened, _ = read_source(source.path if isinstance(source, EarlyUpload) else source, limits)
-            kind = inspect_upload(opened, limits, filename)
-            book = open_book(opened, kind, limits, sheet=sheet)
+            halves = PreparedHalves()  # a big sheet's halves as the check read them, for the parse
+            try:
+                kind = inspect_upload(opened, limits, filename, halves=halves)
+            except BaseException:
+                halves.close()
+                raise
+            book = open_book(opened, kind, limits, sheet=sheet, halves=halves)
         layouts, version = _layouts(book, report, catalog_version=catalog_version, today=today)
         if report.ok:
             pipeline = None

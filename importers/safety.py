@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, Union
 
 from importers.extent import ExtentError, SheetExtent, column_letters
-from importers.extent_halves import HalvedExtent, halved_extent
+from importers.extent_halves import HalvedExtent, PreparedHalves, halved_extent
 from importers.messages import msg, one_language
 
 Source = Union[str, os.PathLike, bytes, bytearray, IO[bytes]]
@@ -111,8 +111,12 @@ ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 ACCEPTED = ".xlsx, .xls, .ods, .csv"
 
 
-def inspect_upload(opened: IO[bytes] | str, limits: Limits, filename: str | None = None) -> str:
+def inspect_upload(opened: IO[bytes] | str, limits: Limits, filename: str | None = None, *,
+                   halves: PreparedHalves | None = None) -> str:
     """Check an upload before any parser sees it; return its format: ``xlsx``, ``xls``, ``ods`` or ``csv``.
+
+    ``halves``: where to keep a big sheet's XML as the check read it, in two halves, for
+    :mod:`importers.split` (:mod:`importers.extent_halves`; the caller closes it).
 
     The format is told by the file's first bytes (a compound file, a zip), not by its name;
     text is taken as CSV (checked while it is read, :mod:`importers.csvfile`) unless its name
@@ -123,7 +127,7 @@ def inspect_upload(opened: IO[bytes] | str, limits: Limits, filename: str | None
         inspect_xls(opened, limits)
         return "xls"
     if head.startswith(b"PK"):
-        return _inspect_zip(opened, limits)[0]
+        return _inspect_zip(opened, limits, halves)[0]
     suffix = Path(filename).suffix.lower() if filename else ""
     if suffix in ("", ".csv", ".txt") and b"\0" not in head:
         return "csv"
@@ -157,7 +161,8 @@ def inspect_workbook(opened: IO[bytes] | str, limits: Limits) -> dict[str, int]:
     return _inspect_zip(opened, limits)[1]
 
 
-def _inspect_zip(opened: IO[bytes] | str, limits: Limits) -> tuple[str, dict[str, int]]:
+def _inspect_zip(opened: IO[bytes] | str, limits: Limits,
+                 halves: PreparedHalves | None = None) -> tuple[str, dict[str, int]]:
     """Check an .xlsx or .ods and its XML: ``("xlsx" or "ods", rows of each sheet)``."""
     try:
         archive = zipfile.ZipFile(opened)
@@ -201,7 +206,8 @@ def _inspect_zip(opened: IO[bytes] | str, limits: Limits) -> tuple[str, dict[str
                 if kind == "ods" and info.filename == "META-INF/manifest.xml" and info.file_size < (1 << 20):
                     if b"encryption-data" in b"".join(_inflate(handle, info)):
                         raise RejectedFile(msg("工作簿已加密", "the workbook is encrypted"))
-                for extent, sheet in _scan_part(handle, info, limits, cells_before=total_cells, kind=kind):
+                for extent, sheet in _scan_part(handle, info, limits, cells_before=total_cells, kind=kind,
+                                                halves=halves):
                     rows[sheet or info.filename] = extent.rows
                     total_cells += extent.rows * extent.columns
                     total_rows += max(0, extent.rows - limits.header_allowance)
@@ -249,8 +255,8 @@ def _is_xml(name: str) -> bool:
     return name.lower().endswith((".xml", ".rels", ".vml")) or _is_sheet(name)
 
 
-def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits, *,
-               cells_before: int = 0, kind: str = "xlsx") -> Iterator[tuple[Any, str | None]]:
+def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits, *, cells_before: int = 0,
+               kind: str = "xlsx", halves: PreparedHalves | None = None) -> Iterator[tuple[Any, str | None]]:
     """Stream one part: refuse DTDs in XML; yield ``(extent, sheet name)`` of each sheet it holds.
 
     An .xlsx worksheet part holds one sheet (its name is looked up only for a message); an
@@ -273,8 +279,8 @@ def _scan_part(handle: IO[bytes], info: zipfile.ZipInfo, limits: Limits, *,
     extent = content = None
     if kind == "xlsx" and _is_sheet(info.filename):
         # A big sheet is read in two halves, on two cores (importers.extent_halves).
-        extent = halved_extent(info.file_size, lambda: _as_utf8(_inflate(handle, info), info.filename)) \
-            or SheetExtent()
+        extent = halved_extent(info.file_size, lambda: _as_utf8(_inflate(handle, info), info.filename),
+                               keep=halves, part=info.filename) or SheetExtent()
     elif kind == "ods" and info.filename == "content.xml":
         content = ContentExtent()
     tail = b""

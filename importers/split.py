@@ -39,17 +39,22 @@ import threading
 import zipfile
 from typing import Any
 
+from importers.extent_halves import PreparedHalves
 from importers.safety import sheet_parts
 
 # Sheets smaller than this are parsed whole (a sheet of 20,000 rows is about 16 MB of XML).
 SPLIT_MIN_BYTES = 16 << 20
 
-def parse_halves(source: bytes, name: str) -> list[Any] | None:
-    """Sheet ``name`` of the .xlsx ``source`` as two calamine sheets (first rows, last rows), or ``None``."""
+def parse_halves(source: bytes, name: str, prepared: PreparedHalves | None = None) -> list[Any] | None:
+    """Sheet ``name`` of the .xlsx ``source`` as two calamine sheets (first rows, last rows), or ``None``.
+
+    ``prepared``: the halves the check kept (:mod:`importers.extent_halves`), taken instead of inflating
+    the sheet again when they are there; their files go once used.
+    """
     if (os.cpu_count() or 1) < 2:
         return None
     try:
-        cut = _cut(source, name)
+        cut = _cut(source, name, prepared)
     except Exception:  # noqa: BLE001 - anything unexpected: the whole sheet is parsed instead
         return None
     if cut is None:
@@ -78,18 +83,33 @@ def parse_halves(source: bytes, name: str) -> list[Any] | None:
             other.join()
     except OSError:  # no temporary folder to be had (or to remove): parsed whole
         return None
+    finally:
+        if prepared is not None:
+            prepared.drop(part)  # the check's halves, used
     first, second = parsed
     if first is None or second is None or not first.end or not second.start or second.start[0] <= first.end[0]:
         return None
     return [first, second]
 
 
-def _cut(source: bytes, name: str) -> tuple[str, list, list[tuple]] | None:
+def _cut(source: bytes, name: str, prepared: PreparedHalves | None = None) -> tuple[str, list, list[tuple]] | None:
     """The sheet's part name, the workbook's other parts and each half's XML as pieces, or ``None``."""
     with zipfile.ZipFile(io.BytesIO(source)) as archive:
         part = sheet_parts(archive).get(name)
         if part is None or part.file_size < SPLIT_MIN_BYTES:
             return None
+        files = prepared.files(part.filename) if prepared is not None else None
+        if files is not None:
+            halves = None
+            try:
+                halves = _kept_halves(*files)
+            finally:
+                if halves is None:
+                    prepared.drop(part.filename)
+            if halves is not None:
+                others = [(info.filename, archive.read(info)) for info in archive.infolist()
+                          if info.filename != part.filename and not info.is_dir()]
+                return part.filename, others, halves
         xml = archive.read(part)
         start = xml.find(b"<sheetData>")
         end = xml.rfind(b"</sheetData>")
@@ -106,11 +126,62 @@ def _cut(source: bytes, name: str) -> tuple[str, list, list[tuple]] | None:
     return part.filename, others, halves
 
 
+def _kept_halves(first: str, second: str) -> list[tuple] | None:
+    """Each half's XML as pieces of the two files the check kept (``(path, start, end)``), or ``None``.
+
+    The first file ends with a row's end and the second starts with a numbered row (the cut); the first
+    half takes the sheet's end from the second file, the second its beginning from the first.  Only
+    XML the check read as it is (UTF-8, or a declared encoding that reads ASCII as ASCII) is taken: a
+    part it decoded first (UTF-16) is inflated again.
+    """
+    from importers.safety import RejectedFile, _encoding
+
+    with open(first, "rb") as handle:
+        head = handle.read(1 << 20)
+    try:
+        if _encoding(head, first) is not None:
+            return None
+    except RejectedFile:
+        return None
+    start = head.find(b"<sheetData>")
+    if start < 0:
+        return None
+    start += len(b"<sheetData>")
+    first_size, size = os.path.getsize(first), os.path.getsize(second)
+    with open(first, "rb") as handle:
+        handle.seek(max(0, first_size - 6))
+        if handle.read() != b"</row>":
+            return None
+    with open(second, "rb") as handle:
+        if handle.read(8) != b'<row r="':
+            return None
+        back = max(0, size - (1 << 20))
+        handle.seek(back)
+        end = handle.read().rfind(b"</sheetData>")
+    if end < 0:
+        return None
+    end += back
+    return [((first, 0, first_size), (second, end, size)), ((first, 0, start), (second, 0, size))]
+
+
 def _write_workbook(path: str, part: str, others: list, pieces: tuple) -> None:
-    """A stored (uncompressed) copy of the workbook at ``path``, whose sheet ``part`` is ``pieces`` joined."""
+    """A stored (uncompressed) copy of the workbook at ``path``, whose sheet ``part`` is ``pieces`` joined
+    (bytes, or ``(file, start, end)``: that range of a file)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as book:
         for filename, data in others:
             book.writestr(filename, data)
         with book.open(part, "w", force_zip64=True) as sheet:
             for piece in pieces:
-                sheet.write(piece)
+                if not isinstance(piece, tuple):
+                    sheet.write(piece)
+                    continue
+                file, start, end = piece
+                with open(file, "rb") as handle:
+                    handle.seek(start)
+                    left = end - start
+                    while left > 0:
+                        chunk = handle.read(min(left, 1 << 20))
+                        if not chunk:
+                            raise OSError(f"{file} is shorter than expected")
+                        sheet.write(chunk)
+                        left -= len(chunk)

@@ -86,3 +86,34 @@ def test_closing_stops_the_parsing_thread(app, tmp_path):
     early.close()
     early.close()  # again: nothing left to do
     assert early.opening is None and early._thread is None
+
+
+def test_a_big_sheet_is_parsed_from_the_halves_the_early_check_kept(runner, tmp_path, monkeypatch):
+    """The command's check keeps a big sheet's halves for the parse (importers.extent_halves); all go at the end."""
+    import os
+
+    import importers.extent_halves
+    import importers.split
+
+    monkeypatch.setattr(importers.split, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(importers.extent_halves, "HALVES_MIN_BYTES", 1)
+    path = _book(tmp_path, rows=40)
+    taken, folders = [], []
+    original_kept, original_add = importers.split._kept_halves, importers.extent_halves.PreparedHalves.add
+
+    def kept_halves(first, second):
+        pieces = original_kept(first, second)
+        taken.append(pieces is not None)
+        return pieces
+
+    def add(self, part, folder, first, second):
+        folders.append(folder.name)
+        return original_add(self, part, folder, first, second)
+
+    monkeypatch.setattr(importers.split, "_kept_halves", kept_halves)
+    monkeypatch.setattr(importers.extent_halves.PreparedHalves, "add", add)
+    result = runner.invoke(args=["import", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sheets"]["计量标准"]["created"] == 40
+    assert True in taken and folders, "the standards sheet was parsed from the check's halves"
+    assert not any(os.path.exists(folder) for folder in folders)

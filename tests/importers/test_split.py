@@ -177,3 +177,95 @@ def test_a_tab_named_with_an_ampersand_is_found_and_cut(monkeypatch):
         assert list(sheet_parts(archive)) == ["规程&标准"]
     whole, halves = whole_and_halves(data, "规程&标准", monkeypatch)
     assert halves[3] == 2 and halves[:3] == whole[:3]
+
+
+# --- the halves the check kept (importers.extent_halves) ------------------------------
+
+
+@pytest.fixture
+def kept(monkeypatch):
+    """Cut every sheet and keep the check's halves, however small; record what the split made of them."""
+    import importers.extent_halves
+
+    monkeypatch.setattr(importers.split, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(importers.extent_halves, "HALVES_MIN_BYTES", 1)
+    taken = []
+    original = importers.split._kept_halves
+
+    def kept_halves(first, second):
+        pieces = original(first, second)
+        taken.append(pieces is not None)
+        return pieces
+
+    monkeypatch.setattr(importers.split, "_kept_halves", kept_halves)
+    return taken
+
+
+def checked_rows(data: bytes, name: str) -> tuple[tuple, list]:
+    """Check the upload keeping its halves, then read the sheet: (rows, width, data rows, parts), folders."""
+    from importers.csvfile import open_book
+    from importers.extent_halves import PreparedHalves
+    from importers.safety import inspect_upload
+
+    halves = PreparedHalves()
+    opened = io.BytesIO(data)
+    book = open_book(opened, inspect_upload(opened, LIMITS, "x.xlsx", halves=halves), LIMITS, halves=halves)
+    folders = [folder.name for folder, _, _ in halves._parts.values()]
+    try:
+        return (list(book.rows(name)), book.width(name), book.data_rows(name, 1), len(book._sheet(name))), folders
+    finally:
+        book.close()
+
+
+def test_the_split_takes_the_halves_the_check_kept_and_reads_exactly_the_whole(kept, monkeypatch):
+    data = uneven_book()
+    whole, _ = whole_and_halves(data, "计量标准", monkeypatch)
+    monkeypatch.setattr(importers.split, "SPLIT_MIN_BYTES", 1)
+    read, folders = checked_rows(data, "计量标准")
+    assert kept == [True] and len(folders) == 1, "the check's halves were taken"
+    assert read[3] == 2 and read[:3] == whole[:3]
+    import os
+
+    assert not os.path.exists(folders[0]), "the kept halves are gone once parsed"
+
+
+def test_kept_halves_are_not_read_again_from_the_upload(kept, monkeypatch):
+    """The sheet's part is not inflated a second time when the check's halves are taken."""
+    data = uneven_book()
+    read_parts = []
+    original = zipfile.ZipFile.read
+
+    def read(self, name, pwd=None):
+        read_parts.append(name.filename if isinstance(name, zipfile.ZipInfo) else name)
+        return original(self, name, pwd)
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", read)
+    checked_rows(data, "计量标准")
+    assert kept == [True]
+    assert "xl/worksheets/sheet1.xml" not in read_parts
+
+
+def test_kept_halves_that_are_not_as_expected_are_not_taken(tmp_path):
+    from importers.split import _kept_halves
+
+    head = b'<?xml version="1.0" encoding="UTF-8"?><worksheet><sheetData><row r="1"><c r="A1"/></row>'
+    rest = b'<row r="2"><c r="A2"/></row></sheetData><mergeCells/></worksheet>'
+    first, second = tmp_path / "first.xml", tmp_path / "second.xml"
+
+    def pieces(a: bytes, b: bytes):
+        first.write_bytes(a)
+        second.write_bytes(b)
+        return _kept_halves(str(first), str(second))
+
+    taken = pieces(head, rest)
+    assert taken is not None
+    (a0, b0), (a1, b1) = taken
+    assert a0 == (str(first), 0, len(head)) and rest[b0[1]:] == b"</sheetData><mergeCells/></worksheet>"
+    assert head[:a1[2]].endswith(b"<sheetData>") and b1 == (str(second), 0, len(rest))
+    # Decoded by the check (a UTF-16 part): its XML is not the upload's, so it is inflated again.
+    utf16 = b'<?xml version="1.0" encoding="UTF-16"?>' + head[head.index(b"<worksheet"):]
+    assert pieces(utf16, rest) is None
+    assert pieces(head.replace(b"<sheetData>", b"<x:sheetData>"), rest) is None
+    assert pieces(head[:-2], rest) is None           # the first half does not end with a row's end
+    assert pieces(head, rest[1:]) is None            # the second does not start with a numbered row
+    assert pieces(head, rest.replace(b"</sheetData>", b"")) is None
