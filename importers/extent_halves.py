@@ -31,6 +31,11 @@ refused early is refused on a reading at least as large as its own.
 No cut within :data:`SEARCH_BYTES` after the middle (a sheet not written
 one row after another), no temporary folder, or a part that is not that
 large: the part is read here from the start, as before.
+
+Given a :class:`PreparedHalves`, the check also keeps the second half's XML
+and hands both files over once the halves are read: :mod:`importers.split`
+builds its two half-workbooks from them instead of inflating the sheet a
+second time.
 """
 from __future__ import annotations
 

@@ -10,7 +10,10 @@ worksheet's real extent is read from its cell and row references
 (:mod:`importers.extent`, not the ``<dimension>`` element, which can lie)
 and held to ``IMPORT_MAX_ROWS``, ``IMPORT_MAX_COLUMNS`` and
 ``IMPORT_MAX_CELLS``: a reader allocates the whole rectangle from A1 to the
-last cell.  Memory stays bounded by the chunk size; nothing is written.
+last cell.  Memory stays bounded by the chunk size.  Nothing is written,
+except a big sheet's XML, in two halves, to a temporary folder of its own:
+its extent is read on two cores (:mod:`importers.extent_halves`), and the
+halves may be kept for the parse (:mod:`importers.split`).
 """
 from __future__ import annotations
 

@@ -16,6 +16,9 @@ The cut is made only where it cannot change what is read:
   starts a tag; the second half's first row states its number, and every
   row or cell after it that does not is placed from there, as in the whole
   sheet);
+- where the check kept the sheet's XML in two halves (cut after a row's
+  end, :mod:`importers.extent_halves`), that cut and those files are taken
+  instead, and the sheet is not inflated again;
 - each half is a copy of the workbook whose sheet holds the XML before the
   cut or after it (the sheet's other elements in both), stored without
   compression in a temporary folder of its own (mode 0700), which calamine
