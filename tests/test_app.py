@@ -84,14 +84,16 @@ def test_the_secret_key_file_is_owner_only_from_the_start_and_an_old_one_is_tigh
     assert _mode(tmp_path / "instance" / "secret_key") == 0o600
 
 
-def test_a_sqlite_database_file_and_its_wal_and_shm_are_owner_only(tmp_path):
+def app_on(path):
+    """The app of the tests' configuration on the SQLite file ``path``."""
     from registry import create_app
 
-    def app_on(path):
-        testing = config.TestingConfig()
-        testing.SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
-        return create_app(testing)
+    testing = config.TestingConfig()
+    testing.SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
+    return create_app(testing)
 
+
+def test_a_sqlite_database_file_and_its_wal_and_shm_are_owner_only(tmp_path):
     fresh = tmp_path / "fresh.db"
     old = os.umask(0o022)
     try:
@@ -121,13 +123,10 @@ def test_a_sqlite_database_file_and_its_wal_and_shm_are_owner_only(tmp_path):
 def test_a_new_sqlite_database_takes_the_registry_page_size_and_an_old_one_keeps_its_own(tmp_path):
     import sqlite3
 
-    from registry import create_app
     from registry.database.engine import SQLITE_PAGE_SIZE
 
     def page_size_seen_by_the_app(path):
-        testing = config.TestingConfig()
-        testing.SQLALCHEMY_DATABASE_URI = f"sqlite:///{path}"
-        app = create_app(testing)
+        app = app_on(path)
         with app.app_context():
             with db.engine.begin() as conn:
                 conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
