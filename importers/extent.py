@@ -193,13 +193,19 @@ class SheetExtent:
             self._col += 1
 
 
+def feed_file(scanner: SheetExtent, path: str) -> None:
+    """Feed ``scanner`` the sheet XML (UTF-8) in file ``path``, a megabyte at a time."""
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            scanner.feed(chunk)
+
+
 def scan_file(path: str) -> dict:
-    """The extent of the sheet XML (UTF-8) in file ``path``, as :class:`importers.halves.HalvedExtent` takes it."""
+    """The extent of the sheet XML (UTF-8) in file ``path``, as :class:`importers.extent_halves.HalvedExtent`
+    takes it from its helper process."""
     scanner = SheetExtent()
     try:
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                scanner.feed(chunk)
+        feed_file(scanner, path)
         scanner.close()
     except ExtentError:
         return {"error": "tag"}

@@ -47,7 +47,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-from importers.extent import ExtentError, SheetExtent, scan_file
+from importers.extent import ExtentError, SheetExtent, feed_file, scan_file
 
 # Sheet parts smaller than this are read in one piece (about 20,000 rows of 15 columns).
 HALVES_MIN_BYTES = 16 << 20
@@ -245,15 +245,10 @@ class HalvedExtent:
         return answer
 
     def _read_here(self) -> None:
-        """Give up the halves: read what the file holds here, then go on here."""
+        """Give up the halves (no cut was made): read what the file holds here, then go on here."""
         self._close_file()
-        if self._second is not None:
-            self._second.close()
-            self._second = None
         self._whole = True
-        with open(self._path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                self.local.feed(chunk)
+        feed_file(self.local, self._path)
         os.remove(self._path)
 
 

@@ -22,11 +22,11 @@ from importers.bulk import paused_gc
 from importers.pipeline import Pipeline, pipeline_available
 from importers.csvfile import open_book
 from importers.early import EarlyUpload
+from importers.extent_halves import PreparedHalves
 from importers.messages import language, msg, speaking
 from importers.reading import Book, SheetLayout
 from importers.references import WorkbookReferences, catalog_in_force
 from importers.report import ACTIONS, ImportReport
-from importers.extent_halves import PreparedHalves
 from importers.safety import Limits, RejectedFile, Source, inspect_upload, read_source
 from importers.spec import SHEETS
 from importers.validation import HANDLERS, Context, SheetPlan, diff_entry, validate_sheet

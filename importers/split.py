@@ -48,6 +48,7 @@ from importers.safety import sheet_parts
 # Sheets smaller than this are parsed whole (a sheet of 20,000 rows is about 16 MB of XML).
 SPLIT_MIN_BYTES = 16 << 20
 
+
 def parse_halves(source: bytes, name: str, prepared: PreparedHalves | None = None) -> list[Any] | None:
     """Sheet ``name`` of the .xlsx ``source`` as two calamine sheets (first rows, last rows), or ``None``.
 
@@ -139,8 +140,12 @@ def _kept_halves(first: str, second: str) -> list[tuple] | None:
     """
     from importers.safety import RejectedFile, _encoding
 
+    first_size, size = os.path.getsize(first), os.path.getsize(second)
     with open(first, "rb") as handle:
         head = handle.read(1 << 20)
+        handle.seek(max(0, first_size - 6))
+        if handle.read() != b"</row>":
+            return None
     try:
         if _encoding(head, first) is not None:
             return None
@@ -150,11 +155,6 @@ def _kept_halves(first: str, second: str) -> list[tuple] | None:
     if start < 0:
         return None
     start += len(b"<sheetData>")
-    first_size, size = os.path.getsize(first), os.path.getsize(second)
-    with open(first, "rb") as handle:
-        handle.seek(max(0, first_size - 6))
-        if handle.read() != b"</row>":
-            return None
     with open(second, "rb") as handle:
         if handle.read(8) != b'<row r="':
             return None

@@ -1,4 +1,5 @@
 import os
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -93,21 +94,29 @@ def app_on(path):
     return create_app(testing)
 
 
+@contextmanager
+def a_row_written(path):
+    """The app on the SQLite file ``path`` writes a row into table ``t``; yields a new connection to it,
+    then lets the database go."""
+    app = app_on(path)
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+        with db.engine.connect() as conn:
+            yield conn
+        db.engine.dispose()
+
+
 def test_a_sqlite_database_file_and_its_wal_and_shm_are_owner_only(tmp_path):
     fresh = tmp_path / "fresh.db"
     old = os.umask(0o022)
     try:
-        app = app_on(fresh)
-        with app.app_context():
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
-                conn.exec_driver_sql("INSERT INTO t VALUES (1)")
-            with db.engine.connect() as conn:
-                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-                assert conn.execute(sa.text("SELECT x FROM t")).scalar() == 1
-                for name in (fresh, f"{fresh}-wal", f"{fresh}-shm"):
-                    assert os.path.exists(name) and _mode(name) == 0o600, name
-            db.engine.dispose()
+        with a_row_written(fresh) as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.execute(sa.text("SELECT x FROM t")).scalar() == 1
+            for name in (fresh, f"{fresh}-wal", f"{fresh}-shm"):
+                assert os.path.exists(name) and _mode(name) == 0o600, name
         # A database made before (0644, with its -wal) is tightened when the app opens it.
         for name in (fresh, f"{fresh}-wal"):
             if os.path.exists(name):
@@ -126,16 +135,9 @@ def test_a_new_sqlite_database_takes_the_registry_page_size_and_an_old_one_keeps
     from registry.database.engine import SQLITE_PAGE_SIZE
 
     def page_size_seen_by_the_app(path):
-        app = app_on(path)
-        with app.app_context():
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
-                conn.exec_driver_sql("INSERT INTO t VALUES (1)")
-            with db.engine.connect() as conn:
-                size = conn.exec_driver_sql("PRAGMA page_size").scalar()
-                assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() >= 1
-            db.engine.dispose()
-        return size
+        with a_row_written(path) as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() >= 1
+            return conn.exec_driver_sql("PRAGMA page_size").scalar()
 
     assert SQLITE_PAGE_SIZE != 4096
     assert page_size_seen_by_the_app(tmp_path / "new.db") == SQLITE_PAGE_SIZE
