@@ -125,7 +125,8 @@ class MeasurementStandard(TimestampMixin, VersionedMixin, WithdrawableMixin, Dem
     # The permanent public page's id (/public/s/<public_id>): random, never the database id.
     public_id: Mapped[str | None] = mapped_column(sa.String(24), unique=True, default=new_public_id)
     name: Mapped[str] = mapped_column(sa.String(300), index=True)
-    code: Mapped[str | None] = mapped_column(sa.String(8), index=True)
+    # Not indexed: the list searches it only as a substring (ILIKE '%q%'), which no B-tree serves.
+    code: Mapped[str | None] = mapped_column(sa.String(8))
     category: Mapped[str] = mapped_column(enum_column(STANDARD_CATEGORIES, "standard_category"))
     discipline_code: Mapped[str | None] = mapped_column(sa.ForeignKey("disciplines.code"), index=True)
     institution_id: Mapped[int] = mapped_column(sa.ForeignKey("institutions.id"), index=True)
