@@ -193,19 +193,20 @@ class SheetExtent:
             self._col += 1
 
 
-def feed_file(scanner: SheetExtent, path: str) -> None:
-    """Feed ``scanner`` the sheet XML (UTF-8) in file ``path``, a megabyte at a time."""
+def feed_file(scanner: SheetExtent, path: str, start: int = 0) -> None:
+    """Feed ``scanner`` the sheet XML (UTF-8) in file ``path`` from byte ``start`` on, a megabyte at a time."""
     with open(path, "rb") as handle:
+        handle.seek(start)
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             scanner.feed(chunk)
 
 
-def scan_file(path: str) -> dict:
-    """The extent of the sheet XML (UTF-8) in file ``path``, as :class:`importers.extent_halves.HalvedExtent`
-    takes it from its helper process."""
+def scan_file(path: str, start: int = 0) -> dict:
+    """The extent of the sheet XML (UTF-8) in file ``path`` from byte ``start`` on, as
+    :class:`importers.extent_halves.HalvedExtent` takes it from its helper process."""
     scanner = SheetExtent()
     try:
-        feed_file(scanner, path)
+        feed_file(scanner, path, start)
         scanner.close()
     except ExtentError:
         return {"error": "tag"}

@@ -34,13 +34,18 @@ large: the part is read here from the start, as before.
 
 Given a :class:`PreparedHalves`, the check also keeps the second half's XML
 and hands both files over once the halves are read: :mod:`importers.split`
-builds its two half-workbooks from them instead of inflating the sheet a
-second time.
+makes its two half-workbooks of them instead of inflating the sheet a
+second time.  Each file is such a workbook in the making: it starts with
+room for the sheet part's zip header (:func:`local_header_size`), and the
+second file holds the sheet's beginning (up to ``<sheetData>``) before its
+rows, so the split writes the header and appends the other parts without
+copying the sheet's XML again.
 """
 from __future__ import annotations
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
@@ -58,7 +63,17 @@ HELPER_TIMEOUT = 120
 _CUT = b'</row><row r="'
 _ROW_END = len(b"</row>")
 _HELPER = "import sys; sys.path.insert(0, sys.argv[1]); from importers.extent import scan_file; " \
-          "import json; print(json.dumps(scan_file(sys.argv[2])))"
+          "import json; print(json.dumps(scan_file(sys.argv[2], int(sys.argv[3]))))"
+# Where the sheet's beginning (up to and with ``<sheetData>``) is looked for, for the kept second half.
+HEAD_BYTES = 1 << 20
+_SHEET_DATA = b"<sheetData>"
+# A zip local file header before its name (APPNOTE 4.3.7): what a kept half's file leaves room for.
+LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
+
+
+def local_header_size(part: str) -> int:
+    """The bytes a stored zip entry's local header takes for part name ``part`` (no extra field)."""
+    return LOCAL_HEADER.size + len(part.encode("utf-8"))
 _ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -86,14 +101,18 @@ class PreparedHalves:
     """
 
     def __init__(self) -> None:
-        self._parts: dict[str, tuple[tempfile.TemporaryDirectory, str, str]] = {}
+        self._parts: dict[str, tuple[tempfile.TemporaryDirectory, str, str, int]] = {}
 
-    def add(self, part: str, folder: tempfile.TemporaryDirectory, first: str, second: str) -> None:
+    def add(self, part: str, folder: tempfile.TemporaryDirectory, first: str, second: str, offset: int) -> None:
         self.drop(part)
-        self._parts[part] = (folder, first, second)
+        self._parts[part] = (folder, first, second, offset)
 
-    def files(self, part: str) -> tuple[str, str] | None:
-        """The paths of ``part``'s two halves (the first ends with a row's end, the second starts with a row)."""
+    def files(self, part: str) -> tuple[str, str, int] | None:
+        """``part``'s two halves: the paths and where their XML starts (after room for a zip header).
+
+        The first holds the sheet's XML up to a row's end; the second the sheet's beginning (up to and with
+        ``<sheetData>``), then the rest of the XML from the next row.
+        """
         found = self._parts.get(part)
         return found[1:] if found is not None else None
 
@@ -127,6 +146,10 @@ class HalvedExtent:
         self._folder = tempfile.TemporaryDirectory(prefix="registry-scan-")
         self._path = os.path.join(self._folder.name, "first.xml")
         self._file = open(self._path, "wb")
+        # Kept halves start with room for the zip header importers.split writes there.
+        self.offset = local_header_size(part) if keep is not None else 0
+        self._file.write(bytes(self.offset))
+        self._head = b""  # the XML's first bytes, for the sheet's beginning (kept halves only)
         self._written = 0
         self._helper: subprocess.Popen | None = None
         self._whole = False  # read in one piece here
@@ -149,6 +172,8 @@ class HalvedExtent:
                 self._second.write(chunk)
             self.local.feed(chunk)
             return
+        if self.keep is not None and len(self._head) < HEAD_BYTES:
+            self._head += chunk[:HEAD_BYTES - len(self._head)]
         start = self.middle - self._written
         if start < len(chunk):
             # A cut spanning two chunks is missed: the next row's is taken.
@@ -158,9 +183,7 @@ class HalvedExtent:
                 self._file.write(chunk[:cut])
                 self._close_file()
                 self._start_helper()
-                if self.keep is not None:
-                    self._second = open(os.path.join(self._folder.name, "second.xml"), "wb")
-                    self._second.write(chunk[cut:])
+                self._keep_second(chunk[cut:])
                 self.local.feed(chunk[cut:])
                 return
         self._file.write(chunk)
@@ -191,7 +214,8 @@ class HalvedExtent:
             if self._second is not None:  # the halves, as read, for importers.split
                 self._second.close()
                 self._second = None
-                self.keep.add(self.part, self._folder, self._path, os.path.join(self._folder.name, "second.xml"))
+                self.keep.add(self.part, self._folder, self._path, os.path.join(self._folder.name, "second.xml"),
+                              self.offset)
                 self._folder = None
         finally:
             self.discard()
@@ -219,9 +243,23 @@ class HalvedExtent:
         self._file.close()
         self._file = None
 
+    def _keep_second(self, rest: bytes) -> None:
+        """Start the kept second half: room for the zip header, the sheet's beginning, then ``rest``."""
+        if self.keep is None:
+            return
+        begins = self._head.find(_SHEET_DATA)
+        if begins < 0:  # no plain <sheetData> near the start: the split inflates the sheet again
+            return
+        self._second = open(os.path.join(self._folder.name, "second.xml"), "wb")
+        self._second.write(bytes(self.offset))
+        self._second.write(self._head[:begins + len(_SHEET_DATA)])
+        self._second.write(rest)
+        self._head = b""
+
     def _start_helper(self) -> None:
         try:
-            self._helper = subprocess.Popen([sys.executable, "-I", "-S", "-c", _HELPER, _ROOT, self._path],
+            self._helper = subprocess.Popen([sys.executable, "-I", "-S", "-c", _HELPER, _ROOT, self._path,
+                                             str(self.offset)],
                                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                             stderr=subprocess.DEVNULL)
         except OSError:
@@ -239,7 +277,7 @@ class HalvedExtent:
             except (subprocess.TimeoutExpired, ValueError):
                 pass
         try:
-            answer = scan_file(self._path)
+            answer = scan_file(self._path, self.offset)
         except OSError:
             return None
         return answer
@@ -248,7 +286,7 @@ class HalvedExtent:
         """Give up the halves (no cut was made): read what the file holds here, then go on here."""
         self._close_file()
         self._whole = True
-        feed_file(self.local, self._path)
+        feed_file(self.local, self._path, self.offset)
         os.remove(self._path)
 
 

@@ -18,7 +18,10 @@ The cut is made only where it cannot change what is read:
   sheet);
 - where the check kept the sheet's XML in two halves (cut after a row's
   end, :mod:`importers.extent_halves`), that cut and those files are taken
-  instead, and the sheet is not inflated again;
+  instead: the sheet is not inflated again, and each file becomes its
+  half-workbook where it lies (the zip header written in the room left for
+  it, the sheet's end and the workbook's other parts appended), its XML
+  not copied;
 - each half is a copy of the workbook whose sheet holds the XML before the
   cut or after it (the sheet's other elements in both), stored without
   compression in a temporary folder of its own (mode 0700), which calamine
@@ -37,12 +40,15 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import tempfile
 import threading
 import zipfile
+import zlib
+from dataclasses import dataclass
 from typing import Any
 
-from importers.extent_halves import PreparedHalves
+from importers.extent_halves import LOCAL_HEADER, PreparedHalves, local_header_size
 from importers.safety import sheet_parts
 
 # Sheets smaller than this are parsed whole (a sheet of 20,000 rows is about 16 MB of XML).
@@ -72,8 +78,13 @@ def parse_halves(source: bytes, name: str, prepared: PreparedHalves | None = Non
 
         try:
             # A file, not bytes in memory: calamine reads it as it parses, and the half's XML is let go at once.
-            path = os.path.join(folder, f"half-{index}.xlsx")
-            _write_workbook(path, part, others, halves[index])
+            half = halves[index]
+            if isinstance(half, _Kept):
+                path = half.path
+                _finish_workbook(half, part, others)
+            else:
+                path = os.path.join(folder, f"half-{index}.xlsx")
+                _write_workbook(path, part, others, half)
             halves[index] = None
             parsed[index] = python_calamine.CalamineWorkbook.from_path(path).get_sheet_by_name(name)
         except BaseException:  # noqa: BLE001 - calamine's errors and its panics: parsed whole instead
@@ -130,20 +141,31 @@ def _cut(source: bytes, name: str, prepared: PreparedHalves | None = None) -> tu
     return part.filename, others, halves
 
 
-def _kept_halves(first: str, second: str) -> list[tuple] | None:
-    """Each half's XML as pieces of the two files the check kept (``(path, start, end)``), or ``None``.
+@dataclass
+class _Kept:
+    """A half the check kept: its file, where the XML starts in it, and what the XML still lacks at its end."""
 
-    The first file ends with a row's end and the second starts with a numbered row (the cut); the first
-    half takes the sheet's end from the second file, the second its beginning from the first.  Only
-    XML the check read as it is (UTF-8, or a declared encoding that reads ASCII as ASCII) is taken: a
-    part it decoded first (UTF-16) is inflated again.
+    path: str
+    offset: int
+    tail: bytes = b""
+
+
+def _kept_halves(first: str, second: str, offset: int) -> list[_Kept] | None:
+    """The two files the check kept, as halves to finish into workbooks, or ``None`` when they are not as expected.
+
+    After ``offset`` bytes (room for a zip header), the first file holds the sheet's XML up to a row's
+    end, the second the sheet's beginning (up to and with ``<sheetData>``), then a numbered row (the cut)
+    and the rest; the first half takes the sheet's end from the second file.  Only XML the check read as
+    it is (UTF-8, or a declared encoding that reads ASCII as ASCII) is taken: a part it decoded first
+    (UTF-16) is inflated again.
     """
     from importers.safety import RejectedFile, _encoding
 
     first_size, size = os.path.getsize(first), os.path.getsize(second)
     with open(first, "rb") as handle:
+        handle.seek(offset)
         head = handle.read(1 << 20)
-        handle.seek(max(0, first_size - 6))
+        handle.seek(max(offset, first_size - 6))
         if handle.read() != b"</row>":
             return None
     try:
@@ -156,15 +178,73 @@ def _kept_halves(first: str, second: str) -> list[tuple] | None:
         return None
     start += len(b"<sheetData>")
     with open(second, "rb") as handle:
-        if handle.read(8) != b'<row r="':
+        handle.seek(offset)
+        if handle.read(start + 8) != head[:start] + b'<row r="':
             return None
-        back = max(0, size - (1 << 20))
+        back = max(offset + start, size - (1 << 20))
         handle.seek(back)
-        end = handle.read().rfind(b"</sheetData>")
+        tail = handle.read()
+    end = tail.rfind(b"</sheetData>")
     if end < 0:
         return None
-    end += back
-    return [((first, 0, first_size), (second, end, size)), ((first, 0, start), (second, 0, size))]
+    return [_Kept(first, offset, tail[end:]), _Kept(second, offset)]
+
+
+# Stored entries of the half-workbooks, as zipfile writes them (APPNOTE 4.3.7, 4.3.12, 4.3.16).
+_VERSION = 20
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+_DOS_DATE = (1 << 5) | 1  # 1980-01-01
+_ZIP32 = 0xFFFFFFFF
+
+
+def _finish_workbook(half: _Kept, part: str, others: list) -> None:
+    """Make the kept ``half`` a stored workbook where it lies: the sheet's end appended, the zip header written
+    in the room left for it, the workbook's ``others`` parts and the central directory appended.
+
+    The sheet's XML is read once, for its checksum, and not copied.  ``OSError`` when the file would need
+    zip64 (a half of 4 GB): the caller parses the sheet whole.
+    """
+    if local_header_size(part) != half.offset:
+        raise OSError("the room left for the zip header does not fit the part's name")
+    entries = []
+    with open(half.path, "r+b") as handle:
+        handle.seek(0, os.SEEK_END)
+        handle.write(half.tail)
+        size = handle.tell() - half.offset
+        handle.seek(half.offset)
+        crc = 0
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            crc = zlib.crc32(chunk, crc)
+        entries.append((part, crc, size, 0))
+        handle.seek(0)
+        handle.write(_local_header(part, crc, size))
+        handle.seek(0, os.SEEK_END)
+        for name, data in others:
+            entries.append((name, zlib.crc32(data), len(data), handle.tell()))
+            handle.write(_local_header(name, entries[-1][1], len(data)))
+            handle.write(data)
+        directory = handle.tell()
+        for name, crc, size, at in entries:
+            encoded = name.encode("utf-8")
+            handle.write(_CENTRAL.pack(0x02014B50, _VERSION, _VERSION, _flags(name), 0, 0, _DOS_DATE, crc, size, size,
+                                       len(encoded), 0, 0, 0, 0, 0, at) + encoded)
+        end = handle.tell()
+        if end >= _ZIP32 or len(entries) >= 0xFFFF:
+            raise OSError("a half-workbook this large needs zip64")
+        handle.write(_END.pack(0x06054B50, 0, 0, len(entries), len(entries), end - directory, directory, 0))
+
+
+def _local_header(name: str, crc: int, size: int) -> bytes:
+    if size >= _ZIP32:
+        raise OSError("a half-workbook this large needs zip64")
+    encoded = name.encode("utf-8")
+    return LOCAL_HEADER.pack(0x04034B50, _VERSION, _flags(name), 0, 0, _DOS_DATE, crc, size, size, len(encoded), 0) \
+        + encoded
+
+
+def _flags(name: str) -> int:
+    return 0 if name.isascii() else 0x800  # bit 11: the name is UTF-8
 
 
 def _write_workbook(path: str, part: str, others: list, pieces: tuple) -> None:

@@ -101,14 +101,14 @@ def test_a_big_sheet_is_parsed_from_the_halves_the_early_check_kept(runner, tmp_
     taken, folders = [], []
     original_kept, original_add = importers.split._kept_halves, importers.extent_halves.PreparedHalves.add
 
-    def kept_halves(first, second):
-        pieces = original_kept(first, second)
+    def kept_halves(first, second, offset):
+        pieces = original_kept(first, second, offset)
         taken.append(pieces is not None)
         return pieces
 
-    def add(self, part, folder, first, second):
+    def add(self, part, folder, first, second, offset):
         folders.append(folder.name)
-        return original_add(self, part, folder, first, second)
+        return original_add(self, part, folder, first, second, offset)
 
     monkeypatch.setattr(importers.split, "_kept_halves", kept_halves)
     monkeypatch.setattr(importers.extent_halves.PreparedHalves, "add", add)

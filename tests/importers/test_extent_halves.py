@@ -48,7 +48,7 @@ def halved(xml: bytes, size: int = 4096) -> halves.HalvedExtent:
 @pytest.fixture
 def helper_only(monkeypatch):
     """The first half must be read by the helper process: reading it here fails the test."""
-    def here(path):
+    def here(path, start=0):
         raise AssertionError("the first half was read in this process")
     monkeypatch.setattr(halves, "scan_file", here)
 
@@ -58,6 +58,29 @@ def test_a_plain_sheet_reads_the_same_in_halves_and_the_helper_reads_the_first(h
     scanner = halved(xml)
     assert scanner.first is not None and scanner.first["rows"] < 3000  # cut: the helper's half
     assert (scanner.rows, scanner.columns) == whole(xml)[:2] == (3000, 3)
+
+
+def test_kept_halves_leave_room_for_the_zip_header_and_the_second_starts_as_the_sheet_does(helper_only):
+    xml = worksheet(plain_rows(1, 3000))
+    part = "xl/worksheets/sheet1.xml"
+    kept = halves.PreparedHalves()
+    scanner = halves.HalvedExtent(len(xml), lambda: iter(chunks(xml, 4096)), keep=kept, part=part)
+    try:
+        for chunk in chunks(xml, 4096):
+            scanner.feed(chunk)
+        scanner.close()
+        first, second, offset = kept.files(part)
+        assert offset == halves.local_header_size(part) == 30 + len(part)
+        one, two = open(first, "rb").read(), open(second, "rb").read()
+        assert one[:offset] == two[:offset] == bytes(offset)
+        cut = len(one) - offset
+        assert xml[:cut] == one[offset:] and one.endswith(b"</row>")
+        beginning = xml[:xml.index(b"<sheetData>") + len(b"<sheetData>")]
+        assert two[offset:] == beginning + xml[cut:] and xml[cut:].startswith(b'<row r="')
+    finally:
+        scanner.discard()
+        kept.close()
+    assert not os.path.exists(first), "closing the halves removes their files"
 
 
 def test_what_only_the_first_half_holds_is_not_missed(helper_only):

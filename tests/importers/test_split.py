@@ -192,8 +192,8 @@ def kept(monkeypatch):
     taken = []
     original = importers.split._kept_halves
 
-    def kept_halves(first, second):
-        pieces = original(first, second)
+    def kept_halves(first, second, offset):
+        pieces = original(first, second, offset)
         taken.append(pieces is not None)
         return pieces
 
@@ -210,7 +210,7 @@ def checked_rows(data: bytes, name: str) -> tuple[tuple, list]:
     halves = PreparedHalves()
     opened = io.BytesIO(data)
     book = open_book(opened, inspect_upload(opened, LIMITS, "x.xlsx", halves=halves), LIMITS, halves=halves)
-    folders = [folder.name for folder, _, _ in halves._parts.values()]
+    folders = [folder.name for folder, *_ in halves._parts.values()]
     try:
         return (list(book.rows(name)), book.width(name), book.data_rows(name, 1), len(book._sheet(name))), folders
     finally:
@@ -250,22 +250,47 @@ def test_kept_halves_that_are_not_as_expected_are_not_taken(tmp_path):
 
     head = b'<?xml version="1.0" encoding="UTF-8"?><worksheet><sheetData><row r="1"><c r="A1"/></row>'
     rest = b'<row r="2"><c r="A2"/></row></sheetData><mergeCells/></worksheet>'
+    room = b"\0" * 34  # where the zip header goes
     first, second = tmp_path / "first.xml", tmp_path / "second.xml"
 
-    def pieces(a: bytes, b: bytes):
-        first.write_bytes(a)
-        second.write_bytes(b)
-        return _kept_halves(str(first), str(second))
+    def halves(a: bytes, b: bytes, beginning: bytes | None = None):
+        if beginning is None:
+            beginning = a[:a.index(b"<sheetData>") + len(b"<sheetData>")] if b"<sheetData>" in a else b""
+        first.write_bytes(room + a)
+        second.write_bytes(room + beginning + b)
+        return _kept_halves(str(first), str(second), len(room))
 
-    taken = pieces(head, rest)
+    taken = halves(head, rest)
     assert taken is not None
-    (a0, b0), (a1, b1) = taken
-    assert a0 == (str(first), 0, len(head)) and rest[b0[1]:] == b"</sheetData><mergeCells/></worksheet>"
-    assert head[:a1[2]].endswith(b"<sheetData>") and b1 == (str(second), 0, len(rest))
+    one, two = taken
+    assert (one.path, one.offset, one.tail) == (str(first), len(room), b"</sheetData><mergeCells/></worksheet>")
+    assert (two.path, two.offset, two.tail) == (str(second), len(room), b"")
     # Decoded by the check (a UTF-16 part): its XML is not the upload's, so it is inflated again.
     utf16 = b'<?xml version="1.0" encoding="UTF-16"?>' + head[head.index(b"<worksheet"):]
-    assert pieces(utf16, rest) is None
-    assert pieces(head.replace(b"<sheetData>", b"<x:sheetData>"), rest) is None
-    assert pieces(head[:-2], rest) is None           # the first half does not end with a row's end
-    assert pieces(head, rest[1:]) is None            # the second does not start with a numbered row
-    assert pieces(head, rest.replace(b"</sheetData>", b"")) is None
+    assert halves(utf16, rest) is None
+    assert halves(head.replace(b"<sheetData>", b"<x:sheetData>"), rest) is None
+    assert halves(head[:-2], rest) is None           # the first half does not end with a row's end
+    assert halves(head, rest[1:]) is None            # the second does not go on with a numbered row
+    assert halves(head, rest, beginning=b"<worksheet><sheetData>") is None  # nor start as the sheet does
+    assert halves(head, rest.replace(b"</sheetData>", b"")) is None
+
+
+def test_a_kept_half_becomes_a_workbook_where_it_lies(tmp_path):
+    """The zip header goes in the room left for it; the sheet's end and the other parts are appended."""
+    from importers.extent_halves import local_header_size
+    from importers.split import _finish_workbook, _Kept
+
+    part = "xl/worksheets/sheet1.xml"
+    xml = b'<?xml version="1.0" encoding="UTF-8"?><worksheet><sheetData><row r="1"><c r="A1"/></row>'
+    path = tmp_path / "half.xlsx"
+    path.write_bytes(bytes(local_header_size(part)) + xml)
+    others = [("[Content_Types].xml", b"<Types/>"), ("xl/名称.xml", b"<x/>")]
+    _finish_workbook(_Kept(str(path), local_header_size(part), b"</sheetData></worksheet>"), part, others)
+    with zipfile.ZipFile(path) as book:
+        assert book.testzip() is None, "every entry's checksum holds"
+        assert book.read(part) == xml + b"</sheetData></worksheet>"
+        assert [(info.filename, info.compress_type) for info in book.infolist()] == \
+            [(part, zipfile.ZIP_STORED), ("[Content_Types].xml", zipfile.ZIP_STORED), ("xl/名称.xml", zipfile.ZIP_STORED)]
+        assert book.read("xl/名称.xml") == b"<x/>"
+    with pytest.raises(OSError):  # a room that does not fit the name: never a broken workbook
+        _finish_workbook(_Kept(str(path), 3), part, others)
