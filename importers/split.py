@@ -196,6 +196,7 @@ _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END = struct.Struct("<IHHHHIIH")
 _DOS_DATE = (1 << 5) | 1  # 1980-01-01
 _ZIP32 = 0xFFFFFFFF
+_CRC_READ = 8 << 20
 
 
 def _finish_workbook(half: _Kept, part: str, others: list) -> None:
@@ -214,7 +215,9 @@ def _finish_workbook(half: _Kept, part: str, others: list) -> None:
         size = handle.tell() - half.offset
         handle.seek(half.offset)
         crc = 0
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
+        # Large reads: each hands the interpreter lock back and waits to have it again (up to 5 ms while
+        # the app is built beside the parse), so a half is read in a few of them, not in 40.
+        for chunk in iter(lambda: handle.read(_CRC_READ), b""):
             crc = zlib.crc32(chunk, crc)
         entries.append((part, crc, size, 0))
         handle.seek(0)
