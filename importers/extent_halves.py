@@ -64,9 +64,10 @@ _CUT = b'</row><row r="'
 _ROW_END = len(b"</row>")
 _HELPER = "import sys; sys.path.insert(0, sys.argv[1]); from importers.extent import scan_file; " \
           "import json; print(json.dumps(scan_file(sys.argv[2], int(sys.argv[3]))))"
-# Where the sheet's beginning (up to and with ``<sheetData>``) is looked for, for the kept second half.
+# Where the sheet's beginning (up to and with ``<sheetData>``) is looked for, for the kept second half
+# (by the check as it writes the halves, and by importers.split as it takes them).
 HEAD_BYTES = 1 << 20
-_SHEET_DATA = b"<sheetData>"
+SHEET_DATA = b"<sheetData>"
 # A zip local file header before its name (APPNOTE 4.3.7): what a kept half's file leaves room for.
 LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")
 
@@ -245,16 +246,14 @@ class HalvedExtent:
 
     def _keep_second(self, rest: bytes) -> None:
         """Start the kept second half: room for the zip header, the sheet's beginning, then ``rest``."""
-        if self.keep is None:
-            return
-        begins = self._head.find(_SHEET_DATA)
-        if begins < 0:  # no plain <sheetData> near the start: the split inflates the sheet again
+        head, self._head = self._head, b""
+        begins = head.find(SHEET_DATA)
+        if self.keep is None or begins < 0:  # no plain <sheetData> near the start: the split inflates again
             return
         self._second = open(os.path.join(self._folder.name, "second.xml"), "wb")
         self._second.write(bytes(self.offset))
-        self._second.write(self._head[:begins + len(_SHEET_DATA)])
+        self._second.write(head[:begins + len(SHEET_DATA)])
         self._second.write(rest)
-        self._head = b""
 
     def _start_helper(self) -> None:
         try:

@@ -48,7 +48,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from importers.extent_halves import LOCAL_HEADER, PreparedHalves, local_header_size
+from importers.extent_halves import HEAD_BYTES, LOCAL_HEADER, SHEET_DATA, PreparedHalves, local_header_size
 from importers.safety import sheet_parts
 
 # Sheets smaller than this are parsed whole (a sheet of 20,000 rows is about 16 MB of XML).
@@ -164,7 +164,7 @@ def _kept_halves(first: str, second: str, offset: int) -> list[_Kept] | None:
     first_size, size = os.path.getsize(first), os.path.getsize(second)
     with open(first, "rb") as handle:
         handle.seek(offset)
-        head = handle.read(1 << 20)
+        head = handle.read(HEAD_BYTES)  # where the check found the sheet's beginning
         handle.seek(max(offset, first_size - 6))
         if handle.read() != b"</row>":
             return None
@@ -173,10 +173,10 @@ def _kept_halves(first: str, second: str, offset: int) -> list[_Kept] | None:
             return None
     except RejectedFile:
         return None
-    start = head.find(b"<sheetData>")
+    start = head.find(SHEET_DATA)
     if start < 0:
         return None
-    start += len(b"<sheetData>")
+    start += len(SHEET_DATA)
     with open(second, "rb") as handle:
         handle.seek(offset)
         if handle.read(start + 8) != head[:start] + b'<row r="':
@@ -228,10 +228,10 @@ def _finish_workbook(half: _Kept, part: str, others: list) -> None:
             handle.write(_local_header(name, entries[-1][1], len(data)))
             handle.write(data)
         directory = handle.tell()
-        for name, crc, size, at in entries:
+        for name, entry_crc, entry_size, at in entries:
             encoded = name.encode("utf-8")
-            handle.write(_CENTRAL.pack(0x02014B50, _VERSION, _VERSION, _flags(name), 0, 0, _DOS_DATE, crc, size, size,
-                                       len(encoded), 0, 0, 0, 0, 0, at) + encoded)
+            handle.write(_CENTRAL.pack(0x02014B50, _VERSION, _VERSION, _flags(name), 0, 0, _DOS_DATE, entry_crc,
+                                       entry_size, entry_size, len(encoded), 0, 0, 0, 0, 0, at) + encoded)
         end = handle.tell()
         if end >= _ZIP32 or len(entries) >= 0xFFFF:
             raise OSError("a half-workbook this large needs zip64")
@@ -251,23 +251,10 @@ def _flags(name: str) -> int:
 
 
 def _write_workbook(path: str, part: str, others: list, pieces: tuple) -> None:
-    """A stored (uncompressed) copy of the workbook at ``path``, whose sheet ``part`` is ``pieces`` joined
-    (bytes, or ``(file, start, end)``: that range of a file)."""
+    """A stored (uncompressed) copy of the workbook at ``path``, whose sheet ``part`` is ``pieces`` joined."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as book:
         for filename, data in others:
             book.writestr(filename, data)
         with book.open(part, "w", force_zip64=True) as sheet:
             for piece in pieces:
-                if not isinstance(piece, tuple):
-                    sheet.write(piece)
-                    continue
-                file, start, end = piece
-                with open(file, "rb") as handle:
-                    handle.seek(start)
-                    left = end - start
-                    while left > 0:
-                        chunk = handle.read(min(left, 1 << 20))
-                        if not chunk:
-                            raise OSError(f"{file} is shorter than expected")
-                        sheet.write(chunk)
-                        left -= len(chunk)
+                sheet.write(piece)
